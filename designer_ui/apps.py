@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class DesignerUiConfig(AppConfig):
+    name = "designer_ui"
+    verbose_name = "Designer"

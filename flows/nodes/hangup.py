@@ -1,0 +1,20 @@
+from . import register
+from .base import NodeType
+from .common import LANGUAGE, TEMPLATE, VOICE, obj
+
+
+@register
+class Hangup(NodeType):
+    """Say an optional goodbye and end the call.
+
+    Example::
+
+        {"id": "bye", "type": "hangup", "config": {"text": "Thank you for calling. Goodbye."}, "exits": {}}
+    """
+
+    type = "hangup"
+    title = "Hang up"
+    description = "End the call."
+    terminal = True
+    waits_for_input = True
+    config_schema = obj({"text": TEMPLATE, "language": LANGUAGE, "voice": VOICE})

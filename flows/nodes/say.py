@@ -1,0 +1,30 @@
+from . import register
+from .base import NodeType
+from .common import LANGUAGE, TEMPLATE, URL, VOICE, obj
+
+
+@register
+class Say(NodeType):
+    """Speak text, or play an audio file, then continue.
+
+    Example::
+
+        {"id": "greeting", "type": "say",
+         "config": {"text": "Thanks for calling {{ vars.brand }}.", "voice": "Polly.Amy", "loop": 1},
+         "exits": {"next": "menu"}}
+    """
+
+    type = "say"
+    title = "Say / play"
+    description = "Speak text or play audio."
+    fixed_exits = ("next",)
+    config_schema = obj(
+        {
+            "text": TEMPLATE,
+            "audio_url": URL,
+            "language": LANGUAGE,
+            "voice": VOICE,
+            "loop": {"type": "integer", "minimum": 1, "maximum": 10, "default": 1},
+        },
+        anyOf=[{"required": ["text"]}, {"required": ["audio_url"]}],
+    )

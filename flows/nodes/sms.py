@@ -1,0 +1,27 @@
+from . import register
+from .base import NodeType
+from .common import TEMPLATE, obj
+
+
+@register
+class Sms(NodeType):
+    """Text the caller (or `to`). The message is queued and sent in the background, with retries.
+
+    Example::
+
+        {"id": "send_link", "type": "sms",
+         "config": {"body": "Book a table online: https://example.com/book"},
+         "exits": {"next": "goodbye"}}
+    """
+
+    type = "sms"
+    title = "Send SMS"
+    description = "Queue a text message to the caller or another number."
+    fixed_exits = ("next",)
+    config_schema = obj(
+        {
+            "body": {**TEMPLATE, "minLength": 1, "maxLength": 1600},
+            "to": {"type": "string", "pattern": "^(\\+[1-9][0-9]{6,14}|\\{\\{.+\\}\\})$"},
+        },
+        required=("body",),
+    )
