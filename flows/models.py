@@ -48,6 +48,7 @@ class Flow(models.Model):
 
     class Meta:
         ordering = ["name"]
+        permissions = [("publish_flow", "Can publish, roll back, import flows and bind numbers")]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.slug})"

@@ -1,0 +1,33 @@
+"""`make bench`: run every benchmarks/bench_*.py module's main() and print its numbers.
+
+`python -m benchmarks NAME...` runs only the named ones (e.g. `spec`).
+"""
+
+import importlib
+import os
+import pkgutil
+import sys
+import time
+
+import django
+
+
+def main(argv: list[str]) -> int:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "callflow.settings")
+    django.setup()
+    import benchmarks
+
+    names = sorted(m.name for m in pkgutil.iter_modules(benchmarks.__path__) if m.name.startswith("bench_"))
+    wanted = {f"bench_{a.removeprefix('bench_')}" for a in argv}
+    for name in names:
+        if wanted and name not in wanted:
+            continue
+        print(f"\n== {name.removeprefix('bench_')} ==", flush=True)
+        started = time.perf_counter()
+        importlib.import_module(f"benchmarks.{name}").main()
+        print(f"({time.perf_counter() - started:.1f}s)", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
