@@ -10,6 +10,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/", include("flows.urls")),
+    path("api/", include("ivr_runtime.api_urls")),
     path("ivr/", include("ivr_runtime.urls")),
     path("designer/", include("designer_ui.urls")),
 ]

@@ -1,0 +1,3 @@
+"""Runtime endpoints under /api/: calls, statistics, the simulator."""
+
+urlpatterns: list = []
