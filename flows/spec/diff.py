@@ -70,7 +70,9 @@ def _changed_paths(old: Any, new: Any, path: str) -> list[str]:
     if isinstance(old, dict) and isinstance(new, dict):
         paths: list[str] = []
         for key in _ordered_keys(old, new):
-            paths.extend(_changed_paths(old.get(key, _MISSING), new.get(key, _MISSING), f"{path}.{key}"))
+            paths.extend(
+                _changed_paths(old.get(key, _MISSING), new.get(key, _MISSING), f"{path}.{key}")
+            )
         return paths
     if isinstance(old, list) and isinstance(new, list) and len(old) == len(new):
         paths = []
@@ -105,8 +107,12 @@ def _exit_changes(
     old: dict[tuple[str, str], str], new: dict[tuple[str, str], str]
 ) -> dict[str, list[dict[str, str]]]:
     return {
-        "added": [{"node": n, "exit": e, "to": to} for (n, e), to in new.items() if (n, e) not in old],
-        "removed": [{"node": n, "exit": e, "to": to} for (n, e), to in old.items() if (n, e) not in new],
+        "added": [
+            {"node": n, "exit": e, "to": to} for (n, e), to in new.items() if (n, e) not in old
+        ],
+        "removed": [
+            {"node": n, "exit": e, "to": to} for (n, e), to in old.items() if (n, e) not in new
+        ],
         "changed": [
             {"node": n, "exit": e, "from": old[(n, e)], "to": to}
             for (n, e), to in new.items()
