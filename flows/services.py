@@ -492,11 +492,19 @@ def number_bind(*, number: str, flow: Flow, label: str | None = None) -> PhoneNu
         validate_e164(number)
     except ValidationError as exc:
         raise InvalidNumber(" ".join(exc.messages)) from exc
-    defaults: dict[str, Any] = {"flow": flow}
-    if label is not None:
-        defaults["label"] = label
     with transaction.atomic():
-        bound, _ = PhoneNumber.objects.update_or_create(number=number, defaults=defaults)
+        bound = PhoneNumber.objects.select_for_update().filter(number=number).first()
+        if bound is None:
+            return PhoneNumber.objects.create(number=number, flow=flow, label=label or "")
+        fields = []
+        if bound.flow_id != flow.pk:
+            bound.flow = flow
+            fields.append("flow")
+        if label is not None and label != bound.label:
+            bound.label = label
+            fields.append("label")
+        if fields:  # binding again to the same flow writes nothing
+            bound.save(update_fields=[*fields, "updated_at"])
     return bound
 
 

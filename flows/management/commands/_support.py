@@ -1,0 +1,59 @@
+"""What the flow commands share: reading files into import sources, printing reports."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.core.management.base import CommandError
+
+from flows.services import ImportFailed, ImportReport, ImportSource
+
+
+def read_sources(paths: list[str]) -> list[ImportSource]:
+    """One source per file; a directory stands for the *.json files in it."""
+    sources: list[ImportSource] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            files = sorted(p for p in path.glob("*.json") if p.is_file())
+            if not files:
+                raise CommandError(f"{raw}: the directory has no *.json files.")
+        elif path.is_file():
+            files = [path]
+        else:
+            raise CommandError(f"{raw}: no such file or directory.")
+        for file in files:
+            try:
+                sources.append(ImportSource(str(file), file.read_bytes()))
+            except OSError as exc:
+                raise CommandError(f"{file}: cannot be read: {exc.strerror}.") from exc
+    return sources
+
+
+def import_failed_message(exc: ImportFailed) -> str:
+    lines = [f"Nothing was imported: {len(exc.errors)} error(s)."]
+    lines += [f"  {error}" for error in exc.errors]
+    return "\n".join(lines)
+
+
+def report_lines(report: ImportReport) -> list[str]:
+    lines = []
+    for flow in report.flows:
+        if flow.created:
+            what = "created"
+        elif flow.changed:
+            what = "draft changed"
+        else:
+            what = "unchanged"
+        if flow.published:
+            what += f", published as version {flow.published_version}"
+        elif flow.published_version:
+            what += f" (published version {flow.published_version})"
+        lines.append(f"{flow.slug} ({flow.file}): {what}")
+        lines += [
+            f"  warning: {w.path}{f' (node {w.node!r})' if w.node else ''}: {w.message}"
+            for w in flow.warnings
+        ]
+    if report.dry_run:
+        lines.append("Dry run: nothing was written.")
+    return lines

@@ -1,0 +1,120 @@
+import json
+import os
+
+from django.conf import settings
+from django.contrib.auth.models import Group, User
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from flows.models import Flow
+from flows.roles import PUBLISHER, VIEWER
+from flows.services import ImportFailed, ImportSource, InvalidNumber, flows_import, number_bind
+
+from ._support import import_failed_message, report_lines
+
+#: (username, password, superuser, role) of the demo accounts; existing users are left alone
+DEMO_USERS = [
+    ("admin", "admin", True, None),
+    ("supervisor", "supervisor", False, PUBLISHER),
+    ("viewer", "viewer", False, VIEWER),
+]
+
+
+class Command(BaseCommand):
+    help = (
+        "Load the demo: import and publish the flows in fixtures/, bind the demo numbers "
+        "(fixtures/numbers.json) and create demo users. Safe to run again."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--fixtures", default=str(settings.BASE_DIR / "fixtures"), help="the demo folder"
+        )
+        parser.add_argument(
+            "--port", default=os.environ.get("PORT", "8000"), help="the port in the login hint"
+        )
+
+    def handle(self, *args, fixtures, port, **options):
+        folder = settings.BASE_DIR / fixtures if not os.path.isabs(fixtures) else fixtures
+        sources, numbers = _read_fixtures(folder)
+        try:
+            with transaction.atomic():
+                report = flows_import(sources=sources, publish=True)
+                bound = _bind_numbers(numbers, folder)
+                users = _create_users()
+        except ImportFailed as exc:
+            raise CommandError(import_failed_message(exc)) from exc
+        for line in report_lines(report):
+            self.stdout.write(line)
+        for line in bound:
+            self.stdout.write(line)
+        self.stdout.write("")
+        self.stdout.write(f"Log in to the designer at http://127.0.0.1:{port}/designer/")
+        for username, password, superuser, role in DEMO_USERS:
+            state = "created" if username in users else "already there, password unchanged"
+            what = "superuser, also the admin at /admin/" if superuser else f"role {role}"
+            self.stdout.write(f"  {username} / {password}  ({what}; {state})")
+
+
+def _read_fixtures(folder) -> tuple[list[ImportSource], list]:
+    from pathlib import Path
+
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise CommandError(f"{folder}: no such directory.")
+    sources, numbers = [], []
+    for path in sorted(folder.glob("*.json")):
+        if path.name == "numbers.json":
+            try:
+                numbers = json.loads(path.read_text(encoding="utf-8"))
+            except ValueError as exc:
+                raise CommandError(f"{path}: not valid JSON: {exc}") from exc
+            continue
+        text = path.read_bytes()
+        if _looks_like_flow(text):
+            sources.append(ImportSource(str(path), text))
+    if not sources:
+        raise CommandError(f"{folder}: no demo flows (*.json) found.")
+    return sources, numbers
+
+
+def _looks_like_flow(text: bytes) -> bool:
+    """Flows, broken ones included (so their errors show); not other JSON fixtures."""
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return True
+    return not isinstance(data, dict | list) or (
+        isinstance(data, dict) and bool({"format", "slug", "nodes"} & set(data))
+    )
+
+
+def _bind_numbers(numbers: list, folder) -> list[str]:
+    lines = []
+    for i, entry in enumerate(numbers):
+        where = f"{folder}/numbers.json: $[{i}]"
+        if not isinstance(entry, dict) or not {"number", "flow"} <= set(entry):
+            raise CommandError(f'{where}: expected {{"number": "+E164", "flow": "slug"}}.')
+        flow = Flow.objects.filter(slug=entry["flow"]).first()
+        if flow is None:
+            raise CommandError(f"{where}: there is no flow {entry['flow']!r}.")
+        try:
+            number_bind(number=entry["number"], flow=flow, label=entry.get("label"))
+        except InvalidNumber as exc:
+            raise CommandError(f"{where}: {exc}") from exc
+        lines.append(f"{entry['number']} -> {flow.slug}")
+    return lines
+
+
+def _create_users() -> set[str]:
+    created = set()
+    for username, password, superuser, role in DEMO_USERS:
+        if User.objects.filter(username=username).exists():
+            continue
+        if superuser:
+            User.objects.create_superuser(username=username, password=password, email="")
+        else:
+            user = User.objects.create_user(username=username, password=password, is_staff=False)
+            user.groups.add(Group.objects.get(name=role))
+        created.add(username)
+    return created
