@@ -33,7 +33,7 @@ class DefinitionField(serializers.JSONField):
     """A callflow/1 document: any JSON object (its content is checked by the validator)."""
 
     default_error_messages = {
-        "not_object": "Expected a JSON object {...} (a callflow/1 definition)."
+        "not_object": "Expected a JSON object {{...}} (a callflow/1 definition)."
     }
 
     def to_internal_value(self, data: Any) -> dict[str, Any]:
