@@ -67,11 +67,11 @@ def _document_schema(node: dict[str, Any]) -> dict[str, Any]:
             "timezone": {"type": "string", "minLength": 1, "maxLength": 64},
             "language": {"type": "string", "pattern": "^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$"},
             "voice": {"type": "string", "maxLength": 100},
-            "start": {"type": "string", "pattern": NODE_ID_PATTERN},
+            "start": {"type": "string", "minLength": 1, "description": "the id of the first node"},
             "fallback": {
                 "type": "object",
                 "properties": {
-                    "node": {"type": "string", "pattern": NODE_ID_PATTERN},
+                    "node": {"type": "string", "minLength": 1, "description": "the node run when something fails"},
                     "sms": {"type": "string", "maxLength": 1600},
                 },
                 "additionalProperties": False,

@@ -24,9 +24,17 @@ from flows.nodes.time_of_day import valid_timezone
 from . import graph as flow_graph
 from .migrations import UnknownFormat, migrate
 from .problems import Problem, Severity
-from .schema import FORMAT, NODE_ID_PATTERN, SLUG_PATTERN, config_validator, envelope_validator
+from .schema import (
+    EXIT_NAME_PATTERN,
+    FORMAT,
+    NODE_ID_PATTERN,
+    SLUG_PATTERN,
+    config_validator,
+    envelope_validator,
+)
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_EXIT_NAME = re.compile(EXIT_NAME_PATTERN)
 _REQUIRED = re.compile(r"^'(.+)' is a required property$")
 
 
@@ -102,12 +110,12 @@ class _Validation:
 
     def run(self) -> list[Problem]:
         self.problems: list[Problem] = []
+        raw_nodes = self.definition.get("nodes")
+        self.nodes = raw_nodes if isinstance(raw_nodes, list) else []
         validator = envelope_validator()
         if not validator.is_valid(self.definition):
             for error in validator.iter_errors(self.definition):
                 self._schema_error(error, "$")
-        raw_nodes = self.definition.get("nodes")
-        self.nodes = raw_nodes if isinstance(raw_nodes, list) else []
         self.ids = self._collect_ids()
         fallback = self.definition.get("fallback")
         self.has_fallback = isinstance(fallback, dict) and isinstance(fallback.get("node"), str)
@@ -175,7 +183,7 @@ class _Validation:
             allowed = cls.exits(config)
         for name, target in exits.items():
             exit_path = f"{base}.exits{_key(name)}"
-            if allowed is not None and name not in allowed:
+            if allowed is not None and name not in allowed and _EXIT_NAME.match(name):
                 offer = f"its exits are: {', '.join(allowed)}" if allowed else "it has no exits"
                 self._add(f"A {type_name} node has no exit {name!r}; {offer}.", exit_path, node_id)
             elif isinstance(target, str) and target not in self.ids:
@@ -272,14 +280,7 @@ class _Validation:
         self, error: ValidationError, prefix: str, node_id: str | None = None
     ) -> None:
         if error.validator in ("oneOf", "anyOf") and error.context:
-            alternatives = error.validator_value
-            if all(set(alt) == {"required"} for alt in alternatives):
-                keys = " or ".join(repr(k) for alt in alternatives for k in alt["required"])
-                self._add(
-                    f"Give {keys}.",
-                    prefix + _path(error.absolute_path),
-                    node_id or self._envelope_node(prefix, error),
-                )
+            if self._alternatives_error(error, prefix, node_id):
                 return
             deeper = best_match(error.context)
             if deeper is not None:
@@ -311,6 +312,30 @@ class _Validation:
                 )
                 return
         self._add(_schema_message(error), path, node_id)
+
+    def _alternatives_error(self, error: ValidationError, prefix: str, node_id: str | None) -> bool:
+        """oneOf/anyOf of shapes told apart by their required keys: say which are expected.
+
+        When the instance has the keys of exactly one shape, what is wrong inside that shape
+        is reported instead.
+        """
+        alternatives = error.validator_value
+        if not all(isinstance(alt, dict) and alt.get("required") for alt in alternatives):
+            return False
+        node_id = node_id or self._envelope_node(prefix, error)
+        instance = error.instance if isinstance(error.instance, dict) else {}
+        matching = [i for i, alt in enumerate(alternatives) if set(alt["required"]) <= set(instance)]
+        if len(matching) == 1:
+            inner = [e for e in error.context if e.relative_schema_path[0] == matching[0]]
+            for sub in inner:
+                self._schema_error(sub, prefix, node_id)
+            if inner:
+                return True
+        keys = [k for alt in alternatives for k in alt["required"]]
+        listed = ", ".join(repr(k) for k in keys[:-1]) + f" or {keys[-1]!r}"
+        exactly = "exactly one of " if error.validator == "oneOf" else ""
+        self._add(f"Give {exactly}{listed}.", prefix + _path(error.absolute_path), node_id)
+        return True
 
     def _envelope_node(self, prefix: str, error: ValidationError) -> str | None:
         parts = list(error.absolute_path)

@@ -1,0 +1,72 @@
+"""Node types: every docstring example is valid, the registry refuses duplicates."""
+
+import pytest
+
+from flows import nodes
+from flows.nodes.base import NodeType
+from flows.spec import validate
+from flows.spec.schema import config_validator, format_validator
+
+ALL = sorted(nodes.all_types())
+
+
+def test_the_fourteen_types_of_the_spec_are_registered():
+    assert set(ALL) >= {
+        "say", "menu", "time_of_day", "authenticate", "route", "sms", "self_service",
+        "callback", "voicemail", "branch", "set", "http", "subflow", "hangup",
+    }
+
+
+def _alone(example: dict) -> dict:
+    """The example node in a flow of its own, its exits pointing at stub hang-ups."""
+    targets = sorted({t for t in example.get("exits", {}).values() if t})
+    stubs = [{"id": t, "type": "hangup", "config": {}, "exits": {}} for t in targets if t != example["id"]]
+    return {
+        "format": "callflow/1", "slug": "example", "name": "Example", "start": example["id"],
+        "nodes": [example, *stubs],
+    }
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_docstring_example_is_valid(name):
+    cls = nodes.get(name)
+    example = cls.example()
+    assert example["type"] == name
+    assert config_validator(name).is_valid(example["config"])
+    assert cls.check(example["config"]) == []
+    definition = _alone(example)
+    assert list(format_validator().iter_errors(definition)) == []
+    assert validate(definition, publish=True) == []
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_example_exits_are_the_types_exits(name):
+    cls = nodes.get(name)
+    example = cls.example()
+    assert list(example.get("exits", {})) == cls.exits(example["config"])
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_description_is_served(name):
+    described = nodes.get(name).describe()
+    assert described["type"] == name and described["config_schema"]["type"] == "object"
+
+
+def test_the_registry_refuses_a_type_name_taken_twice():
+    class AnotherSay(NodeType):
+        type = "say"
+        title = "Say again"
+        config_schema = {"type": "object"}
+
+    with pytest.raises(ValueError, match="node type 'say' is already registered by Say"):
+        nodes.register(AnotherSay)
+    assert nodes.get("say").__name__ == "Say"
+
+
+def test_the_registry_refuses_a_type_without_a_name():
+    class Nameless(NodeType):
+        title = "?"
+        config_schema = {"type": "object"}
+
+    with pytest.raises(ValueError, match="has no `type`"):
+        nodes.register(Nameless)
