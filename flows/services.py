@@ -220,6 +220,7 @@ def flow_update_draft(
         if canonical_json(locked.definition) == canonical_json(definition):
             return DraftSaveResult(locked, False, problems)
         _write_draft(locked, definition, user)
+    _sync(flow, locked)
     return DraftSaveResult(locked, True, problems)
 
 
