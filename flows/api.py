@@ -113,6 +113,7 @@ class FlowViewSet(GenericViewSet):
 
     @extend_schema(responses=s.FlowListSerializer(many=True))
     def list(self, request: Request) -> Response:
+        """Flows with their status, bound numbers and size; `?search=` filters."""
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
         return self.get_paginated_response(s.FlowListSerializer(page, many=True).data)
 
@@ -121,6 +122,7 @@ class FlowViewSet(GenericViewSet):
         responses={201: s.FlowDetailSerializer, 400: PROBLEMS_400, 409: OpenApiTypes.OBJECT},
     )
     def create(self, request: Request) -> Response:
+        """Create a flow from a definition, or an empty one from a slug and a name."""
         data = _parse(s.FlowCreateSerializer, request.data)
         definition = data.get("definition") or services.empty_definition(
             slug=data["slug"], name=data["name"]
@@ -129,6 +131,7 @@ class FlowViewSet(GenericViewSet):
         return Response(self._detail(flow), status=status.HTTP_201_CREATED)
 
     def retrieve(self, request: Request, slug: str) -> Response:
+        """The flow with its draft and the draft's validation problems."""
         return Response(self._detail(self.get_object()))
 
     @extend_schema(
@@ -136,6 +139,7 @@ class FlowViewSet(GenericViewSet):
         responses={200: s.FlowDetailSerializer, 400: PROBLEMS_400, 409: STALE_409},
     )
     def update(self, request: Request, slug: str) -> Response:
+        """Save the draft; refused (409) when `revision` is not the current one, unless `force`."""
         data = _parse(s.FlowUpdateSerializer, request.data)
         result = services.flow_update_draft(
             flow=self.get_object(),
@@ -148,6 +152,7 @@ class FlowViewSet(GenericViewSet):
 
     @extend_schema(responses={204: None, 409: OpenApiTypes.OBJECT})
     def destroy(self, request: Request, slug: str) -> Response:
+        """Delete the flow with its versions and number bindings."""
         self.get_object().delete()
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -158,6 +163,7 @@ class FlowViewSet(GenericViewSet):
     )
     @action(detail=True, methods=["post"], url_path="validate")
     def validate_definition(self, request: Request, slug: str) -> Response:
+        """Validate the draft, or the definition sent; `?publish=1` applies the publish rules."""
         flow = self.get_object()
         data = _parse(s.ValidateSerializer, request.data)
         definition = data.get("definition", flow.definition)
@@ -179,6 +185,7 @@ class FlowViewSet(GenericViewSet):
     )
     @action(detail=True, methods=["post"])
     def publish(self, request: Request, slug: str) -> Response:
+        """Publish the draft as the next version: new calls run it."""
         flow = self.get_object()
         data = _parse(s.PublishSerializer, request.data)
         before = flow.published_version_id
@@ -194,6 +201,7 @@ class FlowViewSet(GenericViewSet):
     @extend_schema(responses=s.VersionSerializer(many=True))
     @action(detail=True, methods=["get"])
     def versions(self, request: Request, slug: str) -> Response:
+        """Published versions, newest first."""
         flow = self.get_object()
         versions = flow.versions.select_related("published_by").defer("definition")
         context = {"current_version_id": flow.published_version_id}
@@ -202,6 +210,7 @@ class FlowViewSet(GenericViewSet):
     @extend_schema(parameters=[VERSION_PARAM], responses=s.VersionDetailSerializer)
     @action(detail=True, methods=["get"], url_path=r"versions/(?P<number>[0-9]+)")
     def version(self, request: Request, slug: str, number: str) -> Response:
+        """One published version with its definition."""
         flow = self.get_object()
         version = flow.versions.select_related("published_by").filter(number=int(number)).first()
         if version is None:
@@ -213,6 +222,7 @@ class FlowViewSet(GenericViewSet):
     )
     @action(detail=True, methods=["post"])
     def rollback(self, request: Request, slug: str) -> Response:
+        """Publish version N's definition again as a new version; the draft becomes it too."""
         flow = self.get_object()
         data = _parse(s.RollbackSerializer, request.data)
         version = services.flow_rollback(
@@ -231,6 +241,7 @@ class FlowViewSet(GenericViewSet):
     )
     @action(detail=True, methods=["get"])
     def diff(self, request: Request, slug: str) -> Response:
+        """What changed between two versions or the draft (default: published -> draft)."""
         flow = self.get_object()
         query = _parse(s.DiffQuerySerializer, request.query_params)
         published = flow.published_version.number if flow.published_version else None
@@ -253,6 +264,7 @@ class FlowViewSet(GenericViewSet):
     )
     @action(detail=True, methods=["get"])
     def export(self, request: Request, slug: str) -> HttpResponse:
+        """The draft, or `?version=N`, as a callflow/1 file to download."""
         flow = self.get_object()
         number = _parse(s.ExportQuerySerializer, request.query_params).get("version")
         document = services.flow_export(flow=flow, version_number=number)
@@ -286,6 +298,7 @@ class ImportView(APIView):
         },
     )
     def post(self, request: Request) -> Response:
+        """Import callflow/1 definitions (JSON body or uploaded files): all or nothing."""
         data = _parse(s.ImportSerializer, request.data)
         sources = [
             services.ImportSource(f"definitions[{i}]", json.dumps(definition))
@@ -314,10 +327,12 @@ class NodeTypeViewSet(ViewSet):
 
     @extend_schema(responses=s.NodeTypeSerializer(many=True))
     def list(self, request: Request) -> Response:
+        """Every node type: config JSON Schema, exits and an example."""
         return Response([node_type.describe() for node_type in nodes.all_types().values()])
 
     @extend_schema(parameters=[TYPE_PARAM], responses=s.NodeTypeSerializer)
     def retrieve(self, request: Request, type: str) -> Response:
+        """One node type."""
         node_type = nodes.get(type)
         if node_type is None:
             raise NotFound(f"There is no node type {type!r}.")
@@ -331,6 +346,7 @@ class FormatView(APIView):
 
     @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request: Request) -> Response:
+        """The JSON Schema of the whole callflow/1 format."""
         return Response(format_schema())
 
 
@@ -347,10 +363,12 @@ class NumberViewSet(GenericViewSet):
         return PhoneNumber.objects.select_related("flow")
 
     def list(self, request: Request) -> Response:
+        """Phone numbers and the flow each one runs."""
         return Response(s.NumberSerializer(self.get_queryset(), many=True).data)
 
     @extend_schema(request=s.NumberBindSerializer, responses={201: s.NumberSerializer})
     def create(self, request: Request) -> Response:
+        """Bind a number (E.164) to a flow; a number bound elsewhere moves."""
         data = _parse(s.NumberBindSerializer, request.data)
         bound = services.number_bind(
             number=data["number"], flow=data["flow"], label=data.get("label")
@@ -359,6 +377,7 @@ class NumberViewSet(GenericViewSet):
 
     @extend_schema(responses={204: None, 404: None})
     def destroy(self, request: Request, number: str) -> Response:
+        """Unbind a number: its calls no longer run a flow."""
         services.number_unbind(number=number)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -370,6 +389,7 @@ class MeView(APIView):
 
     @extend_schema(responses=s.MeSerializer)
     def get(self, request: Request) -> Response:
+        """The signed-in user, their roles and what they may do."""
         user = request.user
         groups = set(user.groups.values_list("name", flat=True))
         return Response(

@@ -156,3 +156,16 @@ def test_openapi_schema_has_our_paths_without_warnings(db):
                                             "FormatView", "NumberViewSet", "MeView"))
     ]  # fmt: skip
     assert ours == []
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["/api/flows/", "/api/flows/acme/", "/api/flows/acme/versions/", "/api/numbers/",
+     "/api/node-types/", "/api/me/", "/api/import/"],
+)  # fmt: skip
+def test_browsable_api_pages_render(flows, publisher, url):
+    client = APIClient()
+    client.force_login(publisher)
+    response = client.get(url, HTTP_ACCEPT="text/html")
+    assert response.status_code in (200, 405)
+    assert response["Content-Type"].startswith("text/html")
