@@ -71,7 +71,11 @@ def _document_schema(node: dict[str, Any]) -> dict[str, Any]:
             "fallback": {
                 "type": "object",
                 "properties": {
-                    "node": {"type": "string", "minLength": 1, "description": "the node run when something fails"},
+                    "node": {
+                        "type": "string",
+                        "minLength": 1,
+                        "description": "the node run when something fails",
+                    },
                     "sms": {"type": "string", "maxLength": 1600},
                 },
                 "additionalProperties": False,

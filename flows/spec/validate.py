@@ -324,7 +324,9 @@ class _Validation:
             return False
         node_id = node_id or self._envelope_node(prefix, error)
         instance = error.instance if isinstance(error.instance, dict) else {}
-        matching = [i for i, alt in enumerate(alternatives) if set(alt["required"]) <= set(instance)]
+        matching = [
+            i for i, alt in enumerate(alternatives) if set(alt["required"]) <= set(instance)
+        ]
         if len(matching) == 1:
             inner = [e for e in error.context if e.relative_schema_path[0] == matching[0]]
             for sub in inner:

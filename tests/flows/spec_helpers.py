@@ -6,7 +6,9 @@ import copy
 from typing import Any
 
 
-def node(node_id: str, node_type: str, config: dict[str, Any] | None = None, **exits: str | None) -> dict[str, Any]:
+def node(
+    node_id: str, node_type: str, config: dict[str, Any] | None = None, **exits: str | None
+) -> dict[str, Any]:
     return {"id": node_id, "type": node_type, "config": config or {}, "exits": exits}
 
 

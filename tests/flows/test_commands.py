@@ -43,27 +43,126 @@ def existing(tmp_path):
 HOURS = {"schedule": {"mon": [["09:00", "17:00"]]}}
 # (case, file content, publish?, the path, the node, the reason)
 BAD_FILES = [
-    ("not JSON", '{"format": "callflow/1",\n  "slug": "bad"', False, "$", None, "Not valid JSON: Expecting ',' delimiter at line 2, column 16."),
+    (
+        "not JSON",
+        '{"format": "callflow/1",\n  "slug": "bad"',
+        False,
+        "$",
+        None,
+        "Not valid JSON: Expecting ',' delimiter at line 2, column 16.",
+    ),
     ("empty file", "", False, "$", None, "The file is empty"),
-    ("unknown format", {**simple_flow("bad"), "format": "studio/2"}, False, "$.format", None, "The format 'studio/2' is not known; known formats: callflow/1."),
-    ("unknown node type", flow(say("hi", "x"), node("x", "fax", {}), slug="bad"), False, "$.nodes[1].type", "x", "Unknown node type 'fax'"),
-    ("duplicate ids", flow(say("hi", "bye"), hangup(), hangup(), slug="bad"), False, "$.nodes[2].id", "bye", "Node id 'bye' is used twice"),
-    ("dangling exit", flow(say("hi", "menu"), slug="bad"), False, "$.nodes[0].exits.next", "hi", "Exit 'next' leads to 'menu', which is not a node of this flow."),
-    ("start names no node", flow(say("hi", "bye"), hangup(), slug="bad", start="welcome"), False, "$.start", None, "The flow starts at 'welcome', which is not a node of this flow."),
-    ("no start at all", {k: v for k, v in flow(say("hi", "bye"), hangup(), slug="bad").items() if k != "start"}, False, "$.start", None, "'start' is required here."),
-    ("invalid time zone", flow(node("h", "time_of_day", {**HOURS, "timezone": "London"}, open="bye", closed="bye"), hangup(), slug="bad"), False, "$.nodes[0].config.timezone", "h", "'London' is not a known time zone"),
-    ("invalid hours", flow(node("h", "time_of_day", {"schedule": {"fri": [["9am", "5pm"]]}}, open="bye", closed="bye"), hangup(), slug="bad"), False, "$.nodes[0].config.schedule.fri[0]", "h", "is not a pair of times HH:MM"),
-    ("endless loop", flow(say("a", "b"), say("b", "a"), slug="bad"), False, "$.nodes[0]", "a", "Endless loop: a -> b lead back to one another"),
-    ("unreachable on publish", flow(say("hi", "bye"), hangup(), hangup("lost"), slug="bad"), True, "$.nodes[2]", "lost", "Node 'lost' cannot be reached from the start of the flow."),
+    (
+        "unknown format",
+        {**simple_flow("bad"), "format": "studio/2"},
+        False,
+        "$.format",
+        None,
+        "The format 'studio/2' is not known; known formats: callflow/1.",
+    ),
+    (
+        "unknown node type",
+        flow(say("hi", "x"), node("x", "fax", {}), slug="bad"),
+        False,
+        "$.nodes[1].type",
+        "x",
+        "Unknown node type 'fax'",
+    ),
+    (
+        "duplicate ids",
+        flow(say("hi", "bye"), hangup(), hangup(), slug="bad"),
+        False,
+        "$.nodes[2].id",
+        "bye",
+        "Node id 'bye' is used twice",
+    ),
+    (
+        "dangling exit",
+        flow(say("hi", "menu"), slug="bad"),
+        False,
+        "$.nodes[0].exits.next",
+        "hi",
+        "Exit 'next' leads to 'menu', which is not a node of this flow.",
+    ),
+    (
+        "start names no node",
+        flow(say("hi", "bye"), hangup(), slug="bad", start="welcome"),
+        False,
+        "$.start",
+        None,
+        "The flow starts at 'welcome', which is not a node of this flow.",
+    ),
+    (
+        "no start at all",
+        {k: v for k, v in flow(say("hi", "bye"), hangup(), slug="bad").items() if k != "start"},
+        False,
+        "$.start",
+        None,
+        "'start' is required here.",
+    ),
+    (
+        "invalid time zone",
+        flow(
+            node("h", "time_of_day", {**HOURS, "timezone": "London"}, open="bye", closed="bye"),
+            hangup(),
+            slug="bad",
+        ),
+        False,
+        "$.nodes[0].config.timezone",
+        "h",
+        "'London' is not a known time zone",
+    ),
+    (
+        "invalid hours",
+        flow(
+            node(
+                "h",
+                "time_of_day",
+                {"schedule": {"fri": [["9am", "5pm"]]}},
+                open="bye",
+                closed="bye",
+            ),
+            hangup(),
+            slug="bad",
+        ),
+        False,
+        "$.nodes[0].config.schedule.fri[0]",
+        "h",
+        "is not a pair of times HH:MM",
+    ),
+    (
+        "endless loop",
+        flow(say("a", "b"), say("b", "a"), slug="bad"),
+        False,
+        "$.nodes[0]",
+        "a",
+        "Endless loop: a -> b lead back to one another",
+    ),
+    (
+        "unreachable on publish",
+        flow(say("hi", "bye"), hangup(), hangup("lost"), slug="bad"),
+        True,
+        "$.nodes[2]",
+        "lost",
+        "Node 'lost' cannot be reached from the start of the flow.",
+    ),
 ]
 
 
-@pytest.mark.parametrize(("case", "content", "publish", "path", "node_id", "reason"), BAD_FILES, ids=[c[0] for c in BAD_FILES])
-def test_a_bad_file_fails_the_whole_import(tmp_path, existing, case, content, publish, path, node_id, reason):
+@pytest.mark.parametrize(
+    ("case", "content", "publish", "path", "node_id", "reason"),
+    BAD_FILES,
+    ids=[c[0] for c in BAD_FILES],
+)
+def test_a_bad_file_fails_the_whole_import(
+    tmp_path, existing, case, content, publish, path, node_id, reason
+):
     good_change = write(tmp_path, "a.json", simple_flow("a", "Changed greeting."))
     good_new = write(tmp_path, "new.json", simple_flow("new"))
     bad = write(tmp_path, "bad.json", content)
-    args = ["import_flows", str(good_change), str(good_new), str(bad)] + (["--publish"] if publish else [])
+    args = ["import_flows", str(good_change), str(good_new), str(bad)] + (
+        ["--publish"] if publish else []
+    )
     with pytest.raises(CommandError) as raised:
         run(*args)
     message = str(raised.value)
@@ -103,7 +202,9 @@ def test_import_then_import_again_changes_nothing(tmp_path):
 
 
 def test_dry_run_reports_and_writes_nothing(tmp_path):
-    out = run("import_flows", str(write(tmp_path, "a.json", simple_flow("a"))), "--dry-run", "--publish")
+    out = run(
+        "import_flows", str(write(tmp_path, "a.json", simple_flow("a"))), "--dry-run", "--publish"
+    )
     assert out.splitlines()[-1] == "Dry run: nothing was written."
     assert counts() == (0, 0, 0)
 
@@ -162,7 +263,9 @@ def test_load_demo_is_idempotent():
     assert User.objects.get(username="supervisor").check_password("supervisor")
     before = snapshot()
     again = run("load_demo")
-    assert "unchanged (published version 1)" in again and "already there, password unchanged" in again
+    assert (
+        "unchanged (published version 1)" in again and "already there, password unchanged" in again
+    )
     assert snapshot() == before and FlowVersion.objects.count() == len(slugs)
 
 
@@ -170,7 +273,9 @@ def test_load_demo_with_a_broken_flow_changes_nothing(tmp_path):
     write(tmp_path, "good.json", simple_flow("good"))
     write(tmp_path, "broken.json", flow(say("hi", "gone"), slug="broken"))
     write(tmp_path, "numbers.json", [{"number": "+442079460001", "flow": "good"}])
-    with pytest.raises(CommandError, match="broken.json: \\$.nodes\\[0\\].exits.next \\(node 'hi'\\)"):
+    with pytest.raises(
+        CommandError, match="broken.json: \\$.nodes\\[0\\].exits.next \\(node 'hi'\\)"
+    ):
         run("load_demo", "--fixtures", str(tmp_path))
     assert counts() == (0, 0, 0) and not User.objects.filter(username="admin").exists()
 
@@ -185,12 +290,21 @@ def test_load_demo_with_a_bad_number_changes_nothing(tmp_path):
 
 def test_a_real_import_flows_process_fails_cleanly_and_changes_nothing(tmp_path):
     """Exit status and stderr as ops see them: a message, no traceback."""
-    env = {**os.environ, "CALLFLOW_VAR_DIR": str(tmp_path / "var"), "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}"}
+    env = {
+        **os.environ,
+        "CALLFLOW_VAR_DIR": str(tmp_path / "var"),
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+    }
     env.pop("DJANGO_SETTINGS_MODULE", None)
 
     def manage(*args):
         return subprocess.run(
-            [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+            [sys.executable, "manage.py", *args],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
         )
 
     assert manage("migrate", "--no-input", "-v", "0").returncode == 0
@@ -198,7 +312,9 @@ def test_a_real_import_flows_process_fails_cleanly_and_changes_nothing(tmp_path)
     bad = write(tmp_path, "bad.json", flow(say("hi", "nowhere"), slug="bad"))
     failed = manage("import_flows", str(good), str(bad), "--publish")
     assert failed.returncode != 0
-    assert f"{bad}: $.nodes[0].exits.next (node 'hi'): Exit 'next' leads to 'nowhere'" in failed.stderr
+    assert (
+        f"{bad}: $.nodes[0].exits.next (node 'hi'): Exit 'next' leads to 'nowhere'" in failed.stderr
+    )
     assert "Traceback" not in failed.stderr + failed.stdout
     assert "There is no flow 'good'" in manage("export_flow", "good").stderr
     imported = manage("import_flows", str(good), "--publish")

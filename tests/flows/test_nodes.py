@@ -12,17 +12,36 @@ ALL = sorted(nodes.all_types())
 
 def test_the_fourteen_types_of_the_spec_are_registered():
     assert set(ALL) >= {
-        "say", "menu", "time_of_day", "authenticate", "route", "sms", "self_service",
-        "callback", "voicemail", "branch", "set", "http", "subflow", "hangup",
+        "say",
+        "menu",
+        "time_of_day",
+        "authenticate",
+        "route",
+        "sms",
+        "self_service",
+        "callback",
+        "voicemail",
+        "branch",
+        "set",
+        "http",
+        "subflow",
+        "hangup",
     }
 
 
 def _alone(example: dict) -> dict:
     """The example node in a flow of its own, its exits pointing at stub hang-ups."""
     targets = sorted({t for t in example.get("exits", {}).values() if t})
-    stubs = [{"id": t, "type": "hangup", "config": {}, "exits": {}} for t in targets if t != example["id"]]
+    stubs = [
+        {"id": t, "type": "hangup", "config": {}, "exits": {}}
+        for t in targets
+        if t != example["id"]
+    ]
     return {
-        "format": "callflow/1", "slug": "example", "name": "Example", "start": example["id"],
+        "format": "callflow/1",
+        "slug": "example",
+        "name": "Example",
+        "start": example["id"],
         "nodes": [example, *stubs],
     }
 

@@ -22,7 +22,13 @@ def test_dangling_exits_name_the_node_exit_and_target():
 
 
 def test_unreachable_counts_start_and_fallback_as_entry_points():
-    definition = flow(say("hi", "bye"), hangup(), say("orphan", "bye"), hangup("sorry"), fallback={"node": "sorry"})
+    definition = flow(
+        say("hi", "bye"),
+        hangup(),
+        say("orphan", "bye"),
+        hangup("sorry"),
+        fallback={"node": "sorry"},
+    )
     assert graph.entry_points(definition) == ["hi", "sorry"]
     assert graph.unreachable(definition) == ["orphan"]
 
@@ -49,7 +55,9 @@ def test_a_hangup_or_route_in_a_loop_breaks_it():
 def test_subflow_cycle_returns_the_chain_of_slugs():
     flows = {
         "b": flow(node("x", "subflow", {"flow": "c"}), slug="b"),
-        "c": flow(node("y", "subflow", {"flow": "a"}), node("z", "subflow", {"flow": "d"}), slug="c"),
+        "c": flow(
+            node("y", "subflow", {"flow": "a"}), node("z", "subflow", {"flow": "d"}), slug="c"
+        ),
         "d": flow(hangup(), slug="d"),
     }
     a = flow(node("go", "subflow", {"flow": "b"}), slug="a")

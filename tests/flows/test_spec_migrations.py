@@ -26,12 +26,26 @@ def _registry() -> Migrations:
     return registry
 
 
-ORIGINAL = {"format": "callflow/0.1", "slug": "a", "name": "A", "start": "hi",
-            "steps": [{"id": "hi", "type": "say", "config": {"text": "Hi"}, "next": "bye"},
-                      {"id": "bye", "type": "hangup", "config": {}}]}
-MIGRATED = {"format": "callflow/1", "slug": "a", "name": "A", "start": "hi",
-            "nodes": [{"id": "hi", "type": "say", "config": {"text": "Hi"}, "exits": {"next": "bye"}},
-                      {"id": "bye", "type": "hangup", "config": {}}]}
+ORIGINAL = {
+    "format": "callflow/0.1",
+    "slug": "a",
+    "name": "A",
+    "start": "hi",
+    "steps": [
+        {"id": "hi", "type": "say", "config": {"text": "Hi"}, "next": "bye"},
+        {"id": "bye", "type": "hangup", "config": {}},
+    ],
+}
+MIGRATED = {
+    "format": "callflow/1",
+    "slug": "a",
+    "name": "A",
+    "start": "hi",
+    "nodes": [
+        {"id": "hi", "type": "say", "config": {"text": "Hi"}, "exits": {"next": "bye"}},
+        {"id": "bye", "type": "hangup", "config": {}},
+    ],
+}
 
 
 def test_migrations_are_applied_in_a_chain_without_touching_the_original():
@@ -52,7 +66,10 @@ def test_the_current_format_is_returned_as_it_is():
 def test_an_unknown_format_names_the_known_ones():
     with pytest.raises(UnknownFormat) as raised:
         _registry().migrate({"format": "callflow/7"})
-    assert str(raised.value) == "The format 'callflow/7' is not known; known formats: callflow/1, callflow/0.1, callflow/0.2."
+    assert (
+        str(raised.value)
+        == "The format 'callflow/7' is not known; known formats: callflow/1, callflow/0.1, callflow/0.2."
+    )
 
 
 def test_a_format_can_be_registered_once():

@@ -31,7 +31,11 @@ def test_the_format_schema_checks_each_config_against_its_type():
 
 
 def test_the_demo_flows_are_valid_against_the_published_schema():
-    demos = [json.loads(p.read_text()) for p in sorted(FIXTURES.glob("*.json")) if p.name != "numbers.json"]
+    demos = [
+        json.loads(p.read_text())
+        for p in sorted(FIXTURES.glob("*.json"))
+        if p.name != "numbers.json"
+    ]
     assert len(demos) >= 3
     for demo in demos:
         assert list(format_validator().iter_errors(demo)) == [], demo["slug"]

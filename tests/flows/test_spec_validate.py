@@ -30,37 +30,90 @@ ERRORS = [
         None,
         "The format 'callflow/9' is not known; known formats: callflow/1.",
     ),
-    ("no format", {k: v for k, v in simple_flow().items() if k != "format"}, "$.format", None, "no `format`"),
-    ("missing name", {k: v for k, v in simple_flow().items() if k != "name"}, "$.name", None, "'name' is required here."),
-    ("bad slug", {**simple_flow(), "slug": "Acme Support"}, "$.slug", None, "'Acme Support' is not a valid slug"),
-    ("unknown top-level key", {**simple_flow(), "colour": "red"}, "$.colour", None, "Unknown key 'colour'"),
+    (
+        "no format",
+        {k: v for k, v in simple_flow().items() if k != "format"},
+        "$.format",
+        None,
+        "no `format`",
+    ),
+    (
+        "missing name",
+        {k: v for k, v in simple_flow().items() if k != "name"},
+        "$.name",
+        None,
+        "'name' is required here.",
+    ),
+    (
+        "bad slug",
+        {**simple_flow(), "slug": "Acme Support"},
+        "$.slug",
+        None,
+        "'Acme Support' is not a valid slug",
+    ),
+    (
+        "unknown top-level key",
+        {**simple_flow(), "colour": "red"},
+        "$.colour",
+        None,
+        "Unknown key 'colour'",
+    ),
     (
         "menu option without key",
-        flow(node("m", "menu", {"prompt": "Hi", "options": [{"label": "x"}]}, no_input="m", no_match="m")),
+        flow(
+            node(
+                "m",
+                "menu",
+                {"prompt": "Hi", "options": [{"label": "x"}]},
+                no_input="m",
+                no_match="m",
+            )
+        ),
         "$.nodes[0].config.options[0].key",
         "m",
         "'key' is required here.",
     ),
     (
         "wrong type in config",
-        flow(node("m", "menu", {"prompt": "Hi", "options": [{"key": "1"}], "timeout": "5"}, **{"1": "m"}, no_input="m", no_match="m")),
+        flow(
+            node(
+                "m",
+                "menu",
+                {"prompt": "Hi", "options": [{"key": "1"}], "timeout": "5"},
+                **{"1": "m"},
+                no_input="m",
+                no_match="m",
+            )
+        ),
         "$.nodes[0].config.timeout",
         "m",
         "Expected an integer, found a string.",
     ),
     (
         "typo in a config key",
-        flow(node("hi", "say", {"text": "Hello", "voise": "Polly.Amy"}, next=None), fallback={"node": "hi"}),
+        flow(
+            node("hi", "say", {"text": "Hello", "voise": "Polly.Amy"}, next=None),
+            fallback={"node": "hi"},
+        ),
         "$.nodes[0].config.voise",
         "hi",
         "Unknown key 'voise'; allowed keys here: text, audio_url, language, voice, loop.",
     ),
     (
         "enum value",
-        flow(node("m", "menu", {"prompt": "Hi", "options": [{"key": "1"}], "input": "voice"}, **{"1": "m"}, no_input="m", no_match="m")),
+        flow(
+            node(
+                "m",
+                "menu",
+                {"prompt": "Hi", "options": [{"key": "1"}], "input": "voice"},
+                **{"1": "m"},
+                no_input="m",
+                no_match="m",
+            )
+        ),
         "$.nodes[0].config.input",
         "m",
-        "'voice' is not one of: \"dtmf\", \"speech\", \"both\".",
+        '\'voice\' is not one of: "dtmf", "speech", "both".',
     ),
     (
         "unknown node type",
@@ -134,21 +187,48 @@ ERRORS = [
     ),
     (
         "invalid node time zone",
-        flow(node("hours", "time_of_day", {**HOURS, "timezone": "Mars/Olympus"}, open="bye", closed="bye"), hangup()),
+        flow(
+            node(
+                "hours",
+                "time_of_day",
+                {**HOURS, "timezone": "Mars/Olympus"},
+                open="bye",
+                closed="bye",
+            ),
+            hangup(),
+        ),
         "$.nodes[0].config.timezone",
         "hours",
         "'Mars/Olympus' is not a known time zone",
     ),
     (
         "invalid hours",
-        flow(node("hours", "time_of_day", {"schedule": {"mon": [["09:00", "25:00"]]}}, open="bye", closed="bye"), hangup()),
+        flow(
+            node(
+                "hours",
+                "time_of_day",
+                {"schedule": {"mon": [["09:00", "25:00"]]}},
+                open="bye",
+                closed="bye",
+            ),
+            hangup(),
+        ),
         "$.nodes[0].config.schedule.mon[0]",
         "hours",
         "['09:00', '25:00'] is not a pair of times HH:MM.",
     ),
     (
         "closing before opening",
-        flow(node("hours", "time_of_day", {"schedule": {"tue": [["17:00", "09:00"]]}}, open="bye", closed="bye"), hangup()),
+        flow(
+            node(
+                "hours",
+                "time_of_day",
+                {"schedule": {"tue": [["17:00", "09:00"]]}},
+                open="bye",
+                closed="bye",
+            ),
+            hangup(),
+        ),
         "$.nodes[0].config.schedule.tue[0]",
         "hours",
         "Closing time 09:00 is not after opening time 17:00.",
@@ -176,14 +256,34 @@ ERRORS = [
     ),
     (
         "route target of no known kind",
-        flow(node("r", "route", {"target": {"phone": "+441632960001"}}, connected="bye", unavailable="bye", timeout="bye"), hangup()),
+        flow(
+            node(
+                "r",
+                "route",
+                {"target": {"phone": "+441632960001"}},
+                connected="bye",
+                unavailable="bye",
+                timeout="bye",
+            ),
+            hangup(),
+        ),
         "$.nodes[0].config.target",
         "r",
         "Give exactly one of 'number', 'sip', 'queue' or 'skills'.",
     ),
     (
         "route to a badly named queue",
-        flow(node("r", "route", {"target": {"queue": "cards!"}}, connected="bye", unavailable="bye", timeout="bye"), hangup()),
+        flow(
+            node(
+                "r",
+                "route",
+                {"target": {"queue": "cards!"}},
+                connected="bye",
+                unavailable="bye",
+                timeout="bye",
+            ),
+            hangup(),
+        ),
         "$.nodes[0].config.target.queue",
         "r",
         "'cards!' does not have the expected form (^[A-Za-z0-9_ -]{1,64}$).",
@@ -191,7 +291,9 @@ ERRORS = [
 ]
 
 
-@pytest.mark.parametrize(("case", "definition", "path", "node_id", "message"), ERRORS, ids=[c[0] for c in ERRORS])
+@pytest.mark.parametrize(
+    ("case", "definition", "path", "node_id", "message"), ERRORS, ids=[c[0] for c in ERRORS]
+)
 def test_errors(case, definition, path, node_id, message):
     problem = only(errors(validate(definition)))
     assert problem.severity == "error"
@@ -207,7 +309,9 @@ def test_errors_block_publishing_too():
 
 
 def test_a_definition_that_is_not_an_object():
-    assert validate(["not", "a", "flow"]) == [Problem("A flow definition is a JSON object, not an array.")]
+    assert validate(["not", "a", "flow"]) == [
+        Problem("A flow definition is a JSON object, not an array.")
+    ]
 
 
 def test_several_problems_are_all_reported_in_document_order():
@@ -219,14 +323,23 @@ def test_several_problems_are_all_reported_in_document_order():
 
 
 def test_a_loop_through_a_node_that_waits_is_not_endless():
-    definition = flow(say("hi", "m"), menu("m", {"1": "info"}, no_input="bye", no_match="m"), say("info", "m"), hangup())
+    definition = flow(
+        say("hi", "m"),
+        menu("m", {"1": "info"}, no_input="bye", no_match="m"),
+        say("info", "m"),
+        hangup(),
+    )
     assert validate(definition, publish=True) == []
 
 
 def test_authenticate_by_caller_id_does_not_wait_but_by_pin_does():
     def looping(method):
         config = {"method": method, "prompt": "PIN?"}
-        return flow(node("auth", "authenticate", config, success="bye", failure="again"), say("again", "auth"), hangup())
+        return flow(
+            node("auth", "authenticate", config, success="bye", failure="again"),
+            say("again", "auth"),
+            hangup(),
+        )
 
     assert errors(validate(looping("pin"))) == []
     assert "Endless loop" in only(errors(validate(looping("caller_id")))).message
@@ -245,7 +358,9 @@ def test_unreachable_nodes_warn_on_a_draft_and_block_publishing():
 
 
 def test_the_fallback_node_is_reachable():
-    definition = flow(say("hi", "bye"), hangup(), hangup("sorry"), fallback={"node": "sorry", "sms": "Sorry."})
+    definition = flow(
+        say("hi", "bye"), hangup(), hangup("sorry"), fallback={"node": "sorry", "sms": "Sorry."}
+    )
     assert validate(definition, publish=True) == []
 
 
@@ -262,7 +377,9 @@ def test_unconnected_required_exits_warn_without_a_fallback():
 def test_unconnected_exits_are_fine_with_a_fallback_or_when_optional():
     with_fallback = flow(menu("m", {"1": "bye"}), hangup(), fallback={"node": "bye"})
     assert validate(with_fallback, publish=True) == []
-    holiday_unset = flow(node("hours", "time_of_day", HOURS, open="bye", closed="bye", holiday=None), hangup())
+    holiday_unset = flow(
+        node("hours", "time_of_day", HOURS, open="bye", closed="bye", holiday=None), hangup()
+    )
     assert validate(holiday_unset, publish=True) == []
 
 
@@ -281,7 +398,11 @@ def _subflow_to(slug, target):
 def test_subflow_cycles_between_flows_are_errors():
     others = {"b": _subflow_to("b", "c"), "c": _subflow_to("c", "a")}
     problem = only(validate(_subflow_to("a", "b"), flow_lookup=others.get))
-    assert (problem.severity, problem.path, problem.node) == ("error", "$.nodes[0].config.flow", "go")
+    assert (problem.severity, problem.path, problem.node) == (
+        "error",
+        "$.nodes[0].config.flow",
+        "go",
+    )
     assert problem.message == "Sub-flow 'go' goes round in a circle of flows: a -> b -> c -> a."
 
 
@@ -319,16 +440,42 @@ def test_validate_does_not_modify_the_definition():
 # ---- parse_definition ----------------------------------------------------------------------
 
 PARSE_ERRORS = [
-    ("not JSON", '{"format": "callflow/1",\n "slug": }', "Not valid JSON: Expecting value at line 2, column 10.", 2, 10),
+    (
+        "not JSON",
+        '{"format": "callflow/1",\n "slug": }',
+        "Not valid JSON: Expecting value at line 2, column 10.",
+        2,
+        10,
+    ),
     ("empty", "", "The file is empty: expected a callflow/1 JSON object.", None, None),
-    ("only whitespace", b"  \n\t", "The file is empty: expected a callflow/1 JSON object.", None, None),
-    ("a list", "[1, 2]", "The top level must be a JSON object {...} describing one flow, not an array.", None, None),
-    ("a string", '"flow"', "The top level must be a JSON object {...} describing one flow, not a string.", None, None),
+    (
+        "only whitespace",
+        b"  \n\t",
+        "The file is empty: expected a callflow/1 JSON object.",
+        None,
+        None,
+    ),
+    (
+        "a list",
+        "[1, 2]",
+        "The top level must be a JSON object {...} describing one flow, not an array.",
+        None,
+        None,
+    ),
+    (
+        "a string",
+        '"flow"',
+        "The top level must be a JSON object {...} describing one flow, not a string.",
+        None,
+        None,
+    ),
     ("not UTF-8", b'{"name": "caf\xe9"}', "The file is not UTF-8 text (byte 13).", None, None),
 ]
 
 
-@pytest.mark.parametrize(("case", "text", "message", "line", "column"), PARSE_ERRORS, ids=[c[0] for c in PARSE_ERRORS])
+@pytest.mark.parametrize(
+    ("case", "text", "message", "line", "column"), PARSE_ERRORS, ids=[c[0] for c in PARSE_ERRORS]
+)
 def test_parse_errors(case, text, message, line, column):
     with pytest.raises(DefinitionParseError) as raised:
         parse_definition(text)
