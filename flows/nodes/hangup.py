@@ -1,6 +1,8 @@
 from . import register
 from .base import NodeType
 from .common import LANGUAGE, TEMPLATE, VOICE, obj
+from .runtime import End
+from .runtime import Hangup as HangupCommand
 
 
 @register
@@ -18,3 +20,9 @@ class Hangup(NodeType):
     terminal = True
     waits_for_input = True
     config_schema = obj({"text": TEMPLATE, "language": LANGUAGE, "voice": VOICE})
+
+    @classmethod
+    def enter(cls, run, node):
+        run.say(node["config"])
+        run.emit(HangupCommand())
+        return End()

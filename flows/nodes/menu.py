@@ -1,6 +1,12 @@
+import re
+
 from . import register
 from .base import NodeType
 from .common import LANGUAGE, TEMPLATE, VOICE, obj
+from .runtime import Gather, Next, Say, Wait, only_digits
+
+DIDNT_GET_THAT = "Sorry, I didn't get that."
+_WORD = re.compile(r"[^\w*#]+", re.UNICODE)
 
 KEY = {"type": "string", "pattern": "^([0-9*#]{1,4}|[a-z][a-z0-9_]{0,31})$"}
 
@@ -73,3 +79,77 @@ class Menu(NodeType):
             if config.get("input", "dtmf") == "speech" and not option.get("speech"):
                 problems.append((f"options[{i}].speech", "a speech-only menu needs words for every option"))
         return problems
+
+    # --- runtime ---------------------------------------------------------------------------
+    @classmethod
+    def enter(cls, run, node):
+        return cls.ask(run, node, problem=None)
+
+    @classmethod
+    def ask(cls, run, node, problem):
+        config = node["config"]
+        mode = config.get("input", "dtmf")
+        keys = [str(o["key"]) for o in config.get("options", [])]
+        prompts = []
+        if problem == "no_match" or (problem == "no_input" and config.get("invalid_prompt")):
+            prompts.append(run.speech(config, "invalid_prompt") or Say(DIDNT_GET_THAT, config.get("language") or run.flow.language, config.get("voice") or run.flow.voice))
+        prompt = run.speech(config, "prompt")
+        if prompt is not None:
+            prompts.append(prompt)
+        dtmf_keys = [k for k in keys if re.fullmatch(r"[0-9*#]+", k)]
+        same_length = len({len(k) for k in dtmf_keys}) == 1 and len(dtmf_keys) == len(keys)
+        words = [w for o in config.get("options", []) for w in o.get("speech", [])]
+        run.emit(
+            Gather(
+                seq=run.next_seq,
+                input=mode,
+                prompts=tuple(p for p in prompts if p is not None),
+                num_digits=len(dtmf_keys[0]) if mode != "speech" and same_length else None,
+                timeout=int(config.get("timeout", 5)),
+                hints=", ".join(words)[:1000] if mode != "dtmf" and words else None,
+                language=config.get("language") or run.flow.language,
+            )
+        )
+        return Wait("input")
+
+    @classmethod
+    def resume(cls, run, node, event):
+        config = node["config"]
+        mode = config.get("input", "dtmf")
+        digits = only_digits(event.digits) if mode != "speech" else ""
+        speech = " ".join(event.speech.split())[:500] if mode != "dtmf" else ""
+        key = match_option(config.get("options", []), digits, speech)
+        heard = digits or speech or None
+        run.remember(node["id"], digits=digits, speech=speech)
+        if key is not None:
+            return Next(key, input=heard)
+        problem = "no_match" if heard else "no_input"
+        if run.tries(node["id"], bump=True) <= int(config.get("retries", 2)):
+            return cls.ask(run, node, problem)
+        return Next(problem, input=heard)
+
+
+def _words(text: str) -> str:
+    return " " + " ".join(_WORD.split(text.lower())).strip() + " "
+
+
+def match_option(options: list[dict], digits: str, speech: str) -> str | None:
+    """The key of the option the caller chose: by keys pressed, else by words said."""
+    if digits:
+        for option in options:
+            if str(option["key"]) == digits:
+                return str(option["key"])
+        return None
+    if not speech:
+        return None
+    heard = _words(speech)
+    for option in options:
+        key = str(option["key"])
+        phrases = [*option.get("speech", []), key]
+        if option.get("label"):
+            phrases.append(option["label"])
+        for phrase in phrases:
+            wanted = _words(phrase)
+            if wanted.strip() and wanted in heard:
+                return key
+    return None

@@ -1,6 +1,7 @@
 from . import register
 from .base import NodeType
 from .common import LANGUAGE, TEMPLATE, URL, VOICE, obj
+from .runtime import Next, Play
 
 
 @register
@@ -28,3 +29,11 @@ class Say(NodeType):
         },
         anyOf=[{"required": ["text"]}, {"required": ["audio_url"]}],
     )
+
+    @classmethod
+    def enter(cls, run, node):
+        config = node["config"]
+        run.say(config)
+        if config.get("audio_url"):
+            run.emit(Play(url=run.render(config["audio_url"]), loop=int(config.get("loop") or 1)))
+        return Next("next")

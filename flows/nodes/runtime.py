@@ -1,0 +1,330 @@
+"""The vocabulary node types use to run: commands, events, effects, results and `Run`.
+
+A node type's behaviour is two class methods in its own module:
+
+- `enter(run, node) -> Result`: the call arrives at the node;
+- `resume(run, node, event) -> Result`: the caller answered (digits, a dial ending, a
+  recording...) or an effect the node asked for was fulfilled.
+
+Both are pure: they read the session through `run`, emit provider-neutral commands
+(`run.emit`), ask for side effects (`run.effect` for fire-and-forget work, `Need` for work
+whose answer they need) and return where to go. The interpreter that drives them is
+`ivr_runtime.engine`; nothing here touches the database, the network or Twilio.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+from .templating import render_template
+
+InputMode = Literal["dtmf", "speech", "both"]
+WaitKind = Literal["input", "dial", "queue", "record"]
+
+
+# --- commands: what the caller hears and what the telephony provider does next -----------
+@dataclass(frozen=True)
+class Say:
+    text: str
+    language: str | None = None
+    voice: str | None = None
+    loop: int = 1
+
+
+@dataclass(frozen=True)
+class Play:
+    url: str
+    loop: int = 1
+
+
+@dataclass(frozen=True)
+class Pause:
+    length: int = 1
+
+
+@dataclass(frozen=True)
+class Gather:
+    """Collect key presses and/or speech; the answer (even an empty one) posts to seq."""
+
+    seq: int
+    input: InputMode = "dtmf"
+    prompts: tuple[Say | Play, ...] = ()
+    num_digits: int | None = None
+    timeout: int = 5
+    finish_on_key: str | None = None
+    hints: str | None = None
+    language: str | None = None
+
+
+@dataclass(frozen=True)
+class Dial:
+    seq: int
+    number: str | None = None
+    sip: str | None = None
+    timeout: int = 30
+    caller_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Enqueue:
+    seq: int
+    queue: str
+    max_wait: int
+    hold_music: str | None = None
+
+
+@dataclass(frozen=True)
+class Record:
+    seq: int
+    max_length: int = 120
+    finish_on_key: str = "#"
+    transcribe: bool = False
+
+
+@dataclass(frozen=True)
+class Redirect:
+    """Post to the runtime again; `replay` re-renders the current state and never advances."""
+
+    seq: int
+    replay: bool = False
+
+
+@dataclass(frozen=True)
+class Hangup:
+    pass
+
+
+Command = Say | Play | Pause | Gather | Dial | Enqueue | Record | Redirect | Hangup
+
+
+# --- effects: side effects the runtime service performs for the engine --------------------
+@dataclass(frozen=True)
+class SendSms:
+    to: str
+    body: str
+    node: str | None
+
+
+@dataclass(frozen=True)
+class ScheduleCallback:
+    number: str
+    within_hours: float
+    node: str
+    target: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class SaveRecording:
+    url: str
+    sid: str
+    duration: int
+    node: str
+    transcribe: bool = False
+
+
+@dataclass(frozen=True)
+class ReleaseAgent:
+    agent_id: int
+
+
+@dataclass(frozen=True)
+class HttpRequest:
+    """Answered with `HttpResult`. Performed outside any database transaction."""
+
+    url: str
+    method: str = "GET"
+    headers: tuple[tuple[str, str], ...] = ()
+    body: str | None = None
+    json_body: Any = None
+    timeout: float = 3.0
+
+
+@dataclass(frozen=True)
+class HttpResult:
+    ok: bool
+    status: int | None
+    data: Any
+    error: str = ""
+
+
+@dataclass(frozen=True)
+class FindCustomer:
+    """Answered with the customer's public fields (dict) or None.
+
+    By phone, by account number, or both; with `pin` the PIN must match too. The PIN is
+    never stored by the engine: it only travels in this request.
+    """
+
+    phone: str | None = None
+    account: str | None = None
+    pin: str | None = None
+
+
+@dataclass(frozen=True)
+class ReserveAgent:
+    """Answered with {"id", "name", "number"} of the reserved agent, or None."""
+
+    skills: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class LoadFlow:
+    """Answered with the key of the published version of flow `slug`, or None."""
+
+    slug: str
+
+
+Effect = SendSms | ScheduleCallback | SaveRecording | ReleaseAgent
+Request = HttpRequest | FindCustomer | ReserveAgent | LoadFlow
+
+
+# --- events: what happened since the call last waited -------------------------------------
+@dataclass(frozen=True)
+class Event:
+    kind: Literal["start", "input", "dial", "queue", "record", "effect", "hangup", "failure"]
+    digits: str = ""
+    speech: str = ""
+    confidence: float | None = None
+    dial_status: str = ""
+    dial_duration: int = 0
+    queue_result: str = ""
+    queue_time: int = 0
+    recording_url: str = ""
+    recording_sid: str = ""
+    recording_duration: int = 0
+    result: Any = None
+
+
+# --- results: where a node goes ------------------------------------------------------------
+@dataclass(frozen=True)
+class Next:
+    exit: str
+    input: str | None = None
+
+
+@dataclass(frozen=True)
+class Wait:
+    kind: WaitKind
+
+
+@dataclass(frozen=True)
+class Need:
+    request: Request
+
+
+@dataclass(frozen=True)
+class End:
+    pass
+
+
+@dataclass(frozen=True)
+class EnterFlow:
+    """Continue at the start of another flow (a subflow); come back by `return`."""
+
+    key: str
+
+
+Result = Next | Wait | Need | End | EnterFlow
+
+
+class NodeFailure(Exception):
+    """A node cannot go on (bad data, a template error, a missing flow): run the fallback."""
+
+
+# --- the node's view of the session ---------------------------------------------------------
+@dataclass(frozen=True)
+class CallInfo:
+    sid: str
+    caller: str
+    to: str
+
+
+@dataclass(frozen=True)
+class FlowSettings:
+    timezone: str = "UTC"
+    language: str | None = None
+    voice: str | None = None
+
+
+@dataclass
+class Run:
+    """What a node sees and does while the engine runs it."""
+
+    call: CallInfo
+    now: datetime
+    flow: FlowSettings
+    seq: int
+    vars: dict[str, Any]
+    nodes: dict[str, dict[str, Any]]
+    customer: dict[str, Any] | None
+    scratch: dict[str, Any]
+    attempts: dict[str, int]
+    commands: list[Command] = field(default_factory=list)
+    effects: list[Effect] = field(default_factory=list)
+    on_identify: Callable[[dict[str, Any] | None], None] | None = None
+
+    def identify(self, customer: dict[str, Any] | None) -> None:
+        """The caller is this customer (`{{ customer.* }}` from now on)."""
+        self.customer = customer
+        if self.on_identify is not None:
+            self.on_identify(customer)
+
+    @property
+    def next_seq(self) -> int:
+        """The sequence number of the next wait: action URLs carry it."""
+        return self.seq + 1
+
+    def context(self) -> dict[str, Any]:
+        return {
+            "caller": {"number": self.call.caller},
+            "call": {"sid": self.call.sid, "to": self.call.to, "from": self.call.caller},
+            "vars": self.vars,
+            "customer": self.customer or {},
+            "nodes": self.nodes,
+        }
+
+    def render(self, template: str | None) -> str:
+        if not template:
+            return ""
+        return render_template(template, self.context())
+
+    def emit(self, *commands: Command) -> None:
+        self.commands.extend(commands)
+
+    def effect(self, effect: Effect) -> None:
+        self.effects.append(effect)
+
+    def speech(self, config: dict[str, Any], text_key: str = "text") -> Say | None:
+        """A Say of the rendered text in config[text_key], in the node's or flow's voice."""
+        text = self.render(config.get(text_key))
+        if not text.strip():
+            return None
+        return Say(
+            text=text,
+            language=config.get("language") or self.flow.language,
+            voice=config.get("voice") or self.flow.voice,
+            loop=int(config.get("loop") or 1),
+        )
+
+    def say(self, config: dict[str, Any], text_key: str = "text") -> None:
+        said = self.speech(config, text_key)
+        if said is not None:
+            self.emit(said)
+
+    def tries(self, node_id: str, *, bump: bool = False) -> int:
+        """The caller's failed attempts at this node since it was entered."""
+        if bump:
+            self.attempts[node_id] = self.attempts.get(node_id, 0) + 1
+        return self.attempts.get(node_id, 0)
+
+    def remember(self, node_id: str, **values: Any) -> None:
+        """Keep a node's results for `{{ nodes.ID.* }}`."""
+        self.nodes.setdefault(node_id, {}).update(values)
+
+
+def only_digits(value: str, limit: int = 32) -> str:
+    """The key presses in a Digits field: 0-9, * and #, at most `limit` of them."""
+    return "".join(ch for ch in value if ch in "0123456789*#")[:limit]

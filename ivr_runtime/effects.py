@@ -1,0 +1,192 @@
+"""The side effects the engine asks for, performed by the runtime service.
+
+`apply_effects` runs inside the transaction that saves the call's steps (outbox rows,
+callbacks, recordings, agent releases); `fulfil` answers the engine's database requests
+(directory, agents, subflows) inside that transaction too; `perform_http` is the only one
+that goes to the network, and the service calls it between transactions.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import requests
+from django.db import transaction
+from django.db.models import F
+
+from flows.nodes.runtime import (
+    Effect,
+    FindCustomer,
+    HttpRequest,
+    HttpResult,
+    LoadFlow,
+    ReleaseAgent,
+    Request,
+    ReserveAgent,
+    SaveRecording,
+    ScheduleCallback,
+    SendSms,
+)
+
+from . import definitions
+from .models import Agent, CallbackRequest, CallSession, Customer, OutboundMessage, Recording
+
+log = logging.getLogger(__name__)
+
+HTTP_TIMEOUT_CAP = 5.0
+HTTP_MAX_BYTES = 256 * 1024
+
+
+@dataclass
+class Applied:
+    """What the effects of one turn produced (the simulator shows the texts)."""
+
+    messages: list[OutboundMessage] = field(default_factory=list)
+
+
+def apply_effects(
+    *, session: CallSession, effects: list[Effect], steps_by_node: dict[str, int], now: datetime, applied: Applied
+) -> None:
+    for n, effect in enumerate(effects):
+        if isinstance(effect, SendSms):
+            applied.messages.append(_queue_sms(session, effect, steps_by_node, n))
+        elif isinstance(effect, ScheduleCallback):
+            CallbackRequest.objects.create(
+                number=effect.number,
+                due_at=now + timedelta(hours=effect.within_hours),
+                target=effect.target,
+                node_id=effect.node,
+                session=session,
+                flow_id=session.flow_id,
+                simulated=session.simulated,
+            )
+        elif isinstance(effect, SaveRecording):
+            Recording.objects.create(
+                session=session,
+                node_id=effect.node,
+                url=effect.url[:1000],
+                recording_sid=effect.sid[:64],
+                duration=effect.duration,
+                transcribe=effect.transcribe,
+                simulated=session.simulated,
+            )
+        elif isinstance(effect, ReleaseAgent):
+            agent_release(agent_id=effect.agent_id, session=session, now=now)
+
+
+def _queue_sms(session: CallSession, effect: SendSms, steps_by_node: dict[str, int], n: int) -> OutboundMessage:
+    step_id = steps_by_node.get(effect.node or "")
+    key = f"{session.call_sid}:{session.state.get('step', 0)}:{n}:{effect.node or 'fallback'}"
+    message, created = OutboundMessage.objects.get_or_create(
+        idempotency_key=key[:128],
+        defaults={
+            "to": effect.to[:64],
+            "from_number": session.to_number[:64],
+            "body": effect.body,
+            "status": OutboundMessage.Status.SIMULATED if session.simulated else OutboundMessage.Status.QUEUED,
+            "session": session,
+            "step_id": step_id,
+            "simulated": session.simulated,
+        },
+    )
+    if created and not session.simulated:
+        transaction.on_commit(lambda: _enqueue_send(message.pk))
+    return message
+
+
+def _enqueue_send(message_id: int) -> None:
+    from .tasks import send_outbound_message
+
+    try:
+        send_outbound_message.delay(message_id)
+    except Exception:  # the broker is down: the row stays queued for the retry sweep
+        log.exception("could not enqueue SMS %s", message_id)
+
+
+def agent_release(*, agent_id: int, session: CallSession, now: datetime) -> None:
+    Agent.objects.filter(pk=agent_id, current_session=session).update(
+        status=Agent.Status.AVAILABLE, current_session=None, last_call_ended_at=now
+    )
+
+
+def agent_reserve(*, skills: tuple[str, ...], session: CallSession) -> Agent | None:
+    """The longest-idle available agent with every skill, marked busy; None if nobody."""
+    candidates = Agent.objects.filter(status=Agent.Status.AVAILABLE)
+    for skill in skills:
+        candidates = candidates.filter(skills__name=skill)
+    agent = (
+        candidates.order_by(F("last_call_ended_at").asc(nulls_first=True), "pk")
+        .select_for_update(skip_locked=True, of=("self",))
+        .first()
+    )
+    if agent is None:
+        return None
+    agent.status = Agent.Status.BUSY
+    agent.current_session = session
+    agent.save(update_fields=["status", "current_session"])
+    return agent
+
+
+def customer_find(*, phone: str | None, account: str | None, pin: str | None) -> dict[str, Any] | None:
+    if not phone and not account:
+        return None
+    customers = Customer.objects.filter(active=True)
+    if account:
+        customers = customers.filter(account_number=account)
+    if phone:
+        customers = customers.filter(phone=phone)
+    customer = customers.first()
+    if customer is None:
+        return None
+    if pin is not None and not customer.check_pin(pin):
+        return None
+    return customer.public()
+
+
+def fulfil(request: Request, *, session: CallSession, loaded: dict[str, definitions.Loaded]) -> Any:
+    """Answer a database request of the engine (inside the session's transaction)."""
+    if isinstance(request, FindCustomer):
+        return customer_find(phone=request.phone, account=request.account, pin=request.pin)
+    if isinstance(request, ReserveAgent):
+        agent = agent_reserve(skills=request.skills, session=session)
+        return None if agent is None else {"id": agent.pk, "name": agent.name, "number": agent.number}
+    if isinstance(request, LoadFlow):
+        found = definitions.load_published(request.slug)
+        if found is None:
+            return None
+        loaded[found.definition.key] = found
+        return found.definition.key
+    raise TypeError(f"not a database request: {request!r}")
+
+
+def perform_http(request: HttpRequest) -> HttpResult:
+    """The HTTP call of an `http` or `self_service` node. Never raises."""
+    try:
+        response = requests.request(
+            request.method,
+            request.url,
+            headers=dict(request.headers),
+            data=request.body.encode() if request.body is not None else None,
+            json=request.json_body if request.body is None else None,
+            timeout=min(request.timeout, HTTP_TIMEOUT_CAP),
+            allow_redirects=False,
+            stream=True,
+        )
+        try:
+            raw = response.raw.read(HTTP_MAX_BYTES + 1, decode_content=True)
+        finally:
+            response.close()
+    except (requests.RequestException, ValueError, OSError) as exc:
+        return HttpResult(ok=False, status=None, data=None, error=f"{type(exc).__name__}: {exc}"[:300])
+    if len(raw) > HTTP_MAX_BYTES:
+        return HttpResult(ok=False, status=response.status_code, data=None, error="answer too large")
+    try:
+        data = json.loads(raw.decode(response.encoding or "utf-8")) if raw.strip() else None
+    except (ValueError, UnicodeDecodeError):
+        return HttpResult(ok=False, status=response.status_code, data=None, error="answer is not JSON")
+    ok = 200 <= response.status_code < 300
+    return HttpResult(ok=ok, status=response.status_code, data=data, error="" if ok else f"HTTP {response.status_code}")

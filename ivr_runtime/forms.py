@@ -1,0 +1,109 @@
+"""Twilio's webhook forms, parsed at the edge into typed, bounded values."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from flows.nodes.runtime import Event
+
+_SID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+
+
+class BadForm(ValueError):
+    pass
+
+
+def _text(form: Mapping[str, str], name: str, limit: int = 200) -> str:
+    value = form.get(name) or ""
+    return "".join(ch for ch in str(value) if ch.isprintable())[:limit].strip()
+
+
+def _int(form: Mapping[str, str], name: str, default: int = 0) -> int:
+    value = _text(form, name, 12)
+    try:
+        return max(0, min(int(float(value)), 10**7)) if value else default
+    except ValueError:
+        return default
+
+
+def _float(form: Mapping[str, str], name: str) -> float | None:
+    try:
+        value = float(_text(form, name, 20))
+    except ValueError:
+        return None
+    return value if 0.0 <= value <= 1.0 else None
+
+
+def fingerprint(full_path: str, form: Mapping[str, str]) -> str:
+    """Identifies a request: its path and query, and its form, order aside."""
+    digest = hashlib.sha256(full_path.encode())
+    for key in sorted(form):
+        digest.update(b"\0" + str(key).encode() + b"=" + str(form[key]).encode())
+    return digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class VoiceRequest:
+    call_sid: str
+    caller: str
+    to: str
+    call_status: str
+    digits: str
+    speech: str
+    confidence: float | None
+    dial_status: str
+    dial_duration: int
+    queue_result: str
+    queue_time: int
+    recording_url: str
+    recording_sid: str
+    recording_duration: int
+    seq: int | None
+    replay: bool
+    fingerprint: str
+
+    @classmethod
+    def parse(cls, form: Mapping[str, str], query: Mapping[str, str], full_path: str) -> VoiceRequest:
+        call_sid = _text(form, "CallSid", 64)
+        if not _SID.match(call_sid):
+            raise BadForm("CallSid is missing or malformed")
+        seq_text = _text(query, "seq", 9)
+        return cls(
+            call_sid=call_sid,
+            caller=_text(form, "From", 64),
+            to=_text(form, "To", 64),
+            call_status=_text(form, "CallStatus", 32),
+            digits=_text(form, "Digits", 64),
+            speech=_text(form, "SpeechResult", 1000),
+            confidence=_float(form, "Confidence"),
+            dial_status=_text(form, "DialCallStatus", 32),
+            dial_duration=_int(form, "DialCallDuration"),
+            queue_result=_text(form, "QueueResult", 32),
+            queue_time=_int(form, "QueueTime"),
+            recording_url=_text(form, "RecordingUrl", 1000),
+            recording_sid=_text(form, "RecordingSid", 64),
+            recording_duration=_int(form, "RecordingDuration"),
+            seq=int(seq_text) if seq_text.isdigit() else None,
+            replay=_text(query, "replay", 2) == "1",
+            fingerprint=fingerprint(full_path, form),
+        )
+
+    def event(self, waiting: str) -> Event:
+        """The engine event for the wait the call is at."""
+        kind = waiting if waiting in ("input", "dial", "queue", "record") else "input"
+        return Event(
+            kind=kind,  # type: ignore[arg-type]
+            digits=self.digits,
+            speech=self.speech,
+            confidence=self.confidence,
+            dial_status=self.dial_status,
+            dial_duration=self.dial_duration,
+            queue_result=self.queue_result,
+            queue_time=self.queue_time,
+            recording_url=self.recording_url,
+            recording_sid=self.recording_sid,
+            recording_duration=self.recording_duration,
+        )

@@ -1,0 +1,259 @@
+"""Calls, their steps, and what calls leave behind: texts, callbacks, recordings.
+
+Plus the directory the runtime consults: customers (for `authenticate`) and agents (for
+routing by skills).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.hashers import check_password, make_password
+from django.db import models
+
+
+class CallSession(models.Model):
+    """One live or finished call (one per CallSid), pinned to the version it started on."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "In progress"
+        COMPLETED = "completed", "Completed"
+        FAILED = "failed", "Failed"
+
+    call_sid = models.CharField(max_length=64, unique=True)  # every webhook's lookup by CallSid
+    flow = models.ForeignKey("flows.Flow", null=True, on_delete=models.SET_NULL, related_name="calls")
+    flow_version = models.ForeignKey(
+        "flows.FlowVersion", null=True, blank=True, on_delete=models.PROTECT, related_name="calls"
+    )
+    draft_definition = models.JSONField(
+        null=True, blank=True, help_text="The draft a simulated call runs on (simulations of drafts only)."
+    )
+    simulated = models.BooleanField(default=False)
+    from_number = models.CharField(max_length=64, blank=True)
+    to_number = models.CharField(max_length=64, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
+    provider_status = models.CharField(max_length=32, blank=True, help_text="Twilio's last CallStatus")
+    current_node = models.CharField(max_length=64, blank=True)
+    variables = models.JSONField(default=dict, blank=True)
+    attempts = models.JSONField(default=dict, blank=True)
+    state = models.JSONField(default=dict, blank=True, help_text="The engine's state (see ivr_runtime.engine.State)")
+    seq = models.PositiveIntegerField(default=0, help_text="Sequence number of the wait the call is at")
+    last_request_hash = models.CharField(max_length=64, blank=True)
+    last_twiml = models.TextField(blank=True, help_text="The answer to the last request (for retries)")
+    wait_twiml = models.TextField(blank=True, help_text="The current wait alone (for stale requests)")
+    pending_since = models.DateTimeField(null=True, blank=True)
+    errors = models.JSONField(default=list, blank=True)
+    started_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+        indexes = [
+            # GET /api/calls/?flow=: a flow's calls, newest first
+            models.Index(fields=["flow", "-started_at"], name="callsession_flow_started"),
+            # GET /api/calls/?status=: calls in a status, newest first
+            models.Index(fields=["status", "-started_at"], name="callsession_status_started"),
+            # GET /api/calls/ (no filter): newest first
+            models.Index(fields=["-started_at"], name="callsession_started"),
+        ]
+
+    def __str__(self) -> str:
+        return self.call_sid
+
+
+class CallStep(models.Model):
+    """One node visit: the node, what the caller did there, the exit taken, when."""
+
+    session = models.ForeignKey(CallSession, on_delete=models.CASCADE, related_name="steps")
+    index = models.PositiveIntegerField()
+    # Denormalised from the session so the statistics need no join.
+    flow = models.ForeignKey("flows.Flow", null=True, on_delete=models.SET_NULL, related_name="+")
+    flow_version = models.ForeignKey(
+        "flows.FlowVersion", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    simulated = models.BooleanField(default=False)
+    node_id = models.CharField(max_length=64)
+    node_type = models.CharField(max_length=32, blank=True)
+    input = models.CharField(max_length=500, blank=True)
+    exit = models.CharField(max_length=64, blank=True, help_text="Empty while at the node, or when the call ended there")
+    hung_up = models.BooleanField(default=False)
+    error = models.CharField(max_length=500, blank=True)
+    at = models.DateTimeField()
+    left_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["session", "index"]
+        constraints = [
+            # The steps of a call in order (call detail) and the update of a step by index.
+            models.UniqueConstraint(fields=["session", "index"], name="callstep_session_index"),
+        ]
+        indexes = [
+            # Statistics: a flow's real steps since a time, grouped by node and exit
+            models.Index(fields=["flow", "simulated", "at"], name="callstep_flow_stats"),
+            # Statistics of one version of a flow
+            models.Index(fields=["flow_version", "simulated", "at"], name="callstep_version_stats"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.session_id}#{self.index} {self.node_id} -> {self.exit}"
+
+
+class OutboundMessage(models.Model):
+    """An SMS to send: written with the step that asked for it, sent by a Celery task."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+        DELIVERED = "delivered", "Delivered"
+        FAILED = "failed", "Failed"
+        SIMULATED = "simulated", "Simulated (not sent)"
+
+    to = models.CharField(max_length=64)
+    from_number = models.CharField(max_length=64, blank=True)
+    body = models.TextField()
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    idempotency_key = models.CharField(max_length=128, unique=True)  # one message per call step
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    provider_sid = models.CharField(max_length=64, blank=True, db_index=True)  # status callbacks by MessageSid
+    session = models.ForeignKey(CallSession, null=True, blank=True, on_delete=models.SET_NULL, related_name="messages")
+    step = models.ForeignKey(CallStep, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    simulated = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            # The sweeper that retries messages still queued or failed, oldest first
+            models.Index(fields=["status", "created_at"], name="outbound_status_created"),
+        ]
+
+    def __str__(self) -> str:
+        return f"SMS to {self.to} ({self.status})"
+
+
+class CallbackRequest(models.Model):
+    """A caller asked to be called back before `due_at` (placing the call is a later job)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        PLACED = "placed", "Placed"
+        DONE = "done", "Done"
+        CANCELLED = "cancelled", "Cancelled"
+
+    number = models.CharField(max_length=64)
+    due_at = models.DateTimeField()
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    target = models.JSONField(null=True, blank=True)
+    node_id = models.CharField(max_length=64, blank=True)
+    session = models.ForeignKey(CallSession, null=True, blank=True, on_delete=models.SET_NULL, related_name="callbacks")
+    flow = models.ForeignKey("flows.Flow", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    simulated = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["due_at"]
+        indexes = [
+            # The dialler: pending callbacks by due time
+            models.Index(fields=["status", "due_at"], name="callback_status_due"),
+        ]
+
+    def __str__(self) -> str:
+        return f"call back {self.number} by {self.due_at:%Y-%m-%d %H:%M}"
+
+
+class Recording(models.Model):
+    """A voicemail: the provider's recording URL and its length."""
+
+    session = models.ForeignKey(CallSession, null=True, blank=True, on_delete=models.SET_NULL, related_name="recordings")
+    node_id = models.CharField(max_length=64, blank=True)
+    url = models.URLField(max_length=1000)
+    recording_sid = models.CharField(max_length=64, blank=True)
+    duration = models.PositiveIntegerField(default=0, help_text="seconds")
+    transcribe = models.BooleanField(default=False)
+    transcription = models.TextField(blank=True)
+    simulated = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.recording_sid or self.url} ({self.duration}s)"
+
+
+class Customer(models.Model):
+    """A known customer: identified by caller ID, account number and PIN."""
+
+    name = models.CharField(max_length=200)
+    phone = models.CharField(max_length=32, unique=True, null=True, blank=True)  # authenticate by caller ID
+    account_number = models.CharField(max_length=32, unique=True)  # authenticate by account number
+    pin_hash = models.CharField(max_length=200, blank=True, help_text="Django password hash of the PIN")
+    tier = models.CharField(max_length=32, blank=True)
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.account_number})"
+
+    def set_pin(self, pin: str) -> None:
+        self.pin_hash = make_password(pin)
+
+    def check_pin(self, pin: str) -> bool:
+        return bool(self.pin_hash) and check_password(pin, self.pin_hash)
+
+    def public(self) -> dict[str, Any]:
+        """What flows see as `{{ customer.* }}` (never the PIN)."""
+        return {
+            "id": self.pk,
+            "name": self.name,
+            "first_name": self.name.split(" ")[0] if self.name else "",
+            "account": self.account_number,
+            "phone": self.phone or "",
+            "tier": self.tier,
+        }
+
+
+class Skill(models.Model):
+    name = models.SlugField(max_length=64, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Agent(models.Model):
+    """A person calls are routed to by skills; reserved (busy) while a call rings or talks."""
+
+    class Status(models.TextChoices):
+        AVAILABLE = "available", "Available"
+        BUSY = "busy", "Busy"
+        OFFLINE = "offline", "Offline"
+
+    name = models.CharField(max_length=200)
+    number = models.CharField(max_length=64, help_text="E.164 number or sip: address")
+    skills = models.ManyToManyField(Skill, related_name="agents", blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.AVAILABLE)
+    last_call_ended_at = models.DateTimeField(null=True, blank=True)
+    current_session = models.ForeignKey(
+        CallSession, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["name"]
+        indexes = [
+            # Routing: available agents, longest idle first
+            models.Index(fields=["status", "last_call_ended_at"], name="agent_status_idle"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.status})"

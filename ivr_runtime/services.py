@@ -1,0 +1,298 @@
+"""Call lifecycle: call_start, call_resume, call_status (ORM + engine + transactions).
+
+Every turn of a call locks its session row (select_for_update) while the engine advances
+it, saves the new state, the step rows and the effects (outbox SMS, callbacks, recordings)
+in one transaction, and stores the answer with a fingerprint of the request:
+
+- the same request again (a Twilio retry) gets the stored answer, nothing advances;
+- a request whose `seq` is not the call's current one (stale, out of order, a replay)
+  gets the current wait re-rendered, nothing advances;
+- an HTTP request a node needs is made between two transactions, never inside one; a
+  duplicate arriving meanwhile is asked to come back a second later.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from flows.models import Flow, PhoneNumber
+from flows.nodes.runtime import CallInfo, Command, Event, HttpRequest
+
+from . import definitions, effects, engine, twiml
+from .forms import VoiceRequest
+from .models import CallSession, CallStep, OutboundMessage
+
+log = logging.getLogger(__name__)
+
+#: a turn still waiting for its HTTP answer after this long is given up (the process died)
+PENDING_TIMEOUT = timedelta(seconds=15)
+TERMINAL_STATUSES = {"completed", "busy", "failed", "no-answer", "canceled"}
+
+
+@dataclass
+class Turn:
+    """The answer to one webhook (or one simulator event)."""
+
+    twiml: str
+    session: CallSession | None = None
+    commands: list[Command] = field(default_factory=list)
+    messages: list[OutboundMessage] = field(default_factory=list)
+    replayed: bool = False
+
+
+# --- entry points ---------------------------------------------------------------------------
+def call_start(
+    *, request: VoiceRequest, flow_slug: str | None = None, simulated: bool = False,
+    draft: dict[str, Any] | None = None, now: datetime | None = None,
+) -> Turn:
+    """A new call (or Twilio retrying the first webhook of a known one)."""
+    now = now or timezone.now()
+    if CallSession.objects.filter(call_sid=request.call_sid).exists():
+        return call_resume(request=request, now=now)
+    target = _find_flow(to=request.to, slug=flow_slug, draft=draft is not None)
+    if target is None:
+        return Turn(twiml=twiml.static(twiml.UNKNOWN_NUMBER))
+    flow_id, version_id = target
+    try:
+        with transaction.atomic():
+            session = CallSession.objects.create(
+                call_sid=request.call_sid,
+                flow_id=flow_id,
+                flow_version_id=None if draft is not None else version_id,
+                draft_definition=draft,
+                simulated=simulated,
+                from_number=request.caller[:64],
+                to_number=request.to[:64],
+                provider_status=request.call_status[:32],
+                last_request_hash=request.fingerprint,
+            )
+    except IntegrityError:  # the same first webhook twice at once: the other one starts it
+        return call_resume(request=request, now=now)
+    loaded = _loaded_root(session)
+    session.state = engine.State.new(loaded.definition.key).to_dict()
+    session.save(update_fields=["state"])
+    return _advance(session.pk, Event(kind="start"), request.fingerprint, now)
+
+
+def call_resume(*, request: VoiceRequest, now: datetime | None = None) -> Turn:
+    """The caller answered a wait (or Twilio retried, or something stale arrived)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        session = CallSession.objects.select_for_update().filter(call_sid=request.call_sid).first()
+        if session is None:
+            log.warning("webhook for unknown call %s", request.call_sid)
+            return Turn(twiml=twiml.static(twiml.UNAVAILABLE))
+        state = engine.State.from_dict(session.state)
+        if session.last_request_hash == request.fingerprint and session.last_twiml:
+            return Turn(twiml=session.last_twiml, session=session, replayed=True)
+        if session.pending_since is not None:
+            if now - session.pending_since < PENDING_TIMEOUT:
+                return Turn(twiml=twiml.replay_later(session.seq), session=session, replayed=True)
+            # The turn that made the HTTP call never came back: carry on as if it failed.
+            event = Event(kind="effect", result=None)
+        elif state.ended or request.replay or request.seq != session.seq or not state.waiting:
+            return Turn(twiml=_current_twiml(session), session=session, replayed=True)
+        else:
+            event = request.event(state.waiting)
+    return _advance(session.pk, event, request.fingerprint, now)
+
+
+def call_status(*, call_sid: str, status: str, now: datetime | None = None) -> bool:
+    """A status callback. False when the call is unknown (nothing to do)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        session = CallSession.objects.select_for_update().filter(call_sid=call_sid).first()
+        if session is None:
+            return False
+        session.provider_status = status[:32]
+        fields = ["provider_status", "updated_at"]
+        if status in TERMINAL_STATUSES and session.ended_at is None:
+            state = engine.State.from_dict(session.state)
+            if not state.ended:
+                loaded = _loaded_for(session, state)
+                outcome = engine.advance(
+                    definitions={k: v.definition for k, v in loaded.items()},
+                    state=state,
+                    event=Event(kind="hangup"),
+                    now=now,
+                    call=_call_info(session),
+                )
+                _save_steps(session, outcome.steps, loaded, old_step=state.step, now=now)
+                effects.apply_effects(session=session, effects=outcome.effects, steps_by_node={}, now=now, applied=effects.Applied())
+                _store_state(session, outcome.state)
+                fields += ["state", "current_node", "variables", "attempts"]
+            session.status = CallSession.Status.COMPLETED if status == "completed" else CallSession.Status.FAILED
+            session.ended_at = now
+            session.pending_since = None
+            fields += ["status", "ended_at", "pending_since"]
+        session.save(update_fields=fields)
+    return True
+
+
+def call_fail(*, call_sid: str, fingerprint: str, error: str) -> str | None:
+    """After an unexpected error in a turn: run the fallback from a clean transaction.
+
+    None when there is no such call (the caller then gets the static apology).
+    """
+    session = CallSession.objects.filter(call_sid=call_sid).values_list("pk", flat=True).first()
+    if session is None:
+        return None
+    return _advance(session, Event(kind="failure", result=error[:300]), fingerprint, timezone.now()).twiml
+
+
+# --- the turn -------------------------------------------------------------------------------
+def _advance(session_pk: int, event: Event, fingerprint: str, now: datetime) -> Turn:
+    commands: list[Command] = []
+    applied = effects.Applied()
+    errors: list[str] = []
+    pending_token: datetime | None = None
+    while True:
+        with transaction.atomic():
+            session = CallSession.objects.select_for_update().get(pk=session_pk)
+            if pending_token is not None and session.pending_since != pending_token:
+                # Someone gave up on this turn meanwhile and answered the caller already.
+                return Turn(twiml=_current_twiml(session), session=session, replayed=True)
+            state = engine.State.from_dict(session.state)
+            loaded = _loaded_for(session, state)
+            while True:
+                old_step = state.step
+                outcome = engine.advance(
+                    definitions={k: v.definition for k, v in loaded.items()},
+                    state=state,
+                    event=event,
+                    now=now,
+                    call=_call_info(session),
+                )
+                commands.extend(outcome.commands)
+                errors.extend(outcome.errors)
+                steps_by_node = _save_steps(session, outcome.steps, loaded, old_step=old_step, now=now)
+                effects.apply_effects(
+                    session=session, effects=outcome.effects, steps_by_node=steps_by_node, now=now, applied=applied
+                )
+                state = outcome.state
+                request = outcome.request
+                if request is None:
+                    turn = _finish(session, state, commands, fingerprint, errors, outcome.wait_commands)
+                    turn.messages = applied.messages
+                    return turn
+                if isinstance(request, HttpRequest):
+                    break
+                event = Event(kind="effect", result=effects.fulfil(request, session=session, loaded=loaded))
+            pending_token = now if pending_token is None else timezone.now()
+            _store_state(session, state)
+            session.pending_since = pending_token
+            session.last_request_hash = fingerprint
+            session.last_twiml = ""
+            session.save(update_fields=[
+                "state", "current_node", "variables", "attempts", "pending_since",
+                "last_request_hash", "last_twiml", "updated_at",
+            ])
+        event = Event(kind="effect", result=effects.perform_http(request))
+
+
+def _finish(
+    session: CallSession, state: engine.State, commands: list[Command], fingerprint: str,
+    errors: list[str], wait_commands: list[Command],
+) -> Turn:
+    answer = twiml.to_xml(commands)
+    session.wait_twiml = twiml.to_xml(wait_commands) if state.waiting and wait_commands else ""
+    _store_state(session, state)
+    session.seq = state.seq
+    session.pending_since = None
+    session.last_request_hash = fingerprint
+    session.last_twiml = answer
+    if errors:
+        log.warning("call %s: %s", session.call_sid, "; ".join(errors))
+        session.errors = (list(session.errors) + errors)[-20:]
+    fields = [
+        "state", "current_node", "variables", "attempts", "seq", "pending_since",
+        "last_request_hash", "last_twiml", "wait_twiml", "errors", "updated_at",
+    ]
+    if state.ended and session.status == CallSession.Status.ACTIVE and session.simulated:
+        session.status = CallSession.Status.COMPLETED
+        session.ended_at = timezone.now()
+        fields += ["status", "ended_at"]
+    session.save(update_fields=fields)
+    return Turn(twiml=answer, session=session, commands=commands)
+
+
+def _current_twiml(session: CallSession) -> str:
+    """The current wait, rendered again (for stale or replayed requests)."""
+    return session.wait_twiml or session.last_twiml or twiml.static(twiml.UNAVAILABLE)
+
+
+def _store_state(session: CallSession, state: engine.State) -> None:
+    session.state = state.to_dict()
+    session.current_node = state.node or ""
+    session.variables = state.vars
+    session.attempts = state.attempts
+
+
+def _save_steps(
+    session: CallSession, records: list[engine.StepRecord], loaded: dict[str, definitions.Loaded],
+    *, old_step: int, now: datetime,
+) -> dict[str, int]:
+    """Insert the new steps, update the ones opened by an earlier turn. Node id -> step pk."""
+    new: list[CallStep] = []
+    by_node: dict[str, int] = {}
+    for record in records:
+        source = loaded.get(record.flow)
+        closing = {
+            "exit": record.exit or "",
+            "input": record.input or "",
+            "hung_up": record.hung_up,
+            "error": record.error,
+            "left_at": now if record.closed else None,
+        }
+        if record.index <= old_step:
+            CallStep.objects.filter(session=session, index=record.index).update(**closing)
+            continue
+        new.append(CallStep(
+            session=session, index=record.index, node_id=record.node, node_type=record.node_type,
+            at=record.at, flow_id=source.flow_id if source else session.flow_id,
+            flow_version_id=source.version_id if source else None, simulated=session.simulated, **closing,
+        ))
+    for step in CallStep.objects.bulk_create(new):
+        if step.pk is not None:
+            by_node[step.node_id] = step.pk
+    return by_node
+
+
+# --- lookups --------------------------------------------------------------------------------
+def _find_flow(*, to: str, slug: str | None, draft: bool) -> tuple[int, int | None] | None:
+    """(flow id, published version id) in one query, by slug or by the number called."""
+    if slug is not None:
+        row = Flow.objects.filter(slug=slug).values_list("id", "published_version_id").first()
+    elif to:
+        row = PhoneNumber.objects.filter(number=to).values_list("flow_id", "flow__published_version_id").first()
+    else:
+        row = None
+    if row is None or (row[1] is None and not draft):
+        return None
+    return row[0], row[1]
+
+
+def _loaded_root(session: CallSession) -> definitions.Loaded:
+    if session.draft_definition is not None:
+        return definitions.load_draft(session.call_sid, session.draft_definition, session.flow_id)
+    assert session.flow_version_id is not None
+    return definitions.load_version(session.flow_version_id)
+
+
+def _loaded_for(session: CallSession, state: engine.State) -> dict[str, definitions.Loaded]:
+    root = _loaded_root(session)
+    loaded = {root.definition.key: root}
+    for key in {state.flow, *(frame.key for frame in state.stack)} - {root.definition.key}:
+        if key.startswith("v") and key[1:].isdigit():
+            loaded[key] = definitions.load_version(int(key[1:]))
+    return loaded
+
+
+def _call_info(session: CallSession) -> CallInfo:
+    return CallInfo(sid=session.call_sid, caller=session.from_number, to=session.to_number)

@@ -1,0 +1,148 @@
+"""Twilio's voice webhooks: check the signature, parse the form, call a service, answer TwiML.
+
+Whatever fails inside, the answer is valid TwiML: first the flow's fallback (run by the
+service from a clean transaction), and if even that fails (say the database is down) a
+static apology built without touching anything else.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from functools import wraps
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseForbidden
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods, require_POST
+from twilio.request_validator import (
+    SIGNATURE_SETTINGS_HEADER,
+    RequestValidator,
+    get_signature_algorithm,
+)
+
+from . import services, twiml
+from .forms import BadForm, VoiceRequest, _int
+
+log = logging.getLogger(__name__)
+
+XML = "text/xml; charset=utf-8"
+
+
+def public_url(request: HttpRequest) -> str:
+    """The URL Twilio requested: PUBLIC_BASE_URL + path + query behind a proxy."""
+    if settings.PUBLIC_BASE_URL:
+        return settings.PUBLIC_BASE_URL + request.get_full_path()
+    return request.build_absolute_uri()
+
+
+def signature_ok(request: HttpRequest) -> bool:
+    signature = request.headers.get("X-Twilio-Signature", "")
+    if not signature:
+        return False
+    algorithm = get_signature_algorithm(request.headers.get(SIGNATURE_SETTINGS_HEADER, ""))
+    validator = RequestValidator(settings.TWILIO_AUTH_TOKEN or "")
+    params = request.POST if request.method == "POST" else {}
+    return validator.validate(public_url(request), params, signature, algorithm=algorithm)
+
+
+def twilio_webhook(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """csrf-exempt, no login, signature checked (403), never a 5xx."""
+
+    @csrf_exempt
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+        if settings.TWILIO_VALIDATE_SIGNATURES or not settings.DEBUG:
+            try:
+                valid = signature_ok(request)
+            except Exception:
+                log.exception("signature check failed")
+                valid = False
+            if not valid:
+                return HttpResponseForbidden("invalid Twilio signature", content_type="text/plain")
+        try:
+            return view(request, *args, **kwargs)
+        except BadForm as exc:
+            return HttpResponseBadRequest(str(exc), content_type="text/plain")
+        except Exception:
+            log.exception("webhook %s failed", request.path)
+            return _xml(twiml.static(twiml.UNAVAILABLE))
+
+    return wrapped
+
+
+def _xml(body: str) -> HttpResponse:
+    return HttpResponse(body, content_type=XML)
+
+
+def _parse(request: HttpRequest) -> VoiceRequest:
+    return VoiceRequest.parse(request.POST, request.GET, request.get_full_path())
+
+
+def _guarded(request: VoiceRequest, run: Callable[[], services.Turn]) -> HttpResponse:
+    """Run a turn; on an unexpected error, run the flow's fallback instead."""
+    try:
+        return _xml(run().twiml)
+    except Exception as exc:
+        log.exception("call %s: turn failed", request.call_sid)
+        error = f"{type(exc).__name__}: {exc}"
+    try:
+        answer = services.call_fail(call_sid=request.call_sid, fingerprint=request.fingerprint, error=error)
+    except Exception:
+        log.exception("call %s: fallback failed too", request.call_sid)
+        answer = None
+    return _xml(answer or twiml.static(twiml.UNAVAILABLE))
+
+
+@require_POST
+@twilio_webhook
+def voice(request: HttpRequest) -> HttpResponse:
+    """The Voice URL of every number: the flow is the one bound to `To`."""
+    parsed = _parse(request)
+    return _guarded(parsed, lambda: services.call_start(request=parsed))
+
+
+@require_POST
+@twilio_webhook
+def flow_voice(request: HttpRequest, slug: str) -> HttpResponse:
+    """The Voice URL of one flow, whatever number was called."""
+    parsed = _parse(request)
+    return _guarded(parsed, lambda: services.call_start(request=parsed, flow_slug=slug))
+
+
+@require_POST
+@twilio_webhook
+def resume(request: HttpRequest) -> HttpResponse:
+    """Every action URL (Gather, Dial, Enqueue, Record, Redirect) posts here with ?seq=N."""
+    parsed = _parse(request)
+    return _guarded(parsed, lambda: services.call_resume(request=parsed))
+
+
+@require_POST
+@twilio_webhook
+def status(request: HttpRequest) -> HttpResponse:
+    """Call status callbacks: the call ended (or changed state)."""
+    call_sid = (request.POST.get("CallSid") or "")[:64]
+    call_status = (request.POST.get("CallStatus") or "")[:32]
+    if not call_sid or not call_status:
+        return HttpResponseBadRequest("CallSid and CallStatus are required", content_type="text/plain")
+    services.call_status(call_sid=call_sid, status=call_status)
+    return HttpResponse(status=204)
+
+
+@require_POST
+@twilio_webhook
+def queue_wait(request: HttpRequest) -> HttpResponse:
+    """The Enqueue waitUrl: hold music until max_wait, then <Leave/>. No database."""
+    max_wait = _int(request.GET, "max_wait", 300) or 300
+    music = (request.GET.get("music") or "")[:2000] or None
+    if music and not music.startswith(("http://", "https://")):
+        music = None
+    return _xml(twiml.queue_wait(queue_time=_int(request.POST, "QueueTime"), max_wait=max_wait, hold_music=music))
+
+
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def ping(request: HttpRequest) -> HttpResponse:
+    """Static TwiML, no database, no signature: a health check and the benchmark's floor."""
+    return _xml(twiml.PING)

@@ -1,0 +1,60 @@
+"""Fixtures for the runtime: a signed Twilio, published flows, a clean definition cache."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from flows.models import Flow, FlowVersion, PhoneNumber
+from ivr_runtime import definitions
+
+from .twilio_driver import TOKEN, Call, Signer
+
+
+@pytest.fixture(autouse=True)
+def _twilio_settings(settings):
+    settings.TWILIO_AUTH_TOKEN = TOKEN
+    settings.PUBLIC_BASE_URL = ""
+    settings.TWILIO_VALIDATE_SIGNATURES = True
+    settings.DEBUG = False
+    definitions.clear()
+    yield
+    definitions.clear()
+
+
+@pytest.fixture
+def signer(client) -> Signer:
+    return Signer(client)
+
+
+def flow_definition(slug: str, nodes: list[dict[str, Any]], **extra: Any) -> dict[str, Any]:
+    definition = {
+        "format": "callflow/1", "slug": slug, "name": slug.title(), "timezone": "Europe/London",
+        "language": "en-GB", "start": nodes[0]["id"], "nodes": nodes,
+    }
+    definition.update(extra)
+    return definition
+
+
+def publish(definition: dict[str, Any], number: str | None = None) -> FlowVersion:
+    """Publish a definition as the next version of its flow (and bind a number)."""
+    flow, _ = Flow.objects.get_or_create(
+        slug=definition["slug"], defaults={"name": definition["name"], "definition": definition}
+    )
+    flow.definition = definition
+    last = flow.versions.order_by("-number").first()
+    version = FlowVersion.objects.create(flow=flow, number=(last.number + 1) if last else 1, definition=definition)
+    flow.published_version = version
+    flow.save(update_fields=["definition", "published_version"])
+    if number:
+        PhoneNumber.objects.update_or_create(number=number, defaults={"flow": flow})
+    return version
+
+
+@pytest.fixture
+def place_call(signer):
+    def place(to: str, caller: str = "+447700900123", path: str = "/ivr/voice") -> Call:
+        return Call(signer, to=to, caller=caller).start(path)
+
+    return place
