@@ -1,7 +1,9 @@
 from django.urls import path
-from django.http import HttpResponse
+
+from designer_ui import views
 
 app_name = "designer"
 urlpatterns = [
-    path("flows/<slug:slug>/", lambda r, slug: HttpResponse(slug), name="editor"),
+    path("", views.flow_list, name="list"),
+    path("flows/<slug:slug>/", views.editor, name="editor"),
 ]

@@ -1,0 +1,137 @@
+// Edits of the document: add, delete, copy/paste, duplicate, rename, label and config.
+import { useMemo } from "react";
+import { cloneNodes, exitsFor, exitTargets, freshId, makeEdge, makeNode, nodeToDefinition } from "../graph.js";
+
+const CLIPBOARD_KEY = "callflow.clipboard";
+const deselectNode = (n) => (n.selected ? { ...n, selected: false } : n);
+const deselectEdge = (e) => (e.selected ? { ...e, selected: false } : e);
+
+function selectedDefinitions(d) {
+  const chosen = d.nodes.filter((n) => n.selected);
+  const ids = new Set(chosen.map((n) => n.id));
+  const targets = exitTargets(d.edges.filter((e) => ids.has(e.target)));
+  return chosen.map((n) => nodeToDefinition(n, targets.get(n.id)));
+}
+
+/** Add definition nodes (already with fresh ids) to the document, selected. */
+function insert(d, defNodes, typesByName) {
+  const added = defNodes.map((n) => ({ ...makeNode(n, typesByName), selected: true }));
+  const edges = [];
+  for (const n of defNodes) for (const [exit, to] of Object.entries(n.exits || {})) if (to) edges.push(makeEdge(n.id, exit, to));
+  return {
+    ...d,
+    nodes: [...d.nodes.map(deselectNode), ...added],
+    edges: [...d.edges.map(deselectEdge), ...edges],
+  };
+}
+
+export function useEditActions({ docRef, commit, typesByName, rf, canvasRef, flash }) {
+  return useMemo(() => {
+    const centre = () => {
+      const box = canvasRef.current?.getBoundingClientRect();
+      if (!box) return { x: 0, y: 0 };
+      return rf.screenToFlowPosition({ x: box.left + box.width / 2, y: box.top + box.height / 2 });
+    };
+
+    function add(type, position) {
+      const info = typesByName[type];
+      commit((d) => {
+        const taken = new Set(d.nodes.map((n) => n.id));
+        const id = freshId(type, taken);
+        const example = info && info.example ? structuredClone(info.example.config || {}) : {};
+        return insert(d, [{ id, type, config: example, exits: {}, position }], typesByName);
+      });
+    }
+
+    function addAtCentre(type) {
+      const c = centre();
+      const crowd = docRef.current.nodes.filter((n) => Math.abs(n.position.x - (c.x - 100)) < 30 && Math.abs(n.position.y - (c.y - 50)) < 30).length;
+      add(type, { x: Math.round(c.x - 100 + crowd * 30), y: Math.round(c.y - 50 + crowd * 30) });
+    }
+
+    function removeSelected() {
+      commit((d) => {
+        const gone = new Set(d.nodes.filter((n) => n.selected).map((n) => n.id));
+        const edges = d.edges.filter((e) => !e.selected && !gone.has(e.source) && !gone.has(e.target));
+        if (!gone.size && edges.length === d.edges.length) return null;
+        return { ...d, nodes: d.nodes.filter((n) => !gone.has(n.id)), edges };
+      });
+    }
+
+    function copy() {
+      const defs = selectedDefinitions(docRef.current);
+      if (!defs.length) return;
+      localStorage.setItem(CLIPBOARD_KEY, JSON.stringify({ format: "callflow/1", nodes: defs }));
+      flash(`Copied ${defs.length} node${defs.length === 1 ? "" : "s"}.`);
+    }
+
+    function paste() {
+      let defs;
+      try {
+        defs = JSON.parse(localStorage.getItem(CLIPBOARD_KEY) || "null")?.nodes;
+      } catch {
+        defs = null;
+      }
+      if (!Array.isArray(defs) || !defs.length) return;
+      defs = defs.filter((n) => typesByName[n.type]);
+      const c = centre();
+      const minX = Math.min(...defs.map((n) => n.position?.x ?? 0));
+      const minY = Math.min(...defs.map((n) => n.position?.y ?? 0));
+      commit((d) => {
+        const taken = new Set(d.nodes.map((n) => n.id));
+        const offset = { x: Math.round(c.x - minX - 100), y: Math.round(c.y - minY - 50) };
+        return insert(d, cloneNodes(defs, taken, offset), typesByName);
+      });
+    }
+
+    function duplicate() {
+      const defs = selectedDefinitions(docRef.current);
+      if (!defs.length) return;
+      commit((d) => insert(d, cloneNodes(defs, new Set(d.nodes.map((n) => n.id)), { x: 40, y: 40 }), typesByName));
+    }
+
+    function rename(oldId, newId) {
+      const swap = (id) => (id === oldId ? newId : id);
+      commit((d) => {
+        if (d.nodes.some((n) => n.id === newId)) return null;
+        const settings = { ...d.settings, start: swap(d.settings.start) };
+        if (settings.fallback?.node) settings.fallback = { ...settings.fallback, node: swap(settings.fallback.node) };
+        return {
+          ...d,
+          settings,
+          nodes: d.nodes.map((n) => (n.id === oldId ? { ...n, id: newId } : n)),
+          edges: d.edges.map((e) =>
+            e.source === oldId || e.target === oldId ? makeEdge(swap(e.source), e.sourceHandle, swap(e.target)) : e,
+          ),
+        };
+      });
+    }
+
+    function setLabel(id, label) {
+      commit((d) => ({ ...d, nodes: d.nodes.map((n) => (n.id === id ? { ...n, data: { ...n.data, label } } : n)) }), `label:${id}`);
+    }
+
+    /** New config; menu options and branch rules add or remove exits (and their edges). */
+    function setConfig(id, config) {
+      commit((d) => {
+        const node = d.nodes.find((n) => n.id === id);
+        if (!node || JSON.stringify(node.data.config) === JSON.stringify(config)) return null;
+        const own = exitsFor(node.data.type, config, typesByName[node.data.type]);
+        const connected = new Set(d.edges.filter((e) => e.source === id).map((e) => e.sourceHandle));
+        const stale = node.data.exits.filter((x) => !own.includes(x) && connected.has(x) && !typesByName[node.data.type]?.dynamic_exits);
+        const exits = [...own, ...stale];
+        return {
+          ...d,
+          nodes: d.nodes.map((n) => (n.id === id ? { ...n, data: { ...n.data, config, exits } } : n)),
+          edges: d.edges.filter((e) => e.source !== id || exits.includes(e.sourceHandle)),
+        };
+      }, `config:${id}`);
+    }
+
+    function setSettings(settings) {
+      commit((d) => ({ ...d, settings }), "settings");
+    }
+
+    return { add, addAtCentre, removeSelected, copy, paste, duplicate, rename, setLabel, setConfig, setSettings };
+  }, [docRef, commit, typesByName, rf, canvasRef, flash]);
+}
