@@ -124,9 +124,10 @@ class FlowViewSet(GenericViewSet):
     def create(self, request: Request) -> Response:
         """Create a flow from a definition, or an empty one from a slug and a name."""
         data = _parse(s.FlowCreateSerializer, request.data)
-        definition = data.get("definition") or services.empty_definition(
-            slug=data["slug"], name=data["name"]
-        )
+        if "definition" in data:
+            definition = data["definition"]
+        else:
+            definition = services.empty_definition(slug=data["slug"], name=data["name"])
         flow = services.flow_create(definition=definition, user=request.user)
         return Response(self._detail(flow), status=status.HTTP_201_CREATED)
 

@@ -25,6 +25,8 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from rest_framework.views import set_rollback
 
 from flows import services
+from flows.spec import DefinitionParseError, Problem
+from flows.spec.migrations import UnknownFormat
 
 logger = logging.getLogger(__name__)
 
@@ -82,7 +84,17 @@ def _validation_response(exc: exceptions.ValidationError) -> Response:
     return Response(body, status=status.HTTP_400_BAD_REQUEST)
 
 
+def _problems_response(problem: Problem) -> Response:
+    body = {"detail": "The flow definition has errors.", "problems": [problem.as_dict()]}
+    return Response(body, status=status.HTTP_400_BAD_REQUEST)
+
+
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    # the format's own errors, when a service lets them through, are problems of the input
+    if isinstance(exc, UnknownFormat):
+        return _problems_response(Problem(str(exc), "$.format"))
+    if isinstance(exc, DefinitionParseError):
+        return _problems_response(exc.as_problem())
     if isinstance(exc, services.FlowServiceError):
         response = _domain_response(exc)
         if response is not None:

@@ -61,6 +61,12 @@ def test_create_taken_slug_is_409(created, editor_api):
     assert response.json()["slug"] == "acme"
 
 
+def test_create_from_an_empty_definition_is_400_with_problems(editor_api):
+    response = editor_api.post("/api/flows/", {"definition": {}}, format="json")
+    assert response.status_code == 400
+    assert response.json()["problems"]
+
+
 def test_create_with_errors_is_400_with_problems_and_creates_nothing(editor_api):
     broken = acme_definition()
     broken["start"] = "nowhere"
@@ -76,6 +82,7 @@ def test_create_with_errors_is_400_with_problems_and_creates_nothing(editor_api)
     [
         ({"definition": "not an object"}, "definition"),
         ({"definition": [1, 2]}, "definition"),
+        ({"definition": None}, "definition"),
         ({"slug": "only-a-slug"}, None),
         ({"slug": "Not A Slug!", "name": "x"}, "slug"),
     ],
@@ -162,6 +169,18 @@ def test_save_with_errors_is_400_and_keeps_the_draft(created, editor_api):
     assert any(p["node"] == "greeting" and p["severity"] == "error" for p in problems)
     flow = Flow.objects.get()
     assert flow.revision == 1 and flow.definition == created["definition"]
+
+
+@pytest.mark.parametrize("fmt", [None, "callflow/9"])
+def test_save_with_an_unknown_format_is_400_at_the_format(created, editor_api, fmt):
+    definition = copy.deepcopy(created["definition"])
+    definition.pop("format")
+    if fmt:
+        definition["format"] = fmt
+    response = put(editor_api, definition, 1)
+    assert response.status_code == 400
+    assert response.json()["problems"][0]["path"] == "$.format"
+    assert Flow.objects.get().revision == 1
 
 
 def test_warnings_do_not_block_a_draft(created, editor_api):
