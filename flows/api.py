@@ -246,7 +246,7 @@ class FlowViewSet(GenericViewSet):
         flow = self.get_object()
         query = _parse(s.DiffQuerySerializer, request.query_params)
         published = flow.published_version.number if flow.published_version else None
-        old_ref, new_ref = query.get("from", published), query.get("to", "draft")
+        old_ref, new_ref = query.get("from") or published, query.get("to") or "draft"
         old = self._definition_at(flow, old_ref)
         new = self._definition_at(flow, new_ref)
         return Response({"from": old_ref, "to": new_ref, **diff_definitions(old, new)})

@@ -279,7 +279,9 @@ class VersionRef(serializers.Field):
 
     default_error_messages = {"invalid": 'Expected a version number or "draft".'}
 
-    def to_internal_value(self, data: Any) -> int | str:
+    def to_internal_value(self, data: Any) -> int | str | None:
+        if data == "":  # an unset <select> in a form: the default applies
+            return None
         if data == "draft":
             return "draft"
         try:

@@ -361,6 +361,8 @@ def test_diff_between_versions_and_the_draft(two_versions, editor_api, viewer_ap
     assert (default["from"], default["to"], default["settings"]) == (2, "draft", ["name"])
     assert default["nodes"] == {"added": [], "removed": [], "changed": []}
 
+    assert viewer_api.get("/api/flows/acme/diff/?from=&to=").json() == default
+
     backwards = viewer_api.get("/api/flows/acme/diff/?from=draft&to=1").json()
     assert backwards["nodes"]["removed"] == ["extra"]
 
