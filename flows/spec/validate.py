@@ -29,7 +29,9 @@ from .schema import (
     FORMAT,
     NODE_ID_PATTERN,
     SLUG_PATTERN,
+    config_check,
     config_validator,
+    envelope_check,
     envelope_validator,
 )
 
@@ -112,9 +114,8 @@ class _Validation:
         self.problems: list[Problem] = []
         raw_nodes = self.definition.get("nodes")
         self.nodes = raw_nodes if isinstance(raw_nodes, list) else []
-        validator = envelope_validator()
-        if not validator.is_valid(self.definition):
-            for error in validator.iter_errors(self.definition):
+        if not envelope_check()(self.definition):
+            for error in envelope_validator().iter_errors(self.definition):
                 self._schema_error(error, "$")
         self.ids = self._collect_ids()
         fallback = self.definition.get("fallback")
@@ -172,9 +173,8 @@ class _Validation:
         exits = node.get("exits", {})
         if not isinstance(config, dict) or not isinstance(exits, dict):
             return  # the envelope schema has said so
-        validator = config_validator(type_name)
-        if not validator.is_valid(config):
-            for error in validator.iter_errors(config):
+        if not config_check(type_name)(config):
+            for error in config_validator(type_name).iter_errors(config):
                 self._schema_error(error, f"{base}.config", node_id)
             allowed = None  # exits derive from a config we cannot trust
         else:
