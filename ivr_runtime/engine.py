@@ -49,6 +49,8 @@ from flows.nodes.templating import TemplateFailure
 MAX_VISITS = 100
 #: failures in one call after which the call is ended politely instead of running the fallback
 MAX_FALLBACKS = 2
+#: subflows within subflows
+MAX_DEPTH = 8
 
 SORRY = "Sorry, something went wrong on our side."
 GOODBYE = "Please try again later. Goodbye."
@@ -279,10 +281,12 @@ class _Engine:
                 self.request = result.request
                 return
             if isinstance(result, End):
-                self._close_step(node, exit=None, input=None)
+                self._close_step(node, exit=None, input=None, hung_up=result.hung_up)
                 st.ended = True
                 return
             if isinstance(result, EnterFlow):
+                if len(st.stack) >= MAX_DEPTH:
+                    raise _Failure(f"subflows nested deeper than {MAX_DEPTH}")
                 st.stack.append(Frame(key=st.flow, node=node["id"], step=st.open_step))
                 st.flow = result.key
                 node, result = self._enter(self._definition(result.key).start)
@@ -456,12 +460,14 @@ class _Engine:
                 target = exits.get(default)
         return target if isinstance(target, str) else None
 
-    def _close_step(self, node: dict[str, Any], *, exit: str | None, input: str | None) -> None:
+    def _close_step(
+        self, node: dict[str, Any], *, exit: str | None, input: str | None, hung_up: bool = False
+    ) -> None:
         index = self.state.open_step
         record = self.steps.get(index) or StepRecord(
             index=index, flow=self.state.flow, node=node["id"], node_type=node["type"], at=self.now
         )
-        self.steps[index] = _replace(record, exit=exit, input=_clip(input), closed=True)
+        self.steps[index] = _replace(record, exit=exit, input=_clip(input), closed=True, hung_up=hung_up)
 
 
 def _replace(record: StepRecord, **changes: Any) -> StepRecord:

@@ -1,6 +1,11 @@
 from . import register
 from .base import NodeType
 from .common import TEMPLATE, obj
+from .runtime import FindCustomer, Gather, Need, Next, Say, Wait, is_e164, only_digits
+
+ACCOUNT_PROMPT = "Please enter your account number, then press hash."
+PIN_PROMPT = "Please enter your PIN, then press hash."
+NO_MATCH = "Sorry, that does not match our records."
 
 
 @register
@@ -42,3 +47,62 @@ class Authenticate(NodeType):
     @classmethod
     def waits(cls, config):
         return config.get("method") != "caller_id"
+
+    # --- runtime: caller_id looks the number up; the others gather digits, then look up ----
+    @classmethod
+    def enter(cls, run, node):
+        method = node["config"]["method"]
+        if method == "caller_id":
+            if not is_e164(run.call.caller):
+                return Next("failure", input="no caller ID")
+            return Need(FindCustomer(phone=run.call.caller))
+        run.scratch["phase"] = "account" if method == "account_pin" else "pin"
+        return cls.ask(run, node, retry=False)
+
+    @classmethod
+    def ask(cls, run, node, *, retry):
+        config = node["config"]
+        phase = run.scratch["phase"]
+        first = phase == "account" or config["method"] == "pin"
+        prompts = []
+        if retry:
+            prompts.append(run.speech(config, "invalid_prompt") or Say(NO_MATCH, config.get("language") or run.flow.language, run.flow.voice))
+        key, default = ("prompt", ACCOUNT_PROMPT if phase == "account" else PIN_PROMPT) if first else ("pin_prompt", PIN_PROMPT)
+        prompts.append(run.speech(config, key) or Say(default, run.flow.language, run.flow.voice))
+        length = config.get("digits") if phase == "account" else config.get("pin_digits")
+        run.emit(Gather(seq=run.next_seq, input="dtmf", prompts=tuple(prompts), num_digits=length,
+                        timeout=int(config.get("timeout", 8)), finish_on_key="#"))
+        return Wait("input")
+
+    @classmethod
+    def resume(cls, run, node, event):
+        config = node["config"]
+        if event.kind == "effect":
+            if event.result:
+                run.identify(event.result)
+                return Next("success", input=config["method"])
+            if config["method"] == "caller_id":
+                return Next("failure", input="unknown caller")
+            return cls.failed(run, node)
+        digits = only_digits(event.digits).replace("*", "").replace("#", "")
+        if not digits:
+            return cls.failed(run, node)
+        if run.scratch.get("phase") == "account":
+            run.scratch["account"] = digits
+            run.scratch["phase"] = "pin"
+            return cls.ask(run, node, retry=False)
+        # The PIN travels only in this request; it is never kept in the session or the steps.
+        if config["method"] == "account_pin":
+            return Need(FindCustomer(account=run.scratch.get("account"), pin=digits))
+        if not is_e164(run.call.caller):
+            return cls.failed(run, node)
+        return Need(FindCustomer(phone=run.call.caller, pin=digits))
+
+    @classmethod
+    def failed(cls, run, node):
+        config = node["config"]
+        if run.tries(node["id"], bump=True) >= int(config.get("max_attempts", 3)):
+            return Next("failure", input=f"{run.tries(node['id'])} failed attempts")
+        run.scratch["phase"] = "account" if config["method"] == "account_pin" else "pin"
+        run.scratch.pop("account", None)
+        return cls.ask(run, node, retry=True)

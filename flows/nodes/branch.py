@@ -1,6 +1,10 @@
+import re
+from typing import Any
+
 from . import register
 from .base import NodeType
 from .common import EXIT_NAME, obj
+from .runtime import Next
 
 OPS = ["eq", "ne", "lt", "lte", "gt", "gte", "contains", "starts_with", "in", "empty", "not_empty", "matches"]
 
@@ -61,10 +65,75 @@ class Branch(NodeType):
             if rule.get("op") not in ("empty", "not_empty") and "value" not in rule:
                 problems.append((f"rules[{i}].value", f"operator {rule.get('op')!r} needs a value"))
             if rule.get("op") == "matches":
-                import re
-
                 try:
                     re.compile(str(rule.get("value", "")))
                 except re.error as exc:
                     problems.append((f"rules[{i}].value", f"not a valid regular expression: {exc}"))
         return problems
+
+    @classmethod
+    def enter(cls, run, node):
+        context = run.context()
+        for rule in node["config"]["rules"]:
+            value = lookup(context, rule["var"])
+            expected = rule.get("value")
+            if isinstance(expected, str):
+                expected = run.render(expected)
+            if compare(rule["op"], value, expected):
+                return Next(rule["exit"], input=_show(value))
+        return Next("else", input=_show(lookup(context, node["config"]["rules"][0]["var"])))
+
+
+def lookup(context: dict, path: str) -> Any:
+    """`vars.tier` -> context["vars"]["tier"]; None when any part is missing."""
+    value: Any = context
+    for part in path.split("."):
+        if isinstance(value, dict):
+            value = value.get(part)
+        elif isinstance(value, list) and part.isdigit() and int(part) < len(value):
+            value = value[int(part)]
+        else:
+            return None
+    return value
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or value is None:
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _show(value: Any) -> str | None:
+    return None if value is None else str(value)[:100]
+
+
+def compare(op: str, value: Any, expected: Any) -> bool:
+    """Numbers compare as numbers when both sides are numbers, else as text."""
+    if op == "empty":
+        return value in (None, "", [], {})
+    if op == "not_empty":
+        return value not in (None, "", [], {})
+    if value is None:
+        return op == "ne" and expected not in (None, "")
+    a, b = _number(value), _number(expected)
+    numeric = a is not None and b is not None
+    text, wanted = str(value), "" if expected is None else str(expected)
+    if op in ("eq", "ne"):
+        same = a == b if numeric else text.strip().lower() == wanted.strip().lower()
+        return same if op == "eq" else not same
+    if op in ("lt", "lte", "gt", "gte"):
+        left, right = (a, b) if numeric else (text, wanted)
+        return {"lt": left < right, "lte": left <= right, "gt": left > right, "gte": left >= right}[op]  # type: ignore[operator]
+    if op == "contains":
+        return expected in value if isinstance(value, list) else wanted.lower() in text.lower()
+    if op == "starts_with":
+        return text.lower().startswith(wanted.lower())
+    if op == "in":
+        options = expected if isinstance(expected, list) else [o.strip() for o in wanted.split(",")]
+        return text.lower() in [str(o).lower() for o in options]
+    if op == "matches":
+        return re.search(wanted, text[:500]) is not None
+    return False

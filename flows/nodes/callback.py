@@ -1,6 +1,13 @@
+import phonenumbers
+
 from . import register
 from .base import NodeType
 from .common import TEMPLATE, obj
+from .runtime import Gather, Next, Say, ScheduleCallback, Wait, is_e164, only_digits
+
+CONFIRM = "We will call you back on {number}. Press 1 to confirm, or 2 to enter a different number."
+ENTER_NUMBER = "Please enter the number we should call, then press hash."
+BAD_NUMBER = "Sorry, that is not a number we can call."
 
 
 @register
@@ -33,3 +40,75 @@ class Callback(NodeType):
         },
         required=("prompt",),
     )
+
+    # --- runtime: offer -> (confirm the caller's number | enter one) -> scheduled ----------
+    @classmethod
+    def enter(cls, run, node):
+        run.scratch["phase"] = "offer"
+        return cls.ask(run, node, [run.speech(node["config"], "prompt")], num_digits=1)
+
+    @classmethod
+    def ask(cls, run, node, prompts, *, num_digits):
+        run.emit(Gather(seq=run.next_seq, input="dtmf", prompts=tuple(p for p in prompts if p),
+                        num_digits=num_digits, timeout=int(node["config"].get("timeout", 6)),
+                        finish_on_key=None if num_digits else "#"))
+        return Wait("input")
+
+    @classmethod
+    def resume(cls, run, node, event):
+        config = node["config"]
+        digits = only_digits(event.digits)
+        phase = run.scratch.get("phase")
+        voice = (run.flow.language, run.flow.voice)
+        if phase == "offer":
+            if digits != "1":
+                return Next("declined", input=digits or None)
+            if not is_e164(run.call.caller):
+                return cls.enter_number(run, node)
+            if not config.get("confirm_number", True):
+                return cls.schedule(run, node, run.call.caller)
+            run.scratch["phase"] = "confirm"
+            spoken = " ".join(run.call.caller.lstrip("+"))
+            return cls.ask(run, node, [Say(CONFIRM.format(number=spoken), *voice)], num_digits=1)
+        if phase == "confirm":
+            if digits == "1":
+                return cls.schedule(run, node, run.call.caller)
+            if digits == "2":
+                return cls.enter_number(run, node)
+            return Next("declined", input=digits or None)
+        number = to_e164(digits.replace("#", "").replace("*", ""), run.call.caller)
+        if number is not None:
+            return cls.schedule(run, node, number)
+        if run.tries(node["id"], bump=True) >= 2:
+            return Next("declined", input="no valid number")
+        return cls.ask(run, node, [Say(BAD_NUMBER, *voice), Say(ENTER_NUMBER, *voice)], num_digits=None)
+
+    @classmethod
+    def enter_number(cls, run, node):
+        run.scratch["phase"] = "number"
+        return cls.ask(run, node, [Say(ENTER_NUMBER, run.flow.language, run.flow.voice)], num_digits=None)
+
+    @classmethod
+    def schedule(cls, run, node, number):
+        config = node["config"]
+        run.effect(ScheduleCallback(number=number, within_hours=float(config.get("within_hours", 4)),
+                                    node=node["id"], target=config.get("target")))
+        run.remember(node["id"], number=number)
+        return Next("scheduled", input=number)
+
+
+def to_e164(digits: str, caller: str) -> str | None:
+    """Digits keyed by the caller as an E.164 number, read in the caller's country."""
+    if not digits or len(digits) > 17:
+        return None
+    region = None
+    try:
+        if is_e164(caller):
+            region = phonenumbers.region_code_for_number(phonenumbers.parse(caller))
+        text = "+" + digits[2:] if digits.startswith("00") else digits
+        parsed = phonenumbers.parse(text, region or "GB")
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(parsed):
+        return None
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)

@@ -1,6 +1,7 @@
 from . import register
 from .base import NodeType
-from .common import TEMPLATE, URL, obj
+from .common import URL, obj
+from .runtime import HttpRequest, Need, Next
 
 
 @register
@@ -33,4 +34,49 @@ class Http(NodeType):
             "save_as": {"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]{0,63}$"},
         },
         required=("url",),
+    )
+
+    @classmethod
+    def enter(cls, run, node):
+        request = build_request(run, node["config"])
+        if request is None:
+            run.remember(node["id"], response=None, status=None)
+            return Next("failure", input="not a valid URL")
+        return Need(request)
+
+    @classmethod
+    def resume(cls, run, node, event):
+        result = event.result
+        ok = bool(result is not None and result.ok)
+        data = result.data if result is not None else None
+        run.remember(node["id"], response=data if ok else None, status=result.status if result else None)
+        save_as = node["config"].get("save_as")
+        if ok and save_as:
+            run.vars[save_as] = data
+        return Next("success" if ok else "failure", input=str(result.status) if result and result.status else (result.error if result else "no answer"))
+
+
+def _render_json(run, value):
+    if isinstance(value, str):
+        return run.render(value)
+    if isinstance(value, dict):
+        return {k: _render_json(run, v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_render_json(run, v) for v in value]
+    return value
+
+
+def build_request(run, config) -> HttpRequest | None:
+    """The request of an http node (also used by self_service lookups), or None if the URL is bad."""
+    url = run.render(config["url"]).strip()
+    if not url.startswith(("http://", "https://")) or any(ch.isspace() for ch in url):
+        return None
+    body = config.get("body")
+    return HttpRequest(
+        url=url,
+        method=config.get("method", "GET"),
+        headers=tuple((k, run.render(v)) for k, v in (config.get("headers") or {}).items()),
+        body=run.render(body) if isinstance(body, str) else None,
+        json_body=_render_json(run, body) if isinstance(body, dict) else None,
+        timeout=min(float(config.get("timeout", 3)), 5.0),
     )

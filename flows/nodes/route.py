@@ -1,6 +1,23 @@
+from datetime import datetime
+
 from . import register
 from .base import NodeType
 from .common import TEMPLATE, URL, obj
+from .runtime import (
+    Dial,
+    End,
+    Enqueue,
+    Need,
+    Next,
+    NodeFailure,
+    ReleaseAgent,
+    ReserveAgent,
+    Wait,
+    is_e164,
+)
+
+#: QueueResult values that mean the caller is no longer in the call
+QUEUE_CALLER_GONE = {"hangup"}
 
 E164 = {"type": "string", "pattern": "^(\\+[1-9][0-9]{6,14}|\\{\\{.+\\}\\})$"}
 
@@ -47,3 +64,75 @@ class Route(NodeType):
         },
         required=("target",),
     )
+
+    # --- runtime -------------------------------------------------------------------------
+    @classmethod
+    def enter(cls, run, node):
+        target = node["config"]["target"]
+        if "skills" in target:
+            return Need(ReserveAgent(skills=tuple(target["skills"])))
+        if "queue" in target:
+            return cls.enqueue(run, node, target["queue"])
+        if "sip" in target:
+            return cls.dial(run, node, sip=run.render(target["sip"]).strip())
+        return cls.dial(run, node, number=run.render(target["number"]).strip())
+
+    @classmethod
+    def dial(cls, run, node, *, number=None, sip=None):
+        config = node["config"]
+        if number is not None and not is_e164(number):
+            raise NodeFailure(f"{number!r} is not a phone number to dial")
+        run.say(config, "announce")
+        run.scratch["dialled_at"] = run.now.isoformat()
+        caller_id = run.render(config.get("caller_id")).strip() or None
+        run.emit(Dial(seq=run.next_seq, number=number, sip=sip, timeout=int(config.get("timeout", 30)), caller_id=caller_id))
+        return Wait("dial")
+
+    @classmethod
+    def enqueue(cls, run, node, queue):
+        config = node["config"]
+        run.say(config, "announce")
+        run.emit(Enqueue(seq=run.next_seq, queue=queue, max_wait=int(config.get("max_wait", 300)),
+                         hold_music=run.render(config.get("hold_music")).strip() or None))
+        return Wait("queue")
+
+    @classmethod
+    def resume(cls, run, node, event):
+        if event.kind == "effect":
+            agent = event.result
+            if not agent:
+                return Next("unavailable", input="no agent available")
+            run.scratch["agent_id"] = agent["id"]
+            run.remember(node["id"], agent=agent["name"])
+            number = agent["number"]
+            if number.startswith(("sip:", "sips:")):
+                return cls.dial(run, node, sip=number)
+            return cls.dial(run, node, number=number)
+        if event.kind == "queue":
+            result = event.queue_result
+            if result in QUEUE_CALLER_GONE:
+                return End(hung_up=True)
+            exit_name = {"bridged": "connected", "leave": "timeout"}.get(result, "unavailable")
+            return Next(exit_name, input=result or "no result")
+        cls.on_hangup(run, node)
+        status = event.dial_status
+        if status == "completed":
+            return Next("connected", input=status)
+        if status == "no-answer" and cls.rang_out(run, node):
+            return Next("timeout", input=status)
+        return Next("unavailable", input=status or "no status")
+
+    @classmethod
+    def rang_out(cls, run, node):
+        """Whether the dialled party rang for the whole `timeout` (a second's leeway)."""
+        started = run.scratch.get("dialled_at")
+        if not started:
+            return True
+        elapsed = (run.now - datetime.fromisoformat(started)).total_seconds()
+        return elapsed >= int(node["config"].get("timeout", 30)) - 1
+
+    @classmethod
+    def on_hangup(cls, run, node):
+        agent_id = run.scratch.pop("agent_id", None)
+        if agent_id is not None:
+            run.effect(ReleaseAgent(agent_id=agent_id))

@@ -14,6 +14,7 @@ whose answer they need) and return where to go. The interpreter that drives them
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -217,7 +218,9 @@ class Need:
 
 @dataclass(frozen=True)
 class End:
-    pass
+    """The call is over: a hang-up node, or the caller hung up (`hung_up`)."""
+
+    hung_up: bool = False
 
 
 @dataclass(frozen=True)
@@ -299,8 +302,8 @@ class Run:
 
     def speech(self, config: dict[str, Any], text_key: str = "text") -> Say | None:
         """A Say of the rendered text in config[text_key], in the node's or flow's voice."""
-        text = self.render(config.get(text_key))
-        if not text.strip():
+        text = self.render(config.get(text_key)).strip()
+        if not text:
             return None
         return Say(
             text=text,
@@ -323,6 +326,13 @@ class Run:
     def remember(self, node_id: str, **values: Any) -> None:
         """Keep a node's results for `{{ nodes.ID.* }}`."""
         self.nodes.setdefault(node_id, {}).update(values)
+
+
+E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
+
+
+def is_e164(value: str | None) -> bool:
+    return bool(value) and bool(E164.match(value or ""))
 
 
 def only_digits(value: str, limit: int = 32) -> str:

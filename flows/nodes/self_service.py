@@ -1,6 +1,8 @@
 from . import register
 from .base import NodeType
 from .common import TEMPLATE, URL, obj
+from .http import build_request
+from .runtime import Need, Next, SendSms, is_e164
 
 
 @register
@@ -32,3 +34,31 @@ class SelfService(NodeType):
         },
         required=("mode", "url"),
     )
+
+    @classmethod
+    def enter(cls, run, node):
+        config = node["config"]
+        if config["mode"] == "link_sms":
+            if not is_e164(run.call.caller):
+                return Next("failed", input="no number to text")
+            url = run.render(config["url"]).strip()
+            body = run.render(config.get("body")).strip()
+            if url not in body:
+                body = f"{body} {url}".strip()
+            run.effect(SendSms(to=run.call.caller, body=body, node=node["id"]))
+            run.say(config, "say")
+            return Next("done", input=run.call.caller)
+        request = build_request(run, config)
+        if request is None:
+            return Next("failed", input="not a valid URL")
+        return Need(request)
+
+    @classmethod
+    def resume(cls, run, node, event):
+        result = event.result
+        if result is None or not result.ok:
+            run.remember(node["id"], response=None)
+            return Next("failed", input=(result.error if result else "no answer"))
+        run.remember(node["id"], response=result.data)
+        run.say(node["config"], "say")
+        return Next("done", input=str(result.status))

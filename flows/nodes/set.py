@@ -1,6 +1,7 @@
 from . import register
 from .base import NodeType
 from .common import TEMPLATE, obj
+from .runtime import Next
 
 
 @register
@@ -30,3 +31,9 @@ class Set(NodeType):
         },
         required=("vars",),
     )
+
+    @classmethod
+    def enter(cls, run, node):
+        for name, template in node["config"]["vars"].items():
+            run.vars[name] = run.render(template)
+        return Next("next")

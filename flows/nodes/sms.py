@@ -1,6 +1,7 @@
 from . import register
 from .base import NodeType
 from .common import TEMPLATE, obj
+from .runtime import Next, SendSms, is_e164
 
 
 @register
@@ -25,3 +26,12 @@ class Sms(NodeType):
         },
         required=("body",),
     )
+
+    @classmethod
+    def enter(cls, run, node):
+        config = node["config"]
+        to = run.render(config.get("to")).strip() or run.call.caller
+        if not is_e164(to):
+            return Next("next", input="not sent: no number to text")
+        run.effect(SendSms(to=to, body=run.render(config["body"]), node=node["id"]))
+        return Next("next", input=to)

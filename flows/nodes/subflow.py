@@ -1,6 +1,7 @@
 from . import register
 from .base import NodeType
 from .common import obj
+from .runtime import EnterFlow, LoadFlow, Need, NodeFailure
 
 
 @register
@@ -21,3 +22,16 @@ class Subflow(NodeType):
         {"flow": {"type": "string", "pattern": "^[a-z0-9][a-z0-9-]{0,63}$"}},
         required=("flow",),
     )
+
+    # The engine pushes a frame (this node) and runs the subflow's published version from
+    # its start; the first unconnected exit in the subflow pops the frame and this node
+    # takes `return`. A hang-up in the subflow ends the call.
+    @classmethod
+    def enter(cls, run, node):
+        return Need(LoadFlow(slug=node["config"]["flow"]))
+
+    @classmethod
+    def resume(cls, run, node, event):
+        if not event.result:
+            raise NodeFailure(f"flow {node['config']['flow']!r} is not published")
+        return EnterFlow(key=event.result)

@@ -1,10 +1,12 @@
 import re
 import zoneinfo
-from datetime import date
+from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 
 from . import register
 from .base import NodeType
 from .common import obj
+from .runtime import Next
 
 HHMM = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$")
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -46,6 +48,8 @@ class TimeOfDay(NodeType):
     description = "Branch on time of day, holidays and closures."
     fixed_exits = ("open", "closed", "holiday")
     optional_exits = ("holiday",)
+    #: an unconnected exit taken as another one
+    exit_defaults = {"holiday": "closed"}
     config_schema = obj(
         {
             "timezone": {"type": "string", "minLength": 1},
@@ -95,6 +99,48 @@ class TimeOfDay(NodeType):
             if config["country"] not in holidays_lib.list_supported_countries():
                 problems.append(("country", f"no public holidays are known for {config['country']!r}"))
         return problems
+
+
+    # --- runtime ---------------------------------------------------------------------------
+    @classmethod
+    def enter(cls, run, node):
+        config = node["config"]
+        local = run.now.astimezone(zoneinfo.ZoneInfo(config.get("timezone") or run.flow.timezone))
+        return Next(opening_state(config, local), input=local.strftime("%a %Y-%m-%d %H:%M"))
+
+
+def opening_state(config: dict, local: datetime) -> str:
+    """`open`, `closed` or `holiday` at local time `local` (aware, in the node's zone)."""
+    naive = local.replace(tzinfo=None)
+    for closure in config.get("closures") or []:
+        if _moment(closure["from"], end=False) <= naive < _moment(closure["to"], end=True):
+            return "closed"
+    today = local.date()
+    for holiday in config.get("holidays") or []:
+        if (holiday["date"] if isinstance(holiday, dict) else holiday) == today.isoformat():
+            return "holiday"
+    if config.get("country") and today in _public_holidays(config["country"], config.get("subdivision"), today.year):
+        return "holiday"
+    now = local.strftime("%H:%M")
+    for start, end in (config.get("schedule") or {}).get(DAYS[local.weekday()], []):
+        if start <= now < end:
+            return "open"
+    return "closed"
+
+
+def _moment(value: str, *, end: bool) -> datetime:
+    """A closure bound: a date-time, or a date (a `to` date includes that whole day)."""
+    if len(value) <= 10:
+        day = datetime.combine(date.fromisoformat(value), time())
+        return day + timedelta(days=1) if end else day
+    return datetime.fromisoformat(value.replace(" ", "T"))
+
+
+@lru_cache(maxsize=64)
+def _public_holidays(country: str, subdivision: str | None, year: int):
+    import holidays as holidays_lib
+
+    return holidays_lib.country_holidays(country, subdiv=subdivision or None, years=year)
 
 
 def valid_timezone(name: str) -> bool:

@@ -1,6 +1,7 @@
 from . import register
 from .base import NodeType
 from .common import TEMPLATE, obj
+from .runtime import Next, Record, Redirect, SaveRecording, Wait
 
 
 @register
@@ -28,3 +29,35 @@ class Voicemail(NodeType):
         },
         required=("prompt",),
     )
+
+    @classmethod
+    def enter(cls, run, node):
+        config = node["config"]
+        run.say(config, "prompt")
+        run.emit(
+            Record(
+                seq=run.next_seq,
+                max_length=int(config.get("max_length", 120)),
+                finish_on_key=config.get("finish_on_key", "#"),
+                transcribe=bool(config.get("transcribe", False)),
+            ),
+            # Twilio skips the action when nothing was recorded and runs the next verb.
+            Redirect(seq=run.next_seq),
+        )
+        return Wait("record")
+
+    @classmethod
+    def resume(cls, run, node, event):
+        if not event.recording_url or event.recording_duration <= 0:
+            return Next("empty")
+        run.effect(
+            SaveRecording(
+                url=event.recording_url,
+                sid=event.recording_sid,
+                duration=event.recording_duration,
+                node=node["id"],
+                transcribe=bool(node["config"].get("transcribe", False)),
+            )
+        )
+        run.remember(node["id"], recording_url=event.recording_url, duration=event.recording_duration)
+        return Next("recorded", input=f"{event.recording_duration}s")

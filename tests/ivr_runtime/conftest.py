@@ -58,3 +58,12 @@ def place_call(signer):
         return Call(signer, to=to, caller=caller).start(path)
 
     return place
+
+
+@pytest.fixture
+def record_server():
+    from .http_server import RecordServer
+
+    server = RecordServer()
+    yield server
+    server.stop()
