@@ -89,3 +89,17 @@ def test_the_registry_refuses_a_type_without_a_name():
 
     with pytest.raises(ValueError, match="has no `type`"):
         nodes.register(Nameless)
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_the_format_docs_describe_every_type_and_its_exits(name):
+    from pathlib import Path
+
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "format.md").read_text()
+    row = next((line for line in docs.splitlines() if line.startswith(f"| `{name}` |")), None)
+    assert row is not None, f"docs/format.md has no row for {name}"
+    cls = nodes.get(name)
+    for exit_name in cls.fixed_exits:
+        assert f"`{exit_name}`" in row
+    for key in cls.config_schema.get("required", []):
+        assert f"**`{key}`**" in row
