@@ -1,0 +1,56 @@
+"""The demo flows: valid on publish without a single warning, every node type used."""
+
+import json
+import time
+from pathlib import Path
+
+import phonenumbers
+
+from benchmarks.bench_spec import generate_flow
+from flows import nodes
+from flows.spec import validate
+
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
+DEMOS = {p.name: json.loads(p.read_text()) for p in sorted(FIXTURES.glob("*.json")) if p.name != "numbers.json"}
+
+
+def test_the_demo_flows_publish_without_errors_or_warnings():
+    by_slug = {d["slug"]: d for d in DEMOS.values()}
+    assert {"restaurant", "card-services", "complaints"} <= set(by_slug)
+    for name, demo in DEMOS.items():
+        assert name == f"{demo['slug']}.json"
+        assert validate(demo, publish=True, flow_lookup=by_slug.get) == [], name
+
+
+def test_the_demo_flows_fit_the_designer_and_the_uk():
+    for name, demo in DEMOS.items():
+        assert (demo["timezone"], demo["language"]) == ("Europe/London", "en-GB"), name
+        assert demo["fallback"]["node"] and demo["fallback"]["sms"], name
+        assert all("position" in node for node in demo["nodes"]), name
+        start = next(n for n in demo["nodes"] if n["id"] == demo["start"])
+        assert start["position"]["x"] == min(n["position"]["x"] for n in demo["nodes"]), name
+
+
+def test_every_node_type_appears_in_a_demo():
+    used = {node["type"] for demo in DEMOS.values() for node in demo["nodes"]}
+    assert used == set(nodes.all_types())
+
+
+def test_the_demo_numbers_are_valid_and_name_demo_flows():
+    numbers = json.loads((FIXTURES / "numbers.json").read_text())
+    slugs = {d["slug"] for d in DEMOS.values()}
+    assert {n["flow"] for n in numbers} == {"restaurant", "card-services", "complaints"}
+    for entry in numbers:
+        assert phonenumbers.is_valid_number(phonenumbers.parse(entry["number"])), entry
+        assert entry["flow"] in slugs
+
+
+def test_a_5000_node_flow_validates_quickly():
+    """The budget is loose (the benchmark targets 1 s); it catches a quadratic slip."""
+    definition = generate_flow(5000)
+    assert len(definition["nodes"]) == 5000
+    started = time.perf_counter()
+    problems = validate(definition, publish=True)
+    elapsed = time.perf_counter() - started
+    assert problems == []
+    assert elapsed < 3.0, f"{elapsed:.2f}s"
