@@ -362,7 +362,33 @@ def _schema_message(error: ValidationError) -> str:
         return f"Expected {_article(wanted)}, found {_json_type(instance)}."
     if kind == "pattern":
         return f"{instance!r} does not have the expected form ({value})."
-    return _sentence(error.message)
+    return _LIMITS[kind](value, instance) if kind in _LIMITS else _sentence(error.message)
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}" + ("" if count == 1 else "s")
+
+
+_LIMITS = {
+    "minItems": lambda n, v: (
+        f"Give at least {_plural(n, 'item')}." if v else "This list must not be empty."
+    ),
+    "maxItems": lambda n, v: f"At most {_plural(n, 'item')} are allowed here ({len(v)} given).",
+    "minLength": lambda n, v: (
+        "This must not be empty." if not v else f"Use at least {_plural(n, 'character')}."
+    ),
+    "maxLength": lambda n, v: f"Too long: at most {_plural(n, 'character')} ({len(v)} given).",
+    "minimum": lambda n, v: f"{v} is less than the minimum of {n}.",
+    "maximum": lambda n, v: f"{v} is more than the maximum of {n}.",
+    "exclusiveMinimum": lambda n, v: f"{v} is too small: it must be more than {n}.",
+    "exclusiveMaximum": lambda n, v: f"{v} is too large: it must be less than {n}.",
+    "minProperties": lambda n, v: (
+        f"Give at least {_plural(n, 'entry')}." if n > 1 else "Give at least one entry."
+    ),
+    "maxProperties": lambda n, v: f"At most {n} entries are allowed here ({len(v)} given).",
+    "uniqueItems": lambda n, v: "The items must all be different.",
+    "const": lambda n, v: f"Must be {json.dumps(n)}.",
+}
 
 
 def _path(parts: Iterable[str | int]) -> str:

@@ -115,6 +115,40 @@ ERRORS = [
         "m",
         '\'voice\' is not one of: "dtmf", "speech", "both".',
     ),
+    ("no nodes", flow(start="hi"), "$.nodes", None, "This list must not be empty."),
+    (
+        "text too long",
+        flow(node("hi", "say", {"text": "x" * 4001}, next=None), fallback={"node": "hi"}),
+        "$.nodes[0].config.text",
+        "hi",
+        "Too long: at most 4000 characters (4001 given).",
+    ),
+    (
+        "number out of range",
+        flow(
+            node(
+                "v", "voicemail", {"prompt": "Speak.", "max_length": 2}, recorded=None, empty=None
+            ),
+            fallback={"node": "v"},
+        ),
+        "$.nodes[0].config.max_length",
+        "v",
+        "2 is less than the minimum of 5.",
+    ),
+    (
+        "config that is not an object",
+        flow(node("hi", "say", None, next=None) | {"config": "Hello"}, fallback={"node": "hi"}),
+        "$.nodes[0].config",
+        "hi",
+        "Expected an object, found a string.",
+    ),
+    (
+        "node without a type",
+        flow({"id": "hi", "config": {}}, fallback={"node": "hi"}),
+        "$.nodes[0].type",
+        "hi",
+        "'type' is required here.",
+    ),
     (
         "unknown node type",
         flow(say("hi", "dance"), node("dance", "dance", {}, next="bye"), hangup()),
