@@ -67,8 +67,8 @@ class VoiceRequest:
 
     @classmethod
     def parse(cls, form: Mapping[str, str], query: Mapping[str, str], full_path: str) -> VoiceRequest:
-        call_sid = _text(form, "CallSid", 64)
-        if not _SID.match(call_sid):
+        call_sid = str(form.get("CallSid") or "")
+        if not _SID.fullmatch(call_sid):
             raise BadForm("CallSid is missing or malformed")
         seq_text = _text(query, "seq", 9)
         return cls(
