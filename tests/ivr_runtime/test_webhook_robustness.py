@@ -4,7 +4,9 @@ import xml.etree.ElementTree as ET
 
 import pytest
 from django.db import OperationalError, connection
-from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
 from flows.models import FlowVersion
 from ivr_runtime.models import CallSession, CallStep, OutboundMessage
