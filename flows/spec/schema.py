@@ -97,7 +97,11 @@ def format_schema() -> dict[str, Any]:
     node["allOf"] = [
         {
             "if": {"properties": {"type": {"const": name}}, "required": ["type"]},
-            "then": {"properties": {"config": {"$ref": f"#/$defs/config_{name}"}}},
+            # a missing config is read as {}: required only when {} would not do
+            "then": {
+                "properties": {"config": {"$ref": f"#/$defs/config_{name}"}},
+                **({"required": ["config"]} if not config_validator(name).is_valid({}) else {}),
+            },
         }
         for name in types
     ]

@@ -28,6 +28,7 @@ def test_the_format_schema_checks_each_config_against_its_type():
     assert not format_validator().is_valid(bad)
     assert format_validator().is_valid(simple_flow())
     assert not format_validator().is_valid(flow(node("hi", "dance", {})))
+    assert format_validator().is_valid(flow({"id": "bye", "type": "hangup"}))
 
 
 def test_the_demo_flows_are_valid_against_the_published_schema():
@@ -46,6 +47,7 @@ def test_schema_errors_of_validate_are_errors_of_the_published_schema():
         {**simple_flow(), "slug": "No Caps"},
         flow(node("hi", "say", {"text": 1}, next=None)),
         flow(say("hi", None), name=""),
+        flow({"id": "m", "type": "menu"}),
     ]
     for definition in cases:
         assert errors(validate(definition))
