@@ -132,6 +132,17 @@ def _lookup_with(overrides: dict[str, dict[str, Any]]) -> FlowLookup:
     return lookup
 
 
+def _current_format(definition: Any) -> Any:
+    """The definition migrated to callflow/1 when it is in an older format; else as it is
+    (an unknown format is then reported by validation, with the other problems)."""
+    if not isinstance(definition, dict):
+        return definition
+    try:
+        return migrate(definition)
+    except UnknownFormat:
+        return definition
+
+
 def _validated(definition: dict[str, Any], *, publish: bool = False) -> list[Problem]:
     """The problems of a definition, raising InvalidDefinition when there are errors."""
     slug = definition.get("slug") if isinstance(definition, dict) else None
@@ -168,7 +179,7 @@ def empty_definition(*, slug: str, name: str) -> dict[str, Any]:
 
 def flow_create(*, definition: dict[str, Any], user=None) -> Flow:
     """A new flow whose draft is `definition`. FlowExists, InvalidDefinition."""
-    definition = migrate(definition) if isinstance(definition, dict) else definition
+    definition = _current_format(definition)
     _validated(definition)
     slug = definition["slug"]
     if Flow.objects.filter(slug=slug).exists():
@@ -203,7 +214,7 @@ def flow_update_draft(
     StaleRevision when someone saved since `base_revision`; InvalidDefinition on errors or
     when the definition's slug is not the flow's. A save that changes nothing writes nothing.
     """
-    definition = migrate(definition) if isinstance(definition, dict) else definition
+    definition = _current_format(definition)
     if isinstance(definition, dict) and definition.get("slug") != flow.slug:
         raise InvalidDefinition(
             [

@@ -48,6 +48,19 @@ def test_flow_create_refuses_a_taken_slug_and_errors():
     assert counts() == (1, 0, 0)
 
 
+def test_an_unknown_format_is_an_invalid_definition():
+    with pytest.raises(services.InvalidDefinition) as raised:
+        services.flow_create(definition={**simple_flow("acme"), "format": "callflow/2"})
+    assert [(p.path, p.message) for p in raised.value.problems] == [
+        ("$.format", "The format 'callflow/2' is not known; known formats: callflow/1.")
+    ]
+    acme = services.flow_create(definition=simple_flow("acme"))
+    with pytest.raises(services.InvalidDefinition):
+        services.flow_update_draft(
+            flow=acme, definition={**simple_flow("acme"), "format": None}, base_revision=1
+        )
+
+
 def test_a_draft_save_bumps_the_revision_and_returns_warnings(editor):
     acme = services.flow_create(definition=simple_flow("acme"))
     with_orphan = flow(
