@@ -26,6 +26,8 @@ from flows.spec import Problem, errors, parse_definition, validate, warnings
 from flows.spec.graph import FlowLookup
 from flows.spec.migrations import UnknownFormat, migrate
 from flows.spec.schema import FORMAT
+from flows.spec.studio import REFUSAL as STUDIO_REFUSAL
+from flows.spec.studio import is_studio_export
 from flows.spec.validate import DefinitionParseError
 
 # --- exceptions ------------------------------------------------------------------------
@@ -379,13 +381,6 @@ class ImportReport:
         ]
 
 
-def _is_studio_export(data: dict[str, Any]) -> bool:
-    if "states" in data and ("initial_state" in data or "flags" in data):
-        return True
-    inner = data.get("definition")
-    return isinstance(inner, dict) and "states" in inner
-
-
 def _parse_sources(
     sources: list[ImportSource],
 ) -> tuple[list[tuple[str, dict[str, Any]]], list[ImportProblem]]:
@@ -397,14 +392,8 @@ def _parse_sources(
         except DefinitionParseError as exc:
             failures.append(ImportProblem(source.name, exc.message))
             continue
-        if _is_studio_export(data):
-            failures.append(
-                ImportProblem(
-                    source.name,
-                    "Twilio Studio export detected; conversion is not supported yet. Re-create the flow "
-                    "in the designer, or convert it to callflow/1 by hand (see docs/format.md).",
-                )
-            )
+        if is_studio_export(data):
+            failures.append(ImportProblem(source.name, STUDIO_REFUSAL))
             continue
         try:
             data = migrate(data)
