@@ -173,7 +173,8 @@ export default function Editor({ slug, listUrl, fallbackPerms }) {
       setSaving(true);
       try {
         const flow = await api.saveFlow(slug, graphToDefinition(d.settings, d.nodes, d.edges), infoRef.current.revision, force);
-        setInfo(flowInfo(flow));
+        infoRef.current = flowInfo(flow); // a publish right after needs the new revision now
+        setInfo(infoRef.current);
         setSavedEdit(d.edit);
         if (flow.problems) {
           validatedEdit.current = d.edit;
@@ -305,6 +306,7 @@ export default function Editor({ slug, listUrl, fallbackPerms }) {
         nodes: d.nodes.map((n) => (!!n.selected !== (n.id === id) ? { ...n, selected: n.id === id } : n)),
         edges: d.edges.map((e) => (e.selected ? { ...e, selected: false } : e)),
       });
+      setTab("node");
       rf.setCenter(node.position.x + 100, node.position.y + 50, { zoom: Math.max(rf.getZoom(), 0.8), duration: 300 });
     },
     [docRef, replace, rf],

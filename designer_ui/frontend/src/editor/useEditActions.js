@@ -1,5 +1,6 @@
 // Edits of the document: add, delete, copy/paste, duplicate, rename, label and config.
 import { useMemo } from "react";
+import { NODE_WIDTH, nodeHeight } from "../layout.js";
 import { cloneNodes, exitsFor, exitTargets, freshId, makeEdge, makeNode, nodeToDefinition } from "../graph.js";
 
 const CLIPBOARD_KEY = "callflow.clipboard";
@@ -11,6 +12,25 @@ function selectedDefinitions(d) {
   const ids = new Set(chosen.map((n) => n.id));
   const targets = exitTargets(d.edges.filter((e) => ids.has(e.target)));
   return chosen.map((n) => nodeToDefinition(n, targets.get(n.id)));
+}
+
+/** The first place near `wanted` (spiralling out) where a new node overlaps no other. */
+function freeSpot(nodes, wanted) {
+  const h = 110;
+  const clear = (p) =>
+    !nodes.some((n) => {
+      const w = n.measured?.width ?? NODE_WIDTH;
+      const nh = n.measured?.height ?? nodeHeight(n);
+      return p.x < n.position.x + w + 20 && p.x + NODE_WIDTH + 20 > n.position.x && p.y < n.position.y + nh + 20 && p.y + h + 20 > n.position.y;
+    });
+  for (let ring = 0; ring < 12; ring += 1) {
+    for (let i = 0; i < Math.max(1, ring * 8); i += 1) {
+      const angle = (2 * Math.PI * i) / Math.max(1, ring * 8);
+      const p = { x: Math.round(wanted.x + Math.cos(angle) * ring * 60), y: Math.round(wanted.y + Math.sin(angle) * ring * 50) };
+      if (clear(p)) return p;
+    }
+  }
+  return { x: Math.round(wanted.x), y: Math.round(wanted.y) };
 }
 
 /** Add definition nodes (already with fresh ids) to the document, selected. */
@@ -45,8 +65,7 @@ export function useEditActions({ docRef, commit, typesByName, rf, canvasRef, fla
 
     function addAtCentre(type) {
       const c = centre();
-      const crowd = docRef.current.nodes.filter((n) => Math.abs(n.position.x - (c.x - 100)) < 30 && Math.abs(n.position.y - (c.y - 50)) < 30).length;
-      add(type, { x: Math.round(c.x - 100 + crowd * 30), y: Math.round(c.y - 50 + crowd * 30) });
+      add(type, freeSpot(docRef.current.nodes, { x: c.x - NODE_WIDTH / 2, y: c.y - 50 }));
     }
 
     function removeSelected() {
