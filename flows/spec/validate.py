@@ -181,6 +181,27 @@ class _Validation:
             for path, message in cls.check(config):
                 self._add(_sentence(message), f"{base}.config.{path}", node_id)
             allowed = cls.exits(config)
+        self._check_exits(base, node_id, cls.type, exits, allowed)
+        if allowed is not None and not self.has_fallback:
+            for name in cls.required_exits(config):
+                if exits.get(name) is None:
+                    self._add(
+                        f"Exit {name!r} is not connected and the flow has no fallback: a call taking it "
+                        "would end abruptly. Connect it, or give the flow a fallback node.",
+                        f"{base}.exits{_key(name)}",
+                        node_id,
+                        self.strict,
+                    )
+
+    def _check_exits(
+        self,
+        base: str,
+        node_id: str | None,
+        type_name: str,
+        exits: dict[str, Any],
+        allowed: list[str] | None,
+    ) -> None:
+        """Exits the type does not have (when its exits are known) and exits to nowhere."""
         for name, target in exits.items():
             exit_path = f"{base}.exits{_key(name)}"
             if allowed is not None and name not in allowed and _EXIT_NAME.match(name):
@@ -192,16 +213,6 @@ class _Validation:
                     exit_path,
                     node_id,
                 )
-        if allowed is not None and not self.has_fallback:
-            for name in cls.required_exits(config):
-                if exits.get(name) is None:
-                    self._add(
-                        f"Exit {name!r} is not connected and the flow has no fallback: a call taking it "
-                        "would end abruptly. Connect it, or give the flow a fallback node.",
-                        f"{base}.exits{_key(name)}",
-                        node_id,
-                        self.strict,
-                    )
 
     def _check_settings(self) -> None:
         start = self.definition.get("start")
