@@ -79,7 +79,7 @@ def index_definition(key: str, raw: dict[str, Any]) -> Definition:
                 "config": node.get("config") or {},
                 "exits": node.get("exits") or {},
             }
-    fallback = raw.get("fallback") if isinstance(raw.get("fallback"), dict) else {}
+    fallback: dict[str, Any] = raw["fallback"] if isinstance(raw.get("fallback"), dict) else {}
     return Definition(
         key=key,
         slug=str(raw.get("slug") or ""),
@@ -267,9 +267,10 @@ class _Engine:
                         raise _Failure(f"exit {result.exit!r} of node {node['id']!r} is not connected")
                     node, result = self._return_from_subflow()
                     continue
-                node, result = self._enter(target)
-                if result is None:
+                node, entered = self._enter(target)
+                if entered is None:
                     return
+                result = entered
                 continue
             if isinstance(result, Wait):
                 self.wait_from = self.mark
@@ -289,9 +290,10 @@ class _Engine:
                     raise _Failure(f"subflows nested deeper than {MAX_DEPTH}")
                 st.stack.append(Frame(key=st.flow, node=node["id"], step=st.open_step))
                 st.flow = result.key
-                node, result = self._enter(self._definition(result.key).start)
-                if result is None:
+                node, entered = self._enter(self._definition(result.key).start)
+                if entered is None:
                     return
+                result = entered
                 continue
             raise _Failure(f"node {node['id']!r} returned {result!r}")
         raise _Failure(f"more than {MAX_VISITS} nodes without waiting for the caller")
@@ -381,8 +383,8 @@ class _Engine:
         elif record is None and st.node is not None and not st.ended and st.open_step:
             self.steps[st.open_step] = StepRecord(
                 index=st.open_step,
-                flow=self.state.flow,
-                node=self.state.node,
+                flow=st.flow,
+                node=st.node,
                 node_type="",
                 at=self.now,
                 closed=True,

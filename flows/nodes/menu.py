@@ -123,7 +123,8 @@ class Menu(NodeType):
         run.remember(node["id"], digits=digits, speech=speech)
         if key is not None:
             return Next(key, input=heard)
-        problem = "no_match" if heard else "no_input"
+        # keys that are no keys (letters, symbols) are a wrong answer, not silence
+        problem = "no_match" if heard or (mode != "speech" and event.digits.strip()) else "no_input"
         if run.tries(node["id"], bump=True) <= int(config.get("retries", 2)):
             return cls.ask(run, node, problem)
         return Next(problem, input=heard)
