@@ -263,10 +263,21 @@ def test_load_demo_is_idempotent():
     assert User.objects.get(username="supervisor").check_password("supervisor")
     before = snapshot()
     again = run("load_demo")
-    assert (
-        "unchanged (published version 1)" in again and "already there, password unchanged" in again
-    )
+    assert "restaurant (" in again and "already there, left as it is" in again
+    assert "already there, password unchanged" in again
     assert snapshot() == before and FlowVersion.objects.count() == len(slugs)
+
+
+def test_load_demo_leaves_what_people_changed_alone():
+    run("load_demo")
+    restaurant = Flow.objects.get(slug="restaurant")
+    edited = {**restaurant.definition, "name": "Our own restaurant line"}
+    services.flow_update_draft(flow=restaurant, definition=edited, base_revision=1)
+    services.number_bind(number="+442079460001", flow=Flow.objects.get(slug="complaints"))
+    before = snapshot()
+    out = run("load_demo")
+    assert "+442079460001 -> complaints (already bound, left as it is)" in out
+    assert snapshot() == before
 
 
 def test_load_demo_with_a_broken_flow_changes_nothing(tmp_path):

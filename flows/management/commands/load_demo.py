@@ -1,12 +1,13 @@
 import json
 import os
+from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth.models import Group, User
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from flows.models import Flow
+from flows.models import Flow, PhoneNumber
 from flows.roles import PUBLISHER, VIEWER
 from flows.services import ImportFailed, ImportSource, InvalidNumber, flows_import, number_bind
 
@@ -23,7 +24,8 @@ DEMO_USERS = [
 class Command(BaseCommand):
     help = (
         "Load the demo: import and publish the flows in fixtures/, bind the demo numbers "
-        "(fixtures/numbers.json) and create demo users. Safe to run again."
+        "(fixtures/numbers.json) and create demo users. Safe to run again: flows, numbers "
+        "and users that already exist are left as they are (use import_flows to refresh a flow)."
     )
 
     def add_arguments(self, parser):
@@ -35,8 +37,12 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, fixtures, port, **options):
-        folder = settings.BASE_DIR / fixtures if not os.path.isabs(fixtures) else fixtures
-        sources, numbers = _read_fixtures(folder)
+        folder = Path(fixtures)
+        demos, numbers = _read_fixtures(folder)
+        existing = set(
+            Flow.objects.filter(slug__in=[slug for _, slug in demos]).values_list("slug", flat=True)
+        )
+        sources = [source for source, slug in demos if slug not in existing]
         try:
             with transaction.atomic():
                 report = flows_import(sources=sources, publish=True)
@@ -46,6 +52,9 @@ class Command(BaseCommand):
             raise CommandError(import_failed_message(exc)) from exc
         for line in report_lines(report):
             self.stdout.write(line)
+        for source, slug in demos:
+            if slug in existing:
+                self.stdout.write(f"{slug} ({source.name}): already there, left as it is")
         for line in bound:
             self.stdout.write(line)
         self.stdout.write("")
@@ -56,13 +65,12 @@ class Command(BaseCommand):
             self.stdout.write(f"  {username} / {password}  ({what}; {state})")
 
 
-def _read_fixtures(folder) -> tuple[list[ImportSource], list]:
-    from pathlib import Path
-
-    folder = Path(folder)
+def _read_fixtures(folder: Path) -> tuple[list[tuple[ImportSource, str | None]], list]:
+    """The demo flows with their slugs (None when unreadable), and the numbers to bind."""
     if not folder.is_dir():
         raise CommandError(f"{folder}: no such directory.")
-    sources, numbers = [], []
+    demos: list[tuple[ImportSource, str | None]] = []
+    numbers: list = []
     for path in sorted(folder.glob("*.json")):
         if path.name == "numbers.json":
             try:
@@ -71,30 +79,30 @@ def _read_fixtures(folder) -> tuple[list[ImportSource], list]:
                 raise CommandError(f"{path}: not valid JSON: {exc}") from exc
             continue
         text = path.read_bytes()
-        if _looks_like_flow(text):
-            sources.append(ImportSource(str(path), text))
-    if not sources:
+        try:
+            data = json.loads(text)
+        except ValueError:
+            demos.append((ImportSource(str(path), text), None))  # the import says what is wrong
+            continue
+        # other JSON fixtures (recorded webhooks...) are not flows
+        if isinstance(data, dict) and {"format", "slug", "nodes"} & set(data):
+            slug = data.get("slug")
+            demos.append((ImportSource(str(path), text), slug if isinstance(slug, str) else None))
+    if not demos:
         raise CommandError(f"{folder}: no demo flows (*.json) found.")
-    return sources, numbers
+    return demos, numbers
 
 
-def _looks_like_flow(text: bytes) -> bool:
-    """Flows, broken ones included (so their errors show); not other JSON fixtures."""
-    try:
-        data = json.loads(text)
-    except ValueError:
-        return True
-    return not isinstance(data, dict | list) or (
-        isinstance(data, dict) and bool({"format", "slug", "nodes"} & set(data))
-    )
-
-
-def _bind_numbers(numbers: list, folder) -> list[str]:
+def _bind_numbers(numbers: list, folder: Path) -> list[str]:
     lines = []
     for i, entry in enumerate(numbers):
-        where = f"{folder}/numbers.json: $[{i}]"
+        where = f"{folder / 'numbers.json'}: $[{i}]"
         if not isinstance(entry, dict) or not {"number", "flow"} <= set(entry):
             raise CommandError(f'{where}: expected {{"number": "+E164", "flow": "slug"}}.')
+        bound = PhoneNumber.objects.select_related("flow").filter(number=entry["number"]).first()
+        if bound is not None:
+            lines.append(f"{bound.number} -> {bound.flow.slug} (already bound, left as it is)")
+            continue
         flow = Flow.objects.filter(slug=entry["flow"]).first()
         if flow is None:
             raise CommandError(f"{where}: there is no flow {entry['flow']!r}.")
@@ -114,7 +122,7 @@ def _create_users() -> set[str]:
         if superuser:
             User.objects.create_superuser(username=username, password=password, email="")
         else:
-            user = User.objects.create_user(username=username, password=password, is_staff=False)
+            user = User.objects.create_user(username=username, password=password)
             user.groups.add(Group.objects.get(name=role))
         created.add(username)
     return created
