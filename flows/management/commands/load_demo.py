@@ -79,15 +79,16 @@ def _read_fixtures(folder: Path) -> tuple[list[tuple[ImportSource, str | None]],
                 raise CommandError(f"{path}: not valid JSON: {exc}") from exc
             continue
         text = path.read_bytes()
+        name = os.path.relpath(path) if path.is_relative_to(Path.cwd()) else str(path)
         try:
             data = json.loads(text)
         except ValueError:
-            demos.append((ImportSource(str(path), text), None))  # the import says what is wrong
+            demos.append((ImportSource(name, text), None))  # the import says what is wrong
             continue
         # other JSON fixtures (recorded webhooks...) are not flows
         if isinstance(data, dict) and {"format", "slug", "nodes"} & set(data):
             slug = data.get("slug")
-            demos.append((ImportSource(str(path), text), slug if isinstance(slug, str) else None))
+            demos.append((ImportSource(name, text), slug if isinstance(slug, str) else None))
     if not demos:
         raise CommandError(f"{folder}: no demo flows (*.json) found.")
     return demos, numbers
