@@ -11,7 +11,11 @@ from flows import nodes
 from flows.spec import validate
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
-DEMOS = {p.name: json.loads(p.read_text()) for p in sorted(FIXTURES.glob("*.json")) if p.name != "numbers.json"}
+DEMOS = {
+    p.name: json.loads(p.read_text())
+    for p in sorted(FIXTURES.glob("*.json"))
+    if p.name != "numbers.json"
+}
 
 
 def test_the_demo_flows_publish_without_errors_or_warnings():
