@@ -1,3 +1,12 @@
 """Runtime endpoints under /api/: calls, statistics, the simulator."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from . import api
+
+urlpatterns = [
+    path("calls/", api.CallListView.as_view(), name="call-list"),
+    path("calls/<str:sid>/", api.CallDetailView.as_view(), name="call-detail"),
+    path("flows/<slug:slug>/stats/", api.FlowStatsView.as_view(), name="flow-stats"),
+    path("flows/<slug:slug>/simulate/", api.SimulateView.as_view(), name="flow-simulate"),
+]

@@ -29,6 +29,10 @@ class CallSession(models.Model):
         null=True, blank=True, help_text="The draft a simulated call runs on (simulations of drafts only)."
     )
     simulated = models.BooleanField(default=False)
+    channel = models.CharField(
+        max_length=8, choices=[("voice", "Voice"), ("sms", "SMS")], default="voice",
+        help_text="voice: a phone call; sms: a text conversation (one per From+To)",
+    )
     from_number = models.CharField(max_length=64, blank=True)
     to_number = models.CharField(max_length=64, blank=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
@@ -100,13 +104,19 @@ class CallStep(models.Model):
 
 
 class OutboundMessage(models.Model):
-    """An SMS to send: written with the step that asked for it, sent by a Celery task."""
+    """An SMS to send: written with the step that asked for it, sent by a Celery task.
+
+    The life of a row (ivr_runtime.outbox): queued -> sending (claimed by one worker,
+    with a lease) -> sent (the provider took it) -> delivered / undelivered / failed
+    (status callbacks). Transient errors put it back to queued with `next_attempt_at`.
+    """
 
     class Status(models.TextChoices):
         QUEUED = "queued", "Queued"
         SENDING = "sending", "Sending"
         SENT = "sent", "Sent"
         DELIVERED = "delivered", "Delivered"
+        UNDELIVERED = "undelivered", "Undelivered"
         FAILED = "failed", "Failed"
         SIMULATED = "simulated", "Simulated (not sent)"
 
@@ -124,12 +134,21 @@ class OutboundMessage(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True, help_text="When a queued message may be sent")
+    enqueued_at = models.DateTimeField(null=True, blank=True, help_text="Last handed over to the broker")
+    lease_until = models.DateTimeField(null=True, blank=True, help_text="A sending claim expires then")
+    provider_status = models.CharField(max_length=32, blank=True, help_text="Twilio's last MessageStatus")
+    error_code = models.CharField(max_length=16, blank=True)
+    attempt_log = models.JSONField(default=list, blank=True, help_text="One entry per send attempt")
 
     class Meta:
         ordering = ["-created_at"]
         indexes = [
             # The sweeper that retries messages still queued or failed, oldest first
             models.Index(fields=["status", "created_at"], name="outbound_status_created"),
+            # The sweeper: queued messages due (next_attempt_at), sending ones past their lease
+            models.Index(fields=["status", "next_attempt_at"], name="outbound_status_due"),
+            models.Index(fields=["status", "lease_until"], name="outbound_status_lease"),
         ]
 
     def __str__(self) -> str:
@@ -137,12 +156,19 @@ class OutboundMessage(models.Model):
 
 
 class CallbackRequest(models.Model):
-    """A caller asked to be called back before `due_at` (placing the call is a later job)."""
+    """A caller asked to be called back before `due_at` (ivr_runtime.callbacks places it).
+
+    pending -> dialling (claimed, the call is being created) -> placed (ringing) -> done
+    (answered), or back to pending for another attempt (no-answer, busy, failed), or
+    failed once the attempts are used up.
+    """
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
+        DIALLING = "dialling", "Dialling"
         PLACED = "placed", "Placed"
         DONE = "done", "Done"
+        FAILED = "failed", "Failed"
         CANCELLED = "cancelled", "Cancelled"
 
     number = models.CharField(max_length=64)
@@ -154,12 +180,23 @@ class CallbackRequest(models.Model):
     flow = models.ForeignKey("flows.Flow", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     simulated = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
+    from_number = models.CharField(max_length=64, blank=True, help_text="The caller ID of the call back")
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    lease_until = models.DateTimeField(null=True, blank=True, help_text="A dialling claim expires then")
+    provider_sid = models.CharField(max_length=64, blank=True, db_index=True)  # status callbacks by CallSid
+    last_status = models.CharField(max_length=32, blank=True, help_text="The last call's outcome")
+    last_error = models.TextField(blank=True)
+    attempt_log = models.JSONField(default=list, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["due_at"]
         indexes = [
             # The dialler: pending callbacks by due time
             models.Index(fields=["status", "due_at"], name="callback_status_due"),
+            # The dialler: pending callbacks whose next attempt is due
+            models.Index(fields=["status", "next_attempt_at"], name="callback_status_next"),
         ]
 
     def __str__(self) -> str:

@@ -1,22 +1,36 @@
 """The one seam to Twilio's REST API: the only module that imports twilio.rest.
 
 `TWILIO_API_BASE_URL` points the client at a Twilio-compatible provider or a local fake.
+Every failure is raised as `SendError`, which says whether trying again may help
+(`transient`) and whether the provider may have acted on the request even so
+(`ambiguous`: a read timeout, a connection dropped after the request went out).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
+import requests
 from django.conf import settings
 from twilio.base.exceptions import TwilioException, TwilioRestException
+from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
+
+#: list lookups used to reconcile: at most this many recent records are read
+LOOKUP_LIMIT = 50
 
 
 class SendError(Exception):
-    def __init__(self, message: str, *, status: int | None = None, code: int | None = None):
+    def __init__(
+        self, message: str, *, status: int | None = None, code: int | None = None,
+        transient: bool = False, ambiguous: bool = False,
+    ):
         super().__init__(message)
         self.status = status
         self.code = code
+        self.transient = transient
+        self.ambiguous = ambiguous
 
 
 @dataclass(frozen=True)
@@ -26,10 +40,28 @@ class Sent:
 
 
 def client() -> Client:
-    twilio = Client(settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN or "unset")
+    http = TwilioHttpClient(timeout=settings.TWILIO_HTTP_TIMEOUT)
+    twilio = Client(settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN or "unset", http_client=http)
     if settings.TWILIO_API_BASE_URL:
         twilio.api.base_url = settings.TWILIO_API_BASE_URL.rstrip("/")
     return twilio
+
+
+def _error(exc: Exception) -> SendError:
+    """Classify a failure: 5xx, 429 and network errors are transient, other 4xx permanent."""
+    if isinstance(exc, TwilioRestException):
+        status = exc.status
+        transient = status is None or status >= 500 or status == 429
+        return SendError(str(exc.msg or exc), status=status, code=exc.code, transient=transient)
+    if isinstance(exc, requests.ConnectTimeout):
+        return SendError(f"connect timeout: {exc}", transient=True)
+    if isinstance(exc, requests.ConnectionError) and "NewConnectionError" in repr(exc):
+        # Refused before anything was sent: the provider cannot have acted on it.
+        return SendError(f"cannot connect: {exc}", transient=True)
+    if isinstance(exc, requests.RequestException | OSError):
+        # A read timeout or a dropped connection: the request may have been taken.
+        return SendError(f"{type(exc).__name__}: {exc}", transient=True, ambiguous=True)
+    return SendError(f"{type(exc).__name__}: {exc}", transient=False)
 
 
 def sms_send(*, to: str, from_: str, body: str, status_callback: str | None = None) -> Sent:
@@ -37,8 +69,48 @@ def sms_send(*, to: str, from_: str, body: str, status_callback: str | None = No
         message = client().messages.create(
             to=to, from_=from_, body=body, **({"status_callback": status_callback} if status_callback else {})
         )
-    except TwilioRestException as exc:
-        raise SendError(str(exc.msg or exc), status=exc.status, code=exc.code) from exc
-    except (TwilioException, OSError) as exc:
-        raise SendError(f"{type(exc).__name__}: {exc}") from exc
+    except (TwilioException, requests.RequestException, OSError) as exc:
+        raise _error(exc) from exc
     return Sent(sid=message.sid or "", status=message.status or "queued")
+
+
+def sms_find(*, to: str, from_: str, body: str, sent_after: datetime) -> Sent | None:
+    """An outbound message with this body sent to `to` since `sent_after`, if the provider has one.
+
+    Twilio filters by the day only: the time and the body are compared here.
+    """
+    try:
+        found = client().messages.list(to=to, from_=from_ or None, date_sent_after=sent_after, limit=LOOKUP_LIMIT)
+    except (TwilioException, requests.RequestException, OSError) as exc:
+        raise _error(exc) from exc
+    for message in found:
+        if (message.body or "") == body and (message.direction or "").startswith("outbound"):
+            return Sent(sid=message.sid or "", status=message.status or "")
+    return None
+
+
+def call_create(*, to: str, from_: str, url: str, status_callback: str | None = None) -> Sent:
+    extra = {}
+    if status_callback:
+        extra = {
+            "status_callback": status_callback,
+            "status_callback_event": ["completed"],
+            "status_callback_method": "POST",
+        }
+    try:
+        call = client().calls.create(to=to, from_=from_, url=url, method="POST", **extra)
+    except (TwilioException, requests.RequestException, OSError) as exc:
+        raise _error(exc) from exc
+    return Sent(sid=call.sid or "", status=str(call.status or "queued"))
+
+
+def call_find(*, to: str, from_: str, started_after: datetime) -> Sent | None:
+    """An outbound call to `to` from `from_` since `started_after`, if the provider has one."""
+    try:
+        found = client().calls.list(to=to, from_=from_ or None, start_time_after=started_after, limit=LOOKUP_LIMIT)
+    except (TwilioException, requests.RequestException, OSError) as exc:
+        raise _error(exc) from exc
+    for call in found:
+        if call.start_time is None or call.start_time >= started_after.replace(microsecond=0):
+            return Sent(sid=call.sid or "", status=str(call.status or ""))
+    return None

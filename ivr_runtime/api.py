@@ -1,0 +1,168 @@
+"""The runtime's API (docs/api.md, docs/runtime.md): calls, statistics, the simulator.
+
+Thin views: parse, call a service or a report, render. Permissions are declared per
+method and enforced by flows.permissions.RolePermission.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.generics import ListAPIView, RetrieveAPIView
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from flows.models import Flow
+from flows.permissions import CHANGE_FLOW, VIEW_FLOW
+
+from . import reports, simulator
+from .models import CallSession, CallStep
+
+
+class StepSerializer(serializers.ModelSerializer):
+    node = serializers.CharField(source="node_id")
+    type = serializers.CharField(source="node_type")
+    exit = serializers.SerializerMethodField()
+
+    class Meta:
+        model = CallStep
+        fields = ["index", "node", "type", "input", "exit", "hung_up", "error", "at", "left_at"]
+
+    def get_exit(self, step: CallStep) -> str | None:
+        return step.exit or None
+
+
+class CallSerializer(serializers.ModelSerializer):
+    sid = serializers.CharField(source="call_sid")
+    flow = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    version = serializers.IntegerField(source="flow_version.number", default=None, read_only=True)
+    to = serializers.CharField(source="to_number")
+
+    class Meta:
+        model = CallSession
+        fields = ["sid", "flow", "version", "from_number", "to", "status", "provider_status", "started_at",
+                  "ended_at", "current_node", "simulated"]
+
+    def to_representation(self, instance: CallSession) -> dict[str, Any]:
+        data = super().to_representation(instance)
+        # `from` is a Python keyword, so the field is renamed here rather than declared.
+        return {("from" if key == "from_number" else key): value for key, value in data.items()}
+
+
+class CallDetailSerializer(CallSerializer):
+    steps = StepSerializer(many=True, read_only=True)
+
+    class Meta(CallSerializer.Meta):
+        fields = [*CallSerializer.Meta.fields, "variables", "errors", "steps"]
+
+
+class CallListView(ListAPIView):
+    """Calls, newest first (simulated calls only with ?simulated=1)."""
+
+    serializer_class = CallSerializer
+    required_permissions = {"get": VIEW_FLOW}
+
+    @extend_schema(parameters=[
+        OpenApiParameter("flow", str, description="flow slug"),
+        OpenApiParameter("status", str, enum=list(CallSession.Status.values)),
+        OpenApiParameter("simulated", bool),
+    ])
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self):
+        params = self.request.query_params
+        return reports.calls_query(
+            flow_slug=params.get("flow") or None,
+            status=params.get("status") or None,
+            simulated=params.get("simulated", "").lower() in {"1", "true", "yes"},
+        )
+
+
+class CallDetailView(RetrieveAPIView):
+    """One call with its steps in order."""
+
+    serializer_class = CallDetailSerializer
+    required_permissions = {"get": VIEW_FLOW}
+    lookup_field = "call_sid"
+    lookup_url_kwarg = "sid"
+    queryset = CallSession.objects.select_related("flow", "flow_version").prefetch_related("steps")
+
+
+class StatsQuery(serializers.Serializer):
+    version = serializers.IntegerField(required=False, min_value=1)
+    since = serializers.DateTimeField(required=False)
+
+
+class FlowStatsView(APIView):
+    """Per-node traffic from real calls: entered, exits by name, hung up there."""
+
+    required_permissions = {"get": VIEW_FLOW}
+
+    @extend_schema(parameters=[StatsQuery], responses={200: OpenApiTypes.OBJECT})
+    def get(self, request: Request, slug: str) -> Response:
+        flow = get_object_or_404(Flow, slug=slug)
+        query = StatsQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        try:
+            stats = reports.flow_stats(flow=flow, **query.validated_data)
+        except reports.UnknownVersion as exc:
+            raise NotFound(str(exc)) from exc
+        return Response(stats)
+
+
+class SimEventSerializer(serializers.Serializer):
+    type = serializers.ChoiceField(choices=["start", "digits", "speech", "silence", "dial", "queue", "record", "hangup"])
+    digits = serializers.CharField(required=False, allow_blank=True, max_length=64, trim_whitespace=False)
+    speech = serializers.CharField(required=False, allow_blank=True, max_length=1000)
+    status = serializers.ChoiceField(required=False, choices=["completed", "no-answer", "busy", "failed", "canceled"])
+    result = serializers.ChoiceField(required=False, choices=["bridged", "leave", "hangup", "queue-full", "error"])
+    duration = serializers.IntegerField(required=False, min_value=0, max_value=3600)
+
+    def validate(self, data: dict[str, Any]) -> dict[str, Any]:
+        needed = {"digits": "digits", "speech": "speech", "dial": "status", "queue": "result", "record": "duration"}
+        field = needed.get(data["type"])
+        if field and field not in data:
+            raise ValidationError({field: [f"required for a {data['type']!r} event"]})
+        return data
+
+
+class SimulateSerializer(serializers.Serializer):
+    session = serializers.CharField(required=False, allow_null=True, max_length=64)
+    source = serializers.ChoiceField(choices=["draft", "published"], default="draft")
+    event = SimEventSerializer()
+
+    def get_fields(self) -> dict[str, Any]:
+        fields = super().get_fields()
+        fields["from"] = serializers.RegexField(r"^\+[1-9][0-9]{6,14}$", required=False, allow_null=True)
+        return fields
+
+
+class SimulateView(APIView):
+    """Place or continue a simulated call through the real runtime (docs/runtime.md)."""
+
+    required_permissions = {"post": CHANGE_FLOW}
+
+    @extend_schema(request=SimulateSerializer, responses={200: OpenApiTypes.OBJECT})
+    def post(self, request: Request, slug: str) -> Response:
+        flow = get_object_or_404(Flow, slug=slug)
+        parsed = SimulateSerializer(data=request.data)
+        parsed.is_valid(raise_exception=True)
+        data = parsed.validated_data
+        try:
+            answer = simulator.simulate(
+                flow=flow,
+                session_id=data.get("session"),
+                source=data["source"],
+                caller=data.get("from"),
+                event=simulator.SimEvent(**data["event"]),
+            )
+        except simulator.SimulationError as exc:
+            return Response({"detail": str(exc)}, status=exc.status)
+        return Response(answer, status=status.HTTP_200_OK)
