@@ -115,21 +115,26 @@ class ImportFailed(FlowServiceError):
 # --- lookups ----------------------------------------------------------------------------
 
 
-def flow_definition_lookup(slug: str) -> dict[str, Any] | None:
-    """The definition a sub-flow to `slug` would run: the published version, else the draft."""
+def flow_definition_lookup(slug: str, *, published_only: bool = False) -> dict[str, Any] | None:
+    """The definition a sub-flow to `slug` runs: its published version, else (unless
+    `published_only`, as publish rules want) its draft; None when there is neither."""
     flow = Flow.objects.select_related("published_version").filter(slug=slug).first()
     if flow is None:
         return None
     if flow.published_version is not None:
         return migrate(flow.published_version.definition)
-    return flow.definition
+    return None if published_only else flow.definition
 
 
-def _lookup_with(overrides: dict[str, dict[str, Any]]) -> FlowLookup:
+def _lookup_with(
+    overrides: dict[str, dict[str, Any]], *, published_only: bool = False
+) -> FlowLookup:
+    """Flows being saved or imported right now win over what is stored."""
+
     def lookup(slug: str) -> dict[str, Any] | None:
         if slug in overrides:
             return overrides[slug]
-        return flow_definition_lookup(slug)
+        return flow_definition_lookup(slug, published_only=published_only)
 
     return lookup
 
@@ -149,7 +154,8 @@ def _validated(definition: dict[str, Any], *, publish: bool = False) -> list[Pro
     """The problems of a definition, raising InvalidDefinition when there are errors."""
     slug = definition.get("slug") if isinstance(definition, dict) else None
     overrides = {slug: definition} if isinstance(slug, str) else {}
-    problems = validate(definition, publish=publish, flow_lookup=_lookup_with(overrides))
+    lookup = _lookup_with(overrides, published_only=publish)
+    problems = validate(definition, publish=publish, flow_lookup=lookup)
     if errors(problems):
         raise InvalidDefinition(problems)
     return problems
@@ -428,7 +434,8 @@ def flows_import(
         else:
             files[slug] = name
             batch[slug] = data
-    lookup = _lookup_with(batch)
+    # with `publish`, every flow of the batch is published along with the others
+    lookup = _lookup_with(batch, published_only=publish)
     checked: list[tuple[str, dict[str, Any], list[Problem]]] = []
     for name, data in parsed:
         problems = validate(data, publish=publish, flow_lookup=lookup)

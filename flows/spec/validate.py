@@ -90,8 +90,9 @@ def validate(
 ) -> list[Problem]:
     """Every problem of `definition`; with `publish`, warnings become errors.
 
-    `flow_lookup(slug)` returns another flow's definition; without it sub-flows are not
-    followed (no cycle check, no check that the flow exists).
+    `flow_lookup(slug)` returns another flow's definition (with `publish`: its published
+    definition, as only published flows run as sub-flows), or None; without it sub-flows are
+    not followed (no cycle check, no check that the flow exists).
     """
     if not isinstance(definition, dict):
         return [Problem(f"A flow definition is a JSON object, not {_json_type(definition)}.")]
@@ -270,7 +271,8 @@ class _Validation:
                 continue
             if self.flow_lookup(target) is None:
                 self._add(
-                    f"Sub-flow {node_id!r} names flow {target!r}, which does not exist.",
+                    f"Sub-flow {node_id!r} names flow {target!r}, which "
+                    + ("is not published." if self.strict == "error" else "does not exist."),
                     path,
                     node_id,
                     self.strict,

@@ -267,6 +267,24 @@ def test_flows_of_one_import_can_use_each_other_as_subflows():
     assert [f.published_version for f in report.flows] == [1, 1]
 
 
+def test_publishing_needs_the_subflow_published():
+    services.flow_create(definition=simple_flow("shared"))
+    main = flow(
+        node("go", "subflow", {"flow": "shared"}, **{"return": "bye"}), hangup(), slug="main"
+    )
+    created = services.flow_create(definition=main)  # a draft may use a draft
+    with pytest.raises(services.InvalidDefinition) as raised:
+        services.flow_publish(flow=created)
+    assert [p.message for p in raised.value.problems] == [
+        "Sub-flow 'go' names flow 'shared', which is not published."
+    ]
+    with pytest.raises(services.ImportFailed):
+        services.flows_import(sources=[_src(main)], publish=True)
+    services.flow_publish(flow=Flow.objects.get(slug="shared"))
+    assert services.flow_publish(flow=created).number == 1
+    assert services.flow_definition_lookup("shared", published_only=True) == simple_flow("shared")
+
+
 def test_a_subflow_cycle_across_files_fails_the_import():
     a = flow(node("go", "subflow", {"flow": "b"}, **{"return": "bye"}), hangup(), slug="a")
     b = flow(node("go", "subflow", {"flow": "a"}, **{"return": "bye"}), hangup(), slug="b")

@@ -460,7 +460,10 @@ def test_a_missing_subflow_warns_on_a_draft_and_blocks_publishing():
     assert only(validate(definition, flow_lookup={}.get)).severity == "warning"
     problem = only(validate(definition, flow_lookup={}.get, publish=True))
     assert (problem.severity, problem.path) == ("error", "$.nodes[0].config.flow")
-    assert problem.message == "Sub-flow 'go' names flow 'ghost', which does not exist."
+    assert problem.message == "Sub-flow 'go' names flow 'ghost', which is not published."
+    assert only(validate(definition, flow_lookup={}.get)).message == (
+        "Sub-flow 'go' names flow 'ghost', which does not exist."
+    )
     assert validate(definition) == []  # no lookup: sub-flows are not followed
 
 
