@@ -9,7 +9,9 @@ SQLite test database.
 from __future__ import annotations
 
 import json
+import os
 import statistics
+import tempfile
 import time
 from collections.abc import Callable
 from typing import Any
@@ -156,12 +158,17 @@ def _time(fn: Callable[[], Any], repeat: int = 3) -> tuple[float, Any]:
 
 def _import_times(flows: dict[int, dict[str, Any]]) -> dict[int, tuple[float, float]]:
     """(first import + publish, second identical import) seconds per size, on a test DB."""
+    from django.db import connection
     from django.test.runner import DiscoverRunner
     from django.test.utils import setup_test_environment, teardown_test_environment
 
     from flows.services import ImportSource, flows_import
 
     setup_test_environment()
+    scratch = tempfile.TemporaryDirectory(prefix="callflow-bench-")
+    if connection.vendor == "sqlite":
+        # a file of our own: the configured test database may be in use by a test run
+        connection.settings_dict["TEST"]["NAME"] = os.path.join(scratch.name, "bench.sqlite3")
     runner = DiscoverRunner(verbosity=0, interactive=False)
     old_config = runner.setup_databases()
     try:
@@ -181,6 +188,7 @@ def _import_times(flows: dict[int, dict[str, Any]]) -> dict[int, tuple[float, fl
     finally:
         runner.teardown_databases(old_config)
         teardown_test_environment()
+        scratch.cleanup()
 
 
 def main() -> None:
@@ -213,8 +221,6 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    import os
-
     import django
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "callflow.settings")
