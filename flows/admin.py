@@ -35,7 +35,12 @@ class FlowAdmin(admin.ModelAdmin):
         "designer_link",
     )
     search_fields = ("name", "slug", "description", "numbers__number")
+    # Name, slug and description live in the definition, which changes through the
+    # designer, the API or import_flows (they validate it); here only numbers are edited.
     readonly_fields = (
+        "name",
+        "slug",
+        "description",
         "revision",
         "published_version",
         "updated_at",
@@ -65,12 +70,6 @@ class FlowAdmin(admin.ModelAdmin):
             .select_related("published_version")
             .prefetch_related("numbers")
         )
-
-    def get_readonly_fields(self, request, obj=None):
-        # the definition changes through the designer, the API or import_flows, which validate it
-        if obj is not None:
-            return (*self.readonly_fields, "slug")
-        return self.readonly_fields
 
     @admin.display(description="status")
     def status(self, obj: Flow) -> str:

@@ -36,6 +36,8 @@ def test_the_flow_page_shows_the_draft_and_its_numbers(admin_client, acme):
     page = admin_client.get(f"/admin/flows/flow/{acme.pk}/change/").content.decode()
     assert "&quot;format&quot;: &quot;callflow/1&quot;" in page
     assert "+442079460001" in page
+    assert 'name="name"' not in page and 'name="slug"' not in page  # changed with the definition
+    assert 'name="numbers-0-number"' in page
 
 
 def test_versions_are_read_only(admin_client, acme):
