@@ -83,9 +83,12 @@ def sms_find(*, to: str, from_: str, body: str, sent_after: datetime) -> Sent | 
         found = client().messages.list(to=to, from_=from_ or None, date_sent_after=sent_after, limit=LOOKUP_LIMIT)
     except (TwilioException, requests.RequestException, OSError) as exc:
         raise _error(exc) from exc
+    since = sent_after.replace(microsecond=0)
     for message in found:
-        if (message.body or "") == body and (message.direction or "").startswith("outbound"):
-            return Sent(sid=message.sid or "", status=message.status or "")
+        if (message.body or "") != body or not str(message.direction or "outbound").startswith("outbound"):
+            continue
+        if message.date_created is None or message.date_created >= since:
+            return Sent(sid=message.sid or "", status=str(message.status or ""))
     return None
 
 

@@ -1,0 +1,120 @@
+"""Admin for calls (read-only, steps inline), the outbox, callbacks, recordings, directory."""
+
+from django import forms
+from django.contrib import admin
+
+from .models import (
+    Agent,
+    CallbackRequest,
+    CallSession,
+    CallStep,
+    Customer,
+    OutboundMessage,
+    Recording,
+    Skill,
+)
+
+
+class ReadOnlyMixin:
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class CallStepInline(ReadOnlyMixin, admin.TabularInline):
+    model = CallStep
+    fields = ["index", "node_id", "node_type", "input", "exit", "hung_up", "error", "at", "left_at"]
+    readonly_fields = fields
+    can_delete = False
+    extra = 0
+    ordering = ["index"]
+
+
+@admin.register(CallSession)
+class CallSessionAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ["call_sid", "flow", "flow_version", "from_number", "to_number", "status", "current_node",
+                    "simulated", "started_at"]
+    list_filter = ["status", "simulated", "flow"]
+    search_fields = ["call_sid", "from_number", "to_number"]
+    date_hierarchy = "started_at"
+    inlines = [CallStepInline]
+    list_select_related = ["flow", "flow_version"]
+    exclude = ["draft_definition"]
+
+
+@admin.register(OutboundMessage)
+class OutboundMessageAdmin(admin.ModelAdmin):
+    list_display = ["to", "status", "attempts", "simulated", "created_at", "sent_at", "provider_sid"]
+    list_filter = ["status", "simulated"]
+    search_fields = ["to", "body", "provider_sid", "idempotency_key"]
+    readonly_fields = ["session", "step", "idempotency_key", "provider_sid", "attempts", "last_error", "created_at",
+                       "updated_at", "sent_at"]
+    raw_id_fields = ["session", "step"]
+
+
+@admin.register(CallbackRequest)
+class CallbackRequestAdmin(admin.ModelAdmin):
+    list_display = ["number", "due_at", "status", "flow", "simulated", "created_at"]
+    list_filter = ["status", "simulated"]
+    search_fields = ["number"]
+    raw_id_fields = ["session"]
+
+
+@admin.register(Recording)
+class RecordingAdmin(admin.ModelAdmin):
+    list_display = ["recording_sid", "duration", "session", "node_id", "simulated", "created_at"]
+    list_filter = ["simulated"]
+    raw_id_fields = ["session"]
+
+
+class CustomerForm(forms.ModelForm):
+    pin = forms.CharField(
+        required=False, widget=forms.PasswordInput(render_value=False), min_length=3, max_length=12,
+        help_text="Digits only. Stored hashed; leave empty to keep the current PIN.",
+    )
+
+    class Meta:
+        model = Customer
+        fields = ["name", "phone", "account_number", "tier", "active"]
+
+    def clean_pin(self):
+        pin = self.cleaned_data.get("pin", "")
+        if pin and not pin.isdigit():
+            raise forms.ValidationError("A PIN is digits only.")
+        return pin
+
+    def save(self, commit=True):
+        customer = super().save(commit=False)
+        if self.cleaned_data.get("pin"):
+            customer.set_pin(self.cleaned_data["pin"])
+        if commit:
+            customer.save()
+        return customer
+
+
+@admin.register(Customer)
+class CustomerAdmin(admin.ModelAdmin):
+    form = CustomerForm
+    list_display = ["name", "account_number", "phone", "tier", "active", "has_pin"]
+    list_filter = ["tier", "active"]
+    search_fields = ["name", "account_number", "phone"]
+
+    @admin.display(boolean=True, description="PIN set")
+    def has_pin(self, customer):
+        return bool(customer.pin_hash)
+
+
+@admin.register(Skill)
+class SkillAdmin(admin.ModelAdmin):
+    search_fields = ["name"]
+
+
+@admin.register(Agent)
+class AgentAdmin(admin.ModelAdmin):
+    list_display = ["name", "number", "status", "last_call_ended_at"]
+    list_filter = ["status", "skills"]
+    search_fields = ["name", "number"]
+    filter_horizontal = ["skills"]
+    raw_id_fields = ["current_session"]
