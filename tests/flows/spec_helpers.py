@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import copy
+import json
+from pathlib import Path
 from typing import Any
+
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 
 
 def node(
@@ -41,3 +45,13 @@ def flow(*nodes: dict[str, Any], **top: Any) -> dict[str, Any]:
 def simple_flow(slug: str = "test-flow", text: str = "Hello.") -> dict[str, Any]:
     """greeting -> bye: valid on publish, no warnings."""
     return flow(say("greeting", "bye", text), hangup("bye"), slug=slug, name=f"Flow {slug}")
+
+
+def demo_flows() -> dict[str, dict[str, Any]]:
+    """The demo flows in fixtures/ by file name (other JSON fixtures there are not flows)."""
+    found = {}
+    for path in sorted(FIXTURES.glob("*.json")):
+        data = json.loads(path.read_text())
+        if isinstance(data, dict) and "format" in data:
+            found[path.name] = data
+    return found

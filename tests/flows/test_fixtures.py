@@ -2,25 +2,25 @@
 
 import json
 import time
-from pathlib import Path
 
 import phonenumbers
 
 from benchmarks.bench_spec import generate_flow
 from flows import nodes
 from flows.spec import validate
+from tests.flows.spec_helpers import FIXTURES, demo_flows
 
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
-DEMOS = {
-    p.name: json.loads(p.read_text())
-    for p in sorted(FIXTURES.glob("*.json"))
-    if p.name != "numbers.json"
-}
+DEMOS = demo_flows()
 
 
 def test_the_demo_flows_publish_without_errors_or_warnings():
     by_slug = {d["slug"]: d for d in DEMOS.values()}
-    assert {"restaurant", "card-services", "complaints"} <= set(by_slug)
+    assert set(DEMOS) == {
+        "card-services.json",
+        "complaints.json",
+        "restaurant.json",
+        "shared-auth.json",
+    }
     for name, demo in DEMOS.items():
         assert name == f"{demo['slug']}.json"
         assert validate(demo, publish=True, flow_lookup=by_slug.get) == [], name
