@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError, best_match
 
 from flows import nodes as node_types
@@ -295,6 +296,8 @@ class _Validation:
         if error.validator in ("oneOf", "anyOf") and error.context:
             if self._alternatives_error(error, prefix, node_id):
                 return
+            if self._typed_alternatives_error(error, prefix, node_id):
+                return
             deeper = best_match(error.context)
             if deeper is not None:
                 error = deeper
@@ -350,6 +353,34 @@ class _Validation:
         listed = ", ".join(repr(k) for k in keys[:-1]) + f" or {keys[-1]!r}"
         exactly = "exactly one of " if error.validator == "oneOf" else ""
         self._add(f"Give {exactly}{listed}.", prefix + _path(error.absolute_path), node_id)
+        return True
+
+    def _typed_alternatives_error(
+        self, error: ValidationError, prefix: str, node_id: str | None
+    ) -> bool:
+        """oneOf/anyOf of shapes of different JSON types (a date, or {date, name}): report
+        what is wrong inside the one of the instance's type, or which types are expected."""
+        alternatives = error.validator_value
+        types: list[str] = [
+            alt["type"]
+            for alt in alternatives
+            if isinstance(alt, dict) and isinstance(alt.get("type"), str)
+        ]
+        if len(types) != len(alternatives) or len(set(types)) != len(types):
+            return False
+        checker = Draft202012Validator.TYPE_CHECKER
+        matching = [i for i, t in enumerate(types) if checker.is_type(error.instance, t)]
+        if len(matching) == 1:
+            inner = [e for e in error.context if e.relative_schema_path[0] == matching[0]]
+            for sub in inner:
+                self._schema_error(sub, prefix, node_id)
+            return bool(inner)
+        if matching:
+            return False
+        wanted = " or ".join(_article(t) for t in types)
+        node_id = node_id or self._envelope_node(prefix, error)
+        message = f"Expected {wanted}, found {_json_type(error.instance)}."
+        self._add(message, prefix + _path(error.absolute_path), node_id)
         return True
 
     def _envelope_node(self, prefix: str, error: ValidationError) -> str | None:

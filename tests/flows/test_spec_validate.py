@@ -268,6 +268,44 @@ ERRORS = [
         "Closing time 09:00 is not after opening time 17:00.",
     ),
     (
+        "holiday of the wrong type",
+        flow(
+            node("h", "time_of_day", {**HOURS, "holidays": [20261225]}, open="bye", closed="bye"),
+            hangup(),
+        ),
+        "$.nodes[0].config.holidays[0]",
+        "h",
+        "Expected a string or an object, found a number.",
+    ),
+    (
+        "holiday not in ISO form",
+        flow(
+            node(
+                "h", "time_of_day", {**HOURS, "holidays": ["25/12/2026"]}, open="bye", closed="bye"
+            ),
+            hangup(),
+        ),
+        "$.nodes[0].config.holidays[0]",
+        "h",
+        "'25/12/2026' does not have the expected form",
+    ),
+    (
+        "holiday object without a date",
+        flow(
+            node(
+                "h",
+                "time_of_day",
+                {**HOURS, "holidays": [{"name": "Xmas"}]},
+                open="bye",
+                closed="bye",
+            ),
+            hangup(),
+        ),
+        "$.nodes[0].config.holidays[0].date",
+        "h",
+        "'date' is required here.",
+    ),
+    (
         "endless loop",
         flow(say("a", "b"), node("b", "set", {"vars": {"x": "1"}}, next="c"), say("c", "a")),
         "$.nodes[0]",
