@@ -99,12 +99,9 @@ def _queue_sms(session: CallSession, effect: SendSms, steps_by_node: dict[str, i
 
 
 def _enqueue_send(message_id: int) -> None:
-    from .tasks import send_outbound_message
+    from .outbox import message_publish
 
-    try:
-        send_outbound_message.delay(message_id)
-    except Exception:  # the broker is down: the row stays queued for the retry sweep
-        log.exception("could not enqueue SMS %s", message_id)
+    message_publish(message_id)  # never raises: a broker that is down leaves it to the sweep
 
 
 def agent_release(*, agent_id: int, session: CallSession, now: datetime) -> None:

@@ -1,42 +1,93 @@
-"""Outbound SMS: the outbox row is written with the call step; this sends it."""
+"""Delivery statuses of outbound SMS (`POST /ivr/messages/status`).
+
+Sending lives in `ivr_runtime.outbox`. Twilio posts MessageSid, MessageStatus and, on
+failure, ErrorCode; the status callback URL carries the row id (`?m=<id>`) so a status
+that arrives before the worker recorded the MessageSid still finds its message.
+"""
 
 from __future__ import annotations
 
 import logging
+import re
+from dataclasses import dataclass
 
 from django.db import transaction
-from django.db.models import F
-from django.utils import timezone
 
-from . import twilio_client
 from .models import OutboundMessage
 
 log = logging.getLogger(__name__)
 
+Status = OutboundMessage.Status
+_SID = re.compile(r"^[A-Za-z0-9]{2,64}$")
 
-def outbound_message_send(*, message_id: int) -> OutboundMessage | None:
-    """Send a queued message once. A message already sent (or simulated) is left alone."""
+#: Twilio's MessageStatus -> ours; statuses not listed only update `provider_status`
+PROVIDER_STATUSES = {
+    "sent": Status.SENT,
+    "delivered": Status.DELIVERED,
+    "read": Status.DELIVERED,
+    "undelivered": Status.UNDELIVERED,
+    "failed": Status.FAILED,
+    "canceled": Status.FAILED,
+}
+#: a status never replaces one of a higher rank (callbacks arrive out of order)
+RANK = {
+    Status.QUEUED: 0, Status.SENDING: 0, Status.SENT: 1,
+    Status.DELIVERED: 2, Status.UNDELIVERED: 2, Status.FAILED: 2, Status.SIMULATED: 3,
+}
+
+
+@dataclass(frozen=True)
+class DeliveryStatus:
+    """A status callback's form, parsed at the edge."""
+
+    message_sid: str
+    status: str
+    error_code: str
+    message_id: int | None
+
+    @classmethod
+    def parse(cls, form, query) -> DeliveryStatus | None:  # type: ignore[no-untyped-def]
+        sid = str(form.get("MessageSid") or form.get("SmsSid") or "")
+        status = str(form.get("MessageStatus") or form.get("SmsStatus") or "").strip().lower()[:32]
+        if not _SID.fullmatch(sid) or not status.isascii() or not status.replace("-", "").isalpha():
+            return None
+        code = "".join(ch for ch in str(form.get("ErrorCode") or "") if ch.isdigit())[:16]
+        raw_id = str(query.get("m") or "")
+        return cls(sid, status, code, int(raw_id) if raw_id.isdigit() and len(raw_id) < 19 else None)
+
+
+def message_status_record(*, update: DeliveryStatus) -> OutboundMessage | None:
+    """Apply a delivery status. None (and a log line) when no message matches."""
     with transaction.atomic():
-        message = OutboundMessage.objects.select_for_update().filter(pk=message_id).first()
-        if message is None or message.simulated or message.status not in (
-            OutboundMessage.Status.QUEUED, OutboundMessage.Status.FAILED
-        ):
-            return message
-        message.status = OutboundMessage.Status.SENDING
-        message.attempts = F("attempts") + 1
-        message.save(update_fields=["status", "attempts", "updated_at"])
-    # The provider is called outside the transaction: a slow API holds no lock.
-    try:
-        sent = twilio_client.sms_send(to=message.to, from_=message.from_number, body=message.body)
-    except twilio_client.SendError as exc:
-        log.warning("SMS %s failed: %s", message_id, exc)
-        OutboundMessage.objects.filter(pk=message_id).update(
-            status=OutboundMessage.Status.FAILED, last_error=str(exc)[:1000], updated_at=timezone.now()
-        )
-    else:
-        OutboundMessage.objects.filter(pk=message_id).update(
-            status=OutboundMessage.Status.SENT, provider_sid=sent.sid[:64], last_error="",
-            sent_at=timezone.now(), updated_at=timezone.now(),
-        )
-    message.refresh_from_db()
+        message = None
+        if update.message_id is not None:
+            message = OutboundMessage.objects.select_for_update().filter(pk=update.message_id).first()
+            if message is not None and message.provider_sid and message.provider_sid != update.message_sid:
+                message = None  # the id and the sid disagree: trust neither
+        if message is None:
+            message = OutboundMessage.objects.select_for_update().filter(provider_sid=update.message_sid).first()
+        if message is None:
+            log.warning(
+                "delivery status %r for unknown message %s (m=%s): ignored",
+                update.status, update.message_sid, update.message_id,
+            )
+            return None
+        fields = ["provider_status", "updated_at"]
+        message.provider_status = update.status
+        if not message.provider_sid:
+            message.provider_sid = update.message_sid
+            fields.append("provider_sid")
+        new = PROVIDER_STATUSES.get(update.status)
+        if new is not None and RANK[new] > RANK[Status(message.status)]:
+            message.status = new
+            fields.append("status")
+            if message.lease_until is not None:
+                # The provider has it: whatever the worker was doing, there is nothing to redo.
+                message.lease_until = None
+                fields.append("lease_until")
+        if update.error_code:
+            message.error_code = update.error_code
+            message.last_error = f"{update.status}: error {update.error_code}"
+            fields += ["error_code", "last_error"]
+        message.save(update_fields=fields)
     return message

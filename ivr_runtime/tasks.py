@@ -2,9 +2,24 @@
 
 from celery import shared_task
 
-from . import messaging
+from . import callbacks, outbox
 
 
 @shared_task(name="ivr_runtime.send_outbound_message", ignore_result=True)
 def send_outbound_message(message_id: int) -> None:
-    messaging.outbound_message_send(message_id=message_id)
+    outbox.outbound_message_send(message_id=message_id)
+
+
+@shared_task(name="ivr_runtime.sweep_outbox", ignore_result=True)
+def sweep_outbox() -> None:
+    outbox.outbox_sweep()
+
+
+@shared_task(name="ivr_runtime.place_callback", ignore_result=True)
+def place_callback(callback_id: int) -> None:
+    callbacks.callback_place(callback_id=callback_id)
+
+
+@shared_task(name="ivr_runtime.sweep_callbacks", ignore_result=True)
+def sweep_callbacks() -> None:
+    callbacks.callback_sweep()

@@ -18,6 +18,8 @@ def _twilio_settings(settings):
     settings.PUBLIC_BASE_URL = ""
     settings.TWILIO_VALIDATE_SIGNATURES = True
     settings.DEBUG = False
+    # PINs are hashed like passwords; a fast hasher keeps the suite quick (production uses Django's default).
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     definitions.clear()
     yield
     definitions.clear()

@@ -26,6 +26,8 @@ class RecordServer:
                     "/error": (500, json.dumps({"error": "boom"})),
                     "/notjson": (200, "<html>hello</html>"),
                     "/slow": (200, "{}"),
+                    "/api/balance": (200, json.dumps({"balance": "1,024.00"})),
+                    "/api/orders": (200, json.dumps({"open_orders": 2})),
                 }.get(path, (404, "{}"))
                 data = body.encode()
                 self.send_response(status)
@@ -48,5 +50,7 @@ class RecordServer:
         return f"http://{host}:{port}"
 
     def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        if self.server is not None:
+            self.server.shutdown()
+            self.server.server_close()
+            self.server = None

@@ -1,0 +1,295 @@
+"""Callbacks: a `callback` node's request becomes an outbound call, within opening hours.
+
+`callback_sweep` (Celery beat) hands due callbacks to `callback_place`, which claims the
+row (pending -> dialling, with a lease, the attempt recorded first) and asks Twilio to call
+the number with `/ivr/callbacks/<id>/voice` as the call's URL. That URL runs a short
+callback flow through the voice runtime: an introduction, then the request's `target`
+(a `route` node: number, SIP, queue or skills) or, without a target, the flow itself.
+Twilio reports the call's outcome on `/ivr/callbacks/<id>/status`: `completed` ends the
+request; `busy`, `no-answer`, `failed` and `canceled` put it back to pending for another
+attempt CALLBACK_RETRY_MINUTES later, until CALLBACK_MAX_ATTEMPTS calls were placed.
+
+Opening hours are the flow's first `time_of_day` node (breadth-first from `start`): a
+callback is only placed while it says `open`; a flow without one calls back at any time.
+A claim whose worker died is reconciled with the provider's list of calls before dialling
+again, as for SMS.
+"""
+
+from __future__ import annotations
+
+import logging
+import zoneinfo
+from collections import deque
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from flows.models import PhoneNumber
+from flows.nodes.time_of_day import opening_state
+
+from . import twilio_client
+from .models import CallbackRequest
+
+log = logging.getLogger(__name__)
+
+Status = CallbackRequest.Status
+#: CallStatus values after which the number is dialled again
+RETRY_STATUSES = {"busy", "no-answer", "failed", "canceled"}
+#: how far ahead the next opening is searched, and in what steps
+HOURS_HORIZON = timedelta(days=8)
+HOURS_STEP = timedelta(minutes=5)
+INTRO = "Hello. This is the call back you asked for. Please hold while we connect you."
+SORRY = "Sorry, nobody can take your call right now. We will try again later. Goodbye."
+SWEEP_BATCH = 200
+
+
+# --- opening hours ---------------------------------------------------------------------------------
+def hours_node(definition: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The config of the flow's first time_of_day node, breadth-first from `start`."""
+    if not isinstance(definition, dict):
+        return None
+    nodes = {n.get("id"): n for n in definition.get("nodes") or [] if isinstance(n, dict)}
+    seen: set[str] = set()
+    queue = deque([definition.get("start")])
+    while queue:
+        node = nodes.get(queue.popleft())
+        if node is None or node["id"] in seen:
+            continue
+        seen.add(node["id"])
+        if node.get("type") == "time_of_day":
+            return {"timezone": definition.get("timezone") or "UTC", **(node.get("config") or {})}
+        queue.extend(t for t in (node.get("exits") or {}).values() if isinstance(t, str))
+    return None
+
+
+def next_opening(config: dict[str, Any] | None, now: datetime) -> datetime | None:
+    """`now` if open now, else the next open moment (5-minute steps), None if never within 8 days."""
+    if config is None:
+        return now
+    try:
+        zone = zoneinfo.ZoneInfo(config.get("timezone") or "UTC")
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        zone = zoneinfo.ZoneInfo("UTC")
+    moment = now
+    while moment - now <= HOURS_HORIZON:
+        if opening_state(config, moment.astimezone(zone)) == "open":
+            return moment
+        moment = (moment + HOURS_STEP).replace(second=0, microsecond=0)
+    return None
+
+
+def _definition(callback: CallbackRequest) -> dict[str, Any] | None:
+    """The definition the callback's call ran on (else the flow's published one)."""
+    session = callback.session
+    if session is not None and session.flow_version_id is not None:
+        return session.flow_version.definition  # type: ignore[union-attr]
+    if callback.flow is not None and callback.flow.published_version is not None:
+        return callback.flow.published_version.definition
+    return None
+
+
+# --- the dialler ------------------------------------------------------------------------------------
+def callback_publish(callback_id: int) -> bool:
+    from .tasks import place_callback
+
+    try:
+        place_callback.apply_async((callback_id,), retry=False)
+    except Exception as exc:
+        log.warning("callback %s waits: the broker is unreachable (%s)", callback_id, exc)
+        return False
+    return True
+
+
+def callback_sweep(*, now: datetime | None = None) -> int:
+    """Hand over pending callbacks that are due and dialling ones whose lease expired."""
+    now = now or timezone.now()
+    due = Q(status=Status.PENDING) & (Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+    stale = Q(status=Status.DIALLING, lease_until__lt=now)
+    ids = list(
+        CallbackRequest.objects.filter(due | stale, simulated=False)
+        .order_by("due_at")
+        .values_list("pk", flat=True)[:SWEEP_BATCH]
+    )
+    handed = 0
+    for callback_id in ids:
+        if not callback_publish(callback_id):
+            break
+        handed += 1
+    return handed
+
+
+@dataclass(frozen=True)
+class Claim:
+    callback: CallbackRequest
+    attempt: int
+    reconcile_since: datetime | None
+
+
+def _claim(callback_id: int, now: datetime) -> Claim | None:
+    lease = timedelta(seconds=settings.CALLBACK_LEASE_SECONDS)
+    with transaction.atomic():
+        callback = (
+            CallbackRequest.objects.select_for_update(of=("self",))
+            .select_related("session__flow_version", "flow__published_version")
+            .filter(pk=callback_id)
+            .first()
+        )
+        if callback is None or callback.simulated:
+            return None
+        entries = list(callback.attempt_log)
+        reconcile_since = None
+        if callback.status == Status.DIALLING and callback.lease_until is not None and callback.lease_until < now:
+            reconcile_since = datetime.fromisoformat(entries[-1]["at"]) if entries else callback.created_at
+            entries[-1:] = [{**entries[-1], "outcome": "unknown", "error": "the worker was lost"}] if entries else []
+        elif callback.status != Status.PENDING or (callback.next_attempt_at and callback.next_attempt_at > now):
+            return None
+        opening = next_opening(hours_node(_definition(callback)), now)
+        if opening is None or opening > now:
+            callback.status = Status.PENDING
+            callback.next_attempt_at = opening
+            callback.last_error = "" if opening else "the flow is never open in the next 8 days"
+            callback.lease_until = None
+            callback.attempt_log = entries
+            callback.save(update_fields=["status", "next_attempt_at", "last_error", "lease_until", "attempt_log"])
+            return None
+        if reconcile_since is None:
+            callback.attempts += 1
+        entries.append({"n": callback.attempts, "at": now.isoformat(), "outcome": "started"})
+        callback.status = Status.DIALLING
+        callback.lease_until = now + lease
+        callback.attempt_log = entries
+        callback.save(update_fields=["status", "attempts", "lease_until", "attempt_log"])
+    return Claim(callback=callback, attempt=callback.attempts, reconcile_since=reconcile_since)
+
+
+def callback_place(*, callback_id: int, now: datetime | None = None) -> CallbackRequest | None:
+    """Place the call of a due callback (when open, when not already placed)."""
+    now = now or timezone.now()
+    claimed = _claim(callback_id, now)
+    if claimed is None:
+        return CallbackRequest.objects.filter(pk=callback_id).first()
+    callback = claimed.callback
+    caller_id = _caller_id(callback)
+    if not settings.PUBLIC_BASE_URL:
+        _record(callback_id, claimed.attempt, {"outcome": "failed", "error": "PUBLIC_BASE_URL is not set"},
+                status=Status.PENDING, last_error="PUBLIC_BASE_URL is not set: Twilio cannot reach the call's URL",
+                next_attempt_at=now + timedelta(minutes=settings.CALLBACK_RETRY_MINUTES), lease_until=None)
+        return CallbackRequest.objects.filter(pk=callback_id).first()
+    try:
+        found = None
+        if claimed.reconcile_since is not None:
+            found = twilio_client.call_find(to=callback.number, from_=caller_id, started_after=claimed.reconcile_since)
+        placed = found or twilio_client.call_create(
+            to=callback.number,
+            from_=caller_id,
+            url=f"{settings.PUBLIC_BASE_URL}/ivr/callbacks/{callback_id}/voice",
+            status_callback=f"{settings.PUBLIC_BASE_URL}/ivr/callbacks/{callback_id}/status",
+        )
+    except twilio_client.SendError as exc:
+        reason = f"{exc.code}: {exc}" if exc.code else str(exc)
+        retry = exc.transient and claimed.attempt < settings.CALLBACK_MAX_ATTEMPTS
+        log.warning("callback %s attempt %d failed (%s)%s", callback_id, claimed.attempt, reason,
+                    ": will retry" if retry else "")
+        _record(
+            callback_id, claimed.attempt,
+            {"outcome": "unknown" if exc.ambiguous else "failed", "error": reason[:500]},
+            status=Status.PENDING if retry else Status.FAILED, last_error=reason[:1000], lease_until=None,
+            next_attempt_at=now + timedelta(minutes=settings.CALLBACK_RETRY_MINUTES) if retry else None,
+        )
+    else:
+        _record(callback_id, claimed.attempt, {"outcome": "placed", "sid": placed.sid},
+                status=Status.PLACED, provider_sid=placed.sid[:64], last_status=placed.status[:32],
+                last_error="", lease_until=None, from_number=caller_id[:64])
+    return CallbackRequest.objects.filter(pk=callback_id).first()
+
+
+def _caller_id(callback: CallbackRequest) -> str:
+    """The number the callback is placed from: the one the caller called, else the flow's."""
+    if callback.from_number:
+        return callback.from_number
+    if callback.session is not None and callback.session.to_number:
+        return callback.session.to_number
+    number = PhoneNumber.objects.filter(flow_id=callback.flow_id).values_list("number", flat=True).first()
+    return number or ""
+
+
+def _record(callback_id: int, attempt: int, entry: dict, **changes: object) -> None:
+    with transaction.atomic():
+        callback = CallbackRequest.objects.select_for_update().filter(pk=callback_id).first()
+        if callback is None or callback.attempts != attempt or callback.status != Status.DIALLING:
+            return
+        entries = list(callback.attempt_log)
+        if entries:
+            entries[-1] = {**entries[-1], **entry}
+        for name, value in changes.items():
+            setattr(callback, name, value)
+        callback.attempt_log = entries
+        callback.save(update_fields=[*changes, "attempt_log"])
+
+
+# --- the call's outcome -----------------------------------------------------------------------
+def callback_status(*, callback_id: int, call_sid: str, status: str, now: datetime | None = None) -> bool:
+    """Twilio's status callback for the outbound call. False when nothing matches."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        callback = CallbackRequest.objects.select_for_update().filter(pk=callback_id).first()
+        if callback is None or (callback.provider_sid and callback.provider_sid != call_sid):
+            log.warning("call status %r of %s for unknown callback %s: ignored", status, call_sid, callback_id)
+            return False
+        if callback.status in (Status.DONE, Status.FAILED, Status.CANCELLED):
+            return True  # a late or repeated callback
+        callback.last_status = status
+        callback.provider_sid = callback.provider_sid or call_sid
+        fields = ["last_status", "provider_sid"]
+        entries = list(callback.attempt_log)
+        if entries:
+            entries[-1] = {**entries[-1], "call_status": status}
+            callback.attempt_log = entries
+            fields.append("attempt_log")
+        if status == "completed":
+            callback.status = Status.DONE
+            callback.completed_at = now
+            fields += ["status", "completed_at"]
+        elif status in RETRY_STATUSES:
+            if callback.attempts < settings.CALLBACK_MAX_ATTEMPTS:
+                callback.status = Status.PENDING
+                callback.next_attempt_at = now + timedelta(minutes=settings.CALLBACK_RETRY_MINUTES)
+                fields += ["status", "next_attempt_at"]
+            else:
+                callback.status = Status.FAILED
+                callback.completed_at = now
+                callback.last_error = f"no answer after {callback.attempts} calls (last: {status})"
+                fields += ["status", "completed_at", "last_error"]
+        callback.save(update_fields=fields)
+    return True
+
+
+def callback_flow(callback: CallbackRequest) -> dict[str, Any] | None:
+    """The callback flow the outbound call runs: an introduction, then the target.
+
+    None when the request has no target: the call then runs the flow itself.
+    """
+    target = callback.target if isinstance(callback.target, dict) and callback.target else None
+    definition = _definition(callback) or {}
+    if target is None:
+        return None
+    return {
+        "format": "callflow/1",
+        "slug": definition.get("slug") or "callback",
+        "name": f"Call back ({definition.get('name') or 'flow'})",
+        "timezone": definition.get("timezone") or "UTC",
+        "language": definition.get("language") or "en-GB",
+        "start": "intro",
+        "nodes": [
+            {"id": "intro", "type": "say", "config": {"text": INTRO}, "exits": {"next": "connect"}},
+            {"id": "connect", "type": "route", "config": {"target": target},
+             "exits": {"connected": "bye", "unavailable": "sorry", "timeout": "sorry"}},
+            {"id": "sorry", "type": "hangup", "config": {"text": SORRY}, "exits": {}},
+            {"id": "bye", "type": "hangup", "config": {}, "exits": {}},
+        ],
+    }
