@@ -4,6 +4,7 @@ The demo's systems of record (crm.example.com, bank.example.com) are pointed at 
 server so that the calls stay on this machine.
 """
 
+import io
 import json
 from datetime import UTC, datetime
 from pathlib import Path
@@ -13,7 +14,7 @@ import pytest
 from django.conf import settings
 from django.core.management import call_command
 
-from flows.models import PhoneNumber
+from flows.models import Flow, PhoneNumber
 from ivr_runtime.models import Agent, CallbackRequest, CallStep, OutboundMessage, Recording
 
 from .conftest import publish
@@ -38,8 +39,8 @@ def demo(record_server):
         text_of[name] = json.loads(text)
         publish(text_of[name])
     for row in json.loads((FIXTURES / "numbers.json").read_text()):
-        PhoneNumber.objects.create(number=row["number"], flow_id=PhoneNumber._meta.get_field("flow").related_model.objects.get(slug=row["flow"]).pk)
-    call_command("load_directory", stdout=open("/dev/null", "w"))
+        PhoneNumber.objects.create(number=row["number"], flow=Flow.objects.get(slug=row["flow"]))
+    call_command("load_directory", stdout=io.StringIO())
     return record_server
 
 
