@@ -172,7 +172,17 @@ if CELERY_BROKER_URL == "filesystem://":
     for _sub in ("out", "processed", "control"):
         (_queue_dir / _sub).mkdir(parents=True, exist_ok=True)
 else:
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": 3600,
+        # A webhook publishing to a broker that is down must fail at once (the row stays
+        # queued and the sweep hands it over later): no reconnect loop, a short connect.
+        "max_retries": 0,
+        "interval_start": 0,
+        "connect_retries_timeout": 1,
+        "socket_connect_timeout": float(os.environ.get("CELERY_BROKER_CONNECT_TIMEOUT", "0.5")),
+    }
+CELERY_BROKER_CONNECTION_TIMEOUT = float(os.environ.get("CELERY_BROKER_CONNECT_TIMEOUT", "0.5"))
+CELERY_TASK_PUBLISH_RETRY = False
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
@@ -180,7 +190,33 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BEAT_SCHEDULE: dict = {}
+# The sweeps are the safety net behind `transaction.on_commit` publishing: they hand over
+# what never reached the broker and recover sends whose worker died (docs/operations.md).
+OUTBOX_SWEEP_SECONDS = float(os.environ.get("OUTBOX_SWEEP_SECONDS", "30"))
+CALLBACK_SWEEP_SECONDS = float(os.environ.get("CALLBACK_SWEEP_SECONDS", "60"))
+CELERY_BEAT_SCHEDULE: dict = {
+    "outbox-sweep": {"task": "ivr_runtime.sweep_outbox", "schedule": OUTBOX_SWEEP_SECONDS},
+    "callback-sweep": {"task": "ivr_runtime.sweep_callbacks", "schedule": CALLBACK_SWEEP_SECONDS},
+}
+
+# --- SMS outbox, SMS channel, callbacks ---------------------------------------------------
+#: send attempts per message before it is marked failed (transient errors only)
+SMS_MAX_ATTEMPTS = int(os.environ.get("SMS_MAX_ATTEMPTS", "6"))
+#: first retry delay in seconds; doubled at each attempt (capped at SMS_RETRY_MAX_DELAY)
+SMS_RETRY_BASE_DELAY = float(os.environ.get("SMS_RETRY_BASE_DELAY", "10"))
+SMS_RETRY_MAX_DELAY = float(os.environ.get("SMS_RETRY_MAX_DELAY", "900"))
+#: how long a worker owns a message it is sending; past it, the sweep reconciles the row
+SMS_SEND_LEASE_SECONDS = float(os.environ.get("SMS_SEND_LEASE_SECONDS", "120"))
+#: a queued message not handed over to the broker for this long is re-published by the sweep
+SMS_HANDOVER_GRACE_SECONDS = float(os.environ.get("SMS_HANDOVER_GRACE_SECONDS", "20"))
+#: timeout of one HTTP request to the provider
+TWILIO_HTTP_TIMEOUT = float(os.environ.get("TWILIO_HTTP_TIMEOUT", "10"))
+#: an SMS conversation ends after this many minutes without a message
+SMS_SESSION_IDLE_MINUTES = float(os.environ.get("SMS_SESSION_IDLE_MINUTES", "30"))
+#: dial attempts per callback (no-answer, busy, failed are retried)
+CALLBACK_MAX_ATTEMPTS = int(os.environ.get("CALLBACK_MAX_ATTEMPTS", "3"))
+CALLBACK_RETRY_MINUTES = float(os.environ.get("CALLBACK_RETRY_MINUTES", "15"))
+CALLBACK_LEASE_SECONDS = float(os.environ.get("CALLBACK_LEASE_SECONDS", "120"))
 
 LOGGING = {
     "version": 1,
