@@ -233,7 +233,11 @@ def flow_update_draft(
         )
     problems = _validated(definition)
     with transaction.atomic():
-        locked = Flow.objects.select_for_update().select_related("updated_by").get(pk=flow.pk)
+        locked = (
+            Flow.objects.select_for_update(of=("self",))
+            .select_related("updated_by")
+            .get(pk=flow.pk)
+        )
         if base_revision != locked.revision and not force:
             raise StaleRevision(locked)
         if canonical_json(locked.definition) == canonical_json(definition):
@@ -267,7 +271,7 @@ def flow_publish(
     """
     with transaction.atomic():
         locked = (
-            Flow.objects.select_for_update()
+            Flow.objects.select_for_update(of=("self",))
             .select_related("published_version", "updated_by")
             .get(pk=flow.pk)
         )
@@ -456,7 +460,7 @@ def _import_one(
     name: str, definition: dict[str, Any], found: list[Problem], *, publish: bool, user
 ) -> ImportedFlow:
     flow = (
-        Flow.objects.select_for_update()
+        Flow.objects.select_for_update(of=("self",))
         .select_related("published_version")
         .filter(slug=definition["slug"])
         .first()

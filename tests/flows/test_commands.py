@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
+from django.db import connection
 
 from flows import services
 from flows.models import Flow, FlowVersion, PhoneNumber
@@ -219,7 +220,10 @@ def test_import_paths_that_do_not_exist(tmp_path):
 def test_export_gives_back_the_imported_file(tmp_path):
     source = ROOT / "fixtures" / "restaurant.json"
     run("import_flows", str(source), "--publish")
-    assert run("export_flow", "restaurant") == source.read_text()
+    exported = run("export_flow", "restaurant")
+    assert json.loads(exported) == json.loads(source.read_text())
+    if connection.vendor == "sqlite":  # PostgreSQL's jsonb keeps the content, not the key order
+        assert exported == source.read_text()
     target = tmp_path / "out.json"
     run("export_flow", "restaurant", "--flow-version", "1", "-o", str(target))
     assert json.loads(target.read_text()) == json.loads(source.read_text())

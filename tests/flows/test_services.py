@@ -35,7 +35,9 @@ def test_flow_create_stores_the_definition_as_given(editor):
         1,
         editor,
     )
-    assert json.dumps(stored.definition) == json.dumps(definition)  # same keys, same order
+    assert stored.definition == definition
+    if connection.vendor == "sqlite":  # PostgreSQL's jsonb keeps the content, not the key order
+        assert json.dumps(stored.definition) == json.dumps(definition)
 
 
 def test_flow_create_refuses_a_taken_slug_and_errors():
