@@ -28,6 +28,7 @@ $(ASSETS_STAMP): $(FRONTEND)/node_modules/.installed $(FRONTEND_SOURCES)
 
 run: setup
 	$(PY) manage.py migrate --no-input
+	$(PY) manage.py load_directory
 	$(PY) manage.py load_demo
 	@echo "Starting the embedded Celery worker (filesystem broker, no server needed)..."
 	@trap 'kill 0' EXIT INT TERM; \
