@@ -71,6 +71,8 @@ def parse_definition(text: str | bytes) -> dict[str, Any]:
             exc.lineno,
             exc.colno,
         ) from exc
+    except RecursionError as exc:
+        raise DefinitionParseError("The JSON is nested too deeply to be a flow.") from exc
     if not isinstance(data, dict):
         raise DefinitionParseError(
             f"The top level must be a JSON object {{...}} describing one flow, not {_json_type(data)}."

@@ -544,6 +544,13 @@ PARSE_ERRORS = [
         None,
         None,
     ),
+    (
+        "nested too deeply",
+        "[" * 100_000 + "]" * 100_000,
+        "The JSON is nested too deeply to be a flow.",
+        None,
+        None,
+    ),
     ("not UTF-8", b'{"name": "caf\xe9"}', "The file is not UTF-8 text (byte 13).", None, None),
 ]
 
