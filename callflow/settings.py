@@ -197,6 +197,7 @@ CALLBACK_SWEEP_SECONDS = float(os.environ.get("CALLBACK_SWEEP_SECONDS", "60"))
 CELERY_BEAT_SCHEDULE: dict = {
     "outbox-sweep": {"task": "ivr_runtime.sweep_outbox", "schedule": OUTBOX_SWEEP_SECONDS},
     "callback-sweep": {"task": "ivr_runtime.sweep_callbacks", "schedule": CALLBACK_SWEEP_SECONDS},
+    "sms-sessions-expire": {"task": "ivr_runtime.expire_sms_sessions", "schedule": 300.0},
 }
 
 # --- SMS outbox, SMS channel, callbacks ---------------------------------------------------

@@ -33,13 +33,13 @@ from flows.models import PhoneNumber
 from flows.nodes.time_of_day import opening_state
 
 from . import twilio_client
-from .models import CallbackRequest
+from .models import CallbackRequest, CallStep
 
 log = logging.getLogger(__name__)
 
 Status = CallbackRequest.Status
 #: CallStatus values after which the number is dialled again
-RETRY_STATUSES = {"busy", "no-answer", "failed", "canceled"}
+RETRY_STATUSES = {"busy", "no-answer", "failed", "canceled", "not-connected"}
 #: how far ahead the next opening is searched, and in what steps
 HOURS_HORIZON = timedelta(days=8)
 HOURS_STEP = timedelta(minutes=5)
@@ -251,6 +251,9 @@ def callback_status(*, callback_id: int, call_sid: str, status: str, now: dateti
             entries[-1] = {**entries[-1], "call_status": status}
             callback.attempt_log = entries
             fields.append("attempt_log")
+        if status == "completed" and not _connected(callback, call_sid):
+            status = "not-connected"  # answered, but nobody could take the call: try again
+            callback.last_status = status
         if status == "completed":
             callback.status = Status.DONE
             callback.completed_at = now
@@ -267,6 +270,14 @@ def callback_status(*, callback_id: int, call_sid: str, status: str, now: dateti
                 fields += ["status", "completed_at", "last_error"]
         callback.save(update_fields=fields)
     return True
+
+
+def _connected(callback: CallbackRequest, call_sid: str) -> bool:
+    """Whether the callback flow's `connect` step reached someone (True without a target)."""
+    if not callback.target:
+        return True
+    step = CallStep.objects.filter(session__call_sid=call_sid, node_id="connect").order_by("-index").first()
+    return step is None or step.exit == "connected"
 
 
 def callback_flow(callback: CallbackRequest) -> dict[str, Any] | None:

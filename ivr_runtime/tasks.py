@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from . import callbacks, outbox
+from . import callbacks, outbox, sms_channel
 
 
 @shared_task(name="ivr_runtime.send_outbound_message", ignore_result=True)
@@ -23,3 +23,8 @@ def place_callback(callback_id: int) -> None:
 @shared_task(name="ivr_runtime.sweep_callbacks", ignore_result=True)
 def sweep_callbacks() -> None:
     callbacks.callback_sweep()
+
+
+@shared_task(name="ivr_runtime.expire_sms_sessions", ignore_result=True)
+def expire_sms_sessions() -> None:
+    sms_channel.sessions_expire()

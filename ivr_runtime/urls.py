@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import webhooks
+from . import sms_webhooks, webhooks
 
 app_name = "ivr"
 urlpatterns = [
@@ -12,4 +12,8 @@ urlpatterns = [
     path("status", webhooks.status, name="status"),
     path("queue-wait", webhooks.queue_wait, name="queue-wait"),
     path("ping", webhooks.ping, name="ping"),
+    path("sms", sms_webhooks.sms, name="sms"),
+    path("messages/status", sms_webhooks.message_status, name="message-status"),
+    path("callbacks/<int:pk>/voice", sms_webhooks.callback_voice, name="callback-voice"),
+    path("callbacks/<int:pk>/status", sms_webhooks.callback_status, name="callback-status"),
 ]

@@ -1,10 +1,17 @@
 """A local fake of the parts of Twilio's REST API that Callflow uses.
 
 It listens on 127.0.0.1 (a free port), accepts `POST /2010-04-01/Accounts/{sid}/Messages.json`
-and `.../Calls.json` the way Twilio does (form-encoded, HTTP basic auth), records every
-request, and can be told to fail: `fake.fail_next(500, times=2)` answers the next two
-requests with a 500 before succeeding again. Point the app at it with
-`TWILIO_API_BASE_URL=fake.base_url`.
+and `.../Calls.json` the way Twilio does (form-encoded, HTTP basic auth), lists what it
+created on `GET` of the same paths (filtered by `To`, `From`, `DateSent>`, `StartTime>`, as
+Twilio does, by day), records every request, and can be told to misbehave:
+
+- `fake.fail_next(500, times=2)` answers the next two POSTs with a 500 before succeeding;
+- `fake.hold_next(accept=True)` holds the next POST open until `fake.release()`: with
+  `accept=True` the message or call is created first (the provider took it, the answer is
+  lost), with `accept=False` it is dropped. `fake.held.wait()` tells when it arrived.
+
+Point the app at it with `TWILIO_API_BASE_URL=fake.base_url`. It is shared by a test
+process and worker subprocesses, so everything it knows is kept under one lock.
 """
 
 from __future__ import annotations
@@ -13,8 +20,10 @@ import itertools
 import json
 import threading
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlsplit
 
 
 @dataclass
@@ -29,9 +38,13 @@ class RecordedRequest:
 @dataclass
 class FakeTwilio:
     requests: list[RecordedRequest] = field(default_factory=list)
+    created: list[dict] = field(default_factory=list)
     _faults: list[tuple[int, dict]] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _sids: itertools.count = field(default_factory=lambda: itertools.count(1))
+    _hold: dict | None = None
+    held: threading.Event = field(default_factory=threading.Event)
+    _released: threading.Event = field(default_factory=threading.Event)
     server: ThreadingHTTPServer | None = None
 
     # --- control -------------------------------------------------------------------------
@@ -40,14 +53,42 @@ class FakeTwilio:
         with self._lock:
             self._faults.extend([(status, body)] * times)
 
+    def hold_next(self, *, accept: bool) -> None:
+        with self._lock:
+            self._hold = {"accept": accept}
+            self.held.clear()
+            self._released.clear()
+
+    def release(self) -> None:
+        self._released.set()
+
+    def reset(self) -> None:
+        with self._lock:
+            self.requests.clear()
+            self.created.clear()
+            self._faults.clear()
+            self._hold = None
+        self.held.clear()
+        self._released.set()
+
     def messages(self) -> list[RecordedRequest]:
-        return [r for r in self.requests if r.path.endswith("/Messages.json")]
+        """Every attempt to create a message (failed ones too)."""
+        return [r for r in self.requests if r.method == "POST" and r.path.endswith("/Messages.json")]
 
     def delivered_messages(self) -> list[RecordedRequest]:
         return [r for r in self.messages() if r.status == 201]
 
+    def created_messages(self) -> list[dict]:
+        """The messages the provider took (including one whose answer never reached the app)."""
+        with self._lock:
+            return [m for m in self.created if m["sid"].startswith("SM")]
+
     def calls(self) -> list[RecordedRequest]:
-        return [r for r in self.requests if r.path.endswith("/Calls.json")]
+        return [r for r in self.requests if r.method == "POST" and r.path.endswith("/Calls.json")]
+
+    def created_calls(self) -> list[dict]:
+        with self._lock:
+            return [c for c in self.created if c["sid"].startswith("CA")]
 
     @property
     def base_url(self) -> str:
@@ -56,42 +97,78 @@ class FakeTwilio:
         return f"http://{host}:{port}"
 
     # --- serving -------------------------------------------------------------------------
-    def _answer(self, method: str, path: str, form: dict[str, str], auth: str | None) -> tuple[int, dict]:
+    def _record(self, method: str, path: str, form: dict[str, str], auth: str | None, status: int) -> None:
         with self._lock:
-            fault = self._faults.pop(0) if self._faults else None
-        if fault is not None:
-            status, body = fault
             self.requests.append(RecordedRequest(method, path, form, auth, status))
-            return status, body
+
+    def _create(self, path: str, form: dict[str, str]) -> tuple[int, dict]:
         account = path.split("/Accounts/")[1].split("/")[0] if "/Accounts/" in path else "AC"
         n = next(self._sids)
+        now = datetime.now(UTC)
+        stamp = format_datetime(now, usegmt=True)
         if path.endswith("/Messages.json"):
             body = {
-                "sid": f"SM{n:032x}", "account_sid": account, "to": form.get("To"), "from": form.get("From"),
+                "sid": f"SMfa4e{n:028x}", "account_sid": account, "to": form.get("To"), "from": form.get("From"),
                 "body": form.get("Body"), "status": "queued", "num_segments": "1", "direction": "outbound-api",
-                "api_version": "2010-04-01", "uri": f"{path[:-5]}/SM{n:032x}.json",
-            }
-        elif path.endswith("/Calls.json"):
-            body = {
-                "sid": f"CA{n:032x}", "account_sid": account, "to": form.get("To"), "from": form.get("From"),
-                "status": "queued", "direction": "outbound-api", "api_version": "2010-04-01",
-                "uri": f"{path[:-5]}/CA{n:032x}.json",
+                "api_version": "2010-04-01", "uri": f"{path[:-5]}/SMfa4e{n:028x}.json",
+                "date_created": stamp, "date_updated": stamp, "date_sent": stamp,
+                "status_callback": form.get("StatusCallback"),
             }
         else:
-            self.requests.append(RecordedRequest(method, path, form, auth, 404))
+            body = {
+                "sid": f"CAfa4e{n:028x}", "account_sid": account, "to": form.get("To"), "from": form.get("From"),
+                "status": "queued", "direction": "outbound-api", "api_version": "2010-04-01",
+                "uri": f"{path[:-5]}/CAfa4e{n:028x}.json", "date_created": stamp, "start_time": stamp,
+                "url": form.get("Url"), "status_callback": form.get("StatusCallback"),
+            }
+        with self._lock:
+            self.created.append({**body, "_at": now})
+        return 201, {k: v for k, v in body.items() if k != "status_callback"}
+
+    def _post(self, path: str, form: dict[str, str], auth: str | None) -> tuple[int, dict] | None:
+        if not path.endswith(("/Messages.json", "/Calls.json")):
+            self._record("POST", path, form, auth, 404)
             return 404, {"status": 404, "code": 20404, "message": "not found"}
-        self.requests.append(RecordedRequest(method, path, form, auth, 201))
-        return 201, body
+        with self._lock:
+            fault = self._faults.pop(0) if self._faults else None
+            hold, self._hold = (self._hold, None) if fault is None else (None, self._hold)
+        if fault is not None:
+            self._record("POST", path, form, auth, fault[0])
+            return fault
+        if hold is not None:
+            answer = self._create(path, form) if hold["accept"] else None
+            self._record("POST", path, form, auth, 201 if answer else 0)
+            self.held.set()
+            self._released.wait(timeout=60)
+            return answer  # None: the connection is dropped without an answer
+        status, body = self._create(path, form)
+        self._record("POST", path, form, auth, status)
+        return status, body
+
+    def _list(self, path: str, query: dict[str, str]) -> tuple[int, dict]:
+        kind, prefix = ("messages", "SM") if path.endswith("/Messages.json") else ("calls", "CA")
+        since = query.get("DateSent>") or query.get("StartTime>")
+        day = date.fromisoformat(since[:10]) if since else None
+        with self._lock:
+            found = [
+                {k: v for k, v in c.items() if not k.startswith("_") and k != "status_callback"}
+                for c in reversed(self.created)
+                if c["sid"].startswith(prefix)
+                and ("To" not in query or c["to"] == query["To"])
+                and ("From" not in query or c["from"] == query["From"])
+                and (day is None or c["_at"].date() >= day)
+            ]
+        return 200, {kind: found, "next_page_uri": None, "page": 0, "page_size": 50, "uri": path}
 
     def start(self) -> FakeTwilio:
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
-                length = int(self.headers.get("Content-Length") or 0)
-                raw = self.rfile.read(length).decode()
-                form = {k: v[-1] for k, v in parse_qs(raw, keep_blank_values=True).items()}
-                status, body = fake._answer("POST", self.path, form, self.headers.get("Authorization"))
+            def _send(self, answer: tuple[int, dict] | None) -> None:
+                if answer is None:
+                    self.close_connection = True
+                    return
+                status, body = answer
                 data = json.dumps(body).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
@@ -99,14 +176,31 @@ class FakeTwilio:
                 self.end_headers()
                 self.wfile.write(data)
 
+            def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+                length = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(length).decode()
+                form = {k: v[-1] for k, v in parse_qs(raw, keep_blank_values=True).items()}
+                self._send(fake._post(self.path, form, self.headers.get("Authorization")))
+
+            def do_GET(self) -> None:  # noqa: N802
+                parts = urlsplit(self.path)
+                query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+                fake._record("GET", parts.path, query, self.headers.get("Authorization"), 200)
+                if not parts.path.endswith(("/Messages.json", "/Calls.json")):
+                    self._send((404, {"status": 404, "code": 20404, "message": "not found"}))
+                    return
+                self._send(fake._list(parts.path, query))
+
             def log_message(self, *args) -> None:
                 pass
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
         return self
 
     def stop(self) -> None:
+        self._released.set()
         if self.server is not None:
             self.server.shutdown()
             self.server.server_close()

@@ -1,0 +1,298 @@
+"""The SMS channel: a flow run as a text conversation (`POST /ivr/sms`).
+
+The same engine and session machinery as calls: a conversation is a CallSession with
+`channel="sms"`, one per From+To while it is active, ended after SMS_SESSION_IDLE_MINUTES
+without a message (the next text starts the flow again). What a node would say becomes
+the reply's text; where a call would wait:
+
+- `menu` (and every other node that gathers input) sends its prompt (and a menu its
+  options) and waits for the next text: digits, or words matched to the options;
+- `route` cannot connect a text: it takes `unavailable` (no agent is reserved);
+- `voicemail` cannot record a text: it takes `empty`;
+- an `sms` node (or a self-service link) texting the sender is answered inline, in the
+  reply; to another number it goes through the outbox as on a call.
+
+The same MessageSid twice (Twilio retrying) gets the stored answer and advances nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from flows.nodes.menu import match_option
+from flows.nodes.runtime import (
+    Command,
+    Event,
+    Gather,
+    HttpRequest,
+    ReserveAgent,
+    Say,
+    SendSms,
+    only_digits,
+)
+
+from . import effects, engine, services, sms_twiml
+from .models import CallSession
+
+log = logging.getLogger(__name__)
+
+_SID = re.compile(r"^[A-Za-z0-9]{2,64}$")
+#: a body longer than Twilio's own limit is cut (Twilio never posts more than 1,600)
+MAX_INCOMING = 1600
+#: node visits answered without the sender per text (route/voicemail exits, lookups)
+MAX_ROUNDS = 50
+
+
+class BadSms(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class IncomingSms:
+    message_sid: str
+    sender: str
+    to: str
+    body: str
+
+    @classmethod
+    def parse(cls, form: Mapping[str, str]) -> IncomingSms:
+        sid = str(form.get("MessageSid") or form.get("SmsSid") or "")
+        if not _SID.fullmatch(sid):
+            raise BadSms("MessageSid is missing or malformed")
+        sender, to = _clean(form.get("From"), 64), _clean(form.get("To"), 64)
+        if not sender or not to:
+            raise BadSms("From and To are required")
+        body = "".join(ch for ch in str(form.get("Body") or "") if ch.isprintable() or ch in "\n\t")
+        return cls(message_sid=sid, sender=sender, to=to, body=body[:MAX_INCOMING].strip())
+
+    @property
+    def fingerprint(self) -> str:
+        return hashlib.sha256(f"sms:{self.message_sid}".encode()).hexdigest()
+
+
+def _clean(value: object, limit: int) -> str:
+    return "".join(ch for ch in str(value or "") if ch.isprintable())[:limit].strip()
+
+
+@dataclass
+class SmsTurn:
+    xml: str
+    texts: list[str] = field(default_factory=list)
+    session: CallSession | None = None
+    replayed: bool = False
+
+
+def sms_receive(*, sms: IncomingSms, now: datetime | None = None) -> SmsTurn:
+    """Run the conversation bound to `sms.to` one text further; the reply to send back."""
+    now = now or timezone.now()
+    target = services._find_flow(to=sms.to, slug=None, draft=False)
+    if target is None:
+        log.warning("SMS %s from %s to %s: no published flow is bound to that number", sms.message_sid, sms.sender, sms.to)
+        return SmsTurn(xml=sms_twiml.static(sms_twiml.UNBOUND_NUMBER), texts=[sms_twiml.UNBOUND_NUMBER])
+    with transaction.atomic():
+        session = _active_session(sms, now)
+        if session is not None:
+            if session.last_request_hash == sms.fingerprint and session.last_twiml:
+                return SmsTurn(xml=session.last_twiml, session=session, replayed=True)
+            if session.pending_since is not None and now - session.pending_since < services.PENDING_TIMEOUT:
+                return SmsTurn(xml=sms_twiml.static(sms_twiml.BUSY), texts=[sms_twiml.BUSY], session=session)
+            state = engine.State.from_dict(session.state)
+            event = _reply_event(session, state, sms.body)
+            session_pk = session.pk
+    if session is None:
+        flow_id, version_id = target
+        try:
+            with transaction.atomic():
+                session = CallSession.objects.create(
+                    call_sid=f"SMS{sms.message_sid}"[:64], channel="sms", flow_id=flow_id,
+                    flow_version_id=version_id, from_number=sms.sender, to_number=sms.to,
+                    provider_status="sms", last_request_hash="",
+                )
+                session.state = engine.State.new(services._loaded_root(session).definition.key).to_dict()
+                session.save(update_fields=["state"])
+        except IntegrityError:  # Twilio retried the first text while it was being answered
+            existing = CallSession.objects.filter(call_sid=f"SMS{sms.message_sid}"[:64]).first()
+            return SmsTurn(xml=(existing.last_twiml if existing else "") or sms_twiml.to_xml([]), replayed=True)
+        session_pk, event = session.pk, Event(kind="start")
+    return _advance(session_pk, event, sms, now)
+
+
+def _active_session(sms: IncomingSms, now: datetime) -> CallSession | None:
+    """The sender's open conversation with this number (locked), ending an idle one."""
+    idle = timedelta(minutes=settings.SMS_SESSION_IDLE_MINUTES)
+    session = (
+        CallSession.objects.select_for_update()
+        .filter(channel="sms", from_number=sms.sender, to_number=sms.to, status=CallSession.Status.ACTIVE)
+        .order_by("-started_at")
+        .first()
+    )
+    if session is None:
+        return None
+    if session.last_request_hash == sms.fingerprint:
+        return session
+    if session.updated_at < now - idle or engine.State.from_dict(session.state).ended:
+        session_end(session, now=now)
+        return None
+    return session
+
+
+def session_end(session: CallSession, *, now: datetime) -> None:
+    """Close a conversation (idle, or its flow ended): its open step is left as hung up."""
+    state = engine.State.from_dict(session.state)
+    if not state.ended:
+        loaded = services._loaded_for(session, state)
+        outcome = engine.advance(
+            definitions={k: v.definition for k, v in loaded.items()}, state=state,
+            event=Event(kind="hangup"), now=now, call=services._call_info(session),
+        )
+        services._save_steps(session, outcome.steps, loaded, old_step=state.step, now=now)
+        services._store_state(session, outcome.state)
+    session.status = CallSession.Status.COMPLETED
+    session.ended_at = now
+    session.pending_since = None
+    session.save(update_fields=[
+        "state", "current_node", "variables", "attempts", "status", "ended_at", "pending_since", "updated_at",
+    ])
+
+
+def sessions_expire(*, now: datetime | None = None) -> int:
+    """End every conversation idle for longer than SMS_SESSION_IDLE_MINUTES (the beat's job)."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(minutes=settings.SMS_SESSION_IDLE_MINUTES)
+    ended = 0
+    idle = CallSession.objects.filter(channel="sms", status=CallSession.Status.ACTIVE, updated_at__lt=cutoff)
+    for pk in idle.values_list("pk", flat=True)[:500]:
+        with transaction.atomic():
+            session = CallSession.objects.select_for_update().filter(pk=pk, status=CallSession.Status.ACTIVE).first()
+            if session is not None and session.updated_at < cutoff:
+                session_end(session, now=now)
+                ended += 1
+    return ended
+
+
+# --- one text through the engine ----------------------------------------------------------
+def _reply_event(session: CallSession, state: engine.State, text: str) -> Event:
+    """The sender's text as the input the waiting node understands."""
+    node = _node(session, state)
+    numeric = bool(text) and all(ch in "0123456789*# -" for ch in text)
+    digits = only_digits(text) if numeric else ""
+    if node is not None and node.get("type") == "menu":
+        config = node.get("config") or {}
+        key = match_option(config.get("options") or [], digits, text.lower() if not digits else "")
+        if key is not None:
+            if config.get("input", "dtmf") != "speech" and re.fullmatch(r"[0-9*#]+", key):
+                return Event(kind="input", digits=key)
+            return Event(kind="input", speech=key, confidence=1.0)
+        return Event(kind="input", digits=digits, speech="" if digits else text, confidence=1.0)
+    return Event(kind="input", digits=digits, speech="" if digits else text, confidence=1.0)
+
+
+def _node(session: CallSession, state: engine.State) -> dict | None:
+    try:
+        loaded = services._loaded_for(session, state)
+    except Exception:  # a missing version: the engine reports it as a failure
+        return None
+    definition = loaded.get(state.flow)
+    return definition.definition.nodes.get(state.node or "") if definition else None
+
+
+def _advance(session_pk: int, event: Event, sms: IncomingSms, now: datetime) -> SmsTurn:
+    texts: list[str] = []
+    errors: list[str] = []
+    for _ in range(MAX_ROUNDS):
+        http: HttpRequest | None = None
+        with transaction.atomic():
+            session = CallSession.objects.select_for_update().get(pk=session_pk)
+            state = engine.State.from_dict(session.state)
+            loaded = services._loaded_for(session, state)
+            while True:
+                old_step = state.step
+                outcome = engine.advance(
+                    definitions={k: v.definition for k, v in loaded.items()}, state=state, event=event,
+                    now=now, call=services._call_info(session),
+                )
+                errors.extend(outcome.errors)
+                steps = services._save_steps(session, outcome.steps, loaded, old_step=old_step, now=now)
+                inline = [e for e in outcome.effects if isinstance(e, SendSms) and e.to == session.from_number]
+                others = [e for e in outcome.effects if e not in inline]
+                effects.apply_effects(session=session, effects=others, steps_by_node=steps, now=now,
+                                      applied=effects.Applied())
+                state = outcome.state
+                voice_only = state.waiting in ("dial", "queue", "record")
+                shown = outcome.commands[: len(outcome.commands) - len(outcome.wait_commands)] if voice_only else outcome.commands
+                texts.extend(_texts(shown, session, state))
+                texts.extend(e.body for e in inline if e.body.strip())
+                if isinstance(outcome.request, HttpRequest):
+                    http = outcome.request
+                    break
+                if outcome.request is not None:
+                    result = None if isinstance(outcome.request, ReserveAgent) else effects.fulfil(
+                        outcome.request, session=session, loaded=loaded)
+                    event = Event(kind="effect", result=result)
+                    continue
+                if voice_only:
+                    event = _unavailable(state.waiting)
+                    continue
+                return _finish(session, state, texts, errors, sms, now)
+            services._store_state(session, state)
+            session.pending_since = now
+            session.save(update_fields=["state", "current_node", "variables", "attempts", "pending_since", "updated_at"])
+        event = Event(kind="effect", result=effects.perform_http(http))
+    log.error("SMS conversation %s: too many rounds without the sender", session_pk)
+    return SmsTurn(xml=sms_twiml.static(sms_twiml.UNAVAILABLE), texts=[sms_twiml.UNAVAILABLE])
+
+
+def _unavailable(waiting: str | None) -> Event:
+    """What a text conversation answers where a call would be connected or recorded."""
+    if waiting == "dial":
+        return Event(kind="dial", dial_status="failed")
+    if waiting == "queue":
+        return Event(kind="queue", queue_result="error")
+    return Event(kind="record")
+
+
+def _texts(commands: list[Command], session: CallSession, state: engine.State) -> list[str]:
+    texts: list[str] = []
+    for command in commands:
+        if isinstance(command, Say):
+            texts.append(command.text)
+        elif isinstance(command, Gather):
+            texts.extend(p.text for p in command.prompts if isinstance(p, Say))
+    if state.waiting == "input":
+        node = _node(session, state)
+        if node is not None and node.get("type") == "menu":
+            labels = [f"{o['key']} for {o['label']}" for o in node["config"].get("options", []) if o.get("label")]
+            if labels:
+                texts.append("Reply " + ", ".join(labels) + ".")
+    return [t for t in texts if t.strip()]
+
+
+def _finish(
+    session: CallSession, state: engine.State, texts: list[str], errors: list[str], sms: IncomingSms, now: datetime
+) -> SmsTurn:
+    answer = sms_twiml.to_xml(["\n".join(texts)] if texts else [])
+    services._store_state(session, state)
+    session.seq = state.seq
+    session.pending_since = None
+    session.last_request_hash = sms.fingerprint
+    session.last_twiml = answer
+    if errors:
+        log.warning("SMS conversation %s: %s", session.call_sid, "; ".join(errors))
+        session.errors = (list(session.errors) + errors)[-20:]
+    fields = ["state", "current_node", "variables", "attempts", "seq", "pending_since",
+              "last_request_hash", "last_twiml", "errors", "updated_at"]
+    if state.ended:
+        session.status = CallSession.Status.COMPLETED
+        session.ended_at = now
+        fields += ["status", "ended_at"]
+    session.save(update_fields=fields)
+    return SmsTurn(xml=answer, texts=texts, session=session)

@@ -1,0 +1,151 @@
+# ruff: noqa: F811 (pytest fixtures imported from tests.worker are parameters here)
+"""The outbox and callbacks with the real thing: Redis, a Celery worker and beat in their
+own processes, the shared test database, and the fake Twilio over HTTP.
+
+Faults: the broker unreachable while a call sends an SMS, Twilio failing, and a worker
+killed (SIGKILL) while the provider holds its request.
+"""
+
+import time
+
+import pytest
+
+from ivr_runtime.models import CallbackRequest, OutboundMessage
+from tests.worker import async_stack, stack, wait_for  # noqa: F401 (fixtures)
+
+from .conftest import flow_definition, publish
+
+pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+
+NUMBER = "+442079460102"
+CALLER = "+447700900123"
+Status = OutboundMessage.Status
+
+
+def sms_flow(body="Your booking link: https://example.com/book", to=None):
+    config = {"body": body, **({"to": to} if to else {})}
+    publish(flow_definition("texts", [
+        {"id": "text", "type": "sms", "config": config, "exits": {"next": "bye"}},
+        {"id": "bye", "type": "hangup", "config": {"text": "We have sent you a text. Goodbye."}, "exits": {}},
+    ]), NUMBER)
+
+
+def message_in(*statuses, timeout=20.0):
+    def check():
+        message = OutboundMessage.objects.first()
+        return message if message is not None and message.status in statuses else None
+
+    return wait_for(check, timeout=timeout, what=f"a message in {statuses}")
+
+
+def test_a_call_sends_its_sms_through_the_worker(stack, place_call):
+    sms_flow()
+    call = place_call(NUMBER)
+    assert call.ended and "We have sent you a text" in call.said
+    message = message_in(Status.SENT)
+    [created] = stack.twilio.created_messages()
+    assert (created["to"], created["from"], created["body"]) == (CALLER, NUMBER, "Your booking link: https://example.com/book")
+    assert message.provider_sid == created["sid"] and message.attempts == 1
+    assert created["status_callback"] == f"http://testserver/ivr/messages/status?m={message.pk}"
+    assert message.enqueued_at is not None and message.sent_at is not None
+
+
+def test_broker_down_the_caller_is_answered_at_once_and_the_sweep_sends_later(stack, place_call):
+    sms_flow()
+    stack.proxy.down()
+    try:
+        started = time.perf_counter()
+        call = place_call(NUMBER)
+        elapsed = time.perf_counter() - started
+        assert call.ended and "We have sent you a text" in call.said
+        assert elapsed < 1.0, f"the webhook took {elapsed:.2f}s with the broker down"
+        message = OutboundMessage.objects.get()
+        assert message.status == Status.QUEUED and message.enqueued_at is None
+        time.sleep(1.5)  # the worker and beat cannot reach the broker either
+        assert stack.twilio.messages() == []
+    finally:
+        stack.proxy.up()
+    message = message_in(Status.SENT, timeout=40)
+    assert len(stack.twilio.created_messages()) == 1 and len(stack.twilio.messages()) == 1
+    assert message.attempts == 1 and message.enqueued_at is not None
+
+
+def test_twilio_500_twice_then_201_one_message_three_attempts(stack, place_call):
+    stack.twilio.fail_next(500, times=2)
+    sms_flow()
+    place_call(NUMBER)
+    message = message_in(Status.SENT)
+    assert [r.status for r in stack.twilio.messages()] == [500, 500, 201]
+    assert len(stack.twilio.created_messages()) == 1
+    assert message.attempts == 3
+    assert [a["outcome"] for a in message.attempt_log] == ["failed", "failed", "sent"]
+    assert message.attempt_log[0]["retry_in"] < message.attempt_log[1]["retry_in"]  # backing off
+
+
+def test_invalid_number_is_failed_at_once_with_the_reason(stack, place_call):
+    stack.twilio.fail_next(400, code=21211, message="The 'To' number +15005550001 is not a valid phone number.")
+    sms_flow(to="+15005550001")
+    place_call(NUMBER)
+    message = message_in(Status.FAILED)
+    assert message.attempts == 1 and message.error_code == "21211"
+    assert "21211" in message.last_error and "not a valid phone number" in message.last_error
+    time.sleep(1.5)  # the sweep leaves a failed message alone
+    assert len(stack.twilio.messages()) == 1
+
+
+@pytest.mark.parametrize("accepted", [True, False], ids=["provider-took-it", "provider-never-saw-it"])
+def test_worker_killed_mid_send_neither_lost_nor_sent_twice(stack, place_call, accepted):
+    stack.twilio.hold_next(accept=accepted)
+    sms_flow()
+    place_call(NUMBER)
+    assert stack.twilio.held.wait(15), "the worker never called the provider"
+    stack.worker.kill()
+    stack.twilio.release()
+    assert OutboundMessage.objects.get().status == Status.SENDING
+    stack.worker.start()
+    message = message_in(Status.SENT, timeout=40)
+    [created] = stack.twilio.created_messages()
+    assert message.provider_sid == created["sid"]
+    outcomes = [a["outcome"] for a in message.attempt_log]
+    if accepted:
+        assert len(stack.twilio.messages()) == 1, "sent again although the provider had it"
+        assert outcomes == ["unknown", "found at the provider"]
+    else:
+        assert len(stack.twilio.messages()) == 2
+        assert outcomes == ["unknown", "sent"]
+
+
+def test_callback_is_placed_retried_on_no_answer_and_completed(stack, place_call, signer, settings):
+    publish(flow_definition("cb", [
+        {"id": "offer", "type": "callback",
+         "config": {"prompt": "Press 1 for a call back.", "confirm_number": False, "within_hours": 2,
+                    "target": {"number": "+442079460999"}},
+         "exits": {"scheduled": "bye", "declined": "bye"}},
+        {"id": "bye", "type": "hangup", "config": {"text": "Goodbye."}, "exits": {}},
+    ]), NUMBER)
+    call = place_call(NUMBER).press("1")
+    assert call.ended
+    callback = CallbackRequest.objects.get()
+    wait_for(lambda: stack.twilio.created_calls(), what="the callback call")
+    callback.refresh_from_db()
+    assert callback.status == CallbackRequest.Status.PLACED and callback.attempts == 1
+    [placed] = stack.twilio.created_calls()
+    assert (placed["to"], placed["from"]) == (CALLER, NUMBER)
+    assert placed["url"] == f"http://testserver/ivr/callbacks/{callback.pk}/voice"
+    # Twilio: nobody answered.
+    status_url = f"/ivr/callbacks/{callback.pk}/status"
+    response = signer.post(status_url, {"CallSid": placed["sid"], "CallStatus": "no-answer", "To": CALLER})
+    assert response.status_code == 204
+    callback.refresh_from_db()
+    assert callback.status == CallbackRequest.Status.PENDING and callback.last_status == "no-answer"
+    # The retry is due at once here (the real delay is CALLBACK_RETRY_MINUTES).
+    CallbackRequest.objects.filter(pk=callback.pk).update(next_attempt_at=None)
+    wait_for(lambda: len(stack.twilio.created_calls()) == 2, what="the second callback call")
+    second = stack.twilio.created_calls()[-1]
+    wait_for(lambda: CallbackRequest.objects.get().status == CallbackRequest.Status.PLACED, what="placed again")
+    response = signer.post(status_url, {"CallSid": second["sid"], "CallStatus": "completed", "To": CALLER})
+    assert response.status_code == 204
+    callback.refresh_from_db()
+    assert callback.status == CallbackRequest.Status.DONE and callback.attempts == 2
+    assert callback.completed_at is not None
+    assert [a["call_status"] for a in callback.attempt_log] == ["no-answer", "completed"]

@@ -1,0 +1,313 @@
+"""Real asynchronous components for tests: Redis (behind a switchable proxy), a Celery
+worker and beat as subprocesses sharing the test database, and the fake Twilio.
+
+- `use_broker(url)` points this process's Celery app (the web side) at a broker.
+- `RedisProxy` forwards a local port to Redis; `down()` refuses new connections and cuts
+  the open ones (the broker is unreachable for everyone behind it), `up()` serves again.
+- `CeleryProcess` runs `celery -A callflow worker --pool=solo` (or `beat`) with the test
+  database (`DATABASE_URL` built from the connection the tests use), the broker URL and
+  the fake Twilio's base URL in its environment; `kill()` sends SIGKILL.
+
+Worker tests are marked `@pytest.mark.worker`; they need Redis on CALLFLOW_TEST_REDIS_URL
+(default redis://127.0.0.1:6379/14, a database they flush).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from urllib.parse import quote, urlsplit
+
+import pytest
+
+from tests.fakes.twilio_api import FakeTwilio
+
+REPO = Path(__file__).resolve().parent.parent
+REDIS_URL = os.environ.get("CALLFLOW_TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
+#: settings the worker, beat and this process share (short, so the suite stays quick)
+FAST = {
+    "SMS_SEND_LEASE_SECONDS": "4",
+    "SMS_RETRY_BASE_DELAY": "0.3",
+    "SMS_RETRY_MAX_DELAY": "2",
+    "SMS_HANDOVER_GRACE_SECONDS": "1",
+    "OUTBOX_SWEEP_SECONDS": "1",
+    "CALLBACK_SWEEP_SECONDS": "1",
+    "CALLBACK_LEASE_SECONDS": "4",
+    "TWILIO_HTTP_TIMEOUT": "2",
+}
+
+
+def use_broker(url: str) -> None:
+    """Point this process's Celery app at `url` (closing the connections it had)."""
+    from callflow.celery import app
+
+    if app._pool is not None:
+        app._pool.force_close_all()
+    app.conf.broker_url = url
+    app.conf.task_always_eager = False
+    app._after_fork()
+
+
+def wait_for(predicate: Callable[[], object], *, timeout: float = 20.0, interval: float = 0.1, what: str = "") -> object:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what or predicate}")
+        time.sleep(interval)
+
+
+# --- the broker, behind a switch -----------------------------------------------------------
+class RedisProxy:
+    """A TCP forwarder to Redis that can stop accepting (and drop its connections)."""
+
+    def __init__(self, target: str = REDIS_URL) -> None:
+        parts = urlsplit(target)
+        self.target = (parts.hostname or "127.0.0.1", parts.port or 6379)
+        self.db = parts.path or "/0"
+        self.port = _free_port()
+        self._listener: socket.socket | None = None
+        self._sockets: set[socket.socket] = set()
+        self._lock = threading.Lock()
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}{self.db}"
+
+    def up(self) -> RedisProxy:
+        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", self.port))
+        listener.listen(64)
+        self._listener = listener
+        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
+        return self
+
+    def down(self) -> None:
+        listener, self._listener = self._listener, None
+        if listener is not None:
+            listener.close()
+        with self._lock:
+            sockets, self._sockets = self._sockets, set()
+        for sock in sockets:
+            _close(sock)
+
+    def _accept(self, listener: socket.socket) -> None:
+        while True:
+            try:
+                client, _ = listener.accept()
+            except OSError:
+                return
+            try:
+                upstream = socket.create_connection(self.target, timeout=2)
+            except OSError:
+                _close(client)
+                continue
+            upstream.settimeout(None)
+            with self._lock:
+                if self._listener is not listener:
+                    _close(client)
+                    _close(upstream)
+                    return
+                self._sockets.update((client, upstream))
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
+
+    def _pipe(self, source: socket.socket, sink: socket.socket) -> None:
+        try:
+            while data := source.recv(65536):
+                sink.sendall(data)
+        except OSError:
+            pass
+        finally:
+            _close(source)
+            _close(sink)
+
+
+def _close(sock: socket.socket) -> None:
+    with contextlib.suppress(OSError):
+        sock.shutdown(socket.SHUT_RDWR)
+    sock.close()
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def redis_available(url: str = REDIS_URL) -> bool:
+    parts = urlsplit(url)
+    try:
+        socket.create_connection((parts.hostname or "127.0.0.1", parts.port or 6379), timeout=1).close()
+    except OSError:
+        return False
+    return True
+
+
+# --- worker and beat subprocesses ------------------------------------------------------------
+def database_url() -> str:
+    """The test database as a DATABASE_URL, for processes that must share it."""
+    from django.db import connection
+
+    config = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{config['NAME']}"
+    user = quote(config.get("USER") or "")
+    password = quote(config.get("PASSWORD") or "")
+    credentials = f"{user}:{password}@" if password else (f"{user}@" if user else "")
+    host = config.get("HOST") or "127.0.0.1"
+    port = f":{config['PORT']}" if config.get("PORT") else ""
+    return f"postgresql://{credentials}{host}{port}/{config['NAME']}"
+
+
+class CeleryProcess:
+    def __init__(self, kind: str, env: dict[str, str], log_dir: Path) -> None:
+        self.kind = kind
+        self.env = env
+        self.log_path = log_dir / f"celery-{kind}.log"
+        self.process: subprocess.Popen | None = None
+
+    def start(self, *, ready_timeout: float = 30.0) -> CeleryProcess:
+        offset = self.log_path.stat().st_size if self.log_path.exists() else 0
+        command = [sys.executable, "-m", "celery", "-A", "callflow"]
+        if self.kind == "worker":
+            command += ["worker", "--pool=solo", "--loglevel=info", "--without-gossip", "--without-mingle",
+                        "--without-heartbeat", "-n", f"test-{os.getpid()}@%h"]
+            marker = "ready."
+        else:
+            command += ["beat", "--loglevel=info", "-s", str(self.log_path.parent / "celerybeat-schedule")]
+            marker = "beat: Starting"
+        log = self.log_path.open("ab")
+        self.process = subprocess.Popen(command, cwd=REPO, env=self.env, stdout=log, stderr=subprocess.STDOUT)
+        log.close()
+        wait_for(lambda: marker in self.log()[offset:] or self.process.poll() is not None,
+                 timeout=ready_timeout, what=f"the {self.kind} to start")
+        if self.process.poll() is not None:
+            raise RuntimeError(f"celery {self.kind} exited:\n{self.log()[offset:][-3000:]}")
+        return self
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown, no acknowledgement, whatever it was doing."""
+        if self.process is not None and self.process.poll() is None:
+            os.kill(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+class AsyncStack:
+    """Redis behind a proxy, a worker, beat and the fake Twilio, for one test session."""
+
+    def __init__(self, log_dir: Path) -> None:
+        self.proxy = RedisProxy().up()
+        self.twilio = FakeTwilio().start()
+        env = {
+            **os.environ,
+            **FAST,
+            "DJANGO_SETTINGS_MODULE": "callflow.settings",
+            "DATABASE_URL": database_url(),
+            "CELERY_BROKER_URL": self.proxy.url,
+            "TWILIO_API_BASE_URL": self.twilio.base_url,
+            "TWILIO_AUTH_TOKEN": "test-auth-token-0123456789abcdef",
+            "PUBLIC_BASE_URL": "http://testserver",
+            "PYTHONUNBUFFERED": "1",
+        }
+        env.pop("CELERY_TASK_ALWAYS_EAGER", None)
+        self.worker = CeleryProcess("worker", env, log_dir)
+        self.beat = CeleryProcess("beat", env, log_dir)
+
+    def start(self) -> AsyncStack:
+        import redis
+
+        redis.Redis.from_url(REDIS_URL).flushdb()
+        use_broker(self.proxy.url)
+        self.worker.start()
+        self.beat.start()
+        return self
+
+    def restart_worker(self) -> None:
+        self.worker.kill()
+        self.worker.start()
+
+    def stop(self) -> None:
+        self.beat.stop()
+        self.worker.stop()
+        self.proxy.down()
+        self.twilio.stop()
+        use_broker("memory://")
+
+
+@pytest.fixture(scope="session")
+def async_stack(django_db_setup, django_db_blocker, tmp_path_factory) -> Iterator[AsyncStack]:
+    if not redis_available():
+        pytest.fail(f"worker tests need Redis at {REDIS_URL} (make test-fast skips them)")
+    with django_db_blocker.unblock():
+        stack = AsyncStack(tmp_path_factory.mktemp("celery")).start()
+    try:
+        yield stack
+    finally:
+        stack.stop()
+
+
+@pytest.fixture
+def stack(async_stack: AsyncStack, transactional_db, settings) -> Iterator[AsyncStack]:
+    """The running stack with a clean fake Twilio; this process's settings match the worker's."""
+    for name, value in FAST.items():
+        setattr(settings, name, float(value))
+    settings.TWILIO_API_BASE_URL = async_stack.twilio.base_url
+    settings.PUBLIC_BASE_URL = ""
+    async_stack.twilio.reset()
+    if async_stack.proxy._listener is None:
+        async_stack.proxy.up()
+    if async_stack.worker.process is None or async_stack.worker.process.poll() is not None:
+        async_stack.worker.start()
+    yield async_stack
+    async_stack.twilio.release()
+
+
+@pytest.fixture
+def memory_broker() -> Iterator[None]:
+    """This process publishes to an in-memory broker (nothing leaves the test)."""
+    use_broker("memory://")
+    yield
+    use_broker("memory://")
+
+
+def published(task_name: str) -> list[tuple]:
+    """The (args, countdown-ish eta) of tasks published to the in-memory broker, consumed."""
+    from callflow.celery import app
+
+    found = []
+    with app.connection_for_write() as conn:
+        queue = conn.SimpleQueue("celery")
+        try:
+            while True:
+                message = queue.get(block=False)
+                message.ack()
+                if message.headers.get("task") == task_name:
+                    found.append((tuple(message.payload[0]), message.headers.get("eta")))
+        except queue.Empty:
+            pass
+        finally:
+            queue.close()
+    return found
