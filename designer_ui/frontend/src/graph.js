@@ -3,7 +3,7 @@
 // A canvas node carries the definition node in `data` (type, label, config, exit names in
 // display order); each connected exit is an edge from the handle named after the exit.
 
-import { NODE_WIDTH, nodeHeightFor } from "./layout.js";
+import { withGeometry } from "./layout.js";
 
 export const NODE_ID = /^[a-z][a-z0-9_]{0,63}$/;
 const NODE_KEYS = new Set(["id", "type", "label", "config", "exits", "position"]);
@@ -46,15 +46,13 @@ export function makeNode(defNode, typesByName, position) {
   const extra = {};
   for (const [key, value] of Object.entries(defNode)) if (!NODE_KEYS.has(key)) extra[key] = value;
   const exits = [...own, ...stale];
-  return {
+  // Known sizes and handles let React Flow fit the view and cull off-screen nodes at once.
+  return withGeometry({
     id: defNode.id,
     type: "flow",
-    // Known sizes let React Flow fit the view and cull off-screen nodes before measuring.
-    initialWidth: NODE_WIDTH,
-    initialHeight: nodeHeightFor(exits.length),
     position: position || defNode.position || { x: 0, y: 0 },
     data: { type: defNode.type, label: defNode.label || "", config, exits, extra },
-  };
+  });
 }
 
 /** {settings, nodes, edges, needsLayout} from a definition. */

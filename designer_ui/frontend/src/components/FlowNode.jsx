@@ -1,4 +1,4 @@
-import { memo, useContext, useEffect } from "react";
+import { memo, useContext, useEffect, useRef } from "react";
 import { Handle, Position, useUpdateNodeInternals } from "@xyflow/react";
 import { summarize, styleFor } from "../summary.js";
 import { useDecoration } from "../decorations.js";
@@ -20,7 +20,11 @@ function FlowNode({ id, data, selected }) {
   const deco = useDecoration(decorations, id);
   const updateInternals = useUpdateNodeInternals();
   const exitsKey = data.exits.join("|");
+  const measuredExits = useRef(exitsKey);
   useEffect(() => {
+    // React Flow measures handles on mount; re-measure only when exits come or go.
+    if (measuredExits.current === exitsKey) return;
+    measuredExits.current = exitsKey;
     updateInternals(id);
   }, [id, exitsKey, updateInternals]);
 
@@ -40,15 +44,15 @@ function FlowNode({ id, data, selected }) {
         <span className="cf-node-type">{title}</span>
         {deco.start && <span className="cf-tag">start</span>}
         {deco.diff && <span className={`cf-tag cf-tag-${deco.diff}`}>{deco.diff}</span>}
+        {stats && (
+          <span className="cf-tag cf-tag-stats" data-stats-entered={stats.entered} title={`${stats.entered} calls entered, ${stats.hung_up || 0} hung up here`}>
+            {stats.entered} in{stats.hung_up ? ` \u00b7 ${stats.hung_up} hung up` : ""}
+          </span>
+        )}
         <Badge problems={deco.problems} />
       </div>
       <div className="cf-node-label">{data.label || id}</div>
       <div className="cf-node-summary">{summarize(data.type, data.config)}</div>
-      {stats && (
-        <div className="cf-node-stats" data-stats-entered={stats.entered}>
-          {stats.entered} in{stats.hung_up ? ` \u00b7 ${stats.hung_up} hung up` : ""}
-        </div>
-      )}
       <ul className="cf-exits">
         {data.exits.map((name) => (
           <li key={name} className="cf-exit" data-exit={name}>

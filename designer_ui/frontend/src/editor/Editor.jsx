@@ -89,7 +89,7 @@ export default function Editor({ slug, listUrl, fallbackPerms }) {
   const applyFlow = useCallback(
     (flow, byName) => {
       const graph = definitionToGraph(flow.definition, byName);
-      const nodes = graph.needsLayout ? layoutGraph(graph.nodes, graph.edges) : graph.nodes;
+      const nodes = graph.needsLayout ? layoutGraph(graph.nodes, graph.edges, graph.settings.start) : graph.nodes;
       const edit = load({ nodes, edges: graph.edges, settings: graph.settings });
       setSavedEdit(graph.needsLayout ? -1 : edit); // a fresh layout is worth saving
       validatedEdit.current = edit;
@@ -326,7 +326,7 @@ export default function Editor({ slug, listUrl, fallbackPerms }) {
   });
 
   const tidy = useCallback(() => {
-    commit((d) => ({ ...d, nodes: layoutGraph(d.nodes, d.edges) }));
+    commit((d) => ({ ...d, nodes: layoutGraph(d.nodes, d.edges, d.settings.start) }));
     setTimeout(() => rf.fitView({ ...FIT_OPTIONS, duration: 300 }), 50);
   }, [commit, rf]);
 

@@ -1,6 +1,6 @@
 // Edits of the document: add, delete, copy/paste, duplicate, rename, label and config.
 import { useMemo } from "react";
-import { NODE_WIDTH, nodeHeight } from "../layout.js";
+import { NODE_WIDTH, nodeHeight, withGeometry } from "../layout.js";
 import { cloneNodes, exitsFor, exitTargets, freshId, makeEdge, makeNode, nodeToDefinition } from "../graph.js";
 
 const CLIPBOARD_KEY = "callflow.clipboard";
@@ -141,7 +141,7 @@ export function useEditActions({ docRef, commit, typesByName, rf, canvasRef, fla
         const exits = [...own, ...stale];
         return {
           ...d,
-          nodes: d.nodes.map((n) => (n.id === id ? { ...n, data: { ...n.data, config, exits } } : n)),
+          nodes: d.nodes.map((n) => (n.id === id ? withGeometry({ ...n, data: { ...n.data, config, exits } }) : n)),
           edges: d.edges.filter((e) => e.source !== id || exits.includes(e.sourceHandle)),
         };
       }, `config:${id}`);
