@@ -142,7 +142,12 @@ def main() -> None:
         print("designer assets are not built: run `make setup` first")
         return
     with tempfile.TemporaryDirectory(prefix="bench-designer-") as var_dir:
-        env = {**os.environ, "CALLFLOW_VAR_DIR": var_dir, "DEBUG": "0", "DJANGO_SETTINGS_MODULE": "callflow.settings"}
+        env = {
+            **os.environ,
+            "CALLFLOW_VAR_DIR": var_dir,
+            "DEBUG": "0",
+            "DJANGO_SETTINGS_MODULE": "callflow.settings",
+        }
         env.pop("DATABASE_URL", None)
         subprocess.run([sys.executable, "-c", SETUP, str(NODES)], cwd=ROOT, env=env, check=True)
         port = _free_port()

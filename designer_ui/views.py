@@ -37,7 +37,9 @@ def _require_view(request: HttpRequest) -> dict[str, Any]:
 
 
 def search_flows(query: str) -> QuerySet[Flow]:
-    flows = Flow.objects.select_related("published_version", "updated_by").prefetch_related("numbers")
+    flows = Flow.objects.select_related("published_version", "updated_by").prefetch_related(
+        "numbers"
+    )
     flows = flows.defer("published_version__definition")
     if query:
         flows = flows.filter(
@@ -59,7 +61,9 @@ def flow_list(request: HttpRequest) -> HttpResponse:
             "status": flow_status(flow),
             "published": flow.published_version.number if flow.published_version else None,
             "numbers": sorted(n.number for n in flow.numbers.all()),
-            "nodes": len(flow.definition.get("nodes", [])) if isinstance(flow.definition, dict) else 0,
+            "nodes": len(flow.definition.get("nodes", []))
+            if isinstance(flow.definition, dict)
+            else 0,
         }
         for flow in search_flows(query)
     ]
@@ -79,4 +83,6 @@ def editor(request: HttpRequest, slug: str) -> HttpResponse:
         "list_url": reverse("designer:list"),
         "perms": {"can_edit": access["can_edit"], "can_publish": access["can_publish"]},
     }
-    return render(request, "designer_ui/editor.html", {"flow": flow, "config": config, "access": access})
+    return render(
+        request, "designer_ui/editor.html", {"flow": flow, "config": config, "access": access}
+    )

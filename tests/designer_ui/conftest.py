@@ -67,7 +67,9 @@ def roles(transactional_db) -> dict[str, Group]:
         group, _ = Group.objects.get_or_create(name=role)
         for perm in perms:
             app_label, codename = perm.split(".")
-            group.permissions.add(Permission.objects.get(content_type__app_label=app_label, codename=codename))
+            group.permissions.add(
+                Permission.objects.get(content_type__app_label=app_label, codename=codename)
+            )
         groups[role] = group
     return groups
 
@@ -125,7 +127,9 @@ class Session:
     """A signed-in browser context for one user."""
 
     def __init__(self, browser, base_url: str, test_name: str) -> None:
-        self.context = browser.new_context(viewport={"width": 1440, "height": 900}, base_url=base_url)
+        self.context = browser.new_context(
+            viewport={"width": 1440, "height": 900}, base_url=base_url
+        )
         self.context.set_default_timeout(10_000)
         self.console = Console()
         self.page = self.context.new_page()

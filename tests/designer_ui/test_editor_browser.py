@@ -27,7 +27,9 @@ def select(page, node_id: str) -> None:
 
 def drag_connect(page, source: str, exit_name: str, target: str) -> None:
     """Drag from a node's exit handle onto another node's input handle."""
-    start = node(page, source).locator(f'[data-exit="{exit_name}"] .react-flow__handle').bounding_box()
+    start = (
+        node(page, source).locator(f'[data-exit="{exit_name}"] .react-flow__handle').bounding_box()
+    )
     end = node(page, target).locator(".react-flow__handle.target").bounding_box()
     page.mouse.move(start["x"] + start["width"] / 2, start["y"] + start["height"] / 2)
     page.mouse.down()
@@ -72,10 +74,16 @@ def test_every_node_is_drawn_with_its_exits(sessions, small_flow):
     s.page.wait_for_selector('[data-node-id="goodbye"]')
     drawn = s.page.eval_on_selector_all("[data-node-id]", "els => els.map(e => e.dataset.nodeId)")
     assert sorted(drawn) == sorted(SMALL_IDS)
-    exits = node(s.page, "main_menu").locator("[data-exit]").evaluate_all("els => els.map(e => e.dataset.exit)")
+    exits = (
+        node(s.page, "main_menu")
+        .locator("[data-exit]")
+        .evaluate_all("els => els.map(e => e.dataset.exit)")
+    )
     assert exits == ["1", "2", "no_input", "no_match"]
     assert "start" in node(s.page, "greeting").inner_text()
-    palette = s.page.eval_on_selector_all("[data-node-type]", "els => els.map(e => e.dataset.nodeType)")
+    palette = s.page.eval_on_selector_all(
+        "[data-node-type]", "els => els.map(e => e.dataset.nodeType)"
+    )
     assert {"say", "menu", "hangup", "branch", "route", "time_of_day"} <= set(palette)
     assert len(palette) >= 14
     s.shot("opened")
@@ -125,7 +133,8 @@ def test_drop_from_palette_and_menu_options_change_exits(sessions, small_flow):
     page.wait_for_selector('[data-node-id="goodbye"]')
     canvas = page.locator(".cf-canvas").bounding_box()
     page.drag_and_drop(
-        '[data-node-type="branch"]', ".cf-canvas .react-flow__pane",
+        '[data-node-type="branch"]',
+        ".cf-canvas .react-flow__pane",
         target_position={"x": 120, "y": canvas["height"] - 120},
     )
     page.wait_for_selector('[data-node-id="branch_1"]')
@@ -224,7 +233,9 @@ def test_overwrite_after_a_conflict_is_explicit(sessions, small_flow, publisher_
     page.wait_for_selector('[data-node-id="greeting"]')
     changed = copy.deepcopy(small_flow.definition)
     changed["name"] = "Renamed elsewhere"
-    flow_update_draft(flow=small_flow, definition=changed, base_revision=small_flow.revision, user=publisher_user)
+    flow_update_draft(
+        flow=small_flow, definition=changed, base_revision=small_flow.revision, user=publisher_user
+    )
     select(page, "greeting")
     page.fill("#cf-node-label", "Mine")
     page.click("[data-action=save]")
@@ -293,11 +304,18 @@ def test_publish_diff_and_roll_back(sessions, small_flow, publisher_user):
     nodes["main_menu"]["config"]["options"].append({"key": "3", "label": "News"})
     nodes["main_menu"]["exits"]["3"] = "news"
     second["nodes"].append(
-        {"id": "news", "type": "say", "config": {"text": "No news today."}, "exits": {"next": "goodbye"},
-         "position": {"x": 600, "y": 360}}
+        {
+            "id": "news",
+            "type": "say",
+            "config": {"text": "No news today."},
+            "exits": {"next": "goodbye"},
+            "position": {"x": 600, "y": 360},
+        }
     )
     flow = Flow.objects.get(pk=small_flow.pk)
-    flow_update_draft(flow=flow, definition=second, base_revision=flow.revision, user=publisher_user)
+    flow_update_draft(
+        flow=flow, definition=second, base_revision=flow.revision, user=publisher_user
+    )
     flow_publish(flow=Flow.objects.get(pk=flow.pk), user=publisher_user, note="news line")
 
     s = sessions()
@@ -335,7 +353,13 @@ def test_viewer_sees_no_edit_controls(sessions, small_flow, viewer_user):
     page = s.page
     page.wait_for_selector('[data-node-id="goodbye"]')
     assert page.locator("[data-readonly]").is_visible()
-    for control in ("[data-node-type]", "[data-action=save]", "[data-action=publish]", "[data-action=undo]", "[data-tab=simulator]"):
+    for control in (
+        "[data-node-type]",
+        "[data-action=save]",
+        "[data-action=publish]",
+        "[data-action=undo]",
+        "[data-tab=simulator]",
+    ):
         assert page.locator(control).count() == 0, control
     select(page, "greeting")
     assert page.locator("#cf-node-label").get_attribute("readonly") is not None
@@ -350,7 +374,9 @@ def test_viewer_sees_no_edit_controls(sessions, small_flow, viewer_user):
     assert_clean(s)
 
 
-def test_editor_can_save_but_not_publish_or_import(sessions, small_flow, editor_user, publisher_user):
+def test_editor_can_save_but_not_publish_or_import(
+    sessions, small_flow, editor_user, publisher_user
+):
     flow_publish(flow=small_flow, user=publisher_user)
     s = sessions()
     s.login("eddie", "/designer/flows/designer-test/")
