@@ -144,6 +144,25 @@ def customer_find(*, phone: str | None, account: str | None, pin: str | None) ->
     return customer.public()
 
 
+def needs_outside(request: Request) -> bool:
+    """Requests too slow to make while the session row is locked: HTTP calls and PIN checks
+    (a PIN is hashed like a password, deliberately slow to verify)."""
+    return isinstance(request, HttpRequest) or (isinstance(request, FindCustomer) and request.pin is not None)
+
+
+def perform_outside(request: Request) -> Any:
+    """Make a request between transactions (see needs_outside). Never raises."""
+    if isinstance(request, HttpRequest):
+        return perform_http(request)
+    if isinstance(request, FindCustomer):
+        try:
+            return customer_find(phone=request.phone, account=request.account, pin=request.pin)
+        except Exception:
+            log.exception("customer lookup failed")
+            return None
+    raise TypeError(f"not a request made outside a transaction: {request!r}")
+
+
 def fulfil(request: Request, *, session: CallSession, loaded: dict[str, definitions.Loaded]) -> Any:
     """Answer a database request of the engine (inside the session's transaction)."""
     if isinstance(request, FindCustomer):

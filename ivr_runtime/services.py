@@ -22,7 +22,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from flows.models import Flow, PhoneNumber
-from flows.nodes.runtime import CallInfo, Command, Event, HttpRequest
+from flows.nodes.runtime import CallInfo, Command, Event, Request
 
 from . import definitions, effects, engine, twiml
 from .forms import VoiceRequest
@@ -53,61 +53,49 @@ def call_start(
 ) -> Turn:
     """A new call (or Twilio retrying the first webhook of a known one)."""
     now = now or timezone.now()
-    if CallSession.objects.filter(call_sid=request.call_sid).exists():
-        return call_resume(request=request, now=now)
-    target = _find_flow(to=request.to, slug=flow_slug, draft=draft is not None)
-    if target is None:
-        return Turn(twiml=twiml.static(twiml.UNKNOWN_NUMBER))
-    flow_id, version_id = target
     try:
         with transaction.atomic():
-            session = CallSession.objects.create(
-                call_sid=request.call_sid,
-                flow_id=flow_id,
-                flow_version_id=None if draft is not None else version_id,
-                draft_definition=draft,
-                simulated=simulated,
-                from_number=request.caller[:64],
-                to_number=request.to[:64],
-                provider_status=request.call_status[:32],
-                last_request_hash=request.fingerprint,
-            )
-    except IntegrityError:  # the same first webhook twice at once: the other one starts it
+            session = _locked(call_sid=request.call_sid)
+            if session is not None:
+                step = _resume_locked(session, request, now)
+            else:
+                target = _find_flow(to=request.to, slug=flow_slug, draft=draft is not None)
+                if target is None:
+                    return Turn(twiml=twiml.static(twiml.UNKNOWN_NUMBER))
+                session = CallSession(
+                    call_sid=request.call_sid,
+                    flow_id=target[0],
+                    flow_version_id=None if draft is not None else target[1],
+                    draft_definition=draft,
+                    simulated=simulated,
+                    from_number=request.caller[:64],
+                    to_number=request.to[:64],
+                    provider_status=request.call_status[:32],
+                )
+                session.state = engine.State.new(_loaded_root(session).definition.key).to_dict()
+                step = _run_turn(session, Event(kind="start"), request.fingerprint, now, _Carry())
+    except IntegrityError:  # the same first webhook twice at once: the other one started it
         return call_resume(request=request, now=now)
-    loaded = _loaded_root(session)
-    session.state = engine.State.new(loaded.definition.key).to_dict()
-    session.save(update_fields=["state"])
-    return _advance(session.pk, Event(kind="start"), request.fingerprint, now)
+    return _complete(step, request.fingerprint)
 
 
 def call_resume(*, request: VoiceRequest, now: datetime | None = None) -> Turn:
     """The caller answered a wait (or Twilio retried, or something stale arrived)."""
     now = now or timezone.now()
     with transaction.atomic():
-        session = CallSession.objects.select_for_update().filter(call_sid=request.call_sid).first()
+        session = _locked(call_sid=request.call_sid)
         if session is None:
             log.warning("webhook for unknown call %s", request.call_sid)
             return Turn(twiml=twiml.static(twiml.UNAVAILABLE))
-        state = engine.State.from_dict(session.state)
-        if session.last_request_hash == request.fingerprint and session.last_twiml:
-            return Turn(twiml=session.last_twiml, session=session, replayed=True)
-        if session.pending_since is not None:
-            if now - session.pending_since < PENDING_TIMEOUT:
-                return Turn(twiml=twiml.replay_later(session.seq), session=session, replayed=True)
-            # The turn that made the HTTP call never came back: carry on as if it failed.
-            event = Event(kind="effect", result=None)
-        elif state.ended or request.replay or request.seq != session.seq or not state.waiting:
-            return Turn(twiml=_current_twiml(session), session=session, replayed=True)
-        else:
-            event = request.event(state.waiting)
-    return _advance(session.pk, event, request.fingerprint, now)
+        step = _resume_locked(session, request, now)
+    return _complete(step, request.fingerprint)
 
 
 def call_status(*, call_sid: str, status: str, now: datetime | None = None) -> bool:
     """A status callback. False when the call is unknown (nothing to do)."""
     now = now or timezone.now()
     with transaction.atomic():
-        session = CallSession.objects.select_for_update().filter(call_sid=call_sid).first()
+        session = _locked(call_sid=call_sid)
         if session is None:
             return False
         session.provider_status = status[:32]
@@ -124,7 +112,9 @@ def call_status(*, call_sid: str, status: str, now: datetime | None = None) -> b
                     call=_call_info(session),
                 )
                 _save_steps(session, outcome.steps, loaded, old_step=state.step, now=now)
-                effects.apply_effects(session=session, effects=outcome.effects, steps_by_node={}, now=now, applied=effects.Applied())
+                effects.apply_effects(
+                    session=session, effects=outcome.effects, steps_by_node={}, now=now, applied=effects.Applied()
+                )
                 _store_state(session, outcome.state)
                 fields += ["state", "current_node", "variables", "attempts"]
             session.status = CallSession.Status.COMPLETED if status == "completed" else CallSession.Status.FAILED
@@ -140,60 +130,122 @@ def call_fail(*, call_sid: str, fingerprint: str, error: str) -> str | None:
 
     None when there is no such call (the caller then gets the static apology).
     """
-    session = CallSession.objects.filter(call_sid=call_sid).values_list("pk", flat=True).first()
-    if session is None:
-        return None
-    return _advance(session, Event(kind="failure", result=error[:300]), fingerprint, timezone.now()).twiml
+    now = timezone.now()
+    with transaction.atomic():
+        session = _locked(call_sid=call_sid)
+        if session is None:
+            return None
+        step = _run_turn(session, Event(kind="failure", result=error[:300]), fingerprint, now, _Carry())
+    return _complete(step, fingerprint).twiml
 
 
 # --- the turn -------------------------------------------------------------------------------
-def _advance(session_pk: int, event: Event, fingerprint: str, now: datetime) -> Turn:
-    commands: list[Command] = []
-    applied = effects.Applied()
-    errors: list[str] = []
-    pending_token: datetime | None = None
-    while True:
+@dataclass
+class _Carry:
+    """What a turn accumulates across its transactions (when it goes out for an answer)."""
+
+    commands: list[Command] = field(default_factory=list)
+    applied: effects.Applied = field(default_factory=effects.Applied)
+    errors: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Pending:
+    """A turn waiting for a request made outside any transaction."""
+
+    session_pk: int
+    token: datetime
+    request: Request
+    carry: _Carry
+
+
+def _locked(*, call_sid: str | None = None, pk: int | None = None) -> CallSession | None:
+    """The session row, locked until the end of the transaction (one query by a unique key)."""
+    sessions = CallSession.objects.select_for_update()
+    return sessions.filter(call_sid=call_sid).first() if pk is None else sessions.filter(pk=pk).first()
+
+
+def _resume_locked(session: CallSession, request: VoiceRequest, now: datetime) -> Turn | _Pending:
+    state = engine.State.from_dict(session.state)
+    if session.last_request_hash == request.fingerprint and session.last_twiml:
+        return Turn(twiml=session.last_twiml, session=session, replayed=True)
+    if session.pending_since is not None:
+        if now - session.pending_since < PENDING_TIMEOUT:
+            return Turn(twiml=twiml.replay_later(session.seq), session=session, replayed=True)
+        # The turn that went out for an answer never came back: carry on as if it failed.
+        event = Event(kind="effect", result=None)
+    elif state.ended or request.replay or request.seq != session.seq or not state.waiting:
+        return Turn(twiml=_current_twiml(session), session=session, replayed=True)
+    else:
+        event = request.event(state.waiting)
+    return _run_turn(session, event, request.fingerprint, now, _Carry())
+
+
+def _complete(step: Turn | _Pending, fingerprint: str) -> Turn:
+    """Make the requests a turn needs outside any transaction, and finish the turn."""
+    while isinstance(step, _Pending):
+        result = effects.perform_outside(step.request)
         with transaction.atomic():
-            session = CallSession.objects.select_for_update().get(pk=session_pk)
-            if pending_token is not None and session.pending_since != pending_token:
+            session = _locked(pk=step.session_pk)
+            if session is None or session.pending_since != step.token:
                 # Someone gave up on this turn meanwhile and answered the caller already.
-                return Turn(twiml=_current_twiml(session), session=session, replayed=True)
-            state = engine.State.from_dict(session.state)
-            loaded = _loaded_for(session, state)
-            while True:
-                old_step = state.step
-                outcome = engine.advance(
-                    definitions={k: v.definition for k, v in loaded.items()},
-                    state=state,
-                    event=event,
-                    now=now,
-                    call=_call_info(session),
-                )
-                commands.extend(outcome.commands)
-                errors.extend(outcome.errors)
-                steps_by_node = _save_steps(session, outcome.steps, loaded, old_step=old_step, now=now)
-                effects.apply_effects(
-                    session=session, effects=outcome.effects, steps_by_node=steps_by_node, now=now, applied=applied
-                )
-                state = outcome.state
-                request = outcome.request
-                if request is None:
-                    turn = _finish(session, state, commands, fingerprint, errors, outcome.wait_commands)
-                    turn.messages = applied.messages
-                    return turn
-                if isinstance(request, HttpRequest):
-                    break
-                event = Event(kind="effect", result=effects.fulfil(request, session=session, loaded=loaded))
-            pending_token = now if pending_token is None else timezone.now()
+                return Turn(twiml=_current_twiml(session) if session else twiml.static(twiml.UNAVAILABLE))
+            step = _run_turn(session, Event(kind="effect", result=result), fingerprint, timezone.now(), step.carry)
+    return step
+
+
+def _run_turn(
+    session: CallSession, event: Event, fingerprint: str, now: datetime, carry: _Carry
+) -> Turn | _Pending:
+    """Advance the locked (or new, unsaved) session until it waits, ends or must go out."""
+    state = engine.State.from_dict(session.state)
+    loaded = _loaded_for(session, state)
+    while True:
+        old_step = state.step
+        outcome = engine.advance(
+            definitions={k: v.definition for k, v in loaded.items()},
+            state=state,
+            event=event,
+            now=now,
+            call=_call_info(session),
+        )
+        carry.commands.extend(outcome.commands)
+        carry.errors.extend(outcome.errors)
+        state = outcome.state
+        request = outcome.request
+        if request is None:
+            # _finish saves the session row (inserting a new call's), then its steps and effects
+            turn = _finish(session, state, carry.commands, fingerprint, carry.errors, outcome.wait_commands)
+            _save_turn(session, outcome, loaded, old_step, now, carry)
+            turn.messages = carry.applied.messages
+            return turn
+        if session.pk is None:
             _store_state(session, state)
-            session.pending_since = pending_token
+            session.save()  # a new call's row first: requests, steps and effects refer to it
+        _save_turn(session, outcome, loaded, old_step, now, carry)
+        if effects.needs_outside(request):
+            token = timezone.now()
+            _store_state(session, state)
+            session.pending_since = token
             session.last_request_hash = fingerprint
             session.last_twiml = ""
             session.save(update_fields=[
                 "state", "current_node", "variables", "attempts", "pending_since",
                 "last_request_hash", "last_twiml", "updated_at",
             ])
-        event = Event(kind="effect", result=effects.perform_http(request))
+            return _Pending(session_pk=session.pk, token=token, request=request, carry=carry)
+        event = Event(kind="effect", result=effects.fulfil(request, session=session, loaded=loaded))
+
+
+def _save_turn(
+    session: CallSession, outcome: engine.Outcome, loaded: dict[str, definitions.Loaded], old_step: int,
+    now: datetime, carry: _Carry,
+) -> None:
+    """The steps and effects of one engine run (the session row exists)."""
+    steps_by_node = _save_steps(session, outcome.steps, loaded, old_step=old_step, now=now)
+    effects.apply_effects(
+        session=session, effects=outcome.effects, steps_by_node=steps_by_node, now=now, applied=carry.applied
+    )
 
 
 def _finish(
@@ -218,7 +270,10 @@ def _finish(
         session.status = CallSession.Status.COMPLETED
         session.ended_at = timezone.now()
         fields += ["status", "ended_at"]
-    session.save(update_fields=fields)
+    if session.pk is None:
+        session.save()
+    else:
+        session.save(update_fields=fields)
     return Turn(twiml=answer, session=session, commands=commands)
 
 

@@ -1,0 +1,250 @@
+"""Webhook throughput and latency: whole signed calls against a real gunicorn server.
+
+`python -m benchmarks webhooks` starts gunicorn from the virtualenv on 127.0.0.1 (a free
+port) with a temporary SQLite database, migrated and loaded with the demo flows, the
+directory and a bench flow, then drives whole calls the way Twilio does (signed webhooks,
+following the TwiML: Gather actions, Redirects, the status callback) from 16 threads with
+one requests.Session each, bounded in calls and in time. The floor is `/ivr/ping` on the
+same server (static TwiML, no database). It prints webhooks/s and p50/p99 latency for both
+and the ratio. Target: at least half the floor's rate and p99 under 50 ms.
+Everything stays on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
+from itertools import count
+from pathlib import Path
+from urllib.parse import urljoin
+
+import requests
+from twilio.request_validator import RequestValidator
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = ROOT / ".venv" / "bin" / "python"
+GUNICORN = ROOT / ".venv" / "bin" / "gunicorn"
+TOKEN = "bench-auth-token"
+CONCURRENCY = int(os.environ.get("BENCH_CONCURRENCY", "16"))
+MAX_CALLS = int(os.environ.get("BENCH_CALLS", "600"))
+MAX_SECONDS = float(os.environ.get("BENCH_SECONDS", "25"))
+WORKERS = os.environ.get("BENCH_WORKERS", "4")
+BENCH_NUMBER = "+442079460009"
+
+#: a flow that touches the common nodes and never leaves the machine
+BENCH_FLOW = {
+    "format": "callflow/1", "slug": "bench", "name": "Bench", "timezone": "Europe/London", "language": "en-GB",
+    "start": "greeting", "fallback": {"node": "sorry"},
+    "nodes": [
+        {"id": "greeting", "type": "say", "config": {"text": "Hello {{ caller.number }}."}, "exits": {"next": "menu"}},
+        {"id": "menu", "type": "menu",
+         "config": {"prompt": "Press 1 for sales, 2 for support.", "input": "both",
+                    "options": [{"key": "1", "speech": ["sales"]}, {"key": "2", "speech": ["support"]}]},
+         "exits": {"1": "remember", "2": "remember", "no_input": "bye", "no_match": "bye"}},
+        {"id": "remember", "type": "set", "config": {"vars": {"choice": "{{ nodes.menu.digits }}"}},
+         "exits": {"next": "by_choice"}},
+        {"id": "by_choice", "type": "branch",
+         "config": {"rules": [{"exit": "sales", "var": "vars.choice", "op": "eq", "value": "1"}]},
+         "exits": {"sales": "text", "else": "confirm"}},
+        {"id": "text", "type": "sms", "config": {"body": "Thanks for calling sales."}, "exits": {"next": "confirm"}},
+        {"id": "confirm", "type": "menu",
+         "config": {"prompt": "Press 1 to hear this again, 2 to finish.", "options": [{"key": "1"}, {"key": "2"}]},
+         "exits": {"1": "menu", "2": "bye", "no_input": "bye", "no_match": "bye"}},
+        {"id": "bye", "type": "hangup", "config": {"text": "Goodbye."}, "exits": {}},
+        {"id": "sorry", "type": "hangup", "config": {"text": "Sorry."}, "exits": {}},
+    ],
+}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class Results:
+    latencies: list[float] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    calls: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def add(self, seconds: float) -> None:
+        with self.lock:
+            self.latencies.append(seconds)
+
+
+class Caller:
+    """One thread's Twilio: places calls and follows the TwiML until the call ends."""
+
+    def __init__(self, base: str, results: Results, sids: count, deadline: float, budget: list[int]):
+        self.base, self.results, self.sids, self.deadline, self.budget = base, results, sids, deadline, budget
+        self.session = requests.Session()
+        self.validator = RequestValidator(TOKEN)
+
+    def post(self, path: str, params: dict[str, str]) -> str:
+        url = urljoin(self.base + "/", path)
+        headers = {"X-Twilio-Signature": self.validator.compute_signature(url, params)}
+        started = time.perf_counter()
+        response = self.session.post(url, data=params, headers=headers, timeout=10)
+        self.results.add(time.perf_counter() - started)
+        if response.status_code not in (200, 204):
+            self.results.errors.append(f"{path}: {response.status_code}")
+        return response.text
+
+    def take(self) -> bool:
+        with self.results.lock:
+            if self.budget[0] <= 0 or time.monotonic() > self.deadline:
+                return False
+            self.budget[0] -= 1
+            return True
+
+    def run(self, number: str, keys: list[str]) -> None:
+        while self.take():
+            sid = f"CA{next(self.sids):032x}"
+            base = {"CallSid": sid, "AccountSid": "AC" + "0" * 32, "From": f"+4477009{next(self.sids) % 100000:05d}",
+                    "To": number, "Direction": "inbound", "ApiVersion": "2010-04-01"}
+            document, url = self.post("/ivr/voice", {**base, "CallStatus": "ringing"}), "/ivr/voice"
+            presses = iter(keys)
+            for _ in range(20):
+                verb = next(iter(ET.fromstring(document).iter("Gather")), None) if "<Gather" in document else None
+                redirect = ET.fromstring(document).find("Redirect")
+                if verb is not None:
+                    url = urljoin(url, verb.get("action"))
+                    document = self.post(url, {**base, "CallStatus": "in-progress", "Digits": next(presses, "2")})
+                elif redirect is not None:
+                    url = urljoin(url, redirect.text)
+                    document = self.post(url, {**base, "CallStatus": "in-progress"})
+                else:
+                    break
+            self.post("/ivr/status", {**base, "CallStatus": "completed", "CallDuration": "42"})
+            with self.results.lock:
+                self.results.calls += 1
+
+    def ping(self) -> None:
+        while self.take():
+            started = time.perf_counter()
+            response = self.session.post(self.base + "/ivr/ping", timeout=10)
+            self.results.add(time.perf_counter() - started)
+            if response.status_code != 200:
+                self.results.errors.append(f"ping: {response.status_code}")
+
+
+def drive(base: str, target: str, *, calls: int, seconds: float, keys: list[str] | None = None,
+          number: str = BENCH_NUMBER) -> tuple[Results, float]:
+    results, sids = Results(), count(int(time.time() * 1000) % 10**9)
+    budget = [calls]
+    deadline = time.monotonic() + seconds
+    callers = [Caller(base, results, sids, deadline, budget) for _ in range(CONCURRENCY)]
+    threads = [
+        threading.Thread(target=(c.ping if target == "ping" else lambda c=c: c.run(number, keys or ["1", "2"])))
+        for c in callers
+    ]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results, time.perf_counter() - started
+
+
+def summary(name: str, results: Results, elapsed: float) -> float:
+    latencies = sorted(results.latencies)
+    rate = len(latencies) / elapsed if elapsed else 0.0
+    p50 = statistics.median(latencies) * 1000 if latencies else float("nan")
+    p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000 if latencies else float("nan")
+    extra = f", {results.calls} calls" if results.calls else ""
+    print(f"{name:>10}: {len(latencies)} webhooks in {elapsed:.1f}s = {rate:.0f} webhooks/s, "
+          f"p50 {p50:.1f} ms, p99 {p99:.1f} ms{extra}, {len(results.errors)} errors", flush=True)
+    if results.errors:
+        print(f"            first errors: {results.errors[:3]}")
+    return rate
+
+
+def prepare(var_dir: Path, env: dict[str, str]) -> None:
+    def manage(*args: str) -> None:
+        subprocess.run([str(PYTHON), "manage.py", *args], cwd=ROOT, env=env, check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+    flow_file = var_dir / "bench.json"
+    flow_file.write_text(json.dumps(BENCH_FLOW))
+    manage("migrate", "--no-input")
+    manage("load_demo")
+    manage("load_directory")
+    manage("import_flows", str(flow_file), "--publish")
+    manage("bind_number", BENCH_NUMBER, "bench")
+
+
+def wait_until_up(base: str, server: subprocess.Popen, seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"gunicorn exited with {server.returncode}")
+        try:
+            if requests.get(base + "/ivr/ping", timeout=5).status_code == 200:
+                return
+        except requests.RequestException:
+            time.sleep(0.2)
+    raise RuntimeError("gunicorn did not start")
+
+
+def main() -> None:
+    var_dir = Path(tempfile.mkdtemp(prefix="callflow-bench-"))
+    port = free_port()
+    env = {
+        **os.environ,
+        "CALLFLOW_VAR_DIR": str(var_dir),
+        "DJANGO_SETTINGS_MODULE": "callflow.settings",
+        "TWILIO_AUTH_TOKEN": TOKEN,
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "DEBUG": "0",
+        "LOG_LEVEL": "ERROR",
+        "PUBLIC_BASE_URL": "",
+        "CELERY_BROKER_URL": "filesystem://",
+    }
+    env.pop("DATABASE_URL", None)
+    server = None
+    try:
+        prepare(var_dir, env)
+        server = subprocess.Popen(
+            [str(GUNICORN), "callflow.wsgi:application", "--bind", f"127.0.0.1:{port}", "--workers", WORKERS,
+             "--log-level", "warning", "--backlog", "256"],
+            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=sys.stderr,
+        )
+        base = f"http://127.0.0.1:{port}"
+        wait_until_up(base, server)
+        print(f"gunicorn: {WORKERS} sync workers on {base}, SQLite in {var_dir}; {CONCURRENCY} concurrent calls")
+        drive(base, "calls", calls=50, seconds=10)  # warm the workers (connections, caches)
+        drive(base, "ping", calls=500, seconds=5)
+        floor_results, floor_elapsed = drive(base, "ping", calls=MAX_CALLS * 5, seconds=MAX_SECONDS / 2)
+        floor = summary("ping", floor_results, floor_elapsed)
+        call_results, call_elapsed = drive(base, "calls", calls=MAX_CALLS, seconds=MAX_SECONDS)
+        rate = summary("calls", call_results, call_elapsed)
+        demo_results, demo_elapsed = drive(base, "calls", calls=MAX_CALLS // 3, seconds=MAX_SECONDS / 2,
+                                           keys=["12345678", "4321", "0"], number="+442079460002")
+        summary("cards demo", demo_results, demo_elapsed)
+        p99 = sorted(call_results.latencies)[int(len(call_results.latencies) * 0.99)] * 1000
+        print(f"ratio: calls run at {rate / floor:.2f} of the floor's rate "
+              f"(target >= 0.50); p99 {p99:.1f} ms (target < 50 ms)")
+    finally:
+        if server is not None:
+            server.terminate()
+            try:
+                server.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                server.kill()
+        shutil.rmtree(var_dir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
