@@ -20,8 +20,6 @@ from jsonschema import Draft202012Validator
 
 from flows import nodes
 
-from .fastcheck import Check, Unsupported, compile_schema
-
 FORMAT = "callflow/1"
 SCHEMA_ID = "https://callflow.dev/schema/callflow-1.json"
 SLUG_PATTERN = "^[a-z0-9][a-z0-9-]{0,63}$"
@@ -134,22 +132,3 @@ def config_validator(node_type: str) -> Draft202012Validator:
     if cls is None:
         raise KeyError(node_type)
     return Draft202012Validator(cls.config_schema)
-
-
-def _fast(validator: Draft202012Validator) -> Check:
-    try:
-        return compile_schema(validator.schema)
-    except Unsupported:
-        return validator.is_valid
-
-
-@cache
-def envelope_check() -> Check:
-    """`envelope_validator().is_valid`, only faster."""
-    return _fast(envelope_validator())
-
-
-@cache
-def config_check(node_type: str) -> Check:
-    """`config_validator(node_type).is_valid`, only faster."""
-    return _fast(config_validator(node_type))

@@ -30,9 +30,7 @@ from .schema import (
     FORMAT,
     NODE_ID_PATTERN,
     SLUG_PATTERN,
-    config_check,
     config_validator,
-    envelope_check,
     envelope_validator,
 )
 
@@ -118,7 +116,7 @@ class _Validation:
         self.problems: list[Problem] = []
         raw_nodes = self.definition.get("nodes")
         self.nodes = raw_nodes if isinstance(raw_nodes, list) else []
-        if not envelope_check()(self.definition):
+        if not envelope_validator().is_valid(self.definition):
             for error in envelope_validator().iter_errors(self.definition):
                 self._schema_error(error, "$")
         self.ids = self._collect_ids()
@@ -177,7 +175,7 @@ class _Validation:
         exits = node.get("exits", {})
         if not isinstance(config, dict) or not isinstance(exits, dict):
             return  # the envelope schema has said so
-        if not config_check(type_name)(config):
+        if not config_validator(type_name).is_valid(config):
             for error in config_validator(type_name).iter_errors(config):
                 self._schema_error(error, f"{base}.config", node_id)
             allowed = None  # exits derive from a config we cannot trust
