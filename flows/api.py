@@ -36,7 +36,7 @@ from flows.permissions import (
     VIEW_VERSION,
 )
 from flows.roles import ROLE_PERMISSIONS
-from flows.spec import Problem, errors, format_schema, validate
+from flows.spec import Problem, errors, format_schema
 from flows.spec.diff import diff_definitions
 
 
@@ -48,16 +48,6 @@ def _parse(serializer_class: type[serializers.Serializer], data: Any) -> dict[st
 
 def _flag(value: str | None) -> bool:
     return (value or "").strip().lower() in {"1", "true", "yes", "on"}
-
-
-def _problems(definition: Any, *, publish: bool = False) -> list[Problem]:
-    """validate() with sub-flows looked up in the database, this flow being `definition`."""
-    slug = definition.get("slug") if isinstance(definition, dict) else None
-
-    def lookup(other: str) -> dict[str, Any] | None:
-        return definition if other == slug else services.flow_definition_lookup(other)
-
-    return validate(definition, publish=publish, flow_lookup=lookup)
 
 
 PROBLEMS_400 = OpenApiResponse(
@@ -104,7 +94,7 @@ class FlowViewSet(GenericViewSet):
 
     def _detail(self, flow: Flow, problems: list[Problem] | None = None) -> dict[str, Any]:
         if problems is None:
-            problems = _problems(flow.definition)
+            problems = services.definition_validate(definition=flow.definition)
         return s.FlowDetailSerializer(flow, context={"problems": problems}).data
 
     def _version(self, flow: Flow, version: FlowVersion) -> dict[str, Any]:
@@ -168,7 +158,9 @@ class FlowViewSet(GenericViewSet):
         flow = self.get_object()
         data = _parse(s.ValidateSerializer, request.data)
         definition = data.get("definition", flow.definition)
-        problems = _problems(definition, publish=_flag(request.query_params.get("publish")))
+        problems = services.definition_validate(
+            definition=definition, publish=_flag(request.query_params.get("publish"))
+        )
         return Response(
             {"valid": not errors(problems), "problems": [p.as_dict() for p in problems]}
         )

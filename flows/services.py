@@ -150,12 +150,18 @@ def _current_format(definition: Any) -> Any:
         return definition
 
 
-def _validated(definition: dict[str, Any], *, publish: bool = False) -> list[Problem]:
-    """The problems of a definition, raising InvalidDefinition when there are errors."""
+def definition_validate(*, definition: Any, publish: bool = False) -> list[Problem]:
+    """Every problem of a definition, sub-flows looked up as the publish rules want
+    (the definition itself stands for its own slug)."""
     slug = definition.get("slug") if isinstance(definition, dict) else None
     overrides = {slug: definition} if isinstance(slug, str) else {}
     lookup = _lookup_with(overrides, published_only=publish)
-    problems = validate(definition, publish=publish, flow_lookup=lookup)
+    return validate(definition, publish=publish, flow_lookup=lookup)
+
+
+def _validated(definition: dict[str, Any], *, publish: bool = False) -> list[Problem]:
+    """The problems of a definition, raising InvalidDefinition when there are errors."""
+    problems = definition_validate(definition=definition, publish=publish)
     if errors(problems):
         raise InvalidDefinition(problems)
     return problems
