@@ -60,6 +60,6 @@ if (imported) {
   const box = document.getElementById("import-result");
   if (box) {
     box.hidden = false;
-    box.textContent = imported;
+    box.querySelector("li").textContent = imported;
   }
 }
