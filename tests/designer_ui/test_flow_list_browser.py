@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -51,7 +52,7 @@ def test_import_a_file_and_export_it(sessions, publisher_user, tmp_path):
 
     with page.expect_download() as download:
         row.locator("a:has-text('JSON')").click()
-    exported = json.loads(open(download.value.path()).read())
+    exported = json.loads(Path(download.value.path()).read_text())
     assert exported["slug"] == "imported-line"
     assert [n["id"] for n in exported["nodes"]] == [n["id"] for n in definition["nodes"]]
 
