@@ -392,3 +392,54 @@ def test_editor_can_save_but_not_publish_or_import(
     assert page.locator("#create-flow").count() == 1
     assert page.locator("#import-flows").count() == 0
     assert_clean(s)
+
+
+def test_rename_settings_branch_rules_and_unsaved_guard(sessions, small_flow):
+    s = sessions()
+    s.login("pia", "/designer/flows/designer-test/")
+    page = s.page
+    page.wait_for_selector('[data-node-id="goodbye"]')
+
+    # Renaming a node carries its edges and the start along.
+    select(page, "greeting")
+    page.fill("#cf-node-id", "hello")
+    page.press("#cf-node-id", "Enter")
+    page.wait_for_selector('[data-node-id="hello"]')
+    assert "start" in node(page, "hello").inner_text()
+
+    # A branch's rules are its exits; the value field takes numbers as numbers.
+    page.click('[data-node-type="branch"]')
+    page.wait_for_selector('[data-panel-node="branch_1"]')
+    page.fill("#root_rules_0_exit", "vip")
+    page.wait_for_selector('[data-node-id="branch_1"] [data-exit="vip"]')
+    page.fill("#root_rules_1_value", "21")
+    exits = (
+        node(page, "branch_1")
+        .locator("[data-exit]")
+        .evaluate_all("els => els.map(e => e.dataset.exit)")
+    )
+    assert exits == ["vip", "late", "else"]
+
+    page.click("[data-tab=flow]")
+    page.fill("#cf-flow-name", "Designer test line (renamed)")
+    page.select_option("#cf-flow-fallback", "goodbye")
+    page.fill("#cf-flow-fallback-sms", "Sorry, please call back later.")
+
+    # Leaving with unsaved changes asks first.
+    asked = []
+    page.once("dialog", lambda dialog: (asked.append(dialog.type), dialog.dismiss()))
+    page.close(run_before_unload=True)
+    page.wait_for_timeout(300)
+    assert asked == ["beforeunload"] and not page.is_closed()
+
+    page.keyboard.press("Control+s")
+    page.wait_for_selector("[data-notice]:has-text('Saved')")
+    saved = draft("designer-test")
+    assert saved["start"] == "hello" and saved["name"] == "Designer test line (renamed)"
+    assert saved["fallback"] == {"node": "goodbye", "sms": "Sorry, please call back later."}
+    by_id = nodes_by_id(saved)
+    assert "greeting" not in by_id and by_id["hello"]["exits"] == {"next": "main_menu"}
+    rules = by_id["branch_1"]["config"]["rules"]
+    assert [r["exit"] for r in rules] == ["vip", "late"] and rules[1]["value"] == 21
+    assert set(by_id["branch_1"]["exits"]) == {"vip", "late", "else"}
+    assert_clean(s)

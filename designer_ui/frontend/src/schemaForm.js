@@ -15,11 +15,13 @@ function adapt(schema, ui) {
   if (!schema || typeof schema !== "object") return schema;
   if (isAny(schema)) {
     ui["ui:field"] = "anyValue";
-    return schema;
+    // An empty schema renders nothing at all; a description is harmless to validation.
+    return { description: "Text, or a number, true/false or JSON", ...schema };
   }
   const out = { ...schema };
   if (out.prefixItems) {
-    out.items = out.prefixItems.map((s) => adapt(s, {}));
+    const names = out.prefixItems.length === 2 ? ["from", "to"] : [];
+    out.items = out.prefixItems.map((s, i) => ({ ...(names[i] ? { title: names[i] } : {}), ...adapt(s, {}) }));
     out.additionalItems = false;
     delete out.prefixItems;
   } else if (out.items && !Array.isArray(out.items)) {
