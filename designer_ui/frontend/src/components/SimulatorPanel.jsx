@@ -56,7 +56,7 @@ export default function SimulatorPanel({ slug, dirty, onPath }) {
   const active = !!session;
   return (
     <div className="cf-simulator" data-panel="simulator">
-      <h3>Test call</h3>
+      <h3>Simulate a call</h3>
       {unavailable && <p className="cf-error" data-sim-unavailable>{unavailable}</p>}
       <div className="cf-sim-setup">
         <label>

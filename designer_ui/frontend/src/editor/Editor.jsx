@@ -447,7 +447,7 @@ export default function Editor({ slug, listUrl, fallbackPerms }) {
             >
               <Background gap={20} />
               <Controls showInteractive={false} fitViewOptions={FIT_OPTIONS} />
-              <MiniMap pannable zoomable nodeColor={minimapColor} />
+              <MiniMap pannable zoomable nodeColor={minimapColor} style={{ width: 160, height: 110 }} />
             </ReactFlow>
           </div>
           <Sidebar

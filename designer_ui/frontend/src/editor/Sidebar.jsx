@@ -10,7 +10,7 @@ const TABS = [
   ["flow", "Flow"],
   ["problems", "Problems"],
   ["versions", "Versions"],
-  ["simulator", "Test call"],
+  ["simulator", "Simulate"],
 ];
 
 /** The right-hand panel: the selected node, flow settings, problems, versions, simulator. */
