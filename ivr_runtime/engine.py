@@ -17,9 +17,8 @@ fallback, so that a caller never hears an application error.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
 from typing import Any
 
@@ -131,7 +130,12 @@ class State:
         return cls(root=key, flow=key)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        data = {f.name: _copy(getattr(self, f.name)) for f in fields(self) if f.name != "stack"}
+        data["stack"] = [{"key": f.key, "node": f.node, "step": f.step} for f in self.stack]
+        return data
+
+    def clone(self) -> State:
+        return State.from_dict(self.to_dict())
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> State:
@@ -185,7 +189,7 @@ def advance(
     call: CallInfo,
 ) -> Outcome:
     """Run the call from `state` given `event` until it waits, ends or needs a request."""
-    engine = _Engine(dict(definitions), copy.deepcopy(state), now, call)
+    engine = _Engine(dict(definitions), state.clone(), now, call)
     engine.run(event)
     return engine.outcome()
 
@@ -473,9 +477,16 @@ class _Engine:
 
 
 def _replace(record: StepRecord, **changes: Any) -> StepRecord:
-    values = asdict(record)
-    values.update(changes)
-    return StepRecord(**values)
+    return replace(record, **changes)
+
+
+def _copy(value: Any) -> Any:
+    """A copy of JSON-like data (dicts, lists, scalars): cheaper than copy.deepcopy."""
+    if isinstance(value, dict):
+        return {k: _copy(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_copy(v) for v in value]
+    return value
 
 
 def _clip(value: str | None, limit: int = 500) -> str | None:

@@ -161,8 +161,9 @@ class _Pending:
 
 def _locked(*, call_sid: str | None = None, pk: int | None = None) -> CallSession | None:
     """The session row, locked until the end of the transaction (one query by a unique key)."""
-    sessions = CallSession.objects.select_for_update()
-    return sessions.filter(call_sid=call_sid).first() if pk is None else sessions.filter(pk=pk).first()
+    sessions = CallSession.objects.select_for_update().order_by()
+    found = sessions.filter(call_sid=call_sid) if pk is None else sessions.filter(pk=pk)
+    return next(iter(found[:1]), None)
 
 
 def _resume_locked(session: CallSession, request: VoiceRequest, now: datetime) -> Turn | _Pending:
@@ -253,7 +254,10 @@ def _finish(
     errors: list[str], wait_commands: list[Command],
 ) -> Turn:
     answer = twiml.to_xml(commands)
-    session.wait_twiml = twiml.to_xml(wait_commands) if state.waiting and wait_commands else ""
+    if not state.waiting or not wait_commands:
+        session.wait_twiml = ""
+    else:
+        session.wait_twiml = answer if wait_commands == commands else twiml.to_xml(wait_commands)
     _store_state(session, state)
     session.seq = state.seq
     session.pending_since = None
@@ -293,30 +297,28 @@ def _save_steps(
     session: CallSession, records: list[engine.StepRecord], loaded: dict[str, definitions.Loaded],
     *, old_step: int, now: datetime,
 ) -> dict[str, int]:
-    """Insert the new steps, update the ones opened by an earlier turn. Node id -> step pk."""
-    new: list[CallStep] = []
-    by_node: dict[str, int] = {}
+    """Insert the new steps and close the ones opened by an earlier turn, in one statement
+    (an upsert on (session, index)). Node id -> step pk, for the rows inserted."""
+    if not records:
+        return {}
+    rows = []
     for record in records:
         source = loaded.get(record.flow)
-        closing = {
-            "exit": record.exit or "",
-            "input": record.input or "",
-            "hung_up": record.hung_up,
-            "error": record.error,
-            "left_at": now if record.closed else None,
-        }
-        if record.index <= old_step:
-            CallStep.objects.filter(session=session, index=record.index).update(**closing)
-            continue
-        new.append(CallStep(
+        rows.append(CallStep(
             session=session, index=record.index, node_id=record.node, node_type=record.node_type,
             at=record.at, flow_id=source.flow_id if source else session.flow_id,
-            flow_version_id=source.version_id if source else None, simulated=session.simulated, **closing,
+            flow_version_id=source.version_id if source else None, simulated=session.simulated,
+            exit=record.exit or "", input=record.input or "", hung_up=record.hung_up, error=record.error,
+            left_at=now if record.closed else None,
         ))
-    for step in CallStep.objects.bulk_create(new):
-        if step.pk is not None:
-            by_node[step.node_id] = step.pk
-    return by_node
+    if records[0].index > old_step:
+        saved = CallStep.objects.bulk_create(rows)
+    else:
+        saved = CallStep.objects.bulk_create(
+            rows, update_conflicts=True, unique_fields=["session", "index"],
+            update_fields=["exit", "input", "hung_up", "error", "left_at"],
+        )
+    return {step.node_id: step.pk for step in saved if step.pk is not None}
 
 
 # --- lookups --------------------------------------------------------------------------------
