@@ -30,7 +30,6 @@ from django.utils import timezone
 
 from flows.nodes.menu import match_option
 from flows.nodes.runtime import (
-    Command,
     Event,
     Gather,
     HttpRequest,
@@ -98,6 +97,13 @@ def sms_receive(*, sms: IncomingSms, now: datetime | None = None) -> SmsTurn:
     if target is None:
         log.warning("SMS %s from %s to %s: no published flow is bound to that number", sms.message_sid, sms.sender, sms.to)
         return SmsTurn(xml=sms_twiml.static(sms_twiml.UNBOUND_NUMBER), texts=[sms_twiml.UNBOUND_NUMBER])
+    replayed = (
+        CallSession.objects.filter(channel="sms", from_number=sms.sender, to_number=sms.to,
+                                   last_request_hash=sms.fingerprint)
+        .exclude(last_twiml="").values_list("last_twiml", flat=True).first()
+    )
+    if replayed is not None:  # Twilio retrying a text already answered (the conversation may have ended)
+        return SmsTurn(xml=replayed, replayed=True)
     with transaction.atomic():
         session = _active_session(sms, now)
         if session is not None:
@@ -192,6 +198,10 @@ def _reply_event(session: CallSession, state: engine.State, text: str) -> Event:
             if config.get("input", "dtmf") != "speech" and re.fullmatch(r"[0-9*#]+", key):
                 return Event(kind="input", digits=key)
             return Event(kind="input", speech=key, confidence=1.0)
+        if text and not digits and config.get("input", "dtmf") == "dtmf":
+            # A keypad-only menu ignores words: an unmatched reply must still be a no_match.
+            keys = {str(o.get("key")) for o in config.get("options") or []}
+            digits = next(k for k in ("#", "*#", "##*") if k not in keys)
         return Event(kind="input", digits=digits, speech="" if digits else text, confidence=1.0)
     return Event(kind="input", digits=digits, speech="" if digits else text, confidence=1.0)
 
@@ -228,9 +238,9 @@ def _advance(session_pk: int, event: Event, sms: IncomingSms, now: datetime) -> 
                                       applied=effects.Applied())
                 state = outcome.state
                 voice_only = state.waiting in ("dial", "queue", "record")
-                shown = outcome.commands[: len(outcome.commands) - len(outcome.wait_commands)] if voice_only else outcome.commands
-                texts.extend(_texts(shown, session, state))
-                texts.extend(e.body for e in inline if e.body.strip())
+                texts.extend(_texts(outcome, inline, voice_only))
+                if state.waiting == "input":
+                    texts.extend(_menu_options(session, state))
                 if isinstance(outcome.request, HttpRequest):
                     http = outcome.request
                     break
@@ -260,20 +270,28 @@ def _unavailable(waiting: str | None) -> Event:
     return Event(kind="record")
 
 
-def _texts(commands: list[Command], session: CallSession, state: engine.State) -> list[str]:
-    texts: list[str] = []
-    for command in commands:
+def _texts(outcome: engine.Outcome, inline: list[SendSms], voice_only: bool) -> list[str]:
+    """The turn's words in order: spoken texts, prompts, and texts to the sender where asked."""
+    commands = outcome.commands
+    shown = len(commands) - len(outcome.wait_commands) if voice_only else len(commands)
+    items: list[tuple[int, int, str]] = []
+    for i, command in enumerate(commands[:shown]):
         if isinstance(command, Say):
-            texts.append(command.text)
+            items.append((i, 1, command.text))
         elif isinstance(command, Gather):
-            texts.extend(p.text for p in command.prompts if isinstance(p, Say))
-    if state.waiting == "input":
-        node = _node(session, state)
-        if node is not None and node.get("type") == "menu":
-            labels = [f"{o['key']} for {o['label']}" for o in node["config"].get("options", []) if o.get("label")]
-            if labels:
-                texts.append("Reply " + ", ".join(labels) + ".")
-    return [t for t in texts if t.strip()]
+            items.extend((i, 1, p.text) for p in command.prompts if isinstance(p, Say))
+    for effect in inline:
+        position = effect.position if effect.position is not None else len(commands)
+        items.append((position, 0, effect.body))
+    return [text for _, _, text in sorted(items, key=lambda item: item[:2]) if text.strip()]
+
+
+def _menu_options(session: CallSession, state: engine.State) -> list[str]:
+    node = _node(session, state)
+    if node is None or node.get("type") != "menu":
+        return []
+    labels = [f"{o['key']} for {o['label']}" for o in node["config"].get("options", []) if o.get("label")]
+    return ["Reply " + ", ".join(labels) + "."] if labels else []
 
 
 def _finish(

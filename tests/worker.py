@@ -285,6 +285,22 @@ def stack(async_stack: AsyncStack, transactional_db, settings) -> Iterator[Async
     async_stack.twilio.release()
 
 
+@pytest.fixture(scope="module")
+def database_restored_after(django_db_blocker) -> Iterator[None]:
+    """Put back what the migrations wrote (roles...) once a module of transactional tests ends.
+
+    Their flushes leave the test database empty; serialized rollback only restores it at
+    the start of the next transactional test, not for the tests that come after.
+    """
+    yield
+    from django.db import connection
+
+    contents = getattr(connection, "_test_serialized_contents", None)
+    if contents:
+        with django_db_blocker.unblock():
+            connection.creation.deserialize_db_from_string(contents)
+
+
 @pytest.fixture
 def memory_broker() -> Iterator[None]:
     """This process publishes to an in-memory broker (nothing leaves the test)."""

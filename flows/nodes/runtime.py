@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Literal
 
@@ -107,6 +107,9 @@ class SendSms:
     to: str
     body: str
     node: str | None
+    #: how many commands the turn had emitted when the text was asked for (a text
+    #: conversation replies in that order); set by `Run.effect`
+    position: int | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -298,6 +301,8 @@ class Run:
         self.commands.extend(commands)
 
     def effect(self, effect: Effect) -> None:
+        if isinstance(effect, SendSms) and effect.position is None:
+            effect = replace(effect, position=len(self.commands))
         self.effects.append(effect)
 
     def speech(self, config: dict[str, Any], text_key: str = "text") -> Say | None:

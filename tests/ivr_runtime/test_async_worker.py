@@ -11,11 +11,15 @@ import time
 import pytest
 
 from ivr_runtime.models import CallbackRequest, OutboundMessage
-from tests.worker import async_stack, stack, wait_for  # noqa: F401 (fixtures)
+from tests.worker import async_stack, database_restored_after, stack, wait_for  # noqa: F401 (fixtures)
 
 from .conftest import flow_definition, publish
 
-pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [
+    pytest.mark.worker,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.usefixtures("database_restored_after"),
+]
 
 NUMBER = "+442079460102"
 CALLER = "+447700900123"
