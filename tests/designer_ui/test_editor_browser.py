@@ -175,6 +175,14 @@ def test_keyboard_delete_undo_redo_copy_paste_duplicate(sessions, small_flow):
     page.keyboard.press("Control+z")
     page.wait_for_selector('[data-node-id="goodbye"]')
 
+    # A line can be selected and deleted too.
+    edge = page.locator('[data-testid="rf__edge-main_menu\u21922"]')
+    edge.locator(".react-flow__edge-interaction").click()
+    page.keyboard.press("Delete")
+    edge.wait_for(state="detached")
+    page.keyboard.press("Control+z")
+    edge.wait_for()
+
     select(page, "goodbye")
     page.keyboard.press("Control+c")
     page.keyboard.press("Control+v")
@@ -186,6 +194,7 @@ def test_keyboard_delete_undo_redo_copy_paste_duplicate(sessions, small_flow):
     page.wait_for_selector("[data-notice]:has-text('Saved')")
     saved = nodes_by_id(draft("designer-test"))
     assert saved["hangup_1"]["config"] == saved["goodbye"]["config"] == saved["hangup_2"]["config"]
+    assert saved["main_menu"]["exits"]["2"] == "support_bye"
 
     # The clipboard outlives the page: paste into another flow.
     other = load_definition()

@@ -436,7 +436,7 @@ export default function Editor({ slug, listUrl, fallbackPerms }) {
               nodesConnectable={canEdit}
               edgesReconnectable={false}
               deleteKeyCode={null}
-              multiSelectionKeyCode={["Meta", "Control", "Shift"]}
+              multiSelectionKeyCode={["Meta", "Control"]}
               onlyRenderVisibleElements
               fitView={viewport === "fit"}
               fitViewOptions={FIT_OPTIONS}
