@@ -2,7 +2,7 @@ import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { ReactFlow, Background, Controls, MiniMap, applyEdgeChanges, applyNodeChanges, useReactFlow } from "@xyflow/react";
 import { api } from "../api.js";
 import { createDecorations } from "../decorations.js";
-import { definitionToGraph, edgeId, graphToDefinition, makeEdge } from "../graph.js";
+import { definitionToGraph, graphToDefinition, makeEdge } from "../graph.js";
 import { layoutGraph } from "../layout.js";
 import { styleFor } from "../summary.js";
 import FlowNode from "../components/FlowNode.jsx";
@@ -14,10 +14,10 @@ import { ConfirmDialog, ConflictDialog, PublishDialog } from "../components/Dial
 import { useFlowDocument } from "./useFlowDocument.js";
 import { useEditActions } from "./useEditActions.js";
 import { useKeyboard } from "./useKeyboard.js";
+import { useLiveValidation, useOverlays } from "./useOverlays.js";
 
 const NODE_TYPES = { flow: FlowNode };
 const FIT_VIEW_LIMIT = 150; // above this, open at the start node instead of fitting everything
-const VALIDATE_DELAY_MS = 700;
 // Off-screen nodes are never rendered, so fitting uses their known sizes, not measurements.
 const FIT_OPTIONS = { includeHiddenNodes: true, maxZoom: 1, padding: 0.08 };
 
@@ -26,18 +26,6 @@ function flowInfo(flow) {
   return info;
 }
 
-function groupProblems(problems) {
-  const byNode = {};
-  for (const p of problems) {
-    if (!p.node) continue;
-    const entry = byNode[p.node] || { errors: 0, warnings: 0, messages: [] };
-    if (p.severity === "error") entry.errors += 1;
-    else entry.warnings += 1;
-    entry.messages.push(`${p.severity}: ${p.message}`);
-    byNode[p.node] = entry;
-  }
-  return byNode;
-}
 
 function openingViewport(nodes, start) {
   const anchor = nodes.find((n) => n.id === start) || nodes[0];
@@ -57,17 +45,13 @@ export default function Editor({ slug, listUrl, fallbackPerms }) {
   infoRef.current = info;
   const [savedEdit, setSavedEdit] = useState(-1);
   const [problems, setProblems] = useState([]);
-  const [checking, setChecking] = useState(false);
   const [tab, setTab] = useState("flow");
   const [notice, setNotice] = useState(null);
   const [saving, setSaving] = useState(false);
   const [conflict, setConflict] = useState(null);
   const [publishing, setPublishing] = useState(null);
   const [confirm, setConfirm] = useState(null);
-  const [diff, setDiff] = useState(null);
   const [versionsKey, setVersionsKey] = useState(0);
-  const [statsOn, setStatsOn] = useState(false);
-  const [simEdges, setSimEdges] = useState(() => new Set());
   const [loadError, setLoadError] = useState(null);
   const [viewport, setViewport] = useState(null);
   const validatedEdit = useRef(-1);
@@ -119,41 +103,24 @@ export default function Editor({ slug, listUrl, fallbackPerms }) {
     };
   }, [slug, applyFlow]);
 
+  const { diff, showDiff, clearDiff, statsOn, toggleStats, showPath, simEdges } = useOverlays({
+    slug,
+    decorations,
+    flash,
+    problems,
+    start: doc.settings.start,
+  });
+  const checking = useLiveValidation({ slug, ready: !!types, edit: doc.edit, docRef, validatedEdit, setProblems, flash });
+
   const reload = useCallback(async () => {
     const flow = await api.getFlow(slug);
     applyFlow(flow, typesByName);
     setConflict(null);
-    setDiff(null);
-    decorations.set("diff", {});
+    clearDiff();
     setVersionsKey((k) => k + 1);
-  }, [slug, applyFlow, typesByName, decorations]);
+  }, [slug, applyFlow, typesByName, clearDiff]);
 
-  // Live validation on the server, a moment after the last edit.
-  useEffect(() => {
-    if (!types || doc.edit === validatedEdit.current) return undefined;
-    const edit = doc.edit;
-    const timer = setTimeout(async () => {
-      const d = docRef.current;
-      setChecking(true);
-      try {
-        const result = await api.validate(slug, graphToDefinition(d.settings, d.nodes, d.edges));
-        if (docRef.current.edit === edit) {
-          validatedEdit.current = edit;
-          setProblems(result.problems || []);
-        }
-      } catch (e) {
-        if (e.status !== 400) flash(`Could not validate: ${e.message}`, "error");
-        else setProblems(e.body.problems || []);
-      } finally {
-        setChecking(false);
-      }
-    }, VALIDATE_DELAY_MS);
-    return () => clearTimeout(timer);
-  }, [doc.edit, types, slug, docRef, flash]);
 
-  useEffect(() => decorations.set("problems", groupProblems(problems)), [problems, decorations]);
-  const start = doc.settings.start;
-  useEffect(() => decorations.set("start", start ? { [start]: true } : {}), [start, decorations]);
 
   // Unsaved changes survive neither a reload nor closing the tab without a warning.
   useEffect(() => {
@@ -245,56 +212,8 @@ export default function Editor({ slug, listUrl, fallbackPerms }) {
     [dirty, slug, reload, flash],
   );
 
-  const showDiff = useCallback(
-    async (from, to) => {
-      try {
-        const result = await api.diff(slug, from, to);
-        setDiff(result);
-        const marks = {};
-        for (const id of result.nodes?.added || []) marks[id] = "added";
-        for (const c of result.nodes?.changed || []) marks[c.id] = "changed";
-        decorations.set("diff", marks);
-      } catch (e) {
-        flash(`Cannot compare: ${e.message}`, "error");
-      }
-    },
-    [slug, decorations, flash],
-  );
-  const clearDiff = useCallback(() => {
-    setDiff(null);
-    decorations.set("diff", {});
-  }, [decorations]);
 
-  const toggleStats = useCallback(async () => {
-    if (statsOn) {
-      setStatsOn(false);
-      decorations.set("stats", {});
-      return;
-    }
-    try {
-      const stats = await api.stats(slug);
-      decorations.set("stats", stats.nodes || {});
-      setStatsOn(true);
-      flash(`Traffic from ${stats.calls ?? 0} calls.`);
-    } catch (e) {
-      flash(e.status === 404 ? "Traffic statistics are not available on this server yet." : `No traffic: ${e.message}`, "error");
-    }
-  }, [statsOn, slug, decorations, flash]);
 
-  const showPath = useCallback(
-    (path, current) => {
-      const marks = {};
-      const edges = new Set();
-      for (const step of path) {
-        marks[step.node] = "visited";
-        if (step.exit) edges.add(edgeId(step.node, step.exit));
-      }
-      if (current) marks[current] = "current";
-      decorations.set("sim", marks);
-      setSimEdges(edges);
-    },
-    [decorations],
-  );
 
   const selectNode = useCallback(
     (id) => {
