@@ -452,3 +452,45 @@ def test_rename_settings_branch_rules_and_unsaved_guard(sessions, small_flow):
     assert [r["exit"] for r in rules] == ["vip", "late"] and rules[1]["value"] == 21
     assert set(by_id["branch_1"]["exits"]) == {"vip", "late", "else"}
     assert_clean(s)
+
+
+def test_flow_without_positions_is_laid_out_and_tidy_up_relays_it(sessions, publisher_user):
+    from flows.services import flow_create
+
+    definition = load_definition()
+    for n in definition["nodes"]:
+        del n["position"]
+    flow_create(definition=definition, user=publisher_user)
+    s = sessions()
+    s.login("pia", "/designer/flows/designer-test/")
+    page = s.page
+    page.wait_for_selector('[data-node-id="goodbye"]')
+    boxes = {i: node(page, i).bounding_box() for i in SMALL_IDS}
+    assert boxes["greeting"]["x"] < boxes["main_menu"]["x"] < boxes["goodbye"]["x"]
+    for a in SMALL_IDS:
+        for b in SMALL_IDS:
+            if a < b:
+                ba, bb = boxes[a], boxes[b]
+                apart = (
+                    ba["x"] + ba["width"] <= bb["x"] or bb["x"] + bb["width"] <= ba["x"]
+                    or ba["y"] + ba["height"] <= bb["y"] or bb["y"] + bb["height"] <= ba["y"]
+                )  # fmt: skip
+                assert apart, f"{a} overlaps {b}"
+    assert page.locator("[data-dirty]").is_visible()  # the new layout is worth saving
+    s.shot("laid-out")
+
+    # Scatter a node, tidy up: it goes back into its column.
+    handle = node(page, "goodbye").locator(".cf-node-label")
+    start = handle.bounding_box()
+    page.mouse.move(start["x"] + 10, start["y"] + 5)
+    page.mouse.down()
+    page.mouse.move(start["x"] - 400, start["y"] + 200, steps=8)
+    page.mouse.up()
+    assert node(page, "goodbye").bounding_box()["x"] < boxes["main_menu"]["x"]
+    page.click("[data-action=tidy]")
+    page.wait_for_timeout(600)
+    assert node(page, "goodbye").bounding_box()["x"] > node(page, "main_menu").bounding_box()["x"]
+    page.keyboard.press("Control+s")
+    page.wait_for_selector("[data-notice]:has-text('Saved')")
+    assert all("position" in n for n in draft("designer-test")["nodes"])
+    assert_clean(s)
