@@ -160,9 +160,18 @@ TWILIO_VALIDATE_SIGNATURES = not (DEBUG and env_bool("TWILIO_SKIP_SIGNATURE", Fa
 
 # --- Celery -----------------------------------------------------------------------------
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "filesystem://")
+# A webhook publishing to a broker that is down must fail at once (the row stays queued and
+# the sweep hands it over later): no reconnect loop, a short connect timeout.
+_FAIL_FAST = {
+    "max_retries": 0,
+    "interval_start": 0,
+    "connect_retries_timeout": 1,
+    "socket_connect_timeout": float(os.environ.get("CELERY_BROKER_CONNECT_TIMEOUT", "0.5")),
+}
 if CELERY_BROKER_URL == "filesystem://":
     _queue_dir = VAR_DIR / "broker"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
+        **_FAIL_FAST,
         "data_folder_in": str(_queue_dir / "out"),
         "data_folder_out": str(_queue_dir / "out"),
         "processed_folder": str(_queue_dir / "processed"),
@@ -172,15 +181,7 @@ if CELERY_BROKER_URL == "filesystem://":
     for _sub in ("out", "processed", "control"):
         (_queue_dir / _sub).mkdir(parents=True, exist_ok=True)
 else:
-    CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "visibility_timeout": 3600,
-        # A webhook publishing to a broker that is down must fail at once (the row stays
-        # queued and the sweep hands it over later): no reconnect loop, a short connect.
-        "max_retries": 0,
-        "interval_start": 0,
-        "connect_retries_timeout": 1,
-        "socket_connect_timeout": float(os.environ.get("CELERY_BROKER_CONNECT_TIMEOUT", "0.5")),
-    }
+    CELERY_BROKER_TRANSPORT_OPTIONS = {**_FAIL_FAST, "visibility_timeout": 3600}
 CELERY_BROKER_CONNECTION_TIMEOUT = float(os.environ.get("CELERY_BROKER_CONNECT_TIMEOUT", "0.5"))
 CELERY_TASK_PUBLISH_RETRY = False
 CELERY_RESULT_BACKEND = None

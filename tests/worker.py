@@ -254,7 +254,7 @@ class AsyncStack:
         self.worker.stop()
         self.proxy.down()
         self.twilio.stop()
-        use_broker("memory://")
+        use_broker("filesystem://")
 
 
 @pytest.fixture(scope="session")
@@ -302,28 +302,40 @@ def database_restored_after(django_db_blocker) -> Iterator[None]:
 
 
 @pytest.fixture
-def memory_broker() -> Iterator[None]:
-    """This process publishes to an in-memory broker (nothing leaves the test)."""
-    use_broker("memory://")
-    yield
-    use_broker("memory://")
-
-
-def published(task_name: str) -> list[tuple]:
-    """The (args, countdown-ish eta) of tasks published to the in-memory broker, consumed."""
+def local_broker(tmp_path) -> Iterator[Path]:
+    """This process publishes to a filesystem broker in a temporary folder (the embedded
+    default's transport): `published()` reads what was handed over. Nothing consumes it."""
     from callflow.celery import app
 
+    folder = tmp_path / "broker"
+    for sub in ("out", "processed", "control"):
+        (folder / sub).mkdir(parents=True)
+    saved = dict(app.conf.broker_transport_options or {})
+    app.conf.broker_transport_options = {
+        **saved,
+        "data_folder_in": str(folder / "out"),
+        "data_folder_out": str(folder / "out"),
+        "processed_folder": str(folder / "processed"),
+        "control_folder": str(folder / "control"),
+    }
+    use_broker("filesystem://")
+    yield folder / "out"
+    app.conf.broker_transport_options = saved
+    use_broker("filesystem://")
+
+
+def published(folder: Path, task_name: str) -> list[tuple[tuple, str | None]]:
+    """(args, eta) of each `task_name` task handed over to `local_broker`, oldest first."""
+    import base64
+    import json
+
     found = []
-    with app.connection_for_write() as conn:
-        queue = conn.SimpleQueue("celery")
-        try:
-            while True:
-                message = queue.get(block=False)
-                message.ack()
-                if message.headers.get("task") == task_name:
-                    found.append((tuple(message.payload[0]), message.headers.get("eta")))
-        except queue.Empty:
-            pass
-        finally:
-            queue.close()
+    for path in sorted(folder.iterdir(), key=lambda p: p.stat().st_mtime_ns):
+        message = json.loads(path.read_text())
+        if message["headers"].get("task") != task_name:
+            continue
+        body = message["body"]
+        if message["properties"].get("body_encoding") == "base64":
+            body = base64.b64decode(body).decode()
+        found.append((tuple(json.loads(body)[0]), message["headers"].get("eta")))
     return found
