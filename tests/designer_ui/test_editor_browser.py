@@ -175,6 +175,16 @@ def test_keyboard_delete_undo_redo_copy_paste_duplicate(sessions, small_flow):
     page.keyboard.press("Control+z")
     page.wait_for_selector('[data-node-id="goodbye"]')
 
+    # Arrow keys move the selected node; the move is one undo step.
+    select(page, "greeting")
+    before = node(page, "greeting").bounding_box()["x"]
+    page.keyboard.press("Shift+ArrowRight")
+    page.keyboard.press("Shift+ArrowRight")
+    assert node(page, "greeting").bounding_box()["x"] > before
+    assert page.locator("[data-dirty]").is_visible()
+    page.keyboard.press("Control+z")
+    assert node(page, "greeting").bounding_box()["x"] == pytest.approx(before, abs=0.5)
+
     # A line can be selected and deleted too.
     edge = page.locator('[data-testid="rf__edge-main_menu\u21922"]')
     edge.locator(".react-flow__edge-interaction").click()

@@ -26,7 +26,6 @@ function flowInfo(flow) {
   return info;
 }
 
-
 function openingViewport(nodes, start) {
   const anchor = nodes.find((n) => n.id === start) || nodes[0];
   if (!anchor) return { x: 0, y: 0, zoom: 1 };
@@ -249,15 +248,19 @@ export default function Editor({ slug, listUrl, fallbackPerms }) {
     setTimeout(() => rf.fitView({ ...FIT_OPTIONS, duration: 300 }), 50);
   }, [commit, rf]);
 
-  // React Flow callbacks: selection, measuring and drag frames are not undo steps.
+  // React Flow callbacks: selection, measuring and drag frames are not undo steps; a drag is
+  // one step (recorded when it starts), and so is a move with the arrow keys.
+  const dragging = useRef(false);
   const onNodesChange = useCallback(
     (changes) => {
       const allowed = changes.filter((c) => c.type !== "remove" && (canEdit || c.type !== "position"));
       if (!allowed.length) return;
-      const d = docRef.current;
-      replace({ ...d, nodes: applyNodeChanges(allowed, d.nodes) });
+      const apply = (d) => ({ ...d, nodes: applyNodeChanges(allowed, d.nodes) });
+      const moved = allowed.some((c) => c.type === "position" && c.position);
+      if (moved && !dragging.current) commit(apply, "keyboard-move");
+      else replace(apply(docRef.current));
     },
-    [canEdit, docRef, replace],
+    [canEdit, docRef, replace, commit],
   );
   const onEdgesChange = useCallback(
     (changes) => {
@@ -268,7 +271,13 @@ export default function Editor({ slug, listUrl, fallbackPerms }) {
     },
     [docRef, replace],
   );
-  const onNodeDragStart = useCallback(() => commit((d) => ({ ...d })), [commit]);
+  const onNodeDragStart = useCallback(() => {
+    dragging.current = true;
+    commit((d) => ({ ...d }));
+  }, [commit]);
+  const onNodeDragStop = useCallback(() => {
+    dragging.current = false;
+  }, []);
   const onConnect = useCallback(
     (c) =>
       commit((d) => ({
@@ -351,6 +360,7 @@ export default function Editor({ slug, listUrl, fallbackPerms }) {
               onEdgesChange={onEdgesChange}
               onConnect={onConnect}
               onNodeDragStart={onNodeDragStart}
+              onNodeDragStop={onNodeDragStop}
               nodesDraggable={canEdit}
               nodesConnectable={canEdit}
               edgesReconnectable={false}
