@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -79,21 +80,27 @@ def apply_effects(
 
 
 def _queue_sms(session: CallSession, effect: SendSms, steps_by_node: dict[str, int], n: int) -> OutboundMessage:
+    """The outbox row, in the turn's transaction; handed to the worker once it commits."""
     step_id = steps_by_node.get(effect.node or "")
-    key = f"{session.call_sid}:{session.state.get('step', 0)}:{n}:{effect.node or 'fallback'}"
-    message, created = OutboundMessage.objects.get_or_create(
+    if effect.node is None:
+        key = f"{session.call_sid}:fallback"  # the fallback text goes once per call
+    elif step_id is not None:
+        key = f"step:{step_id}:{n}"
+    else:
+        key = f"{session.call_sid}:{effect.node}:{uuid.uuid4().hex}"
+    # A plain insert: a turn's effects are applied once (replays and stale requests never
+    # re-run a turn), so the unique key only guards against a bug, by failing the turn.
+    message = OutboundMessage.objects.create(
         idempotency_key=key[:128],
-        defaults={
-            "to": effect.to[:64],
-            "from_number": session.to_number[:64],
-            "body": effect.body,
-            "status": OutboundMessage.Status.SIMULATED if session.simulated else OutboundMessage.Status.QUEUED,
-            "session": session,
-            "step_id": step_id,
-            "simulated": session.simulated,
-        },
+        to=effect.to[:64],
+        from_number=session.to_number[:64],
+        body=effect.body,
+        status=OutboundMessage.Status.SIMULATED if session.simulated else OutboundMessage.Status.QUEUED,
+        session=session,
+        step_id=step_id,
+        simulated=session.simulated,
     )
-    if created and not session.simulated:
+    if not session.simulated:
         transaction.on_commit(lambda: _enqueue_send(message.pk))
     return message
 
