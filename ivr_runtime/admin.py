@@ -36,7 +36,7 @@ class CallStepInline(ReadOnlyMixin, admin.TabularInline):
 class CallSessionAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_display = ["call_sid", "flow", "flow_version", "from_number", "to_number", "status", "current_node",
                     "simulated", "started_at"]
-    list_filter = ["status", "simulated", "flow"]
+    list_filter = ["status", "channel", "simulated", "flow"]
     search_fields = ["call_sid", "from_number", "to_number"]
     date_hierarchy = "started_at"
     inlines = [CallStepInline]
@@ -46,20 +46,52 @@ class CallSessionAdmin(ReadOnlyMixin, admin.ModelAdmin):
 
 @admin.register(OutboundMessage)
 class OutboundMessageAdmin(admin.ModelAdmin):
-    list_display = ["to", "status", "attempts", "simulated", "created_at", "sent_at", "provider_sid"]
-    list_filter = ["status", "simulated"]
+    list_display = ["to", "status", "attempts", "provider_status", "error_code", "short_error", "simulated",
+                    "created_at", "sent_at", "next_attempt_at"]
+    list_filter = ["status", "provider_status", "error_code", "simulated", ("created_at", admin.DateFieldListFilter)]
     search_fields = ["to", "body", "provider_sid", "idempotency_key"]
-    readonly_fields = ["session", "step", "idempotency_key", "provider_sid", "attempts", "last_error", "created_at",
-                       "updated_at", "sent_at"]
+    readonly_fields = ["session", "step", "idempotency_key", "provider_sid", "provider_status", "attempts",
+                       "last_error", "error_code", "attempt_log", "next_attempt_at", "enqueued_at", "lease_until",
+                       "created_at", "updated_at", "sent_at"]
     raw_id_fields = ["session", "step"]
+    actions = ["retry_now"]
+
+    @admin.display(description="last error")
+    def short_error(self, obj: OutboundMessage) -> str:
+        return obj.last_error[:80]
+
+    @admin.action(description="Send again now (queued or failed messages)")
+    def retry_now(self, request, queryset):
+        from .outbox import message_publish
+
+        ids = list(queryset.filter(simulated=False, status__in=[OutboundMessage.Status.QUEUED,
+                                                                OutboundMessage.Status.FAILED])
+                   .values_list("pk", flat=True))
+        OutboundMessage.objects.filter(pk__in=ids).update(status=OutboundMessage.Status.QUEUED, next_attempt_at=None)
+        handed = sum(message_publish(pk) for pk in ids)
+        self.message_user(request, f"{len(ids)} message(s) queued again, {handed} handed to a worker "
+                                   "(the sweep takes the others).")
 
 
 @admin.register(CallbackRequest)
 class CallbackRequestAdmin(admin.ModelAdmin):
-    list_display = ["number", "due_at", "status", "flow", "simulated", "created_at"]
-    list_filter = ["status", "simulated"]
-    search_fields = ["number"]
+    list_display = ["number", "due_at", "status", "attempts", "last_status", "short_error", "next_attempt_at",
+                    "completed_at", "flow", "simulated"]
+    list_filter = ["status", "last_status", "simulated", "flow"]
+    search_fields = ["number", "provider_sid"]
+    readonly_fields = ["attempts", "last_status", "last_error", "provider_sid", "attempt_log", "lease_until",
+                       "completed_at", "created_at"]
     raw_id_fields = ["session"]
+    actions = ["cancel"]
+
+    @admin.display(description="last error")
+    def short_error(self, obj: CallbackRequest) -> str:
+        return obj.last_error[:80]
+
+    @admin.action(description="Cancel (pending callbacks)")
+    def cancel(self, request, queryset):
+        count = queryset.filter(status=CallbackRequest.Status.PENDING).update(status=CallbackRequest.Status.CANCELLED)
+        self.message_user(request, f"{count} callback(s) cancelled.")
 
 
 @admin.register(Recording)
