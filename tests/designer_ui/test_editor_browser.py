@@ -151,12 +151,26 @@ def test_drop_from_palette_and_menu_options_change_exits(sessions, small_flow):
     assert menu["exits"]["9"] == "goodbye"
     assert "branch_1" in nodes_by_id(draft("designer-test"))
 
-    # Removing the option removes its exit, on the canvas and in the saved draft.
-    page.click("#root_options_2__remove")
+    # Retyping an option's key keeps its connection; reordering options keeps them all.
+    page.fill("#root_options_2_key", "")
     page.wait_for_selector('[data-node-id="main_menu"] [data-exit="9"]', state="detached")
+    page.type("#root_options_2_key", "7")
+    page.wait_for_selector('[data-node-id="main_menu"] [data-exit="7"]')
+    page.click("#root_options_0__moveDown")
     page.click("[data-action=save]")
     page.wait_for_selector("[data-notice]:has-text('revision 3')")
-    assert "9" not in nodes_by_id(draft("designer-test"))["main_menu"]["exits"]
+    menu = nodes_by_id(draft("designer-test"))["main_menu"]
+    assert [o["key"] for o in menu["config"]["options"]] == ["2", "1", "7"]
+    assert menu["exits"] == {
+        "1": "sales_bye", "2": "support_bye", "7": "goodbye", "no_input": "goodbye", "no_match": "goodbye",
+    }  # fmt: skip
+
+    # Removing the option removes its exit, on the canvas and in the saved draft.
+    page.click("#root_options_2__remove")
+    page.wait_for_selector('[data-node-id="main_menu"] [data-exit="7"]', state="detached")
+    page.click("[data-action=save]")
+    page.wait_for_selector("[data-notice]:has-text('revision 4')")
+    assert "7" not in nodes_by_id(draft("designer-test"))["main_menu"]["exits"]
     assert_clean(s)
 
 
@@ -311,6 +325,12 @@ def test_problems_panel_selects_the_node(sessions, small_flow):
     page.locator("[data-problem-node='greeting'] button").first.click()
     page.wait_for_selector('[data-panel-node="greeting"]')
     assert node(page, "greeting").locator("[data-badge='error']").count() == 1
+
+    # A problem the server finds in a field shows under that field.
+    select(page, "main_menu")
+    page.fill("#root_options_1_key", "no_input")
+    page.locator(".cf-config-form :text('clashes with the exit')").wait_for()
+    assert node(page, "main_menu").locator("[data-badge='error']").count() == 1
     s.shot("problem")
     assert_clean(s)
 

@@ -33,6 +33,36 @@ function freeSpot(nodes, wanted) {
   return { x: Math.round(wanted.x), y: Math.round(wanted.y) };
 }
 
+const NAMED_ITEMS = { menu: ["options", "key"], branch: ["rules", "exit"] };
+
+/**
+ * Exits renamed in place (same option or rule, new name): {oldName: {exit: newName, target}},
+ * and the targets held for items whose name is empty for the moment ({index: target}).
+ */
+function followRenamedExits(type, before, after, targets, heldBefore) {
+  const moved = {};
+  const held = {};
+  if (!NAMED_ITEMS[type]) return { moved, held };
+  const [list, key] = NAMED_ITEMS[type];
+  const a = before[list] || [];
+  const b = after[list] || [];
+  if (a.length !== b.length) return { moved, held };
+  const names = (items) => items.map((item) => String(item?.[key] ?? "")).sort().join("\n");
+  if (names(a) === names(b)) return { moved, held: heldBefore }; // reordered, not renamed
+  b.forEach((item, i) => {
+    const from = a[i] && a[i][key] != null && a[i][key] !== "" ? String(a[i][key]) : null;
+    const to = item && item[key] != null && item[key] !== "" ? String(item[key]) : null;
+    const target = from !== null ? targets[from] : heldBefore[i];
+    if (!target || from === to) {
+      if (from === null && to === null && heldBefore[i]) held[i] = heldBefore[i];
+      return;
+    }
+    if (to === null) held[i] = target;
+    moved[from ?? `#${i}`] = { exit: to, target };
+  });
+  return { moved, held };
+}
+
 /** Add definition nodes (already with fresh ids) to the document, selected. */
 function insert(d, defNodes, typesByName) {
   const added = defNodes.map((n) => ({ ...makeNode(n, typesByName), selected: true }));
@@ -130,19 +160,29 @@ export function useEditActions({ docRef, commit, typesByName, rf, canvasRef, fla
       commit((d) => ({ ...d, nodes: d.nodes.map((n) => (n.id === id ? { ...n, data: { ...n.data, label } } : n)) }), `label:${id}`);
     }
 
-    /** New config; menu options and branch rules add or remove exits (and their edges). */
+    /**
+     * New config; menu options and branch rules add or remove exits (and their edges). Editing
+     * an option's key (or a rule's exit name) keeps its connection, also while the field is
+     * briefly empty as you retype it.
+     */
     function setConfig(id, config) {
       commit((d) => {
         const node = d.nodes.find((n) => n.id === id);
         if (!node || JSON.stringify(node.data.config) === JSON.stringify(config)) return null;
-        const own = exitsFor(node.data.type, config, typesByName[node.data.type]);
-        const connected = new Set(d.edges.filter((e) => e.source === id).map((e) => e.sourceHandle));
-        const stale = node.data.exits.filter((x) => !own.includes(x) && connected.has(x) && !typesByName[node.data.type]?.dynamic_exits);
+        const { type } = node.data;
+        const own = exitsFor(type, config, typesByName[type]);
+        const targets = Object.fromEntries(d.edges.filter((e) => e.source === id).map((e) => [e.sourceHandle, e.target]));
+        const { moved, held } = followRenamedExits(type, node.data.config, config, targets, node.data.held || {});
+        const stale = node.data.exits.filter((x) => !own.includes(x) && targets[x] && !typesByName[type]?.dynamic_exits);
         const exits = [...own, ...stale];
+        const kept = d.edges.filter((e) => e.source !== id || (exits.includes(e.sourceHandle) && !(e.sourceHandle in moved)));
+        const added = Object.entries(moved)
+          .filter(([, to]) => to.exit && exits.includes(to.exit) && !kept.some((e) => e.source === id && e.sourceHandle === to.exit))
+          .map(([, to]) => makeEdge(id, to.exit, to.target));
         return {
           ...d,
-          nodes: d.nodes.map((n) => (n.id === id ? withGeometry({ ...n, data: { ...n.data, config, exits } }) : n)),
-          edges: d.edges.filter((e) => e.source !== id || exits.includes(e.sourceHandle)),
+          nodes: d.nodes.map((n) => (n.id === id ? withGeometry({ ...n, data: { ...n.data, config, exits, held } }) : n)),
+          edges: [...kept, ...added],
         };
       }, `config:${id}`);
     }
