@@ -30,10 +30,10 @@ run: setup
 	$(PY) manage.py migrate --no-input
 	$(PY) manage.py load_directory
 	$(PY) manage.py load_demo
-	@echo "Starting the embedded Celery worker (filesystem broker, no server needed)..."
-	@trap 'kill 0' EXIT INT TERM; \
+	@echo "Starting the embedded Celery worker and beat (filesystem broker, no server needed)..."
+	@trap 'trap - EXIT INT TERM; kill 0' EXIT INT TERM; \
 	  $(PY) -m celery -A callflow worker --pool=solo --loglevel=warning --beat \
-	    --schedule=var/celerybeat-schedule & \
+	    --schedule=$${CALLFLOW_VAR_DIR:-var}/celerybeat-schedule & \
 	  $(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 # The whole suite on the embedded default (SQLite), lint and migrations included.
