@@ -75,13 +75,15 @@ def free_port() -> int:
 @dataclass
 class Results:
     latencies: list[float] = field(default_factory=list)
+    by_kind: dict[str, list[float]] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
     calls: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def add(self, seconds: float) -> None:
+    def add(self, seconds: float, kind: str = "ping") -> None:
         with self.lock:
             self.latencies.append(seconds)
+            self.by_kind.setdefault(kind, []).append(seconds)
 
 
 class Caller:
@@ -97,7 +99,7 @@ class Caller:
         headers = {"X-Twilio-Signature": self.validator.compute_signature(url, params)}
         started = time.perf_counter()
         response = self.session.post(url, data=params, headers=headers, timeout=10)
-        self.results.add(time.perf_counter() - started)
+        self.results.add(time.perf_counter() - started, path.split("?")[0].rsplit("/", 1)[-1])
         if response.status_code not in (200, 204):
             self.results.errors.append(f"{path}: {response.status_code}")
         return response.text
@@ -166,6 +168,13 @@ def summary(name: str, results: Results, elapsed: float) -> float:
     extra = f", {results.calls} calls" if results.calls else ""
     print(f"{name:>10}: {len(latencies)} webhooks in {elapsed:.1f}s = {rate:.0f} webhooks/s, "
           f"p50 {p50:.1f} ms, p99 {p99:.1f} ms{extra}, {len(results.errors)} errors", flush=True)
+    if len(results.by_kind) > 1:
+        parts = []
+        for kind, values in sorted(results.by_kind.items()):
+            values = sorted(values)
+            parts.append(f"{kind} p50 {statistics.median(values) * 1000:.1f} / p99 "
+                         f"{values[min(len(values) - 1, int(len(values) * 0.99))] * 1000:.1f} ms")
+        print("            " + "; ".join(parts))
     if results.errors:
         print(f"            first errors: {results.errors[:3]}")
     return rate
