@@ -47,10 +47,17 @@ export function PublishDialog({ dirty, busy, refused, onPublish, onClose, onPick
         <>
           <p>New calls will run this version from now on; calls in progress keep theirs.</p>
           {dirty && <p className="cf-muted">Your unsaved changes are saved first.</p>}
-          <label className="cf-field">
-            <span>Note</span>
-            <input value={note} onChange={(e) => setNote(e.target.value)} placeholder="What changed?" aria-label="Publish note" autoFocus />
-          </label>
+          <form
+            onSubmit={(e) => {
+              e.preventDefault();
+              if (!busy) onPublish(note);
+            }}
+          >
+            <label className="cf-field">
+              <span>Note</span>
+              <input value={note} onChange={(e) => setNote(e.target.value)} placeholder="What changed?" aria-label="Publish note" autoFocus />
+            </label>
+          </form>
         </>
       )}
       <div className="cf-modal-actions">
