@@ -21,7 +21,8 @@ def _text(form: Mapping[str, str], name: str, limit: int = 200) -> str:
     return "".join(ch for ch in str(value) if ch.isprintable())[:limit].strip()
 
 
-def _int(form: Mapping[str, str], name: str, default: int = 0) -> int:
+def int_field(form: Mapping[str, str], name: str, default: int = 0) -> int:
+    """A non-negative whole number from a form or query field (`default` when absent or garbage)."""
     value = _text(form, name, 12)
     try:
         return max(0, min(int(float(value)), 10**7)) if value else default
@@ -80,12 +81,12 @@ class VoiceRequest:
             speech=_text(form, "SpeechResult", 1000),
             confidence=_float(form, "Confidence"),
             dial_status=_text(form, "DialCallStatus", 32),
-            dial_duration=_int(form, "DialCallDuration"),
+            dial_duration=int_field(form, "DialCallDuration"),
             queue_result=_text(form, "QueueResult", 32),
-            queue_time=_int(form, "QueueTime"),
+            queue_time=int_field(form, "QueueTime"),
             recording_url=_text(form, "RecordingUrl", 1000),
             recording_sid=_text(form, "RecordingSid", 64),
-            recording_duration=_int(form, "RecordingDuration"),
+            recording_duration=int_field(form, "RecordingDuration"),
             seq=int(seq_text) if seq_text.isdigit() else None,
             replay=_text(query, "replay", 2) == "1",
             fingerprint=fingerprint(full_path, form),

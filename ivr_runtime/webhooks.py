@@ -22,7 +22,7 @@ from twilio.request_validator import (
 )
 
 from . import services, twiml
-from .forms import BadForm, VoiceRequest, _int
+from .forms import BadForm, VoiceRequest, int_field
 
 log = logging.getLogger(__name__)
 
@@ -134,11 +134,11 @@ def status(request: HttpRequest) -> HttpResponse:
 @twilio_webhook
 def queue_wait(request: HttpRequest) -> HttpResponse:
     """The Enqueue waitUrl: hold music until max_wait, then <Leave/>. No database."""
-    max_wait = _int(request.GET, "max_wait", 300) or 300
+    max_wait = int_field(request.GET, "max_wait", 300) or 300
     music = (request.GET.get("music") or "")[:2000] or None
     if music and not music.startswith(("http://", "https://")):
         music = None
-    return _xml(twiml.queue_wait(queue_time=_int(request.POST, "QueueTime"), max_wait=max_wait, hold_music=music))
+    return _xml(twiml.queue_wait(queue_time=int_field(request.POST, "QueueTime"), max_wait=max_wait, hold_music=music))
 
 
 @csrf_exempt
