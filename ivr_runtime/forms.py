@@ -26,7 +26,7 @@ def int_field(form: Mapping[str, str], name: str, default: int = 0) -> int:
     value = _text(form, name, 12)
     try:
         return max(0, min(int(float(value)), 10**7)) if value else default
-    except ValueError:
+    except (ValueError, OverflowError):  # "abc", "nan", "inf"
         return default
 
 

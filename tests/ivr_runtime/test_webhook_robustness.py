@@ -166,6 +166,8 @@ def test_forms_with_missing_fields(signer):
     is_twiml(signer.post("/ivr/continue", {"CallSid": sid}))
     is_twiml(signer.post("/ivr/continue?seq=abc", {"CallSid": sid}))
     is_twiml(signer.post("/ivr/queue-wait?max_wait=x&music=javascript:alert(1)", {"CallSid": sid}))
+    is_twiml(signer.post("/ivr/queue-wait?max_wait=inf", {"CallSid": sid, "QueueTime": "nan"}))
+    assert "<Leave" in is_twiml(signer.post("/ivr/queue-wait?max_wait=10", {"CallSid": sid, "QueueTime": "1e9"}))
 
 
 @given(form=st.dictionaries(
