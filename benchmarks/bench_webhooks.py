@@ -43,23 +43,59 @@ BENCH_NUMBER = "+442079460009"
 
 #: a flow that touches the common nodes and never leaves the machine
 BENCH_FLOW = {
-    "format": "callflow/1", "slug": "bench", "name": "Bench", "timezone": "Europe/London", "language": "en-GB",
-    "start": "greeting", "fallback": {"node": "sorry"},
+    "format": "callflow/1",
+    "slug": "bench",
+    "name": "Bench",
+    "timezone": "Europe/London",
+    "language": "en-GB",
+    "start": "greeting",
+    "fallback": {"node": "sorry"},
     "nodes": [
-        {"id": "greeting", "type": "say", "config": {"text": "Hello {{ caller.number }}."}, "exits": {"next": "menu"}},
-        {"id": "menu", "type": "menu",
-         "config": {"prompt": "Press 1 for sales, 2 for support.", "input": "both",
-                    "options": [{"key": "1", "speech": ["sales"]}, {"key": "2", "speech": ["support"]}]},
-         "exits": {"1": "remember", "2": "remember", "no_input": "bye", "no_match": "bye"}},
-        {"id": "remember", "type": "set", "config": {"vars": {"choice": "{{ nodes.menu.digits }}"}},
-         "exits": {"next": "by_choice"}},
-        {"id": "by_choice", "type": "branch",
-         "config": {"rules": [{"exit": "sales", "var": "vars.choice", "op": "eq", "value": "1"}]},
-         "exits": {"sales": "text", "else": "confirm"}},
-        {"id": "text", "type": "sms", "config": {"body": "Thanks for calling sales."}, "exits": {"next": "confirm"}},
-        {"id": "confirm", "type": "menu",
-         "config": {"prompt": "Press 1 to hear this again, 2 to finish.", "options": [{"key": "1"}, {"key": "2"}]},
-         "exits": {"1": "menu", "2": "bye", "no_input": "bye", "no_match": "bye"}},
+        {
+            "id": "greeting",
+            "type": "say",
+            "config": {"text": "Hello {{ caller.number }}."},
+            "exits": {"next": "menu"},
+        },
+        {
+            "id": "menu",
+            "type": "menu",
+            "config": {
+                "prompt": "Press 1 for sales, 2 for support.",
+                "input": "both",
+                "options": [{"key": "1", "speech": ["sales"]}, {"key": "2", "speech": ["support"]}],
+            },
+            "exits": {"1": "remember", "2": "remember", "no_input": "bye", "no_match": "bye"},
+        },
+        {
+            "id": "remember",
+            "type": "set",
+            "config": {"vars": {"choice": "{{ nodes.menu.digits }}"}},
+            "exits": {"next": "by_choice"},
+        },
+        {
+            "id": "by_choice",
+            "type": "branch",
+            "config": {
+                "rules": [{"exit": "sales", "var": "vars.choice", "op": "eq", "value": "1"}]
+            },
+            "exits": {"sales": "text", "else": "confirm"},
+        },
+        {
+            "id": "text",
+            "type": "sms",
+            "config": {"body": "Thanks for calling sales."},
+            "exits": {"next": "confirm"},
+        },
+        {
+            "id": "confirm",
+            "type": "menu",
+            "config": {
+                "prompt": "Press 1 to hear this again, 2 to finish.",
+                "options": [{"key": "1"}, {"key": "2"}],
+            },
+            "exits": {"1": "menu", "2": "bye", "no_input": "bye", "no_match": "bye"},
+        },
         {"id": "bye", "type": "hangup", "config": {"text": "Goodbye."}, "exits": {}},
         {"id": "sorry", "type": "hangup", "config": {"text": "Sorry."}, "exits": {}},
     ],
@@ -89,8 +125,16 @@ class Results:
 class Caller:
     """One thread's Twilio: places calls and follows the TwiML until the call ends."""
 
-    def __init__(self, base: str, results: Results, sids: count, deadline: float, budget: list[int]):
-        self.base, self.results, self.sids, self.deadline, self.budget = base, results, sids, deadline, budget
+    def __init__(
+        self, base: str, results: Results, sids: count, deadline: float, budget: list[int]
+    ):
+        self.base, self.results, self.sids, self.deadline, self.budget = (
+            base,
+            results,
+            sids,
+            deadline,
+            budget,
+        )
         self.session = requests.Session()
         self.validator = RequestValidator(TOKEN)
 
@@ -114,16 +158,28 @@ class Caller:
     def run(self, number: str, keys: list[str]) -> None:
         while self.take():
             sid = f"CA{next(self.sids):032x}"
-            base = {"CallSid": sid, "AccountSid": "AC" + "0" * 32, "From": f"+4477009{next(self.sids) % 100000:05d}",
-                    "To": number, "Direction": "inbound", "ApiVersion": "2010-04-01"}
+            base = {
+                "CallSid": sid,
+                "AccountSid": "AC" + "0" * 32,
+                "From": f"+4477009{next(self.sids) % 100000:05d}",
+                "To": number,
+                "Direction": "inbound",
+                "ApiVersion": "2010-04-01",
+            }
             document, url = self.post("/ivr/voice", {**base, "CallStatus": "ringing"}), "/ivr/voice"
             presses = iter(keys)
             for _ in range(20):
-                verb = next(iter(ET.fromstring(document).iter("Gather")), None) if "<Gather" in document else None
+                verb = (
+                    next(iter(ET.fromstring(document).iter("Gather")), None)
+                    if "<Gather" in document
+                    else None
+                )
                 redirect = ET.fromstring(document).find("Redirect")
                 if verb is not None:
                     url = urljoin(url, verb.get("action"))
-                    document = self.post(url, {**base, "CallStatus": "in-progress", "Digits": next(presses, "2")})
+                    document = self.post(
+                        url, {**base, "CallStatus": "in-progress", "Digits": next(presses, "2")}
+                    )
                 elif redirect is not None:
                     url = urljoin(url, redirect.text)
                     document = self.post(url, {**base, "CallStatus": "in-progress"})
@@ -142,14 +198,23 @@ class Caller:
                 self.results.errors.append(f"ping: {response.status_code}")
 
 
-def drive(base: str, target: str, *, calls: int, seconds: float, keys: list[str] | None = None,
-          number: str = BENCH_NUMBER) -> tuple[Results, float]:
+def drive(
+    base: str,
+    target: str,
+    *,
+    calls: int,
+    seconds: float,
+    keys: list[str] | None = None,
+    number: str = BENCH_NUMBER,
+) -> tuple[Results, float]:
     results, sids = Results(), count(int(time.time() * 1000) % 10**9)
     budget = [calls]
     deadline = time.monotonic() + seconds
     callers = [Caller(base, results, sids, deadline, budget) for _ in range(CONCURRENCY)]
     threads = [
-        threading.Thread(target=(c.ping if target == "ping" else lambda c=c: c.run(number, keys or ["1", "2"])))
+        threading.Thread(
+            target=(c.ping if target == "ping" else lambda c=c: c.run(number, keys or ["1", "2"]))
+        )
         for c in callers
     ]
     started = time.perf_counter()
@@ -164,16 +229,25 @@ def summary(name: str, results: Results, elapsed: float) -> float:
     latencies = sorted(results.latencies)
     rate = len(latencies) / elapsed if elapsed else 0.0
     p50 = statistics.median(latencies) * 1000 if latencies else float("nan")
-    p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000 if latencies else float("nan")
+    p99 = (
+        latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000
+        if latencies
+        else float("nan")
+    )
     extra = f", {results.calls} calls" if results.calls else ""
-    print(f"{name:>10}: {len(latencies)} webhooks in {elapsed:.1f}s = {rate:.0f} webhooks/s, "
-          f"p50 {p50:.1f} ms, p99 {p99:.1f} ms{extra}, {len(results.errors)} errors", flush=True)
+    print(
+        f"{name:>10}: {len(latencies)} webhooks in {elapsed:.1f}s = {rate:.0f} webhooks/s, "
+        f"p50 {p50:.1f} ms, p99 {p99:.1f} ms{extra}, {len(results.errors)} errors",
+        flush=True,
+    )
     if len(results.by_kind) > 1:
         parts = []
         for kind, values in sorted(results.by_kind.items()):
             values = sorted(values)
-            parts.append(f"{kind} p50 {statistics.median(values) * 1000:.1f} / p99 "
-                         f"{values[min(len(values) - 1, int(len(values) * 0.99))] * 1000:.1f} ms")
+            parts.append(
+                f"{kind} p50 {statistics.median(values) * 1000:.1f} / p99 "
+                f"{values[min(len(values) - 1, int(len(values) * 0.99))] * 1000:.1f} ms"
+            )
         print("            " + "; ".join(parts))
     if results.errors:
         print(f"            first errors: {results.errors[:3]}")
@@ -182,8 +256,14 @@ def summary(name: str, results: Results, elapsed: float) -> float:
 
 def prepare(var_dir: Path, env: dict[str, str]) -> None:
     def manage(*args: str) -> None:
-        subprocess.run([str(PYTHON), "manage.py", *args], cwd=ROOT, env=env, check=True,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        subprocess.run(
+            [str(PYTHON), "manage.py", *args],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
 
     # Keep each worker's SQLite connection (as production does with PostgreSQL,
     # CONN_MAX_AGE): the embedded default reconnects on every request.
@@ -220,7 +300,9 @@ def main() -> None:
         **os.environ,
         "CALLFLOW_VAR_DIR": str(var_dir),
         "DJANGO_SETTINGS_MODULE": os.environ.get("BENCH_SETTINGS", "bench_settings"),
-        "PYTHONPATH": os.pathsep.join(filter(None, [str(var_dir), str(ROOT), os.environ.get("PYTHONPATH", "")])),
+        "PYTHONPATH": os.pathsep.join(
+            filter(None, [str(var_dir), str(ROOT), os.environ.get("PYTHONPATH", "")])
+        ),
         "TWILIO_AUTH_TOKEN": TOKEN,
         "ALLOWED_HOSTS": "127.0.0.1",
         "DEBUG": "0",
@@ -233,25 +315,56 @@ def main() -> None:
     try:
         prepare(var_dir, env)
         server = subprocess.Popen(
-            [str(GUNICORN), "callflow.wsgi:application", "--bind", f"127.0.0.1:{port}", "--workers", WORKERS,
-             "--log-level", "warning", "--backlog", "256"],
-            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=sys.stderr,
+            [
+                str(GUNICORN),
+                "callflow.wsgi:application",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--workers",
+                WORKERS,
+                "--log-level",
+                "warning",
+                "--backlog",
+                "256",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=sys.stderr,
         )
         base = f"http://127.0.0.1:{port}"
         wait_until_up(base, server)
-        print(f"gunicorn: {WORKERS} sync workers on {base}, SQLite in {var_dir}; {CONCURRENCY} concurrent calls")
+        print(
+            f"gunicorn: {WORKERS} sync workers on {base}, SQLite in {var_dir}; {CONCURRENCY} concurrent calls"
+        )
         drive(base, "calls", calls=50, seconds=10)  # warm the workers (connections, caches)
         drive(base, "ping", calls=500, seconds=5)
-        floor_results, floor_elapsed = drive(base, "ping", calls=MAX_CALLS * 5, seconds=MAX_SECONDS / 2)
+        floor_results, floor_elapsed = drive(
+            base, "ping", calls=MAX_CALLS * 5, seconds=MAX_SECONDS / 2
+        )
         floor = summary("ping", floor_results, floor_elapsed)
-        call_results, call_elapsed = drive(base, "calls", calls=MAX_CALLS, seconds=MAX_SECONDS, keys=os.environ.get("BENCH_KEYS", "1,2").split(","))
+        call_results, call_elapsed = drive(
+            base,
+            "calls",
+            calls=MAX_CALLS,
+            seconds=MAX_SECONDS,
+            keys=os.environ.get("BENCH_KEYS", "1,2").split(","),
+        )
         rate = summary("calls", call_results, call_elapsed)
-        demo_results, demo_elapsed = drive(base, "calls", calls=MAX_CALLS // 3, seconds=MAX_SECONDS / 2,
-                                           keys=["12345678", "4321", "0"], number="+442079460002")
+        demo_results, demo_elapsed = drive(
+            base,
+            "calls",
+            calls=MAX_CALLS // 3,
+            seconds=MAX_SECONDS / 2,
+            keys=["12345678", "4321", "0"],
+            number="+442079460002",
+        )
         summary("cards demo", demo_results, demo_elapsed)
         p99 = sorted(call_results.latencies)[int(len(call_results.latencies) * 0.99)] * 1000
-        print(f"ratio: calls run at {rate / floor:.2f} of the floor's rate "
-              f"(target >= 0.50); p99 {p99:.1f} ms (target < 50 ms)")
+        print(
+            f"ratio: calls run at {rate / floor:.2f} of the floor's rate "
+            f"(target >= 0.50); p99 {p99:.1f} ms (target < 50 ms)"
+        )
     finally:
         if server is not None:
             server.terminate()

@@ -46,8 +46,19 @@ class CallSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = CallSession
-        fields = ["sid", "flow", "version", "from_number", "to", "status", "provider_status", "started_at",
-                  "ended_at", "current_node", "simulated"]
+        fields = [
+            "sid",
+            "flow",
+            "version",
+            "from_number",
+            "to",
+            "status",
+            "provider_status",
+            "started_at",
+            "ended_at",
+            "current_node",
+            "simulated",
+        ]
 
     def to_representation(self, instance: CallSession) -> dict[str, Any]:
         data = super().to_representation(instance)
@@ -68,11 +79,13 @@ class CallListView(ListAPIView):
     serializer_class = CallSerializer
     required_permissions = {"get": VIEW_FLOW}
 
-    @extend_schema(parameters=[
-        OpenApiParameter("flow", str, description="flow slug"),
-        OpenApiParameter("status", str, enum=list(CallSession.Status.values)),
-        OpenApiParameter("simulated", bool),
-    ])
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("flow", str, description="flow slug"),
+            OpenApiParameter("status", str, enum=list(CallSession.Status.values)),
+            OpenApiParameter("simulated", bool),
+        ]
+    )
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().get(request, *args, **kwargs)
 
@@ -118,15 +131,29 @@ class FlowStatsView(APIView):
 
 
 class SimEventSerializer(serializers.Serializer):
-    type = serializers.ChoiceField(choices=["start", "digits", "speech", "silence", "dial", "queue", "record", "hangup"])
-    digits = serializers.CharField(required=False, allow_blank=True, max_length=64, trim_whitespace=False)
+    type = serializers.ChoiceField(
+        choices=["start", "digits", "speech", "silence", "dial", "queue", "record", "hangup"]
+    )
+    digits = serializers.CharField(
+        required=False, allow_blank=True, max_length=64, trim_whitespace=False
+    )
     speech = serializers.CharField(required=False, allow_blank=True, max_length=1000)
-    status = serializers.ChoiceField(required=False, choices=["completed", "no-answer", "busy", "failed", "canceled"])
-    result = serializers.ChoiceField(required=False, choices=["bridged", "leave", "hangup", "queue-full", "error"])
+    status = serializers.ChoiceField(
+        required=False, choices=["completed", "no-answer", "busy", "failed", "canceled"]
+    )
+    result = serializers.ChoiceField(
+        required=False, choices=["bridged", "leave", "hangup", "queue-full", "error"]
+    )
     duration = serializers.IntegerField(required=False, min_value=0, max_value=3600)
 
     def validate(self, data: dict[str, Any]) -> dict[str, Any]:
-        needed = {"digits": "digits", "speech": "speech", "dial": "status", "queue": "result", "record": "duration"}
+        needed = {
+            "digits": "digits",
+            "speech": "speech",
+            "dial": "status",
+            "queue": "result",
+            "record": "duration",
+        }
         field = needed.get(data["type"])
         if field and field not in data:
             raise ValidationError({field: [f"required for a {data['type']!r} event"]})
@@ -140,7 +167,9 @@ class SimulateSerializer(serializers.Serializer):
 
     def get_fields(self) -> dict[str, Any]:
         fields = super().get_fields()
-        fields["from"] = serializers.RegexField(r"^\+[1-9][0-9]{6,14}$", required=False, allow_null=True)
+        fields["from"] = serializers.RegexField(
+            r"^\+[1-9][0-9]{6,14}$", required=False, allow_null=True
+        )
         return fields
 
 

@@ -44,10 +44,14 @@ def directory_load(*, data: dict[str, Any]) -> Loaded:
             loaded.customers_updated += not created
     for row in data.get("agents", []):
         agent, created = Agent.objects.get_or_create(
-            name=row["name"], defaults={"number": row["number"], "status": row.get("status", Agent.Status.AVAILABLE)}
+            name=row["name"],
+            defaults={"number": row["number"], "status": row.get("status", Agent.Status.AVAILABLE)},
         )
         changed = False
-        if not created and (agent.number, agent.status) != (row["number"], row.get("status", agent.status)):
+        if not created and (agent.number, agent.status) != (
+            row["number"],
+            row.get("status", agent.status),
+        ):
             agent.number, agent.status = row["number"], row.get("status", agent.status)
             agent.save(update_fields=["number", "status"])
             changed = True

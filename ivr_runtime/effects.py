@@ -50,7 +50,12 @@ class Applied:
 
 
 def apply_effects(
-    *, session: CallSession, effects: list[Effect], steps_by_node: dict[str, int], now: datetime, applied: Applied
+    *,
+    session: CallSession,
+    effects: list[Effect],
+    steps_by_node: dict[str, int],
+    now: datetime,
+    applied: Applied,
 ) -> None:
     for n, effect in enumerate(effects):
         if isinstance(effect, SendSms):
@@ -79,7 +84,9 @@ def apply_effects(
             agent_release(agent_id=effect.agent_id, session=session, now=now)
 
 
-def _queue_sms(session: CallSession, effect: SendSms, steps_by_node: dict[str, int], n: int) -> OutboundMessage:
+def _queue_sms(
+    session: CallSession, effect: SendSms, steps_by_node: dict[str, int], n: int
+) -> OutboundMessage:
     """The outbox row, in the turn's transaction; handed to the worker once it commits."""
     step_id = steps_by_node.get(effect.node or "")
     if effect.node is None:
@@ -95,7 +102,9 @@ def _queue_sms(session: CallSession, effect: SendSms, steps_by_node: dict[str, i
         to=effect.to[:64],
         from_number=session.to_number[:64],
         body=effect.body,
-        status=OutboundMessage.Status.SIMULATED if session.simulated else OutboundMessage.Status.QUEUED,
+        status=OutboundMessage.Status.SIMULATED
+        if session.simulated
+        else OutboundMessage.Status.QUEUED,
         session=session,
         step_id=step_id,
         simulated=session.simulated,
@@ -135,7 +144,9 @@ def agent_reserve(*, skills: tuple[str, ...], session: CallSession) -> Agent | N
     return agent
 
 
-def customer_find(*, phone: str | None, account: str | None, pin: str | None) -> dict[str, Any] | None:
+def customer_find(
+    *, phone: str | None, account: str | None, pin: str | None
+) -> dict[str, Any] | None:
     if not phone and not account:
         return None
     customers = Customer.objects.filter(active=True)
@@ -154,7 +165,9 @@ def customer_find(*, phone: str | None, account: str | None, pin: str | None) ->
 def needs_outside(request: Request) -> bool:
     """Requests too slow to make while the session row is locked: HTTP calls and PIN checks
     (a PIN is hashed like a password, deliberately slow to verify)."""
-    return isinstance(request, HttpRequest) or (isinstance(request, FindCustomer) and request.pin is not None)
+    return isinstance(request, HttpRequest) or (
+        isinstance(request, FindCustomer) and request.pin is not None
+    )
 
 
 def perform_outside(request: Request) -> Any:
@@ -176,7 +189,9 @@ def fulfil(request: Request, *, session: CallSession, loaded: dict[str, definiti
         return customer_find(phone=request.phone, account=request.account, pin=request.pin)
     if isinstance(request, ReserveAgent):
         agent = agent_reserve(skills=request.skills, session=session)
-        return None if agent is None else {"id": agent.pk, "name": agent.name, "number": agent.number}
+        return (
+            None if agent is None else {"id": agent.pk, "name": agent.name, "number": agent.number}
+        )
     if isinstance(request, LoadFlow):
         found = definitions.load_published(request.slug)
         if found is None:
@@ -204,12 +219,23 @@ def perform_http(request: HttpRequest) -> HttpResult:
         finally:
             response.close()
     except (requests.RequestException, ValueError, OSError) as exc:
-        return HttpResult(ok=False, status=None, data=None, error=f"{type(exc).__name__}: {exc}"[:300])
+        return HttpResult(
+            ok=False, status=None, data=None, error=f"{type(exc).__name__}: {exc}"[:300]
+        )
     if len(raw) > HTTP_MAX_BYTES:
-        return HttpResult(ok=False, status=response.status_code, data=None, error="answer too large")
+        return HttpResult(
+            ok=False, status=response.status_code, data=None, error="answer too large"
+        )
     try:
         data = json.loads(raw.decode(response.encoding or "utf-8")) if raw.strip() else None
     except (ValueError, UnicodeDecodeError):
-        return HttpResult(ok=False, status=response.status_code, data=None, error="answer is not JSON")
+        return HttpResult(
+            ok=False, status=response.status_code, data=None, error="answer is not JSON"
+        )
     ok = 200 <= response.status_code < 300
-    return HttpResult(ok=ok, status=response.status_code, data=data, error="" if ok else f"HTTP {response.status_code}")
+    return HttpResult(
+        ok=ok,
+        status=response.status_code,
+        data=data,
+        error="" if ok else f"HTTP {response.status_code}",
+    )

@@ -46,8 +46,15 @@ from flows.nodes.templating import TemplateFailure
 from .state import Definition, Frame, State, StepRecord, index_definition
 
 __all__ = [
-    "Definition", "Frame", "Outcome", "State", "StepRecord", "advance", "index_definition",
-    "GOODBYE", "SORRY",
+    "Definition",
+    "Frame",
+    "Outcome",
+    "State",
+    "StepRecord",
+    "advance",
+    "index_definition",
+    "GOODBYE",
+    "SORRY",
 ]
 
 #: node visits in one webhook without waiting for the caller: beyond it the flow is looping
@@ -96,7 +103,9 @@ def advance(
 
 
 class _Engine:
-    def __init__(self, definitions: dict[str, Definition], state: State, now: datetime, call: CallInfo):
+    def __init__(
+        self, definitions: dict[str, Definition], state: State, now: datetime, call: CallInfo
+    ):
         self.definitions = definitions
         self.state = state
         self.now = now
@@ -169,7 +178,9 @@ class _Engine:
                 target = self._target(node, result.exit)
                 if target is None:
                     if not st.stack:
-                        raise _Failure(f"exit {result.exit!r} of node {node['id']!r} is not connected")
+                        raise _Failure(
+                            f"exit {result.exit!r} of node {node['id']!r} is not connected"
+                        )
                     node, result = self._return_from_subflow()
                     continue
                 node, entered = self._enter(target)
@@ -374,7 +385,9 @@ class _Engine:
         record = self.steps.get(index) or StepRecord(
             index=index, flow=self.state.flow, node=node["id"], node_type=node["type"], at=self.now
         )
-        self.steps[index] = _replace(record, exit=exit, input=_clip(input), closed=True, hung_up=hung_up)
+        self.steps[index] = _replace(
+            record, exit=exit, input=_clip(input), closed=True, hung_up=hung_up
+        )
 
 
 def _replace(record: StepRecord, **changes: Any) -> StepRecord:

@@ -67,7 +67,9 @@ class VoiceRequest:
     fingerprint: str
 
     @classmethod
-    def parse(cls, form: Mapping[str, str], query: Mapping[str, str], full_path: str) -> VoiceRequest:
+    def parse(
+        cls, form: Mapping[str, str], query: Mapping[str, str], full_path: str
+    ) -> VoiceRequest:
         call_sid = str(form.get("CallSid") or "")
         if not _SID.fullmatch(call_sid):
             raise BadForm("CallSid is missing or malformed")

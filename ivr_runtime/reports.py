@@ -16,7 +16,9 @@ class UnknownVersion(Exception):
     pass
 
 
-def calls_query(*, flow_slug: str | None = None, status: str | None = None, simulated: bool = False) -> QuerySet[CallSession]:
+def calls_query(
+    *, flow_slug: str | None = None, status: str | None = None, simulated: bool = False
+) -> QuerySet[CallSession]:
     calls = CallSession.objects.filter(simulated=simulated).select_related("flow", "flow_version")
     if flow_slug:
         calls = calls.filter(flow__slug=flow_slug)
@@ -25,7 +27,9 @@ def calls_query(*, flow_slug: str | None = None, status: str | None = None, simu
     return calls.order_by("-started_at")
 
 
-def flow_stats(*, flow: Flow, version: int | None = None, since: datetime | None = None) -> dict[str, Any]:
+def flow_stats(
+    *, flow: Flow, version: int | None = None, since: datetime | None = None
+) -> dict[str, Any]:
     """{"nodes": {id: {"entered", "exits": {name: count}, "hung_up"}}, "calls"}, real calls only.
 
     One grouped query over the steps (node, exit) and one count of calls; both served by
@@ -35,7 +39,11 @@ def flow_stats(*, flow: Flow, version: int | None = None, since: datetime | None
     calls = CallSession.objects.filter(simulated=False, flow=flow)
     definition = flow.definition
     if version is not None:
-        found = FlowVersion.objects.filter(flow=flow, number=version).values_list("pk", "definition").first()
+        found = (
+            FlowVersion.objects.filter(flow=flow, number=version)
+            .values_list("pk", "definition")
+            .first()
+        )
         if found is None:
             raise UnknownVersion(f"flow {flow.slug!r} has no version {version}")
         steps = steps.filter(flow_version_id=found[0])
@@ -51,7 +59,9 @@ def flow_stats(*, flow: Flow, version: int | None = None, since: datetime | None
         for node in (definition or {}).get("nodes", [])
         if isinstance(node, dict) and isinstance(node.get("id"), str)
     }
-    rows = steps.values("node_id", "exit").annotate(n=Count("id"), hung=Count("id", filter=Q(hung_up=True)))
+    rows = steps.values("node_id", "exit").annotate(
+        n=Count("id"), hung=Count("id", filter=Q(hung_up=True))
+    )
     for row in rows.order_by():
         entry = nodes.setdefault(row["node_id"], {"entered": 0, "exits": {}, "hung_up": 0})
         entry["entered"] += row["n"]

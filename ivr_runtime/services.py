@@ -48,8 +48,12 @@ class Turn:
 
 # --- entry points ---------------------------------------------------------------------------
 def call_start(
-    *, request: VoiceRequest, flow_slug: str | None = None, simulated: bool = False,
-    draft: dict[str, Any] | None = None, now: datetime | None = None,
+    *,
+    request: VoiceRequest,
+    flow_slug: str | None = None,
+    simulated: bool = False,
+    draft: dict[str, Any] | None = None,
+    now: datetime | None = None,
 ) -> Turn:
     """A new call (or Twilio retrying the first webhook of a known one)."""
     now = now or timezone.now()
@@ -113,11 +117,17 @@ def call_status(*, call_sid: str, status: str, now: datetime | None = None) -> b
                 )
                 _save_steps(session, outcome.steps, loaded, old_step=state.step, now=now)
                 effects.apply_effects(
-                    session=session, effects=outcome.effects, steps_by_node={}, now=now, applied=effects.Applied()
+                    session=session,
+                    effects=outcome.effects,
+                    steps_by_node={},
+                    now=now,
+                    applied=effects.Applied(),
                 )
                 _store_state(session, outcome.state)
                 fields += ["state", "current_node", "variables", "attempts"]
-            session.status = CallSession.Status.COMPLETED if status == "completed" else CallSession.Status.FAILED
+            session.status = (
+                CallSession.Status.COMPLETED if status == "completed" else CallSession.Status.FAILED
+            )
             session.ended_at = now
             session.pending_since = None
             fields += ["status", "ended_at", "pending_since"]
@@ -135,7 +145,9 @@ def call_fail(*, call_sid: str, fingerprint: str, error: str) -> str | None:
         session = _locked(call_sid=call_sid)
         if session is None:
             return None
-        step = _run_turn(session, Event(kind="failure", result=error[:300]), fingerprint, now, _Carry())
+        step = _run_turn(
+            session, Event(kind="failure", result=error[:300]), fingerprint, now, _Carry()
+        )
     return _complete(step, fingerprint).twiml
 
 
@@ -190,8 +202,16 @@ def _complete(step: Turn | _Pending, fingerprint: str) -> Turn:
             session = _locked(pk=step.session_pk)
             if session is None or session.pending_since != step.token:
                 # Someone gave up on this turn meanwhile and answered the caller already.
-                return Turn(twiml=_current_twiml(session) if session else twiml.static(twiml.UNAVAILABLE))
-            step = _run_turn(session, Event(kind="effect", result=result), fingerprint, timezone.now(), step.carry)
+                return Turn(
+                    twiml=_current_twiml(session) if session else twiml.static(twiml.UNAVAILABLE)
+                )
+            step = _run_turn(
+                session,
+                Event(kind="effect", result=result),
+                fingerprint,
+                timezone.now(),
+                step.carry,
+            )
     return step
 
 
@@ -216,7 +236,9 @@ def _run_turn(
         request = outcome.request
         if request is None:
             # _finish saves the session row (inserting a new call's), then its steps and effects
-            turn = _finish(session, state, carry.commands, fingerprint, carry.errors, outcome.wait_commands)
+            turn = _finish(
+                session, state, carry.commands, fingerprint, carry.errors, outcome.wait_commands
+            )
             _save_turn(session, outcome, loaded, old_step, now, carry)
             turn.messages = carry.applied.messages
             return turn
@@ -230,28 +252,48 @@ def _run_turn(
             session.pending_since = token
             session.last_request_hash = fingerprint
             session.last_twiml = ""
-            session.save(update_fields=[
-                "state", "current_node", "variables", "attempts", "pending_since",
-                "last_request_hash", "last_twiml", "updated_at",
-            ])
+            session.save(
+                update_fields=[
+                    "state",
+                    "current_node",
+                    "variables",
+                    "attempts",
+                    "pending_since",
+                    "last_request_hash",
+                    "last_twiml",
+                    "updated_at",
+                ]
+            )
             return _Pending(session_pk=session.pk, token=token, request=request, carry=carry)
         event = Event(kind="effect", result=effects.fulfil(request, session=session, loaded=loaded))
 
 
 def _save_turn(
-    session: CallSession, outcome: engine.Outcome, loaded: dict[str, definitions.Loaded], old_step: int,
-    now: datetime, carry: _Carry,
+    session: CallSession,
+    outcome: engine.Outcome,
+    loaded: dict[str, definitions.Loaded],
+    old_step: int,
+    now: datetime,
+    carry: _Carry,
 ) -> None:
     """The steps and effects of one engine run (the session row exists)."""
     steps_by_node = _save_steps(session, outcome.steps, loaded, old_step=old_step, now=now)
     effects.apply_effects(
-        session=session, effects=outcome.effects, steps_by_node=steps_by_node, now=now, applied=carry.applied
+        session=session,
+        effects=outcome.effects,
+        steps_by_node=steps_by_node,
+        now=now,
+        applied=carry.applied,
     )
 
 
 def _finish(
-    session: CallSession, state: engine.State, commands: list[Command], fingerprint: str,
-    errors: list[str], wait_commands: list[Command],
+    session: CallSession,
+    state: engine.State,
+    commands: list[Command],
+    fingerprint: str,
+    errors: list[str],
+    wait_commands: list[Command],
 ) -> Turn:
     answer = twiml.to_xml(commands)
     if not state.waiting or not wait_commands:
@@ -267,8 +309,17 @@ def _finish(
         log.warning("call %s: %s", session.call_sid, "; ".join(errors))
         session.errors = (list(session.errors) + errors)[-20:]
     fields = [
-        "state", "current_node", "variables", "attempts", "seq", "pending_since",
-        "last_request_hash", "last_twiml", "wait_twiml", "errors", "updated_at",
+        "state",
+        "current_node",
+        "variables",
+        "attempts",
+        "seq",
+        "pending_since",
+        "last_request_hash",
+        "last_twiml",
+        "wait_twiml",
+        "errors",
+        "updated_at",
     ]
     if state.ended and session.status == CallSession.Status.ACTIVE and session.simulated:
         session.status = CallSession.Status.COMPLETED
@@ -294,8 +345,12 @@ def _store_state(session: CallSession, state: engine.State) -> None:
 
 
 def _save_steps(
-    session: CallSession, records: list[engine.StepRecord], loaded: dict[str, definitions.Loaded],
-    *, old_step: int, now: datetime,
+    session: CallSession,
+    records: list[engine.StepRecord],
+    loaded: dict[str, definitions.Loaded],
+    *,
+    old_step: int,
+    now: datetime,
 ) -> dict[str, int]:
     """Insert the new steps and close the ones opened by an earlier turn, in one statement
     (an upsert on (session, index)). Node id -> step pk, for the rows inserted."""
@@ -304,18 +359,30 @@ def _save_steps(
     rows = []
     for record in records:
         source = loaded.get(record.flow)
-        rows.append(CallStep(
-            session=session, index=record.index, node_id=record.node, node_type=record.node_type,
-            at=record.at, flow_id=source.flow_id if source else session.flow_id,
-            flow_version_id=source.version_id if source else None, simulated=session.simulated,
-            exit=record.exit or "", input=record.input or "", hung_up=record.hung_up, error=record.error,
-            left_at=now if record.closed else None,
-        ))
+        rows.append(
+            CallStep(
+                session=session,
+                index=record.index,
+                node_id=record.node,
+                node_type=record.node_type,
+                at=record.at,
+                flow_id=source.flow_id if source else session.flow_id,
+                flow_version_id=source.version_id if source else None,
+                simulated=session.simulated,
+                exit=record.exit or "",
+                input=record.input or "",
+                hung_up=record.hung_up,
+                error=record.error,
+                left_at=now if record.closed else None,
+            )
+        )
     if records[0].index > old_step:
         saved = CallStep.objects.bulk_create(rows)
     else:
         saved = CallStep.objects.bulk_create(
-            rows, update_conflicts=True, unique_fields=["session", "index"],
+            rows,
+            update_conflicts=True,
+            unique_fields=["session", "index"],
             update_fields=["exit", "input", "hung_up", "error", "left_at"],
         )
     return {step.node_id: step.pk for step in saved if step.pk is not None}
@@ -327,7 +394,11 @@ def _find_flow(*, to: str, slug: str | None, draft: bool) -> tuple[int, int | No
     if slug is not None:
         row = Flow.objects.filter(slug=slug).values_list("id", "published_version_id").first()
     elif to:
-        row = PhoneNumber.objects.filter(number=to).values_list("flow_id", "flow__published_version_id").first()
+        row = (
+            PhoneNumber.objects.filter(number=to)
+            .values_list("flow_id", "flow__published_version_id")
+            .first()
+        )
     else:
         row = None
     if row is None or (row[1] is None and not draft):

@@ -30,7 +30,12 @@ RECORDING_URL = "https://simulator.invalid/recording.wav"
 
 EventType = Literal["start", "digits", "speech", "silence", "dial", "queue", "record", "hangup"]
 #: which events answer which wait
-ANSWERS = {"input": {"digits", "speech", "silence"}, "dial": {"dial"}, "queue": {"queue"}, "record": {"record"}}
+ANSWERS = {
+    "input": {"digits", "speech", "silence"},
+    "dial": {"dial"},
+    "queue": {"queue"},
+    "record": {"record"},
+}
 
 
 class SimulationError(Exception):
@@ -51,7 +56,9 @@ class SimEvent:
     duration: int = 0
 
 
-def simulate(*, flow: Flow, session_id: str | None, source: str, caller: str | None, event: SimEvent) -> dict[str, Any]:
+def simulate(
+    *, flow: Flow, session_id: str | None, source: str, caller: str | None, event: SimEvent
+) -> dict[str, Any]:
     if event.type == "start" or not session_id:
         if event.type != "start":
             raise SimulationError("start a simulated call first (event type 'start')")
@@ -59,7 +66,9 @@ def simulate(*, flow: Flow, session_id: str | None, source: str, caller: str | N
     else:
         session = CallSession.objects.filter(call_sid=session_id, flow=flow, simulated=True).first()
         if session is None:
-            raise SimulationError(f"no simulated call {session_id!r} of flow {flow.slug!r}", status=404)
+            raise SimulationError(
+                f"no simulated call {session_id!r} of flow {flow.slug!r}", status=404
+            )
         turn = _resume(session, event)
     session = CallSession.objects.get(pk=turn.session.pk) if turn.session else None
     return _answer(session, turn)
@@ -89,7 +98,9 @@ def _resume(session: CallSession, event: SimEvent) -> services.Turn:
     if state.get("ended") or session.ended_at is not None:
         raise SimulationError("the call has ended")
     if waiting is None or event.type not in ANSWERS.get(waiting, set()):
-        raise SimulationError(f"the call is waiting for {waiting or 'nothing'}, not for {event.type!r}")
+        raise SimulationError(
+            f"the call is waiting for {waiting or 'nothing'}, not for {event.type!r}"
+        )
     form: dict[str, str] = {}
     now = timezone.now()
     if event.type == "digits":
@@ -105,8 +116,14 @@ def _resume(session: CallSession, event: SimEvent) -> services.Turn:
     elif event.type == "queue":
         form.update(QueueResult=event.result, QueueTime="30")
     elif event.type == "record" and event.duration > 0:
-        form.update(RecordingUrl=RECORDING_URL, RecordingSid="RE" + uuid.uuid4().hex, RecordingDuration=str(event.duration))
-    request = _request(session.call_sid, caller=session.from_number, to=session.to_number, seq=session.seq, **form)
+        form.update(
+            RecordingUrl=RECORDING_URL,
+            RecordingSid="RE" + uuid.uuid4().hex,
+            RecordingDuration=str(event.duration),
+        )
+    request = _request(
+        session.call_sid, caller=session.from_number, to=session.to_number, seq=session.seq, **form
+    )
     return services.call_resume(request=request, now=now)
 
 
@@ -122,20 +139,30 @@ def _answer(session: CallSession | None, turn: services.Turn) -> dict[str, Any]:
     state = session.state if session else {}
     ended = session is None or bool(state.get("ended")) or session.ended_at is not None
     gather = None if ended else document.find(".//Gather")
-    if gather is None and not ended and state.get("waiting") == "input" and session and session.wait_twiml:
+    if (
+        gather is None
+        and not ended
+        and state.get("waiting") == "input"
+        and session
+        and session.wait_twiml
+    ):
         gather = ET.fromstring(session.wait_twiml.split("?>", 1)[-1]).find(".//Gather")
     modes = (gather.get("input") or "dtmf").split() if gather is not None else []
     steps = (
         CallStep.objects.filter(session=session).order_by("index").values_list("node_id", "exit")
-        if session else []
+        if session
+        else []
     )
     return {
         "session": session.call_sid if session else None,
         "twiml": turn.twiml.split("?>", 1)[-1] if turn.twiml.startswith("<?xml") else turn.twiml,
         "prompts": [el.text or "" for el in document.iter("Say")],
         "waiting_for": None if ended else state.get("waiting"),
-        "input": None if gather is None else {
-            "dtmf": "dtmf" in modes, "speech": "speech" in modes,
+        "input": None
+        if gather is None
+        else {
+            "dtmf": "dtmf" in modes,
+            "speech": "speech" in modes,
             "num_digits": int(gather.get("numDigits")) if gather.get("numDigits") else None,
         },
         "path": [{"node": node, "exit": exit or None} for node, exit in steps],

@@ -87,7 +87,9 @@ def _guarded(request: VoiceRequest, run: Callable[[], services.Turn]) -> HttpRes
         log.exception("call %s: turn failed", request.call_sid)
         error = f"{type(exc).__name__}: {exc}"
     try:
-        answer = services.call_fail(call_sid=request.call_sid, fingerprint=request.fingerprint, error=error)
+        answer = services.call_fail(
+            call_sid=request.call_sid, fingerprint=request.fingerprint, error=error
+        )
     except Exception:
         log.exception("call %s: fallback failed too", request.call_sid)
         answer = None
@@ -125,7 +127,9 @@ def status(request: HttpRequest) -> HttpResponse:
     call_sid = (request.POST.get("CallSid") or "")[:64]
     call_status = (request.POST.get("CallStatus") or "")[:32]
     if not call_sid or not call_status:
-        return HttpResponseBadRequest("CallSid and CallStatus are required", content_type="text/plain")
+        return HttpResponseBadRequest(
+            "CallSid and CallStatus are required", content_type="text/plain"
+        )
     services.call_status(call_sid=call_sid, status=call_status)
     return HttpResponse(status=204)
 
@@ -138,7 +142,11 @@ def queue_wait(request: HttpRequest) -> HttpResponse:
     music = (request.GET.get("music") or "")[:2000] or None
     if music and not music.startswith(("http://", "https://")):
         music = None
-    return _xml(twiml.queue_wait(queue_time=int_field(request.POST, "QueueTime"), max_wait=max_wait, hold_music=music))
+    return _xml(
+        twiml.queue_wait(
+            queue_time=int_field(request.POST, "QueueTime"), max_wait=max_wait, hold_music=music
+        )
+    )
 
 
 @csrf_exempt

@@ -32,7 +32,11 @@ class _Sandbox(SandboxedEnvironment):
             raise SecurityError("exponent too large")
         if operator == "*":
             for seq, n in ((left, right), (right, left)):
-                if isinstance(seq, str | list | tuple) and isinstance(n, int) and len(seq) * n > _BIG:
+                if (
+                    isinstance(seq, str | list | tuple)
+                    and isinstance(n, int)
+                    and len(seq) * n > _BIG
+                ):
                     raise SecurityError("value too large")
         return super().call_binop(context, operator, left, right)
 
@@ -50,7 +54,14 @@ def render_template(source: str, context: dict[str, Any]) -> str:
         return source
     try:
         text = _compile(source).render(context)
-    except (TemplateError, SecurityError, ArithmeticError, TypeError, ValueError, RecursionError) as exc:
+    except (
+        TemplateError,
+        SecurityError,
+        ArithmeticError,
+        TypeError,
+        ValueError,
+        RecursionError,
+    ) as exc:
         raise TemplateFailure(f"template error: {exc}") from exc
     if len(text) > MAX_OUTPUT:
         raise TemplateFailure("template output too long")

@@ -32,8 +32,13 @@ def signer(client) -> Signer:
 
 def flow_definition(slug: str, nodes: list[dict[str, Any]], **extra: Any) -> dict[str, Any]:
     definition = {
-        "format": "callflow/1", "slug": slug, "name": slug.title(), "timezone": "Europe/London",
-        "language": "en-GB", "start": nodes[0]["id"], "nodes": nodes,
+        "format": "callflow/1",
+        "slug": slug,
+        "name": slug.title(),
+        "timezone": "Europe/London",
+        "language": "en-GB",
+        "start": nodes[0]["id"],
+        "nodes": nodes,
     }
     definition.update(extra)
     return definition
@@ -46,7 +51,9 @@ def publish(definition: dict[str, Any], number: str | None = None) -> FlowVersio
     )
     flow.definition = definition
     last = flow.versions.order_by("-number").first()
-    version = FlowVersion.objects.create(flow=flow, number=(last.number + 1) if last else 1, definition=definition)
+    version = FlowVersion.objects.create(
+        flow=flow, number=(last.number + 1) if last else 1, definition=definition
+    )
     flow.published_version = version
     flow.save(update_fields=["definition", "published_version"])
     if number:

@@ -13,23 +13,60 @@ NUMBER = "+442079460104"
 
 
 def demo_flow(greeting="Welcome."):
-    return flow_definition("sim", [
-        {"id": "hello", "type": "say", "config": {"text": greeting}, "exits": {"next": "menu"}},
-        {"id": "menu", "type": "menu", "config": {"prompt": "Press 1 for a link, 2 for an agent, 3 for voicemail.",
-                                                  "input": "both", "retries": 0,
-                                                  "options": [{"key": "1", "speech": ["link"]}, {"key": "2"}, {"key": "3"}]},
-         "exits": {"1": "text", "2": "agent", "3": "vm", "no_input": "bye", "no_match": "bye"}},
-        {"id": "text", "type": "sms", "config": {"body": "Your link: https://example.com/x"}, "exits": {"next": "bye"}},
-        {"id": "agent", "type": "route", "config": {"target": {"number": "+442071838750"}, "timeout": 20},
-         "exits": {"connected": "bye", "unavailable": "cb", "timeout": "q"}},
-        {"id": "q", "type": "route", "config": {"target": {"queue": "support"}},
-         "exits": {"connected": "bye", "unavailable": "bye", "timeout": "bye"}},
-        {"id": "cb", "type": "callback", "config": {"prompt": "Press 1 for a callback.", "confirm_number": False},
-         "exits": {"scheduled": "bye", "declined": "bye"}},
-        {"id": "vm", "type": "voicemail", "config": {"prompt": "Leave a message."},
-         "exits": {"recorded": "bye", "empty": "bye"}},
-        {"id": "bye", "type": "hangup", "config": {"text": "Goodbye."}, "exits": {}},
-    ])
+    return flow_definition(
+        "sim",
+        [
+            {"id": "hello", "type": "say", "config": {"text": greeting}, "exits": {"next": "menu"}},
+            {
+                "id": "menu",
+                "type": "menu",
+                "config": {
+                    "prompt": "Press 1 for a link, 2 for an agent, 3 for voicemail.",
+                    "input": "both",
+                    "retries": 0,
+                    "options": [{"key": "1", "speech": ["link"]}, {"key": "2"}, {"key": "3"}],
+                },
+                "exits": {
+                    "1": "text",
+                    "2": "agent",
+                    "3": "vm",
+                    "no_input": "bye",
+                    "no_match": "bye",
+                },
+            },
+            {
+                "id": "text",
+                "type": "sms",
+                "config": {"body": "Your link: https://example.com/x"},
+                "exits": {"next": "bye"},
+            },
+            {
+                "id": "agent",
+                "type": "route",
+                "config": {"target": {"number": "+442071838750"}, "timeout": 20},
+                "exits": {"connected": "bye", "unavailable": "cb", "timeout": "q"},
+            },
+            {
+                "id": "q",
+                "type": "route",
+                "config": {"target": {"queue": "support"}},
+                "exits": {"connected": "bye", "unavailable": "bye", "timeout": "bye"},
+            },
+            {
+                "id": "cb",
+                "type": "callback",
+                "config": {"prompt": "Press 1 for a callback.", "confirm_number": False},
+                "exits": {"scheduled": "bye", "declined": "bye"},
+            },
+            {
+                "id": "vm",
+                "type": "voicemail",
+                "config": {"prompt": "Leave a message."},
+                "exits": {"recorded": "bye", "empty": "bye"},
+            },
+            {"id": "bye", "type": "hangup", "config": {"text": "Goodbye."}, "exits": {}},
+        ],
+    )
 
 
 def simulate(api, body, slug="sim", expect=200):
@@ -41,20 +78,39 @@ def simulate(api, body, slug="sim", expect=200):
 def test_simulator_contract_with_sms_shown_not_sent(editor_api):
     publish(demo_flow())
     answer = simulate(editor_api, {"session": None, "event": {"type": "start"}})
-    assert set(answer) == {"session", "twiml", "prompts", "waiting_for", "input", "path", "current_node", "sms", "ended"}
+    assert set(answer) == {
+        "session",
+        "twiml",
+        "prompts",
+        "waiting_for",
+        "input",
+        "path",
+        "current_node",
+        "sms",
+        "ended",
+    }
     assert answer["twiml"].startswith("<Response>") and answer["twiml"].endswith("</Response>")
     assert answer["prompts"] == ["Welcome.", "Press 1 for a link, 2 for an agent, 3 for voicemail."]
-    assert answer["waiting_for"] == "input" and answer["input"] == {"dtmf": True, "speech": True, "num_digits": 1}
+    assert answer["waiting_for"] == "input" and answer["input"] == {
+        "dtmf": True,
+        "speech": True,
+        "num_digits": 1,
+    }
     assert answer["path"] == [{"node": "hello", "exit": "next"}, {"node": "menu", "exit": None}]
     assert answer["current_node"] == "menu" and answer["sms"] == [] and answer["ended"] is False
     sid = answer["session"]
-    answer = simulate(editor_api, {"session": sid, "event": {"type": "speech", "speech": "a link please"}})
+    answer = simulate(
+        editor_api, {"session": sid, "event": {"type": "speech", "speech": "a link please"}}
+    )
     assert answer["sms"] == [{"to": "+447700900123", "body": "Your link: https://example.com/x"}]
     assert answer["ended"] is True and answer["waiting_for"] is None and answer["input"] is None
     assert [p["node"] for p in answer["path"]] == ["hello", "menu", "text", "bye"]
     message = OutboundMessage.objects.get()
     assert message.simulated and message.status == OutboundMessage.Status.SIMULATED
-    assert CallSession.objects.get(call_sid=sid).simulated and CallStep.objects.filter(simulated=False).count() == 0
+    assert (
+        CallSession.objects.get(call_sid=sid).simulated
+        and CallStep.objects.filter(simulated=False).count() == 0
+    )
 
 
 def test_simulator_runs_the_draft_by_default_and_published_on_request(editor_api):
@@ -63,7 +119,9 @@ def test_simulator_runs_the_draft_by_default_and_published_on_request(editor_api
     flow.definition = demo_flow("Draft.")
     flow.save()
     assert simulate(editor_api, {"event": {"type": "start"}})["prompts"][0] == "Draft."
-    published = simulate(editor_api, {"source": "published", "from": "+15005550006", "event": {"type": "start"}})
+    published = simulate(
+        editor_api, {"source": "published", "from": "+15005550006", "event": {"type": "start"}}
+    )
     assert published["prompts"][0] == "Published."
     assert CallSession.objects.get(call_sid=published["session"]).from_number == "+15005550006"
 
@@ -73,8 +131,13 @@ def test_simulator_dial_queue_callback_record_and_hangup(editor_api):
     sid = simulate(editor_api, {"event": {"type": "start"}})["session"]
     answer = simulate(editor_api, {"session": sid, "event": {"type": "digits", "digits": "2"}})
     assert answer["waiting_for"] == "dial"
-    answer = simulate(editor_api, {"session": sid, "event": {"type": "dial", "status": "no-answer"}})
-    assert answer["waiting_for"] == "queue" and answer["path"][-2] == {"node": "agent", "exit": "timeout"}
+    answer = simulate(
+        editor_api, {"session": sid, "event": {"type": "dial", "status": "no-answer"}}
+    )
+    assert answer["waiting_for"] == "queue" and answer["path"][-2] == {
+        "node": "agent",
+        "exit": "timeout",
+    }
     answer = simulate(editor_api, {"session": sid, "event": {"type": "queue", "result": "bridged"}})
     assert answer["ended"] and answer["prompts"] == ["Goodbye."]
 
@@ -100,27 +163,56 @@ def test_simulator_dial_queue_callback_record_and_hangup(editor_api):
 def test_simulator_refuses_what_it_cannot_do(editor_api, viewer_api, anon_api):
     publish(demo_flow())
     simulate(viewer_api, {"event": {"type": "start"}}, expect=403)
-    assert anon_api.post("/api/flows/sim/simulate/", {"event": {"type": "start"}}, format="json").status_code in (401, 403)
+    assert anon_api.post(
+        "/api/flows/sim/simulate/", {"event": {"type": "start"}}, format="json"
+    ).status_code in (401, 403)
     simulate(editor_api, {"event": {"type": "start"}}, slug="missing", expect=404)
-    simulate(editor_api, {"session": "SIMnope", "event": {"type": "digits", "digits": "1"}}, expect=404)
+    simulate(
+        editor_api, {"session": "SIMnope", "event": {"type": "digits", "digits": "1"}}, expect=404
+    )
     simulate(editor_api, {"event": {"type": "digits"}}, expect=400)
     simulate(editor_api, {"event": {"type": "teleport"}}, expect=400)
     sid = simulate(editor_api, {"event": {"type": "start"}})["session"]
-    assert "waiting for input" in simulate(editor_api, {"session": sid, "event": {"type": "dial", "status": "busy"}}, expect=400)["detail"]
+    assert (
+        "waiting for input"
+        in simulate(
+            editor_api, {"session": sid, "event": {"type": "dial", "status": "busy"}}, expect=400
+        )["detail"]
+    )
     unpublished = demo_flow()
     unpublished["slug"] = "draft-only"
     Flow.objects.create(slug="draft-only", name="Draft only", definition=unpublished)
-    simulate(editor_api, {"source": "published", "event": {"type": "start"}}, slug="draft-only", expect=400)
-    assert simulate(editor_api, {"event": {"type": "start"}}, slug="draft-only")["waiting_for"] == "input"
+    simulate(
+        editor_api,
+        {"source": "published", "event": {"type": "start"}},
+        slug="draft-only",
+        expect=400,
+    )
+    assert (
+        simulate(editor_api, {"event": {"type": "start"}}, slug="draft-only")["waiting_for"]
+        == "input"
+    )
 
 
 def test_simulated_http_is_real(editor_api, record_server):
-    definition = flow_definition("sim", [
-        {"id": "h", "type": "http", "config": {"url": record_server.url + "/customer"},
-         "exits": {"success": "ok", "failure": "bye"}},
-        {"id": "ok", "type": "hangup", "config": {"text": "Tier {{ nodes.h.response.tier }}."}, "exits": {}},
-        {"id": "bye", "type": "hangup", "config": {"text": "Failed."}, "exits": {}},
-    ])
+    definition = flow_definition(
+        "sim",
+        [
+            {
+                "id": "h",
+                "type": "http",
+                "config": {"url": record_server.url + "/customer"},
+                "exits": {"success": "ok", "failure": "bye"},
+            },
+            {
+                "id": "ok",
+                "type": "hangup",
+                "config": {"text": "Tier {{ nodes.h.response.tier }}."},
+                "exits": {},
+            },
+            {"id": "bye", "type": "hangup", "config": {"text": "Failed."}, "exits": {}},
+        ],
+    )
     publish(definition)
     assert simulate(editor_api, {"event": {"type": "start"}})["prompts"] == ["Tier gold."]
     assert len(record_server.requests) == 1
@@ -137,13 +229,26 @@ def test_calls_list_detail_and_stats(place_call, viewer_api, editor_api):
     listing = viewer_api.get("/api/calls/?flow=sim").json()
     assert listing["count"] == 3
     first = listing["results"][0]
-    assert {"sid", "flow", "version", "from", "to", "status", "started_at", "ended_at", "current_node"} <= set(first)
+    assert {
+        "sid",
+        "flow",
+        "version",
+        "from",
+        "to",
+        "status",
+        "started_at",
+        "ended_at",
+        "current_node",
+    } <= set(first)
     assert first["flow"] == "sim" and first["version"] == 1 and first["from"] == "+447700900123"
     assert viewer_api.get("/api/calls/?status=completed").json()["count"] == 1
     assert viewer_api.get("/api/calls/?simulated=1").json()["count"] == 1
 
     detail = viewer_api.get(f"/api/calls/{call.sid}/").json()
-    assert [(s["node"], s["type"], s["exit"]) for s in detail["steps"]] == [("hello", "say", "next"), ("menu", "menu", None)]
+    assert [(s["node"], s["type"], s["exit"]) for s in detail["steps"]] == [
+        ("hello", "say", "next"),
+        ("menu", "menu", None),
+    ]
     assert detail["steps"][1]["hung_up"] is True
     assert viewer_api.get("/api/calls/CAnope/").status_code == 404
 

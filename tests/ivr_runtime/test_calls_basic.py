@@ -14,19 +14,59 @@ NUMBER = "+442079460101"
 def menu_flow(**menu_config):
     config = {
         "prompt": "For bookings press 1 or say booking. For anything else press 2.",
-        "input": "both", "timeout": 5, "retries": 1, "invalid_prompt": "Sorry, I didn't get that.",
-        "options": [{"key": "1", "label": "Bookings", "speech": ["booking", "table"]}, {"key": "2", "label": "Other"}],
+        "input": "both",
+        "timeout": 5,
+        "retries": 1,
+        "invalid_prompt": "Sorry, I didn't get that.",
+        "options": [
+            {"key": "1", "label": "Bookings", "speech": ["booking", "table"]},
+            {"key": "2", "label": "Other"},
+        ],
     }
     config.update(menu_config)
-    return flow_definition("basic", [
-        {"id": "greeting", "type": "say", "config": {"text": "Welcome, caller {{ caller.number }}."}, "exits": {"next": "menu"}},
-        {"id": "menu", "type": "menu", "config": config,
-         "exits": {"1": "bookings", "2": "other", "no_input": "no_input_bye", "no_match": "no_match_bye"}},
-        {"id": "bookings", "type": "hangup", "config": {"text": "Bookings, you pressed {{ nodes.menu.digits }}{{ nodes.menu.speech }}."}, "exits": {}},
-        {"id": "other", "type": "hangup", "config": {"text": "Other."}, "exits": {}},
-        {"id": "no_input_bye", "type": "hangup", "config": {"text": "We heard nothing."}, "exits": {}},
-        {"id": "no_match_bye", "type": "hangup", "config": {"text": "We did not understand."}, "exits": {}},
-    ])
+    return flow_definition(
+        "basic",
+        [
+            {
+                "id": "greeting",
+                "type": "say",
+                "config": {"text": "Welcome, caller {{ caller.number }}."},
+                "exits": {"next": "menu"},
+            },
+            {
+                "id": "menu",
+                "type": "menu",
+                "config": config,
+                "exits": {
+                    "1": "bookings",
+                    "2": "other",
+                    "no_input": "no_input_bye",
+                    "no_match": "no_match_bye",
+                },
+            },
+            {
+                "id": "bookings",
+                "type": "hangup",
+                "config": {
+                    "text": "Bookings, you pressed {{ nodes.menu.digits }}{{ nodes.menu.speech }}."
+                },
+                "exits": {},
+            },
+            {"id": "other", "type": "hangup", "config": {"text": "Other."}, "exits": {}},
+            {
+                "id": "no_input_bye",
+                "type": "hangup",
+                "config": {"text": "We heard nothing."},
+                "exits": {},
+            },
+            {
+                "id": "no_match_bye",
+                "type": "hangup",
+                "config": {"text": "We did not understand."},
+                "exits": {},
+            },
+        ],
+    )
 
 
 def steps(call):
@@ -36,7 +76,10 @@ def steps(call):
 def test_key_press_takes_the_option_exit(place_call):
     publish(menu_flow(), NUMBER)
     call = place_call(NUMBER)
-    assert call.heard[:2] == ["Welcome, caller +447700900123.", "For bookings press 1 or say booking. For anything else press 2."]
+    assert call.heard[:2] == [
+        "Welcome, caller +447700900123.",
+        "For bookings press 1 or say booking. For anything else press 2.",
+    ]
     assert call.waits_for == "Gather"
     gather = call.waiting
     assert gather.get("input") == "dtmf speech" and gather.get("numDigits") == "1"
@@ -65,7 +108,10 @@ def test_silence_retries_then_takes_no_input(place_call):
 def test_wrong_keys_retry_with_invalid_prompt_then_no_match(place_call):
     publish(menu_flow(), NUMBER)
     call = place_call(NUMBER).press("9")
-    assert call.heard[-2:] == ["Sorry, I didn't get that.", "For bookings press 1 or say booking. For anything else press 2."]
+    assert call.heard[-2:] == [
+        "Sorry, I didn't get that.",
+        "For bookings press 1 or say booking. For anything else press 2.",
+    ]
     call.press("7")
     assert call.heard[-1] == "We did not understand."
     session = CallSession.objects.get(call_sid=call.sid)

@@ -15,13 +15,24 @@ NUMBER = "+442079460106"
 
 
 def flow():
-    return flow_definition("concurrent", [
-        {"id": "menu", "type": "menu", "config": {"prompt": "Press 1.", "options": [{"key": "1"}, {"key": "2"}]},
-         "exits": {"1": "again", "2": "bye", "no_input": "bye", "no_match": "bye"}},
-        {"id": "again", "type": "menu", "config": {"prompt": "Press 2.", "options": [{"key": "1"}, {"key": "2"}]},
-         "exits": {"1": "bye", "2": "bye", "no_input": "bye", "no_match": "bye"}},
-        {"id": "bye", "type": "hangup", "config": {"text": "Bye."}, "exits": {}},
-    ])
+    return flow_definition(
+        "concurrent",
+        [
+            {
+                "id": "menu",
+                "type": "menu",
+                "config": {"prompt": "Press 1.", "options": [{"key": "1"}, {"key": "2"}]},
+                "exits": {"1": "again", "2": "bye", "no_input": "bye", "no_match": "bye"},
+            },
+            {
+                "id": "again",
+                "type": "menu",
+                "config": {"prompt": "Press 2.", "options": [{"key": "1"}, {"key": "2"}]},
+                "exits": {"1": "bye", "2": "bye", "no_input": "bye", "no_match": "bye"},
+            },
+            {"id": "bye", "type": "hangup", "config": {"text": "Bye."}, "exits": {}},
+        ],
+    )
 
 
 def in_threads(count, target):
@@ -72,5 +83,7 @@ def test_concurrent_duplicates_advance_a_call_once():
     assert len({body for _, body in answers}) == 1
     assert b"Press 2." in answers[0][1]
     assert list(CallStep.objects.filter(session__call_sid=sid).values_list("node_id", "exit")) == [
-        ("menu", "1"), ("again", "")]
+        ("menu", "1"),
+        ("again", ""),
+    ]
     assert CallSession.objects.get(call_sid=sid).seq == 2

@@ -45,7 +45,12 @@ def demo(record_server):
 
 
 def path(call):
-    return [(n, e) for n, e in CallStep.objects.filter(session__call_sid=call.sid).values_list("node_id", "exit")]
+    return [
+        (n, e)
+        for n, e in CallStep.objects.filter(session__call_sid=call.sid).values_list(
+            "node_id", "exit"
+        )
+    ]
 
 
 def at(moment):
@@ -60,7 +65,14 @@ def test_restaurant_open_booking_link(demo, place_call):
         call.press("1")
     assert call.ended and "sent you a text" in call.heard[-2]
     assert OutboundMessage.objects.get().to == ADA
-    assert [n for n, _ in path(call)] == ["greeting", "hours", "main_menu", "booking_sms", "booking_sent", "goodbye"]
+    assert [n for n, _ in path(call)] == [
+        "greeting",
+        "hours",
+        "main_menu",
+        "booking_sms",
+        "booking_sent",
+        "goodbye",
+    ]
 
 
 def test_restaurant_hours_then_staff_unavailable(demo, place_call):

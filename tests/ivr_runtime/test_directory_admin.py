@@ -14,7 +14,9 @@ pytestmark = pytest.mark.django_db
 def test_load_directory_hashes_pins_and_is_idempotent(capsys):
     call_command("load_directory")
     ada = Customer.objects.get(account_number="12345678")
-    assert ada.pin_hash.startswith("md5$") and "4321" not in ada.pin_hash  # the test settings' hasher
+    assert (
+        ada.pin_hash.startswith("md5$") and "4321" not in ada.pin_hash
+    )  # the test settings' hasher
     assert ada.check_pin("4321") and not ada.check_pin("1234")
     hashes = dict(Customer.objects.values_list("account_number", "pin_hash"))
     sam = Agent.objects.get(name="Sam Okafor")
@@ -35,31 +37,63 @@ def admin_client_logged_in(client):
 
 
 def test_admin_pages_render(admin_client_logged_in, place_call):
-    publish(flow_definition("adm", [
-        {"id": "t", "type": "sms", "config": {"body": "hi"}, "exits": {"next": "b"}},
-        {"id": "b", "type": "hangup", "config": {}, "exits": {}}]), "+442079460105")
+    publish(
+        flow_definition(
+            "adm",
+            [
+                {"id": "t", "type": "sms", "config": {"body": "hi"}, "exits": {"next": "b"}},
+                {"id": "b", "type": "hangup", "config": {}, "exits": {}},
+            ],
+        ),
+        "+442079460105",
+    )
     call = place_call("+442079460105")
     call_command("load_directory")
     session = CallSession.objects.get(call_sid=call.sid)
     c = admin_client_logged_in
-    for url in ["/admin/ivr_runtime/callsession/", f"/admin/ivr_runtime/callsession/{session.pk}/change/",
-                "/admin/ivr_runtime/outboundmessage/", f"/admin/ivr_runtime/outboundmessage/{OutboundMessage.objects.get().pk}/change/",
-                "/admin/ivr_runtime/callbackrequest/", "/admin/ivr_runtime/recording/", "/admin/ivr_runtime/customer/",
-                "/admin/ivr_runtime/agent/", "/admin/ivr_runtime/agent/add/", "/admin/ivr_runtime/customer/add/"]:
+    for url in [
+        "/admin/ivr_runtime/callsession/",
+        f"/admin/ivr_runtime/callsession/{session.pk}/change/",
+        "/admin/ivr_runtime/outboundmessage/",
+        f"/admin/ivr_runtime/outboundmessage/{OutboundMessage.objects.get().pk}/change/",
+        "/admin/ivr_runtime/callbackrequest/",
+        "/admin/ivr_runtime/recording/",
+        "/admin/ivr_runtime/customer/",
+        "/admin/ivr_runtime/agent/",
+        "/admin/ivr_runtime/agent/add/",
+        "/admin/ivr_runtime/customer/add/",
+    ]:
         response = c.get(url)
         assert response.status_code == 200, url
     assert b"hangup" in c.get(f"/admin/ivr_runtime/callsession/{session.pk}/change/").content
 
 
 def test_admin_sets_a_customer_pin_hashed(admin_client_logged_in):
-    response = admin_client_logged_in.post("/admin/ivr_runtime/customer/add/", {
-        "name": "Eve", "phone": "+447700900321", "account_number": "99887766", "tier": "gold", "active": "on",
-        "pin": "8642"})
+    response = admin_client_logged_in.post(
+        "/admin/ivr_runtime/customer/add/",
+        {
+            "name": "Eve",
+            "phone": "+447700900321",
+            "account_number": "99887766",
+            "tier": "gold",
+            "active": "on",
+            "pin": "8642",
+        },
+    )
     assert response.status_code == 302, response.content[:500]
     eve = Customer.objects.get(account_number="99887766")
     assert eve.check_pin("8642") and "8642" not in eve.pin_hash
-    response = admin_client_logged_in.post(f"/admin/ivr_runtime/customer/{eve.pk}/change/", {
-        "name": "Eve A", "phone": "+447700900321", "account_number": "99887766", "tier": "gold", "active": "on", "pin": ""})
+    response = admin_client_logged_in.post(
+        f"/admin/ivr_runtime/customer/{eve.pk}/change/",
+        {
+            "name": "Eve A",
+            "phone": "+447700900321",
+            "account_number": "99887766",
+            "tier": "gold",
+            "active": "on",
+            "pin": "",
+        },
+    )
     assert response.status_code == 302
     eve.refresh_from_db()
     assert eve.name == "Eve A" and eve.check_pin("8642")

@@ -12,14 +12,24 @@ pytestmark = pytest.mark.django_db
 
 def big_flow(slug, filler):
     nodes = [
-        {"id": "menu", "type": "menu", "config": {"prompt": "Press 1.", "options": [{"key": "1"}, {"key": "2"}]},
-         "exits": {"1": "again", "2": "bye", "no_input": "bye", "no_match": "bye"}},
-        {"id": "again", "type": "menu", "config": {"prompt": "Press 2.", "options": [{"key": "1"}, {"key": "2"}]},
-         "exits": {"1": "menu", "2": "bye", "no_input": "bye", "no_match": "bye"}},
+        {
+            "id": "menu",
+            "type": "menu",
+            "config": {"prompt": "Press 1.", "options": [{"key": "1"}, {"key": "2"}]},
+            "exits": {"1": "again", "2": "bye", "no_input": "bye", "no_match": "bye"},
+        },
+        {
+            "id": "again",
+            "type": "menu",
+            "config": {"prompt": "Press 2.", "options": [{"key": "1"}, {"key": "2"}]},
+            "exits": {"1": "menu", "2": "bye", "no_input": "bye", "no_match": "bye"},
+        },
         {"id": "bye", "type": "hangup", "config": {"text": "Bye."}, "exits": {}},
     ]
-    nodes += [{"id": f"n{i}", "type": "say", "config": {"text": f"Node {i}"}, "exits": {"next": "bye"}}
-              for i in range(filler)]
+    nodes += [
+        {"id": f"n{i}", "type": "say", "config": {"text": f"Node {i}"}, "exits": {"next": "bye"}}
+        for i in range(filler)
+    ]
     return flow_definition(slug, nodes)
 
 

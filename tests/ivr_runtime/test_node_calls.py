@@ -39,8 +39,15 @@ def one(node, *others, **extra):
 
 # --- say ---------------------------------------------------------------------------------------
 def test_say_plays_audio_and_loops(place_call):
-    one({"id": "s", "type": "say", "config": {"text": "Hi", "audio_url": "https://example.com/a.mp3", "loop": 2},
-         "exits": {"next": "end"}}, bye("end"))
+    one(
+        {
+            "id": "s",
+            "type": "say",
+            "config": {"text": "Hi", "audio_url": "https://example.com/a.mp3", "loop": 2},
+            "exits": {"next": "end"},
+        },
+        bye("end"),
+    )
     call = place_call(NUMBER)
     assert call.heard == ["Hi", "[play https://example.com/a.mp3]", "end"]
     assert 'loop="2"' in call.last_response
@@ -48,23 +55,31 @@ def test_say_plays_audio_and_loops(place_call):
 
 # --- time_of_day -----------------------------------------------------------------------------
 HOURS = {
-    "id": "hours", "type": "time_of_day",
-    "config": {"timezone": "Europe/London", "schedule": {"mon": [["09:00", "17:30"]], "sat": [["10:00", "13:00"]]},
-               "holidays": ["2026-12-25"], "closures": [{"from": "2026-08-03", "to": "2026-08-07"}],
-               "country": "GB"},
+    "id": "hours",
+    "type": "time_of_day",
+    "config": {
+        "timezone": "Europe/London",
+        "schedule": {"mon": [["09:00", "17:30"]], "sat": [["10:00", "13:00"]]},
+        "holidays": ["2026-12-25"],
+        "closures": [{"from": "2026-08-03", "to": "2026-08-07"}],
+        "country": "GB",
+    },
     "exits": {"open": "open", "closed": "closed", "holiday": "holiday"},
 }
 
 
-@pytest.mark.parametrize(("moment", "expected"), [
-    (datetime(2026, 11, 23, 10, 0, tzinfo=UTC), "open"),      # Monday 10:00 London
-    (datetime(2026, 11, 23, 17, 30, tzinfo=UTC), "closed"),   # closing time
-    (datetime(2026, 7, 6, 8, 30, tzinfo=UTC), "open"),        # 09:30 BST
-    (datetime(2026, 8, 3, 9, 0, tzinfo=UTC), "closed"),       # a closure
-    (datetime(2026, 12, 25, 11, 0, tzinfo=UTC), "holiday"),   # listed holiday
-    (datetime(2026, 5, 25, 10, 0, tzinfo=UTC), "holiday"),    # GB spring bank holiday (a Monday)
-    (datetime(2026, 11, 29, 11, 0, tzinfo=UTC), "closed"),    # Sunday
-])
+@pytest.mark.parametrize(
+    ("moment", "expected"),
+    [
+        (datetime(2026, 11, 23, 10, 0, tzinfo=UTC), "open"),  # Monday 10:00 London
+        (datetime(2026, 11, 23, 17, 30, tzinfo=UTC), "closed"),  # closing time
+        (datetime(2026, 7, 6, 8, 30, tzinfo=UTC), "open"),  # 09:30 BST
+        (datetime(2026, 8, 3, 9, 0, tzinfo=UTC), "closed"),  # a closure
+        (datetime(2026, 12, 25, 11, 0, tzinfo=UTC), "holiday"),  # listed holiday
+        (datetime(2026, 5, 25, 10, 0, tzinfo=UTC), "holiday"),  # GB spring bank holiday (a Monday)
+        (datetime(2026, 11, 29, 11, 0, tzinfo=UTC), "closed"),  # Sunday
+    ],
+)
 def test_time_of_day_exits(place_call, moment, expected):
     one(HOURS, bye("open"), bye("closed"), bye("holiday"))
     with mock.patch("django.utils.timezone.now", return_value=moment):
@@ -75,7 +90,9 @@ def test_time_of_day_exits(place_call, moment, expected):
 def test_unconnected_holiday_exit_is_closed(place_call):
     hours = {**HOURS, "exits": {"open": "open", "closed": "closed", "holiday": None}}
     one(hours, bye("open"), bye("closed"))
-    with mock.patch("django.utils.timezone.now", return_value=datetime(2026, 12, 25, 11, tzinfo=UTC)):
+    with mock.patch(
+        "django.utils.timezone.now", return_value=datetime(2026, 12, 25, 11, tzinfo=UTC)
+    ):
         call = place_call(NUMBER)
     assert call.heard == ["closed"]
     assert path(call)[0] == ("hours", "holiday")
@@ -94,9 +111,16 @@ def customers(db):
 
 
 def auth_flow(method, **config):
-    return ({"id": "auth", "type": "authenticate", "config": {"method": method, "max_attempts": 2, **config},
-             "exits": {"success": "ok", "failure": "no"}},
-            bye("ok", "Hello {{ customer.first_name }}, tier {{ customer.tier }}."), bye("no"))
+    return (
+        {
+            "id": "auth",
+            "type": "authenticate",
+            "config": {"method": method, "max_attempts": 2, **config},
+            "exits": {"success": "ok", "failure": "no"},
+        },
+        bye("ok", "Hello {{ customer.first_name }}, tier {{ customer.tier }}."),
+        bye("no"),
+    )
 
 
 def test_authenticate_by_caller_id(place_call, customers):
@@ -139,15 +163,34 @@ def test_authenticate_pin_against_caller_id(place_call, customers):
 
 # --- route ---------------------------------------------------------------------------------
 def route_flow(target, **config):
-    return ({"id": "route", "type": "route", "config": {"target": target, "timeout": 20, "max_wait": 60,
-                                                         "announce": "Connecting you.", **config},
-             "exits": {"connected": "connected", "unavailable": "unavailable", "timeout": "timeout"}},
-            bye("connected"), bye("unavailable"), bye("timeout"))
+    return (
+        {
+            "id": "route",
+            "type": "route",
+            "config": {
+                "target": target,
+                "timeout": 20,
+                "max_wait": 60,
+                "announce": "Connecting you.",
+                **config,
+            },
+            "exits": {"connected": "connected", "unavailable": "unavailable", "timeout": "timeout"},
+        },
+        bye("connected"),
+        bye("unavailable"),
+        bye("timeout"),
+    )
 
 
-@pytest.mark.parametrize(("status", "expected"), [
-    ("completed", "connected"), ("busy", "unavailable"), ("failed", "unavailable"), ("canceled", "unavailable"),
-])
+@pytest.mark.parametrize(
+    ("status", "expected"),
+    [
+        ("completed", "connected"),
+        ("busy", "unavailable"),
+        ("failed", "unavailable"),
+        ("canceled", "unavailable"),
+    ],
+)
 def test_route_to_number(place_call, status, expected):
     one(*route_flow({"number": "+442071838750"}))
     call = place_call(NUMBER)
@@ -174,8 +217,15 @@ def test_route_no_answer_is_timeout_only_after_ringing_out(place_call):
     assert call.heard[-1] == "unavailable"
 
 
-@pytest.mark.parametrize(("result", "expected"), [("bridged", "connected"), ("leave", "timeout"),
-                                                  ("queue-full", "unavailable"), ("error", "unavailable")])
+@pytest.mark.parametrize(
+    ("result", "expected"),
+    [
+        ("bridged", "connected"),
+        ("leave", "timeout"),
+        ("queue-full", "unavailable"),
+        ("error", "unavailable"),
+    ],
+)
 def test_route_to_queue(place_call, result, expected):
     one(*route_flow({"queue": "support"}))
     call = place_call(NUMBER)
@@ -197,9 +247,14 @@ def test_route_queue_hangup_marks_the_step(place_call):
 @pytest.fixture
 def agents(db):
     cards, fraud = Skill.objects.create(name="cards"), Skill.objects.create(name="fraud")
-    long_idle = Agent.objects.create(name="Long idle", number="+442071830001",
-                                     last_call_ended_at=timezone.now() - timedelta(hours=2))
-    recent = Agent.objects.create(name="Recent", number="+442071830002", last_call_ended_at=timezone.now())
+    long_idle = Agent.objects.create(
+        name="Long idle",
+        number="+442071830001",
+        last_call_ended_at=timezone.now() - timedelta(hours=2),
+    )
+    recent = Agent.objects.create(
+        name="Recent", number="+442071830002", last_call_ended_at=timezone.now()
+    )
     cards_only = Agent.objects.create(name="Cards only", number="+442071830003")
     for agent in (long_idle, recent):
         agent.skills.add(cards, fraud)
@@ -228,16 +283,29 @@ def test_route_by_skills_dials_the_longest_idle_agent_and_releases_them(place_ca
 
 # --- sms, self_service -----------------------------------------------------------------------
 def test_sms_writes_an_outbox_row_with_the_step(place_call):
-    one({"id": "text", "type": "sms", "config": {"body": "Book at https://example.com/book?from={{ caller.number }}"},
-         "exits": {"next": "end"}}, bye("end"))
+    one(
+        {
+            "id": "text",
+            "type": "sms",
+            "config": {"body": "Book at https://example.com/book?from={{ caller.number }}"},
+            "exits": {"next": "end"},
+        },
+        bye("end"),
+    )
     call = place_call(NUMBER)
     message = OutboundMessage.objects.get()
-    assert (message.to, message.from_number, message.status) == (CALLER, NUMBER, OutboundMessage.Status.QUEUED)
+    assert (message.to, message.from_number, message.status) == (
+        CALLER,
+        NUMBER,
+        OutboundMessage.Status.QUEUED,
+    )
     assert message.body == f"Book at https://example.com/book?from={CALLER}"
     assert message.step.node_id == "text" and message.session.call_sid == call.sid
 
 
-def test_sms_is_sent_by_the_task_after_commit(place_call, django_capture_on_commit_callbacks, settings):
+def test_sms_is_sent_by_the_task_after_commit(
+    place_call, django_capture_on_commit_callbacks, settings
+):
     from tests.fakes.twilio_api import FakeTwilio
 
     fake = FakeTwilio().start()
@@ -247,11 +315,16 @@ def test_sms_is_sent_by_the_task_after_commit(place_call, django_capture_on_comm
 
     app.conf.task_always_eager = True
     try:
-        one({"id": "text", "type": "sms", "config": {"body": "Hello"}, "exits": {"next": "end"}}, bye("end"))
+        one(
+            {"id": "text", "type": "sms", "config": {"body": "Hello"}, "exits": {"next": "end"}},
+            bye("end"),
+        )
         with django_capture_on_commit_callbacks(execute=True):
             place_call(NUMBER)
         message = OutboundMessage.objects.get()
-        assert message.status == OutboundMessage.Status.SENT and message.provider_sid.startswith("SM")
+        assert message.status == OutboundMessage.Status.SENT and message.provider_sid.startswith(
+            "SM"
+        )
         assert [r.form["Body"] for r in fake.messages()] == ["Hello"]
     finally:
         app.conf.task_always_eager = False
@@ -259,41 +332,89 @@ def test_sms_is_sent_by_the_task_after_commit(place_call, django_capture_on_comm
 
 
 def test_self_service_link_sms(place_call):
-    one({"id": "link", "type": "self_service",
-         "config": {"mode": "link_sms", "url": "https://example.com/self", "body": "Manage your card:",
-                    "say": "We have texted you a link."},
-         "exits": {"done": "done", "failed": "failed"}}, bye("done"), bye("failed"))
+    one(
+        {
+            "id": "link",
+            "type": "self_service",
+            "config": {
+                "mode": "link_sms",
+                "url": "https://example.com/self",
+                "body": "Manage your card:",
+                "say": "We have texted you a link.",
+            },
+            "exits": {"done": "done", "failed": "failed"},
+        },
+        bye("done"),
+        bye("failed"),
+    )
     assert place_call(NUMBER).heard == ["We have texted you a link.", "done"]
     assert OutboundMessage.objects.get().body == "Manage your card: https://example.com/self"
     assert place_call(NUMBER, caller="anonymous").heard == ["failed"]
 
 
 def test_self_service_lookup_say(place_call, record_server):
-    one({"id": "balance", "type": "self_service",
-         "config": {"mode": "lookup_say", "url": record_server.url + "/balance?caller={{ caller.number }}",
-                    "say": "Your balance is {{ nodes.balance.response.balance }} pounds."},
-         "exits": {"done": "done", "failed": "failed"}}, bye("done"), bye("failed"))
+    one(
+        {
+            "id": "balance",
+            "type": "self_service",
+            "config": {
+                "mode": "lookup_say",
+                "url": record_server.url + "/balance?caller={{ caller.number }}",
+                "say": "Your balance is {{ nodes.balance.response.balance }} pounds.",
+            },
+            "exits": {"done": "done", "failed": "failed"},
+        },
+        bye("done"),
+        bye("failed"),
+    )
     assert place_call(NUMBER).heard == ["Your balance is 42.50 pounds.", "done"]
-    assert record_server.requests[0][1] == "/balance?caller=%2B447700900123" or "caller=" in record_server.requests[0][1]
+    assert (
+        record_server.requests[0][1] == "/balance?caller=%2B447700900123"
+        or "caller=" in record_server.requests[0][1]
+    )
 
 
 def test_self_service_lookup_failure(place_call, record_server):
-    one({"id": "balance", "type": "self_service",
-         "config": {"mode": "lookup_say", "url": record_server.url + "/error", "say": "never"},
-         "exits": {"done": "done", "failed": "failed"}}, bye("done"), bye("failed"))
+    one(
+        {
+            "id": "balance",
+            "type": "self_service",
+            "config": {"mode": "lookup_say", "url": record_server.url + "/error", "say": "never"},
+            "exits": {"done": "done", "failed": "failed"},
+        },
+        bye("done"),
+        bye("failed"),
+    )
     assert place_call(NUMBER).heard == ["failed"]
 
 
 # --- http --------------------------------------------------------------------------------------
-@pytest.mark.parametrize(("route", "expected"), [
-    ("/customer", "success gold"), ("/error", "failure "), ("/notjson", "failure "), ("/slow", "failure "),
-])
+@pytest.mark.parametrize(
+    ("route", "expected"),
+    [
+        ("/customer", "success gold"),
+        ("/error", "failure "),
+        ("/notjson", "failure "),
+        ("/slow", "failure "),
+    ],
+)
 def test_http_node(place_call, record_server, route, expected):
-    one({"id": "lookup", "type": "http",
-         "config": {"url": record_server.url + route, "method": "POST", "body": {"caller": "{{ caller.number }}"},
-                    "timeout": 0.5, "save_as": "crm"},
-         "exits": {"success": "success", "failure": "failure"}},
-        bye("success", "success {{ vars.crm.tier }}"), bye("failure", "failure {{ nodes.lookup.response.tier }}"))
+    one(
+        {
+            "id": "lookup",
+            "type": "http",
+            "config": {
+                "url": record_server.url + route,
+                "method": "POST",
+                "body": {"caller": "{{ caller.number }}"},
+                "timeout": 0.5,
+                "save_as": "crm",
+            },
+            "exits": {"success": "success", "failure": "failure"},
+        },
+        bye("success", "success {{ vars.crm.tier }}"),
+        bye("failure", "failure {{ nodes.lookup.response.tier }}"),
+    )
     assert place_call(NUMBER).heard == [expected.strip()]
 
 
@@ -309,8 +430,16 @@ def test_http_is_not_called_inside_a_transaction(place_call, record_server):
         seen.append(connection.in_atomic_block and len(connection.atomic_blocks))
         return real(*args, **kwargs)
 
-    one({"id": "lookup", "type": "http", "config": {"url": record_server.url + "/customer"},
-         "exits": {"success": "success", "failure": "failure"}}, bye("success"), bye("failure"))
+    one(
+        {
+            "id": "lookup",
+            "type": "http",
+            "config": {"url": record_server.url + "/customer"},
+            "exits": {"success": "success", "failure": "failure"},
+        },
+        bye("success"),
+        bye("failure"),
+    )
     with mock.patch.object(effects.requests, "request", spy):
         place_call(NUMBER)
     # pytest-django's test transaction is the only atomic block open during the request
@@ -319,9 +448,20 @@ def test_http_is_not_called_inside_a_transaction(place_call, record_server):
 
 # --- callback ---------------------------------------------------------------------------------
 def callback_flow(**config):
-    return ({"id": "cb", "type": "callback", "config": {"prompt": "Press 1 for a call back, 2 for voicemail.",
-                                                         "within_hours": 2, **config},
-             "exits": {"scheduled": "scheduled", "declined": "declined"}}, bye("scheduled"), bye("declined"))
+    return (
+        {
+            "id": "cb",
+            "type": "callback",
+            "config": {
+                "prompt": "Press 1 for a call back, 2 for voicemail.",
+                "within_hours": 2,
+                **config,
+            },
+            "exits": {"scheduled": "scheduled", "declined": "declined"},
+        },
+        bye("scheduled"),
+        bye("declined"),
+    )
 
 
 def test_callback_confirm_own_number(place_call):
@@ -358,9 +498,16 @@ def test_callback_declined_and_without_confirmation(place_call):
 
 # --- voicemail --------------------------------------------------------------------------------
 def voicemail_flow():
-    return ({"id": "vm", "type": "voicemail", "config": {"prompt": "Leave a message.", "max_length": 60},
-             "exits": {"recorded": "recorded", "empty": "empty"}}, bye("recorded", "Got {{ nodes.vm.duration }} seconds."),
-            bye("empty"))
+    return (
+        {
+            "id": "vm",
+            "type": "voicemail",
+            "config": {"prompt": "Leave a message.", "max_length": 60},
+            "exits": {"recorded": "recorded", "empty": "empty"},
+        },
+        bye("recorded", "Got {{ nodes.vm.duration }} seconds."),
+        bye("empty"),
+    )
 
 
 def test_voicemail_recorded(place_call):
@@ -382,46 +529,99 @@ def test_voicemail_empty(place_call):
 
 # --- branch and set ------------------------------------------------------------------------------
 def test_set_then_branch(place_call):
-    one({"id": "remember", "type": "set", "config": {"vars": {"tier": "gold", "n": "{{ 3 + 4 }}"}},
-         "exits": {"next": "by"}},
-        {"id": "by", "type": "branch", "config": {"rules": [
-            {"exit": "big", "var": "vars.n", "op": "gt", "value": 10},
-            {"exit": "gold", "var": "vars.tier", "op": "eq", "value": "GOLD"}]},
-         "exits": {"big": "big", "gold": "gold", "else": "other"}},
-        bye("big"), bye("gold", "gold {{ vars.n }}"), bye("other"))
+    one(
+        {
+            "id": "remember",
+            "type": "set",
+            "config": {"vars": {"tier": "gold", "n": "{{ 3 + 4 }}"}},
+            "exits": {"next": "by"},
+        },
+        {
+            "id": "by",
+            "type": "branch",
+            "config": {
+                "rules": [
+                    {"exit": "big", "var": "vars.n", "op": "gt", "value": 10},
+                    {"exit": "gold", "var": "vars.tier", "op": "eq", "value": "GOLD"},
+                ]
+            },
+            "exits": {"big": "big", "gold": "gold", "else": "other"},
+        },
+        bye("big"),
+        bye("gold", "gold {{ vars.n }}"),
+        bye("other"),
+    )
     call = place_call(NUMBER)
     assert call.heard == ["gold 7"]
     assert path(call) == [("remember", "next"), ("by", "gold"), ("gold", "")]
 
 
 def test_branch_else(place_call):
-    one({"id": "by", "type": "branch", "config": {"rules": [
-        {"exit": "known", "var": "customer.name", "op": "not_empty"}]},
-         "exits": {"known": "known", "else": "other"}}, bye("known"), bye("other"))
+    one(
+        {
+            "id": "by",
+            "type": "branch",
+            "config": {"rules": [{"exit": "known", "var": "customer.name", "op": "not_empty"}]},
+            "exits": {"known": "known", "else": "other"},
+        },
+        bye("known"),
+        bye("other"),
+    )
     assert place_call(NUMBER).heard == ["other"]
 
 
 # --- subflow -------------------------------------------------------------------------------------
 def test_subflow_enters_and_returns(place_call):
-    publish(flow_definition("shared-menu", [
-        {"id": "ask", "type": "menu", "config": {"prompt": "Press 1.", "options": [{"key": "1"}]},
-         "exits": {"1": "noted", "no_input": None, "no_match": None}},
-        {"id": "noted", "type": "set", "config": {"vars": {"chosen": "{{ nodes.ask.digits }}"}}, "exits": {"next": None}},
-    ]))
-    one({"id": "hello", "type": "say", "config": {"text": "Hello."}, "exits": {"next": "sub"}},
-        {"id": "sub", "type": "subflow", "config": {"flow": "shared-menu"}, "exits": {"return": "end"}},
-        bye("end", "You chose {{ vars.chosen }}."))
+    publish(
+        flow_definition(
+            "shared-menu",
+            [
+                {
+                    "id": "ask",
+                    "type": "menu",
+                    "config": {"prompt": "Press 1.", "options": [{"key": "1"}]},
+                    "exits": {"1": "noted", "no_input": None, "no_match": None},
+                },
+                {
+                    "id": "noted",
+                    "type": "set",
+                    "config": {"vars": {"chosen": "{{ nodes.ask.digits }}"}},
+                    "exits": {"next": None},
+                },
+            ],
+        )
+    )
+    one(
+        {"id": "hello", "type": "say", "config": {"text": "Hello."}, "exits": {"next": "sub"}},
+        {
+            "id": "sub",
+            "type": "subflow",
+            "config": {"flow": "shared-menu"},
+            "exits": {"return": "end"},
+        },
+        bye("end", "You chose {{ vars.chosen }}."),
+    )
     call = place_call(NUMBER)
     assert call.heard == ["Hello.", "Press 1."]
     call.press("1")
     assert call.heard[-1] == "You chose 1."
-    assert path(call) == [("hello", "next"), ("sub", "return"), ("ask", "1"), ("noted", "next"), ("end", "")]
+    assert path(call) == [
+        ("hello", "next"),
+        ("sub", "return"),
+        ("ask", "1"),
+        ("noted", "next"),
+        ("end", ""),
+    ]
     flows = set(CallStep.objects.values_list("flow__slug", flat=True))
     assert flows == {"nodes", "shared-menu"}
 
 
 def test_subflow_not_published_runs_the_fallback(place_call):
-    one({"id": "sub", "type": "subflow", "config": {"flow": "missing"}, "exits": {"return": "end"}},
-        bye("end"), bye("sorry", "Fallback node."), fallback={"node": "sorry"})
+    one(
+        {"id": "sub", "type": "subflow", "config": {"flow": "missing"}, "exits": {"return": "end"}},
+        bye("end"),
+        bye("sorry", "Fallback node."),
+        fallback={"node": "sorry"},
+    )
     call = place_call(NUMBER)
     assert call.heard == ["Sorry, something went wrong on our side.", "Fallback node."]

@@ -25,19 +25,44 @@ def recorded(name: str, sid: str) -> dict[str, str]:
 
 @pytest.fixture
 def flow():
-    publish(flow_definition("recorded", [
-        {"id": "menu", "type": "menu", "config": {
-            "prompt": "Press 1 for the desk, 2 or say book for bookings.", "input": "both", "retries": 1,
-            "options": [{"key": "1"}, {"key": "2", "speech": ["book", "table"]}]},
-         "exits": {"1": "desk", "2": "queue", "no_input": "vm", "no_match": "vm"}},
-        {"id": "desk", "type": "route", "config": {"target": {"number": "+442071838750"}, "timeout": 20},
-         "exits": {"connected": "bye", "unavailable": "vm", "timeout": "vm"}},
-        {"id": "queue", "type": "route", "config": {"target": {"queue": "bookings"}, "max_wait": 300},
-         "exits": {"connected": "vm", "unavailable": "vm", "timeout": "vm"}},
-        {"id": "vm", "type": "voicemail", "config": {"prompt": "Leave a message."},
-         "exits": {"recorded": "bye", "empty": "bye"}},
-        {"id": "bye", "type": "hangup", "config": {"text": "Goodbye."}, "exits": {}},
-    ]), NUMBER)
+    publish(
+        flow_definition(
+            "recorded",
+            [
+                {
+                    "id": "menu",
+                    "type": "menu",
+                    "config": {
+                        "prompt": "Press 1 for the desk, 2 or say book for bookings.",
+                        "input": "both",
+                        "retries": 1,
+                        "options": [{"key": "1"}, {"key": "2", "speech": ["book", "table"]}],
+                    },
+                    "exits": {"1": "desk", "2": "queue", "no_input": "vm", "no_match": "vm"},
+                },
+                {
+                    "id": "desk",
+                    "type": "route",
+                    "config": {"target": {"number": "+442071838750"}, "timeout": 20},
+                    "exits": {"connected": "bye", "unavailable": "vm", "timeout": "vm"},
+                },
+                {
+                    "id": "queue",
+                    "type": "route",
+                    "config": {"target": {"queue": "bookings"}, "max_wait": 300},
+                    "exits": {"connected": "vm", "unavailable": "vm", "timeout": "vm"},
+                },
+                {
+                    "id": "vm",
+                    "type": "voicemail",
+                    "config": {"prompt": "Leave a message."},
+                    "exits": {"recorded": "bye", "empty": "bye"},
+                },
+                {"id": "bye", "type": "hangup", "config": {"text": "Goodbye."}, "exits": {}},
+            ],
+        ),
+        NUMBER,
+    )
 
 
 def action(response) -> str:

@@ -21,19 +21,31 @@ CALLER = "+447700900123"
 
 
 def menu_flow(prompt="Press 1 or 2.", **extra):
-    return flow_definition("robust", [
-        {"id": "menu", "type": "menu", "config": {"prompt": prompt, "retries": 1,
-                                                  "options": [{"key": "1"}, {"key": "2"}]},
-         "exits": {"1": "one", "2": "two", "no_input": "bye", "no_match": "bye"}},
-        {"id": "one", "type": "hangup", "config": {"text": "One."}, "exits": {}},
-        {"id": "two", "type": "hangup", "config": {"text": "Two."}, "exits": {}},
-        {"id": "bye", "type": "hangup", "config": {"text": "Bye."}, "exits": {}},
-    ], **extra)
+    return flow_definition(
+        "robust",
+        [
+            {
+                "id": "menu",
+                "type": "menu",
+                "config": {"prompt": prompt, "retries": 1, "options": [{"key": "1"}, {"key": "2"}]},
+                "exits": {"1": "one", "2": "two", "no_input": "bye", "no_match": "bye"},
+            },
+            {"id": "one", "type": "hangup", "config": {"text": "One."}, "exits": {}},
+            {"id": "two", "type": "hangup", "config": {"text": "Two."}, "exits": {}},
+            {"id": "bye", "type": "hangup", "config": {"text": "Bye."}, "exits": {}},
+        ],
+        **extra,
+    )
 
 
 def start_params(sid=None, **extra):
-    params = {"CallSid": sid or new_sid(), "From": CALLER, "To": NUMBER, "CallStatus": "ringing",
-              "AccountSid": "AC" + "0" * 32}
+    params = {
+        "CallSid": sid or new_sid(),
+        "From": CALLER,
+        "To": NUMBER,
+        "CallStatus": "ringing",
+        "AccountSid": "AC" + "0" * 32,
+    }
     params.update(extra)
     return params
 
@@ -48,10 +60,18 @@ def is_twiml(response):
 def test_missing_or_wrong_signature_is_refused(client, signer):
     publish(menu_flow(), NUMBER)
     assert client.post("/ivr/voice", start_params()).status_code == 403
-    assert signer.post("/ivr/voice", start_params(), signature="bm90IHRoZSBzaWduYXR1cmU=").status_code == 403
+    assert (
+        signer.post("/ivr/voice", start_params(), signature="bm90IHRoZSBzaWduYXR1cmU=").status_code
+        == 403
+    )
     wrong_key = Signer(client, token="another-token")
     assert wrong_key.post("/ivr/voice", start_params()).status_code == 403
-    assert signer.post("/ivr/status", {"CallSid": "CA1", "CallStatus": "completed"}, signature="").status_code == 403
+    assert (
+        signer.post(
+            "/ivr/status", {"CallSid": "CA1", "CallStatus": "completed"}, signature=""
+        ).status_code
+        == 403
+    )
     tampered = start_params()
     signature = signer.signature("http://testserver/ivr/voice", tampered)
     tampered["Digits"] = "1"
@@ -121,7 +141,10 @@ def test_stale_and_out_of_order_requests_re_render_without_advancing(signer):
 def test_unknown_call_and_status_for_a_call_never_seen(signer):
     response = signer.post("/ivr/continue?seq=1", {"CallSid": new_sid(), "Digits": "1"})
     assert "Sorry" in is_twiml(response)
-    assert signer.post("/ivr/status", {"CallSid": new_sid(), "CallStatus": "completed"}).status_code == 204
+    assert (
+        signer.post("/ivr/status", {"CallSid": new_sid(), "CallStatus": "completed"}).status_code
+        == 204
+    )
     assert signer.post("/ivr/status", {"CallSid": new_sid()}).status_code == 400
 
 
@@ -148,7 +171,9 @@ def test_garbage_digits(place_call, digits):
     assert call.waits_for == "Gather" or call.ended
 
 
-@pytest.mark.parametrize("speech", ["", " ", "<Say>hi</Say>", "{{ 7*7 }}", "]]>&lt;", "x" * 5000, "\u202e\u0000"])
+@pytest.mark.parametrize(
+    "speech", ["", " ", "<Say>hi</Say>", "{{ 7*7 }}", "]]>&lt;", "x" * 5000, "\u202e\u0000"]
+)
 def test_empty_or_hostile_speech(place_call, speech):
     publish(menu_flow(), NUMBER)
     call = place_call(NUMBER).speak(speech)
@@ -167,16 +192,46 @@ def test_forms_with_missing_fields(signer):
     is_twiml(signer.post("/ivr/continue?seq=abc", {"CallSid": sid}))
     is_twiml(signer.post("/ivr/queue-wait?max_wait=x&music=javascript:alert(1)", {"CallSid": sid}))
     is_twiml(signer.post("/ivr/queue-wait?max_wait=inf", {"CallSid": sid, "QueueTime": "nan"}))
-    assert "<Leave" in is_twiml(signer.post("/ivr/queue-wait?max_wait=10", {"CallSid": sid, "QueueTime": "1e9"}))
+    assert "<Leave" in is_twiml(
+        signer.post("/ivr/queue-wait?max_wait=10", {"CallSid": sid, "QueueTime": "1e9"})
+    )
 
 
-@given(form=st.dictionaries(
-    st.sampled_from(["CallSid", "From", "To", "Digits", "SpeechResult", "Confidence", "CallStatus",
-                     "DialCallStatus", "QueueResult", "RecordingUrl", "RecordingDuration", "Junk"]),
-    st.text(max_size=80), max_size=8),
-    path=st.sampled_from(["/ivr/voice", "/ivr/continue?seq=1", "/ivr/continue?seq=0", "/ivr/status",
-                          "/ivr/flows/robust/voice", "/ivr/continue?seq=1&replay=1"]))
-@hsettings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    form=st.dictionaries(
+        st.sampled_from(
+            [
+                "CallSid",
+                "From",
+                "To",
+                "Digits",
+                "SpeechResult",
+                "Confidence",
+                "CallStatus",
+                "DialCallStatus",
+                "QueueResult",
+                "RecordingUrl",
+                "RecordingDuration",
+                "Junk",
+            ]
+        ),
+        st.text(max_size=80),
+        max_size=8,
+    ),
+    path=st.sampled_from(
+        [
+            "/ivr/voice",
+            "/ivr/continue?seq=1",
+            "/ivr/continue?seq=0",
+            "/ivr/status",
+            "/ivr/flows/robust/voice",
+            "/ivr/continue?seq=1&replay=1",
+        ]
+    ),
+)
+@hsettings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 def test_any_signed_form_gets_twiml_or_a_4xx(client, form, path):
     if not FlowVersion.objects.exists():
         publish(menu_flow(), NUMBER)
@@ -189,9 +244,13 @@ def test_any_signed_form_gets_twiml_or_a_4xx(client, form, path):
 
 # --- failures become the fallback ------------------------------------------------------------------
 def test_template_error_runs_the_fallback_node_and_sms(place_call):
-    definition = menu_flow(prompt="Hello {{ vars.x | no_such_filter }}",
-                           fallback={"node": "sorry", "sms": "Sorry {{ caller.number }}, text us instead."})
-    definition["nodes"].append({"id": "sorry", "type": "hangup", "config": {"text": "Fallback node."}, "exits": {}})
+    definition = menu_flow(
+        prompt="Hello {{ vars.x | no_such_filter }}",
+        fallback={"node": "sorry", "sms": "Sorry {{ caller.number }}, text us instead."},
+    )
+    definition["nodes"].append(
+        {"id": "sorry", "type": "hangup", "config": {"text": "Fallback node."}, "exits": {}}
+    )
     publish(definition, NUMBER)
     call = place_call(NUMBER)
     assert call.heard == ["Sorry, something went wrong on our side.", "Fallback node."]
@@ -205,11 +264,17 @@ def test_unconnected_exit_without_fallback_node_says_goodbye(place_call):
     definition["nodes"][0]["exits"]["2"] = None
     publish(definition, NUMBER)
     call = place_call(NUMBER).press("2")
-    assert call.ended and call.heard[-2:] == ["Sorry, something went wrong on our side.", "Please try again later. Goodbye."]
+    assert call.ended and call.heard[-2:] == [
+        "Sorry, something went wrong on our side.",
+        "Please try again later. Goodbye.",
+    ]
 
 
 def test_sandbox_does_not_leak_internals(place_call):
-    publish(menu_flow(prompt="A{{ ''.__class__.__mro__ }}B{{ caller.__class__ }}C{{ 'x' * 100000 }}"), NUMBER)
+    publish(
+        menu_flow(prompt="A{{ ''.__class__.__mro__ }}B{{ caller.__class__ }}C{{ 'x' * 100000 }}"),
+        NUMBER,
+    )
     call = place_call(NUMBER)
     assert "class" not in call.last_response
     assert call.heard[0].startswith("Sorry")
@@ -235,7 +300,7 @@ def test_a_failure_in_a_turn_runs_the_fallback_from_a_clean_transaction(signer, 
     calls = {"n": 0}
 
     def fail_once_on_step_insert(execute, sql, params, many, context):
-        if "INSERT INTO \"ivr_runtime_callstep\"" in sql and calls["n"] == 0:
+        if 'INSERT INTO "ivr_runtime_callstep"' in sql and calls["n"] == 0:
             calls["n"] += 1
             raise OperationalError("disk I/O error")
         return execute(sql, params, many, context)

@@ -36,9 +36,16 @@ class Signer:
     def signature(self, url: str, params: dict[str, str]) -> str:
         return RequestValidator(self.token).compute_signature(url, params)
 
-    def post(self, path_or_url: str, params: dict[str, str], *, signature: str | None = None, base: str | None = None):
+    def post(
+        self,
+        path_or_url: str,
+        params: dict[str, str],
+        *,
+        signature: str | None = None,
+        base: str | None = None,
+    ):
         url = urljoin((base or self.base) + "/", path_or_url)
-        path = url[len(base or self.base):] if url.startswith(base or self.base) else url
+        path = url[len(base or self.base) :] if url.startswith(base or self.base) else url
         headers = {}
         sig = self.signature(url, params) if signature is None else signature
         if sig:
@@ -63,8 +70,13 @@ class Call:
     # --- the call's webhooks -------------------------------------------------------------
     def params(self, **extra: str) -> dict[str, str]:
         base = {
-            "CallSid": self.sid, "AccountSid": "AC" + "0" * 32, "From": self.caller, "To": self.to,
-            "CallStatus": "in-progress", "Direction": "inbound", "ApiVersion": "2010-04-01",
+            "CallSid": self.sid,
+            "AccountSid": "AC" + "0" * 32,
+            "From": self.caller,
+            "To": self.to,
+            "CallStatus": "in-progress",
+            "Direction": "inbound",
+            "ApiVersion": "2010-04-01",
         }
         base.update(extra)
         return base
@@ -106,7 +118,7 @@ class Call:
                 for child in verb:
                     if child.tag == "Say":
                         self.heard.append(child.text or "")
-                self.waiting, self.waiting_url, self.rest = verb, url, verbs[i + 1:]
+                self.waiting, self.waiting_url, self.rest = verb, url, verbs[i + 1 :]
                 return
             else:
                 raise AssertionError(f"unexpected verb {verb.tag}")
@@ -154,8 +166,15 @@ class Call:
         """Twilio fetching the Enqueue waitUrl; returns that TwiML."""
         assert self.waits_for == "Enqueue", self.waits_for
         url = urljoin(self.waiting_url, self.waiting.get("waitUrl"))
-        response = self.signer.post(url, self.params(QueuePosition="1", QueueTime=str(queue_time),
-                                                     AvgQueueTime="30", CurrentQueueSize="1"))
+        response = self.signer.post(
+            url,
+            self.params(
+                QueuePosition="1",
+                QueueTime=str(queue_time),
+                AvgQueueTime="30",
+                CurrentQueueSize="1",
+            ),
+        )
         assert response.status_code == 200, response.status_code
         return response.content.decode()
 
@@ -164,9 +183,18 @@ class Call:
         self._action(QueueResult=result, QueueTime=str(queue_time))
         return self
 
-    def record(self, duration: int, url: str = "https://api.twilio.com/2010-04-01/Accounts/AC/Recordings/RE1") -> Call:
+    def record(
+        self,
+        duration: int,
+        url: str = "https://api.twilio.com/2010-04-01/Accounts/AC/Recordings/RE1",
+    ) -> Call:
         assert self.waits_for == "Record", self.waits_for
-        self._action(RecordingUrl=url, RecordingSid="RE" + "1" * 32, RecordingDuration=str(duration), Digits="#")
+        self._action(
+            RecordingUrl=url,
+            RecordingSid="RE" + "1" * 32,
+            RecordingDuration=str(duration),
+            Digits="#",
+        )
         return self
 
     def record_nothing(self) -> Call:
@@ -177,7 +205,9 @@ class Call:
         return self
 
     def hang_up(self, status: str = "completed") -> None:
-        response = self.signer.post("/ivr/status", self.params(CallStatus=status, CallDuration="30"))
+        response = self.signer.post(
+            "/ivr/status", self.params(CallStatus=status, CallDuration="30")
+        )
         assert response.status_code in (200, 204), response.status_code
         self.ended = True
 

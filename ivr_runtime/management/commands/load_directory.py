@@ -11,7 +11,9 @@ class Command(BaseCommand):
     help = "Load demo customers (PINs stored hashed) and agents with skills; safe to run again."
 
     def add_arguments(self, parser):
-        parser.add_argument("path", nargs="?", default=str(settings.BASE_DIR / "fixtures" / "directory.json"))
+        parser.add_argument(
+            "path", nargs="?", default=str(settings.BASE_DIR / "fixtures" / "directory.json")
+        )
 
     def handle(self, *args, path, **options):
         try:
