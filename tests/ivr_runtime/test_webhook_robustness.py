@@ -321,3 +321,13 @@ def test_hangup_while_waiting_marks_the_step_hung_up(place_call):
     # a late action after the end: the last answer, no new step
     Call(call.signer, to=NUMBER, sid=call.sid)._post("/ivr/continue?seq=1", call.params(Digits="1"))
     assert CallStep.objects.count() == 1
+
+
+def test_webhooks_are_csrf_exempt_and_need_no_login(settings):
+    from django.test import Client
+
+    publish(menu_flow(), NUMBER)
+    strict = Signer(Client(enforce_csrf_checks=True))
+    params = start_params()
+    assert "Press 1 or 2." in is_twiml(strict.post("/ivr/voice", params))
+    assert strict.post("/ivr/status", {**params, "CallStatus": "completed"}).status_code == 204
