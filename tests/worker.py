@@ -218,9 +218,10 @@ class CeleryProcess:
 class AsyncStack:
     """Redis behind a proxy, a worker, beat and the fake Twilio, for one test session."""
 
-    def __init__(self, log_dir: Path) -> None:
+    def __init__(self, log_dir: Path, public_url: str) -> None:
         self.proxy = RedisProxy().up()
         self.twilio = FakeTwilio().start()
+        self.public_url = public_url
         env = {
             **os.environ,
             **FAST,
@@ -229,7 +230,8 @@ class AsyncStack:
             "CELERY_BROKER_URL": self.proxy.url,
             "TWILIO_API_BASE_URL": self.twilio.base_url,
             "TWILIO_AUTH_TOKEN": "test-auth-token-0123456789abcdef",
-            "PUBLIC_BASE_URL": "http://testserver",
+            # Where the fake Twilio posts status callbacks: this process's live server.
+            "PUBLIC_BASE_URL": public_url,
             "PYTHONUNBUFFERED": "1",
         }
         env.pop("CELERY_TASK_ALWAYS_EAGER", None)
@@ -258,11 +260,11 @@ class AsyncStack:
 
 
 @pytest.fixture(scope="session")
-def async_stack(django_db_setup, django_db_blocker, tmp_path_factory) -> Iterator[AsyncStack]:
+def async_stack(django_db_setup, django_db_blocker, tmp_path_factory, live_server) -> Iterator[AsyncStack]:
     if not redis_available():
         pytest.fail(f"worker tests need Redis at {REDIS_URL} (make test-fast skips them)")
     with django_db_blocker.unblock():
-        stack = AsyncStack(tmp_path_factory.mktemp("celery")).start()
+        stack = AsyncStack(tmp_path_factory.mktemp("celery"), live_server.url).start()
     try:
         yield stack
     finally:

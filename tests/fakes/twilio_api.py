@@ -10,6 +10,10 @@ Twilio does, by day), records every request, and can be told to misbehave:
   `accept=True` the message or call is created first (the provider took it, the answer is
   lost), with `accept=False` it is dropped. `fake.held.wait()` tells when it arrived.
 
+With `fake.deliver(["sent", "delivered"], token=...)`, each message created with a
+`StatusCallback` gets those statuses posted back to it, signed with `token` as Twilio signs
+webhooks (`X-Twilio-Signature`), a moment after it was created.
+
 Point the app at it with `TWILIO_API_BASE_URL=fake.base_url`. It is shared by a test
 process and worker subprocesses, so everything it knows is kept under one lock.
 """
@@ -46,6 +50,8 @@ class FakeTwilio:
     held: threading.Event = field(default_factory=threading.Event)
     _released: threading.Event = field(default_factory=threading.Event)
     server: ThreadingHTTPServer | None = None
+    _delivery: tuple[list[str], str] | None = None
+    callbacks: list[tuple[str, dict, int]] = field(default_factory=list)
 
     # --- control -------------------------------------------------------------------------
     def fail_next(self, status: int, *, times: int = 1, code: int | None = None, message: str = "") -> None:
@@ -59,6 +65,33 @@ class FakeTwilio:
             self.held.clear()
             self._released.clear()
 
+    def deliver(self, statuses: list[str], *, token: str) -> None:
+        self._delivery = (list(statuses), token)
+
+    def _post_statuses(self, url: str, sid: str, account: str) -> None:
+        import time
+        import urllib.error
+        import urllib.request
+        from urllib.parse import urlencode
+
+        from twilio.request_validator import RequestValidator
+
+        statuses, token = self._delivery or ([], "")
+        for status in statuses:
+            time.sleep(0.05)
+            params = {"MessageSid": sid, "SmsSid": sid, "MessageStatus": status, "SmsStatus": status,
+                      "AccountSid": account, "ApiVersion": "2010-04-01"}
+            request = urllib.request.Request(url, data=urlencode(params).encode(), headers={
+                "X-Twilio-Signature": RequestValidator(token).compute_signature(url, params)})
+            try:
+                code = urllib.request.urlopen(request, timeout=5).status
+            except urllib.error.HTTPError as exc:
+                code = exc.code
+            except OSError:
+                code = 0
+            with self._lock:
+                self.callbacks.append((url, params, code))
+
     def release(self) -> None:
         self._released.set()
 
@@ -67,7 +100,9 @@ class FakeTwilio:
             self.requests.clear()
             self.created.clear()
             self._faults.clear()
+            self.callbacks.clear()
             self._hold = None
+            self._delivery = None
         self.held.clear()
         self._released.set()
 
@@ -123,6 +158,9 @@ class FakeTwilio:
             }
         with self._lock:
             self.created.append({**body, "_at": now})
+        if self._delivery and body["sid"].startswith("SM") and form.get("StatusCallback"):
+            threading.Thread(target=self._post_statuses, args=(form["StatusCallback"], body["sid"], account),
+                             daemon=True).start()
         return 201, {k: v for k, v in body.items() if k != "status_callback"}
 
     def _post(self, path: str, form: dict[str, str], auth: str | None) -> tuple[int, dict] | None:

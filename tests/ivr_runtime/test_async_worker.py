@@ -14,6 +14,7 @@ from ivr_runtime.models import CallbackRequest, OutboundMessage
 from tests.worker import async_stack, database_restored_after, stack, wait_for  # noqa: F401 (fixtures)
 
 from .conftest import flow_definition, publish
+from .twilio_driver import TOKEN
 
 pytestmark = [
     pytest.mark.worker,
@@ -50,8 +51,17 @@ def test_a_call_sends_its_sms_through_the_worker(stack, place_call):
     [created] = stack.twilio.created_messages()
     assert (created["to"], created["from"], created["body"]) == (CALLER, NUMBER, "Your booking link: https://example.com/book")
     assert message.provider_sid == created["sid"] and message.attempts == 1
-    assert created["status_callback"] == f"http://testserver/ivr/messages/status?m={message.pk}"
+    assert created["status_callback"] == f"{stack.public_url}/ivr/messages/status?m={message.pk}"
     assert message.enqueued_at is not None and message.sent_at is not None
+
+
+def test_delivery_statuses_come_back_signed_to_the_status_webhook(stack, place_call):
+    stack.twilio.deliver(["sent", "delivered"], token=TOKEN)
+    sms_flow()
+    place_call(NUMBER)
+    message = message_in(Status.DELIVERED)
+    assert message.provider_status == "delivered"
+    assert [code for _, _, code in stack.twilio.callbacks] == [204, 204]
 
 
 def test_broker_down_the_caller_is_answered_at_once_and_the_sweep_sends_later(stack, place_call):
@@ -135,7 +145,7 @@ def test_callback_is_placed_retried_on_no_answer_and_completed(stack, place_call
     assert callback.status == CallbackRequest.Status.PLACED and callback.attempts == 1
     [placed] = stack.twilio.created_calls()
     assert (placed["to"], placed["from"]) == (CALLER, NUMBER)
-    assert placed["url"] == f"http://testserver/ivr/callbacks/{callback.pk}/voice"
+    assert placed["url"] == f"{stack.public_url}/ivr/callbacks/{callback.pk}/voice"
     # Twilio: nobody answered.
     status_url = f"/ivr/callbacks/{callback.pk}/status"
     response = signer.post(status_url, {"CallSid": placed["sid"], "CallStatus": "no-answer", "To": CALLER})
