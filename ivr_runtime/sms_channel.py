@@ -32,7 +32,7 @@ from flows.nodes.menu import match_option
 from flows.nodes.runtime import (
     Event,
     Gather,
-    HttpRequest,
+    Request,
     ReserveAgent,
     Say,
     SendSms,
@@ -219,46 +219,54 @@ def _advance(session_pk: int, event: Event, sms: IncomingSms, now: datetime) -> 
     texts: list[str] = []
     errors: list[str] = []
     for _ in range(MAX_ROUNDS):
-        http: HttpRequest | None = None
         with transaction.atomic():
             session = CallSession.objects.select_for_update().get(pk=session_pk)
-            state = engine.State.from_dict(session.state)
-            loaded = services._loaded_for(session, state)
-            while True:
-                old_step = state.step
-                outcome = engine.advance(
-                    definitions={k: v.definition for k, v in loaded.items()}, state=state, event=event,
-                    now=now, call=services._call_info(session),
-                )
-                errors.extend(outcome.errors)
-                steps = services._save_steps(session, outcome.steps, loaded, old_step=old_step, now=now)
-                inline = [e for e in outcome.effects if isinstance(e, SendSms) and e.to == session.from_number]
-                others = [e for e in outcome.effects if e not in inline]
-                effects.apply_effects(session=session, effects=others, steps_by_node=steps, now=now,
-                                      applied=effects.Applied())
-                state = outcome.state
-                voice_only = state.waiting in ("dial", "queue", "record")
-                texts.extend(_texts(outcome, inline, voice_only))
-                if state.waiting == "input":
-                    texts.extend(_menu_options(session, state))
-                if isinstance(outcome.request, HttpRequest):
-                    http = outcome.request
-                    break
-                if outcome.request is not None:
-                    result = None if isinstance(outcome.request, ReserveAgent) else effects.fulfil(
-                        outcome.request, session=session, loaded=loaded)
-                    event = Event(kind="effect", result=result)
-                    continue
-                if voice_only:
-                    event = _unavailable(state.waiting)
-                    continue
+            state, outside = _run_until_outside(session, event, texts, errors, now)
+            if outside is None:
                 return _finish(session, state, texts, errors, sms, now)
+            # A slow request (HTTP, a PIN check) is made between two transactions.
             services._store_state(session, state)
             session.pending_since = now
             session.save(update_fields=["state", "current_node", "variables", "attempts", "pending_since", "updated_at"])
-        event = Event(kind="effect", result=effects.perform_http(http))
+        event = Event(kind="effect", result=effects.perform_outside(outside))
     log.error("SMS conversation %s: too many rounds without the sender", session_pk)
     return SmsTurn(xml=sms_twiml.static(sms_twiml.UNAVAILABLE), texts=[sms_twiml.UNAVAILABLE])
+
+
+def _run_until_outside(
+    session: CallSession, event: Event, texts: list[str], errors: list[str], now: datetime
+) -> tuple[engine.State, Request | None]:
+    """Advance the locked session until it waits for the sender, ends, or needs a request
+    made outside the transaction (returned)."""
+    state = engine.State.from_dict(session.state)
+    loaded = services._loaded_for(session, state)
+    for _ in range(MAX_ROUNDS):
+        old_step = state.step
+        outcome = engine.advance(
+            definitions={k: v.definition for k, v in loaded.items()}, state=state, event=event,
+            now=now, call=services._call_info(session),
+        )
+        errors.extend(outcome.errors)
+        steps = services._save_steps(session, outcome.steps, loaded, old_step=old_step, now=now)
+        inline = [e for e in outcome.effects if isinstance(e, SendSms) and e.to == session.from_number]
+        others = [e for e in outcome.effects if e not in inline]
+        effects.apply_effects(session=session, effects=others, steps_by_node=steps, now=now, applied=effects.Applied())
+        state = outcome.state
+        voice_only = state.waiting in ("dial", "queue", "record")
+        texts.extend(_texts(outcome, inline, voice_only))
+        if state.waiting == "input":
+            texts.extend(_menu_options(session, state))
+        request = outcome.request
+        if request is not None and effects.needs_outside(request):
+            return state, request
+        if request is not None:
+            result = None if isinstance(request, ReserveAgent) else effects.fulfil(request, session=session, loaded=loaded)
+            event = Event(kind="effect", result=result)
+        elif voice_only:
+            event = _unavailable(state.waiting)
+        else:
+            return state, None
+    raise RuntimeError(f"more than {MAX_ROUNDS} rounds without the sender")
 
 
 def _unavailable(waiting: str | None) -> Event:

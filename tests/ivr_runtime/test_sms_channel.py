@@ -200,3 +200,17 @@ def test_a_failing_flow_still_answers_with_messaging_twiml(signer):
     ]), NUMBER)
     [reply] = text(signer, "hi")
     assert reply.startswith("Sorry, something went wrong on our side.")
+
+
+def test_lookups_are_made_outside_the_transaction_and_answered_by_text(signer, record_server):
+    publish(flow_definition("balance", [
+        {"id": "bal", "type": "self_service",
+         "config": {"mode": "lookup_say", "url": f"{record_server.url}/balance",
+                    "say": "Your balance is {{ nodes.bal.response.balance }} pounds."},
+         "exits": {"done": "bye", "failed": "bye"}},
+        {"id": "bye", "type": "hangup", "config": {"text": "Goodbye."}, "exits": {}},
+    ]), NUMBER)
+    assert text(signer, "balance?") == ["Your balance is 42.50 pounds.\nGoodbye."]
+    assert [path for _, path, _ in record_server.requests] == ["/balance"]
+    session = CallSession.objects.get()
+    assert session.pending_since is None and session.status == CallSession.Status.COMPLETED
