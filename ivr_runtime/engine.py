@@ -258,7 +258,10 @@ class _Engine:
         st = self.state
         st.fallbacks += 1
         root = self._definition(st.root)
-        self.commands.append(Say(SORRY, language=root.settings.language, voice=root.settings.voice))
+        if not self._apologised():
+            self.commands.append(
+                Say(SORRY, language=root.settings.language, voice=root.settings.voice)
+            )
         if root.fallback_sms and not st.fallback_sms_sent and self.call.caller:
             st.fallback_sms_sent = True
             try:
@@ -282,7 +285,7 @@ class _Engine:
         root = self.definitions.get(st.root)
         language = root.settings.language if root else None
         voice = root.settings.voice if root else None
-        if sorry and not any(isinstance(c, Say) and c.text == SORRY for c in self.commands):
+        if sorry and not self._apologised():
             self.commands.append(Say(SORRY, language=language, voice=voice))
         self.commands.append(Say(GOODBYE, language=language, voice=voice))
         self.commands.append(Hangup())
@@ -290,6 +293,9 @@ class _Engine:
         st.waiting = None
         st.pending = False
         self.request = None
+
+    def _apologised(self) -> bool:
+        return any(isinstance(c, Say) and c.text == SORRY for c in self.commands)
 
     def _fail_open_step(self, reason: str) -> None:
         st = self.state
