@@ -311,6 +311,8 @@ def main() -> None:
         "CELERY_BROKER_URL": "filesystem://",
     }
     env.pop("DATABASE_URL", None)
+    if os.environ.get("BENCH_DATABASE_URL"):  # e.g. a throwaway PostgreSQL database
+        env["DATABASE_URL"] = os.environ["BENCH_DATABASE_URL"]
     server = None
     try:
         prepare(var_dir, env)
