@@ -1,16 +1,17 @@
 """Fixtures shared by the whole suite: users in each role and API clients for them."""
 
 import pytest
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import Group, Permission, User
 from rest_framework.test import APIClient
 
-from flows.roles import EDITOR, PUBLISHER, VIEWER
+from flows.roles import EDITOR, PUBLISHER, VIEWER, sync_roles
 
 
 def _user(username: str, role: str | None, **extra) -> User:
     user = User.objects.create_user(username=username, password="pw-" + username, **extra)
     if role:
-        user.groups.add(Group.objects.get(name=role))
+        # sync_roles: a transactional test elsewhere may have flushed the migration's groups
+        user.groups.add(sync_roles(Group, Permission)[role])
     return user
 
 

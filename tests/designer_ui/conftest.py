@@ -15,7 +15,7 @@ from django.conf import settings
 from django.contrib.auth.models import Group, Permission, User
 
 from flows.models import Flow
-from flows.roles import EDITOR, PUBLISHER, ROLE_PERMISSIONS, VIEWER
+from flows.roles import EDITOR, PUBLISHER, VIEWER, sync_roles
 from flows.services import flow_create
 
 # Playwright's sync API runs an event loop in this thread; the ORM calls the tests make
@@ -62,16 +62,7 @@ def browser(built_assets):
 @pytest.fixture
 def roles(transactional_db) -> dict[str, Group]:
     """The role groups. A transactional test flushes the ones the migration made."""
-    groups = {}
-    for role, perms in ROLE_PERMISSIONS.items():
-        group, _ = Group.objects.get_or_create(name=role)
-        for perm in perms:
-            app_label, codename = perm.split(".")
-            group.permissions.add(
-                Permission.objects.get(content_type__app_label=app_label, codename=codename)
-            )
-        groups[role] = group
-    return groups
+    return sync_roles(Group, Permission)
 
 
 def make_user(roles: dict[str, Group], username: str, role: str) -> User:
