@@ -167,6 +167,9 @@ _FAIL_FAST = {
     "interval_start": 0,
     "connect_retries_timeout": 1,
     "socket_connect_timeout": float(os.environ.get("CELERY_BROKER_CONNECT_TIMEOUT", "0.5")),
+    # A broker that accepts but never answers (failover, a half-open connection) must not
+    # hold a webhook either; above the workers' 1 s BRPOP, below Twilio's 15 s.
+    "socket_timeout": float(os.environ.get("CELERY_BROKER_SOCKET_TIMEOUT", "3")),
 }
 if CELERY_BROKER_URL == "filesystem://":
     _queue_dir = VAR_DIR / "broker"
@@ -182,6 +185,9 @@ if CELERY_BROKER_URL == "filesystem://":
         (_queue_dir / _sub).mkdir(parents=True, exist_ok=True)
 else:
     CELERY_BROKER_TRANSPORT_OPTIONS = {**_FAIL_FAST, "visibility_timeout": 3600}
+    if os.environ.get("CELERY_BROKER_KEYPREFIX"):
+        # Several deployments (or test sessions) on one Redis database, each in its own keys.
+        CELERY_BROKER_TRANSPORT_OPTIONS["global_keyprefix"] = os.environ["CELERY_BROKER_KEYPREFIX"]
 CELERY_BROKER_CONNECTION_TIMEOUT = float(os.environ.get("CELERY_BROKER_CONNECT_TIMEOUT", "0.5"))
 CELERY_TASK_PUBLISH_RETRY = False
 CELERY_RESULT_BACKEND = None

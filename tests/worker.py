@@ -9,7 +9,9 @@ worker and beat as subprocesses sharing the test database, and the fake Twilio.
   the fake Twilio's base URL in its environment; `kill()` sends SIGKILL.
 
 Worker tests are marked `@pytest.mark.worker`; they need Redis on CALLFLOW_TEST_REDIS_URL
-(default redis://127.0.0.1:6379/14, a database they flush).
+(default redis://127.0.0.1:6379/14). Each session keeps its keys under a prefix of its own
+(kombu's `global_keyprefix`), deleted when it starts and ends, so sessions running at the
+same time on the same Redis do not take each other's tasks.
 """
 
 from __future__ import annotations
@@ -79,6 +81,8 @@ class RedisProxy:
         self._listener: socket.socket | None = None
         self._sockets: set[socket.socket] = set()
         self._lock = threading.Lock()
+        self._flowing = threading.Event()
+        self._flowing.set()
 
     @property
     def url(self) -> str:
@@ -94,6 +98,7 @@ class RedisProxy:
         return self
 
     def down(self) -> None:
+        self._flowing.set()
         listener, self._listener = self._listener, None
         if listener is not None:
             listener.close()
@@ -101,6 +106,13 @@ class RedisProxy:
             sockets, self._sockets = self._sockets, set()
         for sock in sockets:
             _close(sock)
+
+    def stall(self) -> None:
+        """Keep every connection open but pass nothing on (a broker that never answers)."""
+        self._flowing.clear()
+
+    def resume(self) -> None:
+        self._flowing.set()
 
     def _accept(self, listener: socket.socket) -> None:
         while True:
@@ -126,6 +138,7 @@ class RedisProxy:
     def _pipe(self, source: socket.socket, sink: socket.socket) -> None:
         try:
             while data := source.recv(65536):
+                self._flowing.wait()
                 sink.sendall(data)
         except OSError:
             pass
@@ -219,6 +232,9 @@ class AsyncStack:
     """Redis behind a proxy, a worker, beat and the fake Twilio, for one test session."""
 
     def __init__(self, log_dir: Path, public_url: str) -> None:
+        # Keys of this session only: concurrent sessions on the same Redis never see each
+        # other's tasks (a worker of one would take the other's message ids).
+        self.keyprefix = f"callflow-test-{os.getpid()}-{time.time_ns()}:"
         self.proxy = RedisProxy().up()
         self.twilio = FakeTwilio().start()
         self.public_url = public_url
@@ -228,6 +244,7 @@ class AsyncStack:
             "DJANGO_SETTINGS_MODULE": "callflow.settings",
             "DATABASE_URL": database_url(),
             "CELERY_BROKER_URL": self.proxy.url,
+            "CELERY_BROKER_KEYPREFIX": self.keyprefix,
             "TWILIO_API_BASE_URL": self.twilio.base_url,
             "TWILIO_AUTH_TOKEN": "test-auth-token-0123456789abcdef",
             # Where the fake Twilio posts status callbacks: this process's live server.
@@ -239,9 +256,11 @@ class AsyncStack:
         self.beat = CeleryProcess("beat", env, log_dir)
 
     def start(self) -> AsyncStack:
-        import redis
+        from callflow.celery import app
 
-        redis.Redis.from_url(REDIS_URL).flushdb()
+        self._forget_keys()
+        self._options = dict(app.conf.broker_transport_options or {})
+        app.conf.broker_transport_options = {**self._options, "global_keyprefix": self.keyprefix}
         use_broker(self.proxy.url)
         self.worker.start()
         self.beat.start()
@@ -252,11 +271,23 @@ class AsyncStack:
         self.worker.start()
 
     def stop(self) -> None:
+        from callflow.celery import app
+
         self.beat.stop()
         self.worker.stop()
         self.proxy.down()
         self.twilio.stop()
+        app.conf.broker_transport_options = self._options
         use_broker("filesystem://")
+        self._forget_keys()
+
+    def _forget_keys(self) -> None:
+        import redis
+
+        client = redis.Redis.from_url(REDIS_URL)
+        keys = list(client.scan_iter(match=f"{self.keyprefix}*", count=1000))
+        if keys:
+            client.delete(*keys)
 
 
 @pytest.fixture(scope="session")
@@ -279,6 +310,7 @@ def stack(async_stack: AsyncStack, transactional_db, settings) -> Iterator[Async
     settings.TWILIO_API_BASE_URL = async_stack.twilio.base_url
     settings.PUBLIC_BASE_URL = ""
     async_stack.twilio.reset()
+    async_stack.proxy.resume()
     if async_stack.proxy._listener is None:
         async_stack.proxy.up()
     if async_stack.worker.process is None or async_stack.worker.process.poll() is not None:

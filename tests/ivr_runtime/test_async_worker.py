@@ -11,7 +11,14 @@ import time
 import pytest
 
 from ivr_runtime.models import CallbackRequest, OutboundMessage
-from tests.worker import async_stack, database_restored_after, stack, wait_for  # noqa: F401 (fixtures)
+from tests.worker import (  # noqa: F401 (fixtures)
+    RedisProxy,
+    async_stack,
+    database_restored_after,
+    stack,
+    use_broker,
+    wait_for,
+)
 
 from .conftest import flow_definition, publish
 from .twilio_driver import TOKEN
@@ -82,6 +89,30 @@ def test_broker_down_the_caller_is_answered_at_once_and_the_sweep_sends_later(st
     message = message_in(Status.SENT, timeout=40)
     assert len(stack.twilio.created_messages()) == 1 and len(stack.twilio.messages()) == 1
     assert message.attempts == 1 and message.enqueued_at is not None
+
+
+def test_broker_that_never_answers_holds_the_caller_no_longer_than_the_socket_timeout(stack, place_call, caplog):
+    from callflow.celery import app
+
+    sms_flow()
+    web_side = RedisProxy().up()  # only this process's way to Redis hangs; the worker's does not
+    options = dict(app.conf.broker_transport_options)
+    app.conf.broker_transport_options = {**options, "socket_timeout": 1.0}
+    use_broker(web_side.url)
+    web_side.stall()
+    try:
+        started = time.perf_counter()
+        call = place_call(NUMBER)
+        elapsed = time.perf_counter() - started
+        assert call.ended and "We have sent you a text" in call.said
+        assert elapsed < 2.0, f"the webhook took {elapsed:.2f}s with the broker stalled"
+        assert "stays queued: the broker is unreachable" in caplog.text
+    finally:
+        app.conf.broker_transport_options = options
+        use_broker(stack.proxy.url)
+        web_side.down()
+    message = message_in(Status.SENT)  # handed over by the sweep
+    assert len(stack.twilio.created_messages()) == 1 and message.attempts == 1
 
 
 def test_twilio_500_twice_then_201_one_message_three_attempts(stack, place_call):
