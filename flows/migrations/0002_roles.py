@@ -7,10 +7,12 @@ from django.db import migrations
 def create_roles(apps, schema_editor):
     from flows.roles import sync_roles
 
+    # Permissions are normally created after all migrations ran; create them now.
     for app_config in apps.get_app_configs():
+        models_module = app_config.models_module
         app_config.models_module = True
         create_permissions(app_config, apps=apps, verbosity=0)
-        app_config.models_module = None
+        app_config.models_module = models_module
     sync_roles(apps.get_model("auth", "Group"), apps.get_model("auth", "Permission"))
 
 
