@@ -143,10 +143,22 @@ def _claim(callback_id: int, now: datetime) -> Claim | None:
             return None
         entries = list(callback.attempt_log)
         reconcile_since = None
-        if callback.status == Status.DIALLING and callback.lease_until is not None and callback.lease_until < now:
-            reconcile_since = datetime.fromisoformat(entries[-1]["at"]) if entries else callback.created_at
-            entries[-1:] = [{**entries[-1], "outcome": "unknown", "error": "the worker was lost"}] if entries else []
-        elif callback.status != Status.PENDING or (callback.next_attempt_at and callback.next_attempt_at > now):
+        if (
+            callback.status == Status.DIALLING
+            and callback.lease_until is not None
+            and callback.lease_until < now
+        ):
+            reconcile_since = (
+                datetime.fromisoformat(entries[-1]["at"]) if entries else callback.created_at
+            )
+            entries[-1:] = (
+                [{**entries[-1], "outcome": "unknown", "error": "the worker was lost"}]
+                if entries
+                else []
+            )
+        elif callback.status != Status.PENDING or (
+            callback.next_attempt_at and callback.next_attempt_at > now
+        ):
             return None
         opening = next_opening(hours_node(_definition(callback)), now)
         if opening is None or opening > now:
@@ -155,7 +167,15 @@ def _claim(callback_id: int, now: datetime) -> Claim | None:
             callback.last_error = "" if opening else "the flow is never open in the next 8 days"
             callback.lease_until = None
             callback.attempt_log = entries
-            callback.save(update_fields=["status", "next_attempt_at", "last_error", "lease_until", "attempt_log"])
+            callback.save(
+                update_fields=[
+                    "status",
+                    "next_attempt_at",
+                    "last_error",
+                    "lease_until",
+                    "attempt_log",
+                ]
+            )
             return None
         if reconcile_since is None:
             callback.attempts += 1
@@ -176,14 +196,22 @@ def callback_place(*, callback_id: int, now: datetime | None = None) -> Callback
     callback = claimed.callback
     caller_id = _caller_id(callback)
     if not settings.PUBLIC_BASE_URL:
-        _record(callback_id, claimed.attempt, {"outcome": "failed", "error": "PUBLIC_BASE_URL is not set"},
-                status=Status.PENDING, last_error="PUBLIC_BASE_URL is not set: Twilio cannot reach the call's URL",
-                next_attempt_at=now + timedelta(minutes=settings.CALLBACK_RETRY_MINUTES), lease_until=None)
+        _record(
+            callback_id,
+            claimed.attempt,
+            {"outcome": "failed", "error": "PUBLIC_BASE_URL is not set"},
+            status=Status.PENDING,
+            last_error="PUBLIC_BASE_URL is not set: Twilio cannot reach the call's URL",
+            next_attempt_at=now + timedelta(minutes=settings.CALLBACK_RETRY_MINUTES),
+            lease_until=None,
+        )
         return CallbackRequest.objects.filter(pk=callback_id).first()
     try:
         found = None
         if claimed.reconcile_since is not None:
-            found = twilio_client.call_find(to=callback.number, from_=caller_id, started_after=claimed.reconcile_since)
+            found = twilio_client.call_find(
+                to=callback.number, from_=caller_id, started_after=claimed.reconcile_since
+            )
         placed = found or twilio_client.call_create(
             to=callback.number,
             from_=caller_id,
@@ -193,18 +221,36 @@ def callback_place(*, callback_id: int, now: datetime | None = None) -> Callback
     except twilio_client.SendError as exc:
         reason = f"{exc.code}: {exc}" if exc.code else str(exc)
         retry = exc.transient and claimed.attempt < settings.CALLBACK_MAX_ATTEMPTS
-        log.warning("callback %s attempt %d failed (%s)%s", callback_id, claimed.attempt, reason,
-                    ": will retry" if retry else "")
+        log.warning(
+            "callback %s attempt %d failed (%s)%s",
+            callback_id,
+            claimed.attempt,
+            reason,
+            ": will retry" if retry else "",
+        )
         _record(
-            callback_id, claimed.attempt,
+            callback_id,
+            claimed.attempt,
             {"outcome": "unknown" if exc.ambiguous else "failed", "error": reason[:500]},
-            status=Status.PENDING if retry else Status.FAILED, last_error=reason[:1000], lease_until=None,
-            next_attempt_at=now + timedelta(minutes=settings.CALLBACK_RETRY_MINUTES) if retry else None,
+            status=Status.PENDING if retry else Status.FAILED,
+            last_error=reason[:1000],
+            lease_until=None,
+            next_attempt_at=now + timedelta(minutes=settings.CALLBACK_RETRY_MINUTES)
+            if retry
+            else None,
         )
     else:
-        _record(callback_id, claimed.attempt, {"outcome": "placed", "sid": placed.sid},
-                status=Status.PLACED, provider_sid=placed.sid[:64], last_status=placed.status[:32],
-                last_error="", lease_until=None, from_number=caller_id[:64])
+        _record(
+            callback_id,
+            claimed.attempt,
+            {"outcome": "placed", "sid": placed.sid},
+            status=Status.PLACED,
+            provider_sid=placed.sid[:64],
+            last_status=placed.status[:32],
+            last_error="",
+            lease_until=None,
+            from_number=caller_id[:64],
+        )
     return CallbackRequest.objects.filter(pk=callback_id).first()
 
 
@@ -214,7 +260,11 @@ def _caller_id(callback: CallbackRequest) -> str:
         return callback.from_number
     if callback.session is not None and callback.session.to_number:
         return callback.session.to_number
-    number = PhoneNumber.objects.filter(flow_id=callback.flow_id).values_list("number", flat=True).first()
+    number = (
+        PhoneNumber.objects.filter(flow_id=callback.flow_id)
+        .values_list("number", flat=True)
+        .first()
+    )
     return number or ""
 
 
@@ -233,13 +283,20 @@ def _record(callback_id: int, attempt: int, entry: dict, **changes: object) -> N
 
 
 # --- the call's outcome -----------------------------------------------------------------------
-def callback_status(*, callback_id: int, call_sid: str, status: str, now: datetime | None = None) -> bool:
+def callback_status(
+    *, callback_id: int, call_sid: str, status: str, now: datetime | None = None
+) -> bool:
     """Twilio's status callback for the outbound call. False when nothing matches."""
     now = now or timezone.now()
     with transaction.atomic():
         callback = CallbackRequest.objects.select_for_update().filter(pk=callback_id).first()
         if callback is None or (callback.provider_sid and callback.provider_sid != call_sid):
-            log.warning("call status %r of %s for unknown callback %s: ignored", status, call_sid, callback_id)
+            log.warning(
+                "call status %r of %s for unknown callback %s: ignored",
+                status,
+                call_sid,
+                callback_id,
+            )
             return False
         if callback.status in (Status.DONE, Status.FAILED, Status.CANCELLED):
             return True  # a late or repeated callback
@@ -276,7 +333,11 @@ def _connected(callback: CallbackRequest, call_sid: str) -> bool:
     """Whether the callback flow's `connect` step reached someone (True without a target)."""
     if not callback.target:
         return True
-    step = CallStep.objects.filter(session__call_sid=call_sid, node_id="connect").order_by("-index").first()
+    step = (
+        CallStep.objects.filter(session__call_sid=call_sid, node_id="connect")
+        .order_by("-index")
+        .first()
+    )
     return step is None or step.exit == "connected"
 
 
@@ -298,8 +359,12 @@ def callback_flow(callback: CallbackRequest) -> dict[str, Any] | None:
         "start": "intro",
         "nodes": [
             {"id": "intro", "type": "say", "config": {"text": INTRO}, "exits": {"next": "connect"}},
-            {"id": "connect", "type": "route", "config": {"target": target},
-             "exits": {"connected": "bye", "unavailable": "sorry", "timeout": "sorry"}},
+            {
+                "id": "connect",
+                "type": "route",
+                "config": {"target": target},
+                "exits": {"connected": "bye", "unavailable": "sorry", "timeout": "sorry"},
+            },
             {"id": "sorry", "type": "hangup", "config": {"text": SORRY}, "exits": {}},
             {"id": "bye", "type": "hangup", "config": {}, "exits": {}},
         ],

@@ -31,8 +31,13 @@ PROVIDER_STATUSES = {
 }
 #: a status never replaces one of a higher rank (callbacks arrive out of order)
 RANK = {
-    Status.QUEUED: 0, Status.SENDING: 0, Status.SENT: 1,
-    Status.DELIVERED: 2, Status.UNDELIVERED: 2, Status.FAILED: 2, Status.SIMULATED: 3,
+    Status.QUEUED: 0,
+    Status.SENDING: 0,
+    Status.SENT: 1,
+    Status.DELIVERED: 2,
+    Status.UNDELIVERED: 2,
+    Status.FAILED: 2,
+    Status.SIMULATED: 3,
 }
 
 
@@ -53,7 +58,9 @@ class DeliveryStatus:
             return None
         code = "".join(ch for ch in str(form.get("ErrorCode") or "") if ch.isdigit())[:16]
         raw_id = str(query.get("m") or "")
-        return cls(sid, status, code, int(raw_id) if raw_id.isdigit() and len(raw_id) < 19 else None)
+        return cls(
+            sid, status, code, int(raw_id) if raw_id.isdigit() and len(raw_id) < 19 else None
+        )
 
 
 def message_status_record(*, update: DeliveryStatus) -> OutboundMessage | None:
@@ -61,15 +68,27 @@ def message_status_record(*, update: DeliveryStatus) -> OutboundMessage | None:
     with transaction.atomic():
         message = None
         if update.message_id is not None:
-            message = OutboundMessage.objects.select_for_update().filter(pk=update.message_id).first()
-            if message is not None and message.provider_sid and message.provider_sid != update.message_sid:
+            message = (
+                OutboundMessage.objects.select_for_update().filter(pk=update.message_id).first()
+            )
+            if (
+                message is not None
+                and message.provider_sid
+                and message.provider_sid != update.message_sid
+            ):
                 message = None  # the id and the sid disagree: trust neither
         if message is None:
-            message = OutboundMessage.objects.select_for_update().filter(provider_sid=update.message_sid).first()
+            message = (
+                OutboundMessage.objects.select_for_update()
+                .filter(provider_sid=update.message_sid)
+                .first()
+            )
         if message is None:
             log.warning(
                 "delivery status %r for unknown message %s (m=%s): ignored",
-                update.status, update.message_sid, update.message_id,
+                update.status,
+                update.message_sid,
+                update.message_id,
             )
             return None
         fields = ["provider_status", "updated_at"]

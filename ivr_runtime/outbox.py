@@ -66,8 +66,10 @@ def outbox_sweep(*, now: datetime | None = None) -> int:
     and sending ones whose lease expired. Returns how many were handed over."""
     now = now or timezone.now()
     grace = timedelta(seconds=settings.SMS_HANDOVER_GRACE_SECONDS)
-    due = Q(status=Status.QUEUED) & (Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)) & (
-        Q(enqueued_at__isnull=True) | Q(enqueued_at__lte=now - grace)
+    due = (
+        Q(status=Status.QUEUED)
+        & (Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+        & (Q(enqueued_at__isnull=True) | Q(enqueued_at__lte=now - grace))
     )
     stale = Q(status=Status.SENDING, lease_until__lt=now)
     ids = list(
@@ -106,10 +108,18 @@ def claim(message_id: int, *, now: datetime) -> Claim | None:
                 return None  # an early duplicate of a delayed retry
             log_entries = list(message.attempt_log)
             reconcile = bool(log_entries) and log_entries[-1].get("outcome") == "unknown"
-        elif message.status == Status.SENDING and message.lease_until is not None and message.lease_until < now:
+        elif (
+            message.status == Status.SENDING
+            and message.lease_until is not None
+            and message.lease_until < now
+        ):
             log_entries = list(message.attempt_log)
             if log_entries and log_entries[-1].get("outcome") == "started":
-                log_entries[-1] = {**log_entries[-1], "outcome": "unknown", "error": "the worker was lost"}
+                log_entries[-1] = {
+                    **log_entries[-1],
+                    "outcome": "unknown",
+                    "error": "the worker was lost",
+                }
             reconcile = True
         else:
             return None
@@ -118,18 +128,24 @@ def claim(message_id: int, *, now: datetime) -> Claim | None:
         message.status = Status.SENDING
         message.lease_until = now + lease
         message.attempt_log = log_entries
-        message.save(update_fields=["status", "attempts", "lease_until", "attempt_log", "updated_at"])
+        message.save(
+            update_fields=["status", "attempts", "lease_until", "attempt_log", "updated_at"]
+        )
     return Claim(message=message, attempt=message.attempts, reconcile=reconcile)
 
 
-def outbound_message_send(*, message_id: int, now: datetime | None = None) -> OutboundMessage | None:
+def outbound_message_send(
+    *, message_id: int, now: datetime | None = None
+) -> OutboundMessage | None:
     """One send attempt of a message (what the Celery task does)."""
     now = now or timezone.now()
     claimed = claim(message_id, now=now)
     if claimed is None:
         return OutboundMessage.objects.filter(pk=message_id).first()
     message = claimed.message
-    body = message.body if len(message.body) <= MAX_BODY else message.body[: MAX_BODY - 1] + ELLIPSIS
+    body = (
+        message.body if len(message.body) <= MAX_BODY else message.body[: MAX_BODY - 1] + ELLIPSIS
+    )
     if claimed.reconcile:
         try:
             found = twilio_client.sms_find(
@@ -140,17 +156,26 @@ def outbound_message_send(*, message_id: int, now: datetime | None = None) -> Ou
             _record_failure(message, claimed.attempt, exc, ambiguous=True, what="lookup failed")
             return _reload(message_id)
         if found is not None:
-            log.info("SMS %s was already taken by the provider as %s: not sent again", message_id, found.sid)
+            log.info(
+                "SMS %s was already taken by the provider as %s: not sent again",
+                message_id,
+                found.sid,
+            )
             _record_sent(message, claimed.attempt, found, outcome="found at the provider")
             return _reload(message_id)
     try:
         sent = twilio_client.sms_send(
-            to=message.to, from_=message.from_number, body=body, status_callback=status_callback_url(message_id)
+            to=message.to,
+            from_=message.from_number,
+            body=body,
+            status_callback=status_callback_url(message_id),
         )
     except twilio_client.SendError as exc:
         _record_failure(message, claimed.attempt, exc, ambiguous=exc.ambiguous, what="send failed")
     else:
-        _record_sent(message, claimed.attempt, sent, outcome="sent", truncated=len(message.body) > MAX_BODY)
+        _record_sent(
+            message, claimed.attempt, sent, outcome="sent", truncated=len(message.body) > MAX_BODY
+        )
     return _reload(message_id)
 
 
@@ -163,7 +188,9 @@ def status_callback_url(message_id: int) -> str | None:
 
 def retry_delay(attempt: int) -> float:
     """Seconds before attempt `attempt + 1`: base, 2x base, 4x base... capped."""
-    return min(settings.SMS_RETRY_BASE_DELAY * (2 ** max(attempt - 1, 0)), settings.SMS_RETRY_MAX_DELAY)
+    return min(
+        settings.SMS_RETRY_BASE_DELAY * (2 ** max(attempt - 1, 0)), settings.SMS_RETRY_MAX_DELAY
+    )
 
 
 def _finish_attempt(message_id: int, attempt: int, entry: dict, **changes: object) -> bool:
@@ -183,7 +210,12 @@ def _finish_attempt(message_id: int, attempt: int, entry: dict, **changes: objec
 
 
 def _record_sent(
-    message: OutboundMessage, attempt: int, sent: twilio_client.Sent, *, outcome: str, truncated: bool = False
+    message: OutboundMessage,
+    attempt: int,
+    sent: twilio_client.Sent,
+    *,
+    outcome: str,
+    truncated: bool = False,
 ) -> None:
     now = timezone.now()
     entry = {"outcome": outcome, "sid": sent.sid}
@@ -193,23 +225,48 @@ def _record_sent(
     # A delivery status may have arrived first (it carries the row id): never go back.
     status = current if current in (Status.DELIVERED, Status.UNDELIVERED) else Status.SENT
     _finish_attempt(
-        message.pk, attempt, entry, status=status, provider_sid=sent.sid[:64], last_error="", error_code="",
-        sent_at=now, lease_until=None, next_attempt_at=None,
+        message.pk,
+        attempt,
+        entry,
+        status=status,
+        provider_sid=sent.sid[:64],
+        last_error="",
+        error_code="",
+        sent_at=now,
+        lease_until=None,
+        next_attempt_at=None,
     )
 
 
 def _record_failure(
-    message: OutboundMessage, attempt: int, exc: twilio_client.SendError, *, ambiguous: bool, what: str
+    message: OutboundMessage,
+    attempt: int,
+    exc: twilio_client.SendError,
+    *,
+    ambiguous: bool,
+    what: str,
 ) -> None:
     reason = f"{exc.code}: {exc}" if exc.code else str(exc)
-    entry = {"outcome": "unknown" if ambiguous else "failed", "error": f"{what}: {reason}"[:500], "status": exc.status}
+    entry = {
+        "outcome": "unknown" if ambiguous else "failed",
+        "error": f"{what}: {reason}"[:500],
+        "status": exc.status,
+    }
     code = str(exc.code or exc.status or "")[:16]
     if exc.transient and attempt < settings.SMS_MAX_ATTEMPTS:
         delay = retry_delay(attempt)
-        log.warning("SMS %s attempt %d %s (%s): retry in %.0fs", message.pk, attempt, what, reason, delay)
+        log.warning(
+            "SMS %s attempt %d %s (%s): retry in %.0fs", message.pk, attempt, what, reason, delay
+        )
         if _finish_attempt(
-            message.pk, attempt, {**entry, "retry_in": delay}, status=Status.QUEUED, last_error=reason[:1000],
-            error_code=code, lease_until=None, next_attempt_at=timezone.now() + timedelta(seconds=delay),
+            message.pk,
+            attempt,
+            {**entry, "retry_in": delay},
+            status=Status.QUEUED,
+            last_error=reason[:1000],
+            error_code=code,
+            lease_until=None,
+            next_attempt_at=timezone.now() + timedelta(seconds=delay),
         ):
             message_publish(message.pk, countdown=delay)
         return
@@ -217,8 +274,14 @@ def _record_failure(
         reason = f"gave up after {attempt} attempts: {reason}"
     log.warning("SMS %s failed for good: %s", message.pk, reason)
     _finish_attempt(
-        message.pk, attempt, entry, status=Status.FAILED, last_error=reason[:1000], error_code=code,
-        lease_until=None, next_attempt_at=None,
+        message.pk,
+        attempt,
+        entry,
+        status=Status.FAILED,
+        last_error=reason[:1000],
+        error_code=code,
+        lease_until=None,
+        next_attempt_at=None,
     )
 
 

@@ -95,22 +95,42 @@ def sms_receive(*, sms: IncomingSms, now: datetime | None = None) -> SmsTurn:
     now = now or timezone.now()
     target = services._find_flow(to=sms.to, slug=None, draft=False)
     if target is None:
-        log.warning("SMS %s from %s to %s: no published flow is bound to that number", sms.message_sid, sms.sender, sms.to)
-        return SmsTurn(xml=sms_twiml.static(sms_twiml.UNBOUND_NUMBER), texts=[sms_twiml.UNBOUND_NUMBER])
+        log.warning(
+            "SMS %s from %s to %s: no published flow is bound to that number",
+            sms.message_sid,
+            sms.sender,
+            sms.to,
+        )
+        return SmsTurn(
+            xml=sms_twiml.static(sms_twiml.UNBOUND_NUMBER), texts=[sms_twiml.UNBOUND_NUMBER]
+        )
     replayed = (
-        CallSession.objects.filter(channel="sms", from_number=sms.sender, to_number=sms.to,
-                                   last_request_hash=sms.fingerprint)
-        .exclude(last_twiml="").values_list("last_twiml", flat=True).first()
+        CallSession.objects.filter(
+            channel="sms",
+            from_number=sms.sender,
+            to_number=sms.to,
+            last_request_hash=sms.fingerprint,
+        )
+        .exclude(last_twiml="")
+        .values_list("last_twiml", flat=True)
+        .first()
     )
-    if replayed is not None:  # Twilio retrying a text already answered (the conversation may have ended)
+    if (
+        replayed is not None
+    ):  # Twilio retrying a text already answered (the conversation may have ended)
         return SmsTurn(xml=replayed, replayed=True)
     with transaction.atomic():
         session = _active_session(sms, now)
         if session is not None:
             if session.last_request_hash == sms.fingerprint and session.last_twiml:
                 return SmsTurn(xml=session.last_twiml, session=session, replayed=True)
-            if session.pending_since is not None and now - session.pending_since < services.PENDING_TIMEOUT:
-                return SmsTurn(xml=sms_twiml.static(sms_twiml.BUSY), texts=[sms_twiml.BUSY], session=session)
+            if (
+                session.pending_since is not None
+                and now - session.pending_since < services.PENDING_TIMEOUT
+            ):
+                return SmsTurn(
+                    xml=sms_twiml.static(sms_twiml.BUSY), texts=[sms_twiml.BUSY], session=session
+                )
             state = engine.State.from_dict(session.state)
             event = _reply_event(session, state, sms.body)
             session_pk = session.pk
@@ -119,15 +139,24 @@ def sms_receive(*, sms: IncomingSms, now: datetime | None = None) -> SmsTurn:
         try:
             with transaction.atomic():
                 session = CallSession.objects.create(
-                    call_sid=f"SMS{sms.message_sid}"[:64], channel="sms", flow_id=flow_id,
-                    flow_version_id=version_id, from_number=sms.sender, to_number=sms.to,
-                    provider_status="sms", last_request_hash="",
+                    call_sid=f"SMS{sms.message_sid}"[:64],
+                    channel="sms",
+                    flow_id=flow_id,
+                    flow_version_id=version_id,
+                    from_number=sms.sender,
+                    to_number=sms.to,
+                    provider_status="sms",
+                    last_request_hash="",
                 )
-                session.state = engine.State.new(services._loaded_root(session).definition.key).to_dict()
+                session.state = engine.State.new(
+                    services._loaded_root(session).definition.key
+                ).to_dict()
                 session.save(update_fields=["state"])
         except IntegrityError:  # Twilio retried the first text while it was being answered
             existing = CallSession.objects.filter(call_sid=f"SMS{sms.message_sid}"[:64]).first()
-            return SmsTurn(xml=(existing.last_twiml if existing else "") or sms_twiml.to_xml([]), replayed=True)
+            return SmsTurn(
+                xml=(existing.last_twiml if existing else "") or sms_twiml.to_xml([]), replayed=True
+            )
         session_pk, event = session.pk, Event(kind="start")
     return _advance(session_pk, event, sms, now)
 
@@ -137,7 +166,12 @@ def _active_session(sms: IncomingSms, now: datetime) -> CallSession | None:
     idle = timedelta(minutes=settings.SMS_SESSION_IDLE_MINUTES)
     session = (
         CallSession.objects.select_for_update()
-        .filter(channel="sms", from_number=sms.sender, to_number=sms.to, status=CallSession.Status.ACTIVE)
+        .filter(
+            channel="sms",
+            from_number=sms.sender,
+            to_number=sms.to,
+            status=CallSession.Status.ACTIVE,
+        )
         .order_by("-started_at")
         .first()
     )
@@ -157,17 +191,29 @@ def session_end(session: CallSession, *, now: datetime) -> None:
     if not state.ended:
         loaded = services._loaded_for(session, state)
         outcome = engine.advance(
-            definitions={k: v.definition for k, v in loaded.items()}, state=state,
-            event=Event(kind="hangup"), now=now, call=services._call_info(session),
+            definitions={k: v.definition for k, v in loaded.items()},
+            state=state,
+            event=Event(kind="hangup"),
+            now=now,
+            call=services._call_info(session),
         )
         services._save_steps(session, outcome.steps, loaded, old_step=state.step, now=now)
         services._store_state(session, outcome.state)
     session.status = CallSession.Status.COMPLETED
     session.ended_at = now
     session.pending_since = None
-    session.save(update_fields=[
-        "state", "current_node", "variables", "attempts", "status", "ended_at", "pending_since", "updated_at",
-    ])
+    session.save(
+        update_fields=[
+            "state",
+            "current_node",
+            "variables",
+            "attempts",
+            "status",
+            "ended_at",
+            "pending_since",
+            "updated_at",
+        ]
+    )
 
 
 def sessions_expire(*, now: datetime | None = None) -> int:
@@ -175,10 +221,16 @@ def sessions_expire(*, now: datetime | None = None) -> int:
     now = now or timezone.now()
     cutoff = now - timedelta(minutes=settings.SMS_SESSION_IDLE_MINUTES)
     ended = 0
-    idle = CallSession.objects.filter(channel="sms", status=CallSession.Status.ACTIVE, updated_at__lt=cutoff)
+    idle = CallSession.objects.filter(
+        channel="sms", status=CallSession.Status.ACTIVE, updated_at__lt=cutoff
+    )
     for pk in idle.values_list("pk", flat=True)[:500]:
         with transaction.atomic():
-            session = CallSession.objects.select_for_update().filter(pk=pk, status=CallSession.Status.ACTIVE).first()
+            session = (
+                CallSession.objects.select_for_update()
+                .filter(pk=pk, status=CallSession.Status.ACTIVE)
+                .first()
+            )
             if session is not None and session.updated_at < cutoff:
                 session_end(session, now=now)
                 ended += 1
@@ -227,7 +279,16 @@ def _advance(session_pk: int, event: Event, sms: IncomingSms, now: datetime) -> 
             # A slow request (HTTP, a PIN check) is made between two transactions.
             services._store_state(session, state)
             session.pending_since = now
-            session.save(update_fields=["state", "current_node", "variables", "attempts", "pending_since", "updated_at"])
+            session.save(
+                update_fields=[
+                    "state",
+                    "current_node",
+                    "variables",
+                    "attempts",
+                    "pending_since",
+                    "updated_at",
+                ]
+            )
         event = Event(kind="effect", result=effects.perform_outside(outside))
     log.error("SMS conversation %s: too many rounds without the sender", session_pk)
     return SmsTurn(xml=sms_twiml.static(sms_twiml.UNAVAILABLE), texts=[sms_twiml.UNAVAILABLE])
@@ -243,14 +304,21 @@ def _run_until_outside(
     for _ in range(MAX_ROUNDS):
         old_step = state.step
         outcome = engine.advance(
-            definitions={k: v.definition for k, v in loaded.items()}, state=state, event=event,
-            now=now, call=services._call_info(session),
+            definitions={k: v.definition for k, v in loaded.items()},
+            state=state,
+            event=event,
+            now=now,
+            call=services._call_info(session),
         )
         errors.extend(outcome.errors)
         steps = services._save_steps(session, outcome.steps, loaded, old_step=old_step, now=now)
-        inline = [e for e in outcome.effects if isinstance(e, SendSms) and e.to == session.from_number]
+        inline = [
+            e for e in outcome.effects if isinstance(e, SendSms) and e.to == session.from_number
+        ]
         others = [e for e in outcome.effects if e not in inline]
-        effects.apply_effects(session=session, effects=others, steps_by_node=steps, now=now, applied=effects.Applied())
+        effects.apply_effects(
+            session=session, effects=others, steps_by_node=steps, now=now, applied=effects.Applied()
+        )
         state = outcome.state
         voice_only = state.waiting in ("dial", "queue", "record")
         texts.extend(_texts(outcome, inline, voice_only))
@@ -260,7 +328,11 @@ def _run_until_outside(
         if request is not None and effects.needs_outside(request):
             return state, request
         if request is not None:
-            result = None if isinstance(request, ReserveAgent) else effects.fulfil(request, session=session, loaded=loaded)
+            result = (
+                None
+                if isinstance(request, ReserveAgent)
+                else effects.fulfil(request, session=session, loaded=loaded)
+            )
             event = Event(kind="effect", result=result)
         elif voice_only:
             event = _unavailable(state.waiting)
@@ -298,12 +370,19 @@ def _menu_options(session: CallSession, state: engine.State) -> list[str]:
     node = _node(session, state)
     if node is None or node.get("type") != "menu":
         return []
-    labels = [f"{o['key']} for {o['label']}" for o in node["config"].get("options", []) if o.get("label")]
+    labels = [
+        f"{o['key']} for {o['label']}" for o in node["config"].get("options", []) if o.get("label")
+    ]
     return ["Reply " + ", ".join(labels) + "."] if labels else []
 
 
 def _finish(
-    session: CallSession, state: engine.State, texts: list[str], errors: list[str], sms: IncomingSms, now: datetime
+    session: CallSession,
+    state: engine.State,
+    texts: list[str],
+    errors: list[str],
+    sms: IncomingSms,
+    now: datetime,
 ) -> SmsTurn:
     answer = sms_twiml.to_xml(["\n".join(texts)] if texts else [])
     services._store_state(session, state)
@@ -314,8 +393,18 @@ def _finish(
     if errors:
         log.warning("SMS conversation %s: %s", session.call_sid, "; ".join(errors))
         session.errors = (list(session.errors) + errors)[-20:]
-    fields = ["state", "current_node", "variables", "attempts", "seq", "pending_since",
-              "last_request_hash", "last_twiml", "errors", "updated_at"]
+    fields = [
+        "state",
+        "current_node",
+        "variables",
+        "attempts",
+        "seq",
+        "pending_since",
+        "last_request_hash",
+        "last_twiml",
+        "errors",
+        "updated_at",
+    ]
     if state.ended:
         session.status = CallSession.Status.COMPLETED
         session.ended_at = now

@@ -11,7 +11,9 @@ MAX_BODY = 1600
 
 UNBOUND_NUMBER = "Sorry, this number does not take text messages."
 UNAVAILABLE = "Sorry, we cannot answer your message right now. Please try again later."
-BUSY = "One moment please: we are still working on your last message. Please send this again shortly."
+BUSY = (
+    "One moment please: we are still working on your last message. Please send this again shortly."
+)
 
 
 def split(text: str, limit: int = MAX_BODY) -> list[str]:

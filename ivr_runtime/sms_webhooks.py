@@ -47,7 +47,9 @@ def message_status(request: HttpRequest) -> HttpResponse:
     update = messaging.DeliveryStatus.parse(request.POST, request.GET)
     if update is None:
         log.warning("malformed SMS status callback: %r", dict(request.POST.items()))
-        return HttpResponseBadRequest("MessageSid and MessageStatus are required", content_type="text/plain")
+        return HttpResponseBadRequest(
+            "MessageSid and MessageStatus are required", content_type="text/plain"
+        )
     messaging.message_status_record(update=update)
     return HttpResponse(status=204)
 
@@ -59,15 +61,21 @@ def callback_voice(request: HttpRequest, pk: int) -> HttpResponse:
     parsed = VoiceRequest.parse(request.POST, request.GET, request.get_full_path())
     # Seen from the flow, the person called back is the caller and our number the one called.
     parsed = dataclasses.replace(parsed, caller=parsed.to, to=parsed.caller)
-    callback = CallbackRequest.objects.select_related("flow", "session__flow_version", "flow__published_version").filter(
-        pk=pk, simulated=False
-    ).first()
+    callback = (
+        CallbackRequest.objects.select_related(
+            "flow", "session__flow_version", "flow__published_version"
+        )
+        .filter(pk=pk, simulated=False)
+        .first()
+    )
     if callback is None or callback.flow is None:
         log.warning("callback call %s for unknown callback %s", parsed.call_sid, pk)
         return _guarded(parsed, lambda: services.Turn(twiml=_unknown()))
     definition = callbacks.callback_flow(callback)
     slug = callback.flow.slug
-    return _guarded(parsed, lambda: services.call_start(request=parsed, flow_slug=slug, draft=definition))
+    return _guarded(
+        parsed, lambda: services.call_start(request=parsed, flow_slug=slug, draft=definition)
+    )
 
 
 def _unknown() -> str:
@@ -83,7 +91,9 @@ def callback_status(request: HttpRequest, pk: int) -> HttpResponse:
     call_sid = (request.POST.get("CallSid") or "")[:64]
     status = (request.POST.get("CallStatus") or "").strip().lower()[:32]
     if not call_sid or not status:
-        return HttpResponseBadRequest("CallSid and CallStatus are required", content_type="text/plain")
+        return HttpResponseBadRequest(
+            "CallSid and CallStatus are required", content_type="text/plain"
+        )
     callbacks.callback_status(callback_id=pk, call_sid=call_sid, status=status)
     # The callback's own call session (if the call was answered) ends with it.
     services.call_status(call_sid=call_sid, status=status)

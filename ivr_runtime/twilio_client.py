@@ -23,8 +23,13 @@ LOOKUP_LIMIT = 50
 
 class SendError(Exception):
     def __init__(
-        self, message: str, *, status: int | None = None, code: int | None = None,
-        transient: bool = False, ambiguous: bool = False,
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        code: int | None = None,
+        transient: bool = False,
+        ambiguous: bool = False,
     ):
         super().__init__(message)
         self.status = status
@@ -41,7 +46,9 @@ class Sent:
 
 def client() -> Client:
     http = TwilioHttpClient(timeout=settings.TWILIO_HTTP_TIMEOUT)
-    twilio = Client(settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN or "unset", http_client=http)
+    twilio = Client(
+        settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN or "unset", http_client=http
+    )
     if settings.TWILIO_API_BASE_URL:
         twilio.api.base_url = settings.TWILIO_API_BASE_URL.rstrip("/")
     return twilio
@@ -67,7 +74,10 @@ def _error(exc: Exception) -> SendError:
 def sms_send(*, to: str, from_: str, body: str, status_callback: str | None = None) -> Sent:
     try:
         message = client().messages.create(
-            to=to, from_=from_, body=body, **({"status_callback": status_callback} if status_callback else {})
+            to=to,
+            from_=from_,
+            body=body,
+            **({"status_callback": status_callback} if status_callback else {}),
         )
     except (TwilioException, requests.RequestException, OSError) as exc:
         raise _error(exc) from exc
@@ -80,12 +90,16 @@ def sms_find(*, to: str, from_: str, body: str, sent_after: datetime) -> Sent | 
     Twilio filters by the day only: the time and the body are compared here.
     """
     try:
-        found = client().messages.list(to=to, from_=from_ or None, date_sent_after=sent_after, limit=LOOKUP_LIMIT)
+        found = client().messages.list(
+            to=to, from_=from_ or None, date_sent_after=sent_after, limit=LOOKUP_LIMIT
+        )
     except (TwilioException, requests.RequestException, OSError) as exc:
         raise _error(exc) from exc
     since = sent_after.replace(microsecond=0)
     for message in found:
-        if (message.body or "") != body or not str(message.direction or "outbound").startswith("outbound"):
+        if (message.body or "") != body or not str(message.direction or "outbound").startswith(
+            "outbound"
+        ):
             continue
         if message.date_created is None or message.date_created >= since:
             return Sent(sid=message.sid or "", status=str(message.status or ""))
@@ -110,7 +124,9 @@ def call_create(*, to: str, from_: str, url: str, status_callback: str | None = 
 def call_find(*, to: str, from_: str, started_after: datetime) -> Sent | None:
     """An outbound call to `to` from `from_` since `started_after`, if the provider has one."""
     try:
-        found = client().calls.list(to=to, from_=from_ or None, start_time_after=started_after, limit=LOOKUP_LIMIT)
+        found = client().calls.list(
+            to=to, from_=from_ or None, start_time_after=started_after, limit=LOOKUP_LIMIT
+        )
     except (TwilioException, requests.RequestException, OSError) as exc:
         raise _error(exc) from exc
     for call in found:

@@ -58,7 +58,9 @@ def use_broker(url: str) -> None:
     app._after_fork()
 
 
-def wait_for(predicate: Callable[[], object], *, timeout: float = 20.0, interval: float = 0.1, what: str = "") -> object:
+def wait_for(
+    predicate: Callable[[], object], *, timeout: float = 20.0, interval: float = 0.1, what: str = ""
+) -> object:
     deadline = time.monotonic() + timeout
     while True:
         value = predicate()
@@ -162,7 +164,9 @@ def _free_port() -> int:
 def redis_available(url: str = REDIS_URL) -> bool:
     parts = urlsplit(url)
     try:
-        socket.create_connection((parts.hostname or "127.0.0.1", parts.port or 6379), timeout=1).close()
+        socket.create_connection(
+            (parts.hostname or "127.0.0.1", parts.port or 6379), timeout=1
+        ).close()
     except OSError:
         return False
     return True
@@ -195,17 +199,35 @@ class CeleryProcess:
         offset = self.log_path.stat().st_size if self.log_path.exists() else 0
         command = [sys.executable, "-m", "celery", "-A", "callflow"]
         if self.kind == "worker":
-            command += ["worker", "--pool=solo", "--loglevel=info", "--without-gossip", "--without-mingle",
-                        "--without-heartbeat", "-n", f"test-{os.getpid()}@%h"]
+            command += [
+                "worker",
+                "--pool=solo",
+                "--loglevel=info",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+                "-n",
+                f"test-{os.getpid()}@%h",
+            ]
             marker = "ready."
         else:
-            command += ["beat", "--loglevel=info", "-s", str(self.log_path.parent / "celerybeat-schedule")]
+            command += [
+                "beat",
+                "--loglevel=info",
+                "-s",
+                str(self.log_path.parent / "celerybeat-schedule"),
+            ]
             marker = "beat: Starting"
         log = self.log_path.open("ab")
-        self.process = subprocess.Popen(command, cwd=REPO, env=self.env, stdout=log, stderr=subprocess.STDOUT)
+        self.process = subprocess.Popen(
+            command, cwd=REPO, env=self.env, stdout=log, stderr=subprocess.STDOUT
+        )
         log.close()
-        wait_for(lambda: marker in self.log()[offset:] or self.process.poll() is not None,
-                 timeout=ready_timeout, what=f"the {self.kind} to start")
+        wait_for(
+            lambda: marker in self.log()[offset:] or self.process.poll() is not None,
+            timeout=ready_timeout,
+            what=f"the {self.kind} to start",
+        )
         if self.process.poll() is not None:
             raise RuntimeError(f"celery {self.kind} exited:\n{self.log()[offset:][-3000:]}")
         return self
@@ -291,7 +313,9 @@ class AsyncStack:
 
 
 @pytest.fixture(scope="session")
-def async_stack(django_db_setup, django_db_blocker, tmp_path_factory, live_server) -> Iterator[AsyncStack]:
+def async_stack(
+    django_db_setup, django_db_blocker, tmp_path_factory, live_server
+) -> Iterator[AsyncStack]:
     if not redis_available():
         pytest.fail(f"worker tests need Redis at {REDIS_URL} (make test-fast skips them)")
     with django_db_blocker.unblock():

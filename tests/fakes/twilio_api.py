@@ -54,8 +54,14 @@ class FakeTwilio:
     callbacks: list[tuple[str, dict, int]] = field(default_factory=list)
 
     # --- control -------------------------------------------------------------------------
-    def fail_next(self, status: int, *, times: int = 1, code: int | None = None, message: str = "") -> None:
-        body = {"status": status, "code": code or (20500 if status >= 500 else 21211), "message": message or "fake failure"}
+    def fail_next(
+        self, status: int, *, times: int = 1, code: int | None = None, message: str = ""
+    ) -> None:
+        body = {
+            "status": status,
+            "code": code or (20500 if status >= 500 else 21211),
+            "message": message or "fake failure",
+        }
         with self._lock:
             self._faults.extend([(status, body)] * times)
 
@@ -79,10 +85,21 @@ class FakeTwilio:
         statuses, token = self._delivery or ([], "")
         for status in statuses:
             time.sleep(0.05)
-            params = {"MessageSid": sid, "SmsSid": sid, "MessageStatus": status, "SmsStatus": status,
-                      "AccountSid": account, "ApiVersion": "2010-04-01"}
-            request = urllib.request.Request(url, data=urlencode(params).encode(), headers={
-                "X-Twilio-Signature": RequestValidator(token).compute_signature(url, params)})
+            params = {
+                "MessageSid": sid,
+                "SmsSid": sid,
+                "MessageStatus": status,
+                "SmsStatus": status,
+                "AccountSid": account,
+                "ApiVersion": "2010-04-01",
+            }
+            request = urllib.request.Request(
+                url,
+                data=urlencode(params).encode(),
+                headers={
+                    "X-Twilio-Signature": RequestValidator(token).compute_signature(url, params)
+                },
+            )
             try:
                 code = urllib.request.urlopen(request, timeout=5).status
             except urllib.error.HTTPError as exc:
@@ -108,7 +125,9 @@ class FakeTwilio:
 
     def messages(self) -> list[RecordedRequest]:
         """Every attempt to create a message (failed ones too)."""
-        return [r for r in self.requests if r.method == "POST" and r.path.endswith("/Messages.json")]
+        return [
+            r for r in self.requests if r.method == "POST" and r.path.endswith("/Messages.json")
+        ]
 
     def delivered_messages(self) -> list[RecordedRequest]:
         return [r for r in self.messages() if r.status == 201]
@@ -132,7 +151,9 @@ class FakeTwilio:
         return f"http://{host}:{port}"
 
     # --- serving -------------------------------------------------------------------------
-    def _record(self, method: str, path: str, form: dict[str, str], auth: str | None, status: int) -> None:
+    def _record(
+        self, method: str, path: str, form: dict[str, str], auth: str | None, status: int
+    ) -> None:
         with self._lock:
             self.requests.append(RecordedRequest(method, path, form, auth, status))
 
@@ -143,24 +164,44 @@ class FakeTwilio:
         stamp = format_datetime(now, usegmt=True)
         if path.endswith("/Messages.json"):
             body = {
-                "sid": f"SMfa4e{n:028x}", "account_sid": account, "to": form.get("To"), "from": form.get("From"),
-                "body": form.get("Body"), "status": "queued", "num_segments": "1", "direction": "outbound-api",
-                "api_version": "2010-04-01", "uri": f"{path[:-5]}/SMfa4e{n:028x}.json",
-                "date_created": stamp, "date_updated": stamp, "date_sent": stamp,
+                "sid": f"SMfa4e{n:028x}",
+                "account_sid": account,
+                "to": form.get("To"),
+                "from": form.get("From"),
+                "body": form.get("Body"),
+                "status": "queued",
+                "num_segments": "1",
+                "direction": "outbound-api",
+                "api_version": "2010-04-01",
+                "uri": f"{path[:-5]}/SMfa4e{n:028x}.json",
+                "date_created": stamp,
+                "date_updated": stamp,
+                "date_sent": stamp,
                 "status_callback": form.get("StatusCallback"),
             }
         else:
             body = {
-                "sid": f"CAfa4e{n:028x}", "account_sid": account, "to": form.get("To"), "from": form.get("From"),
-                "status": "queued", "direction": "outbound-api", "api_version": "2010-04-01",
-                "uri": f"{path[:-5]}/CAfa4e{n:028x}.json", "date_created": stamp, "start_time": stamp,
-                "url": form.get("Url"), "status_callback": form.get("StatusCallback"),
+                "sid": f"CAfa4e{n:028x}",
+                "account_sid": account,
+                "to": form.get("To"),
+                "from": form.get("From"),
+                "status": "queued",
+                "direction": "outbound-api",
+                "api_version": "2010-04-01",
+                "uri": f"{path[:-5]}/CAfa4e{n:028x}.json",
+                "date_created": stamp,
+                "start_time": stamp,
+                "url": form.get("Url"),
+                "status_callback": form.get("StatusCallback"),
             }
         with self._lock:
             self.created.append({**body, "_at": now})
         if self._delivery and body["sid"].startswith("SM") and form.get("StatusCallback"):
-            threading.Thread(target=self._post_statuses, args=(form["StatusCallback"], body["sid"], account),
-                             daemon=True).start()
+            threading.Thread(
+                target=self._post_statuses,
+                args=(form["StatusCallback"], body["sid"], account),
+                daemon=True,
+            ).start()
         return 201, {k: v for k, v in body.items() if k != "status_callback"}
 
     def _post(self, path: str, form: dict[str, str], auth: str | None) -> tuple[int, dict] | None:
@@ -234,7 +275,9 @@ class FakeTwilio:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
-        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+        threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        ).start()
         return self
 
     def stop(self) -> None:

@@ -21,44 +21,70 @@ def staff(client):
 
 
 def message(n, **fields):
-    return OutboundMessage.objects.create(to="+447700900123", body=f"m{n}", idempotency_key=f"k{n}", **fields)
+    return OutboundMessage.objects.create(
+        to="+447700900123", body=f"m{n}", idempotency_key=f"k{n}", **fields
+    )
 
 
 def test_message_list_shows_status_attempts_and_errors_with_filters(staff):
-    message(1, status="failed", attempts=1, error_code="21211", last_error="21211: The 'To' number is not valid")
+    message(
+        1,
+        status="failed",
+        attempts=1,
+        error_code="21211",
+        last_error="21211: The 'To' number is not valid",
+    )
     message(2, status="delivered", attempts=3, provider_status="delivered")
     page = staff.get("/admin/ivr_runtime/outboundmessage/").content.decode()
     assert "21211: The &#x27;To&#x27; number is not valid" in page and "delivered" in page
-    for query in ("status__exact=failed", "error_code=21211", "provider_status=delivered", "simulated__exact=0"):
+    for query in (
+        "status__exact=failed",
+        "error_code=21211",
+        "provider_status=delivered",
+        "simulated__exact=0",
+    ):
         response = staff.get(f"/admin/ivr_runtime/outboundmessage/?{query}")
         assert response.status_code == 200, query
     failed = staff.get("/admin/ivr_runtime/outboundmessage/?status__exact=failed")
     assert [m.body for m in failed.context["cl"].result_list] == ["m1"]
-    detail = staff.get(f"/admin/ivr_runtime/outboundmessage/{OutboundMessage.objects.get(body='m1').pk}/change/")
+    detail = staff.get(
+        f"/admin/ivr_runtime/outboundmessage/{OutboundMessage.objects.get(body='m1').pk}/change/"
+    )
     assert detail.status_code == 200 and b"Attempt log" in detail.content
 
 
 def test_send_again_now_requeues_failed_messages_and_hands_them_over(staff, local_broker):
-    failed = message(1, status="failed", attempts=6, next_attempt_at=timezone.now() + timedelta(hours=1))
+    failed = message(
+        1, status="failed", attempts=6, next_attempt_at=timezone.now() + timedelta(hours=1)
+    )
     sent = message(2, status="sent")
-    response = staff.post("/admin/ivr_runtime/outboundmessage/", {
-        "action": "retry_now", "_selected_action": [failed.pk, sent.pk]}, follow=True)
+    response = staff.post(
+        "/admin/ivr_runtime/outboundmessage/",
+        {"action": "retry_now", "_selected_action": [failed.pk, sent.pk]},
+        follow=True,
+    )
     assert b"1 message(s) queued again, 1 handed to a worker" in response.content
     failed.refresh_from_db()
     sent.refresh_from_db()
     assert (failed.status, failed.next_attempt_at, sent.status) == ("queued", None, "sent")
-    assert [args for args, _ in published(local_broker, "ivr_runtime.send_outbound_message")] == [(failed.pk,)]
+    assert [args for args, _ in published(local_broker, "ivr_runtime.send_outbound_message")] == [
+        (failed.pk,)
+    ]
 
 
 def test_callback_list_and_cancel(staff):
     due = timezone.now()
     pending = CallbackRequest.objects.create(number="+447700900123", due_at=due)
-    done = CallbackRequest.objects.create(number="+447700900124", due_at=due, status="done", attempts=2,
-                                          last_status="completed")
+    done = CallbackRequest.objects.create(
+        number="+447700900124", due_at=due, status="done", attempts=2, last_status="completed"
+    )
     for query in ("", "?status__exact=pending", "?last_status=completed"):
         assert staff.get(f"/admin/ivr_runtime/callbackrequest/{query}").status_code == 200
-    response = staff.post("/admin/ivr_runtime/callbackrequest/", {
-        "action": "cancel", "_selected_action": [pending.pk, done.pk]}, follow=True)
+    response = staff.post(
+        "/admin/ivr_runtime/callbackrequest/",
+        {"action": "cancel", "_selected_action": [pending.pk, done.pk]},
+        follow=True,
+    )
     assert b"1 callback(s) cancelled." in response.content
     assert CallbackRequest.objects.get(pk=pending.pk).status == "cancelled"
     assert CallbackRequest.objects.get(pk=done.pk).status == "done"

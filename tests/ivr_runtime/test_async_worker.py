@@ -36,10 +36,21 @@ Status = OutboundMessage.Status
 
 def sms_flow(body="Your booking link: https://example.com/book", to=None):
     config = {"body": body, **({"to": to} if to else {})}
-    publish(flow_definition("texts", [
-        {"id": "text", "type": "sms", "config": config, "exits": {"next": "bye"}},
-        {"id": "bye", "type": "hangup", "config": {"text": "We have sent you a text. Goodbye."}, "exits": {}},
-    ]), NUMBER)
+    publish(
+        flow_definition(
+            "texts",
+            [
+                {"id": "text", "type": "sms", "config": config, "exits": {"next": "bye"}},
+                {
+                    "id": "bye",
+                    "type": "hangup",
+                    "config": {"text": "We have sent you a text. Goodbye."},
+                    "exits": {},
+                },
+            ],
+        ),
+        NUMBER,
+    )
 
 
 def message_in(*statuses, timeout=20.0):
@@ -56,7 +67,11 @@ def test_a_call_sends_its_sms_through_the_worker(stack, place_call):
     assert call.ended and "We have sent you a text" in call.said
     message = message_in(Status.SENT)
     [created] = stack.twilio.created_messages()
-    assert (created["to"], created["from"], created["body"]) == (CALLER, NUMBER, "Your booking link: https://example.com/book")
+    assert (created["to"], created["from"], created["body"]) == (
+        CALLER,
+        NUMBER,
+        "Your booking link: https://example.com/book",
+    )
     assert message.provider_sid == created["sid"] and message.attempts == 1
     assert created["status_callback"] == f"{stack.public_url}/ivr/messages/status?m={message.pk}"
     assert message.enqueued_at is not None and message.sent_at is not None
@@ -91,7 +106,9 @@ def test_broker_down_the_caller_is_answered_at_once_and_the_sweep_sends_later(st
     assert message.attempts == 1 and message.enqueued_at is not None
 
 
-def test_broker_that_never_answers_holds_the_caller_no_longer_than_the_socket_timeout(stack, place_call, caplog):
+def test_broker_that_never_answers_holds_the_caller_no_longer_than_the_socket_timeout(
+    stack, place_call, caplog
+):
     from callflow.celery import app
 
     sms_flow()
@@ -128,7 +145,9 @@ def test_twilio_500_twice_then_201_one_message_three_attempts(stack, place_call)
 
 
 def test_invalid_number_is_failed_at_once_with_the_reason(stack, place_call):
-    stack.twilio.fail_next(400, code=21211, message="The 'To' number +15005550001 is not a valid phone number.")
+    stack.twilio.fail_next(
+        400, code=21211, message="The 'To' number +15005550001 is not a valid phone number."
+    )
     sms_flow(to="+15005550001")
     place_call(NUMBER)
     message = message_in(Status.FAILED)
@@ -138,7 +157,9 @@ def test_invalid_number_is_failed_at_once_with_the_reason(stack, place_call):
     assert len(stack.twilio.messages()) == 1
 
 
-@pytest.mark.parametrize("accepted", [True, False], ids=["provider-took-it", "provider-never-saw-it"])
+@pytest.mark.parametrize(
+    "accepted", [True, False], ids=["provider-took-it", "provider-never-saw-it"]
+)
 def test_worker_killed_mid_send_neither_lost_nor_sent_twice(stack, place_call, accepted):
     stack.twilio.hold_next(accept=accepted)
     sms_flow()
@@ -161,13 +182,26 @@ def test_worker_killed_mid_send_neither_lost_nor_sent_twice(stack, place_call, a
 
 
 def test_callback_is_placed_retried_on_no_answer_and_completed(stack, place_call, signer, settings):
-    publish(flow_definition("cb", [
-        {"id": "offer", "type": "callback",
-         "config": {"prompt": "Press 1 for a call back.", "confirm_number": False, "within_hours": 2,
-                    "target": {"number": "+442079460999"}},
-         "exits": {"scheduled": "bye", "declined": "bye"}},
-        {"id": "bye", "type": "hangup", "config": {"text": "Goodbye."}, "exits": {}},
-    ]), NUMBER)
+    publish(
+        flow_definition(
+            "cb",
+            [
+                {
+                    "id": "offer",
+                    "type": "callback",
+                    "config": {
+                        "prompt": "Press 1 for a call back.",
+                        "confirm_number": False,
+                        "within_hours": 2,
+                        "target": {"number": "+442079460999"},
+                    },
+                    "exits": {"scheduled": "bye", "declined": "bye"},
+                },
+                {"id": "bye", "type": "hangup", "config": {"text": "Goodbye."}, "exits": {}},
+            ],
+        ),
+        NUMBER,
+    )
     call = place_call(NUMBER).press("1")
     assert call.ended
     callback = CallbackRequest.objects.get()
@@ -179,7 +213,9 @@ def test_callback_is_placed_retried_on_no_answer_and_completed(stack, place_call
     assert placed["url"] == f"{stack.public_url}/ivr/callbacks/{callback.pk}/voice"
     # Twilio: nobody answered.
     status_url = f"/ivr/callbacks/{callback.pk}/status"
-    response = signer.post(status_url, {"CallSid": placed["sid"], "CallStatus": "no-answer", "To": CALLER})
+    response = signer.post(
+        status_url, {"CallSid": placed["sid"], "CallStatus": "no-answer", "To": CALLER}
+    )
     assert response.status_code == 204
     callback.refresh_from_db()
     assert callback.status == CallbackRequest.Status.PENDING and callback.last_status == "no-answer"
@@ -187,8 +223,13 @@ def test_callback_is_placed_retried_on_no_answer_and_completed(stack, place_call
     CallbackRequest.objects.filter(pk=callback.pk).update(next_attempt_at=None)
     wait_for(lambda: len(stack.twilio.created_calls()) == 2, what="the second callback call")
     second = stack.twilio.created_calls()[-1]
-    wait_for(lambda: CallbackRequest.objects.get().status == CallbackRequest.Status.PLACED, what="placed again")
-    response = signer.post(status_url, {"CallSid": second["sid"], "CallStatus": "completed", "To": CALLER})
+    wait_for(
+        lambda: CallbackRequest.objects.get().status == CallbackRequest.Status.PLACED,
+        what="placed again",
+    )
+    response = signer.post(
+        status_url, {"CallSid": second["sid"], "CallStatus": "completed", "To": CALLER}
+    )
     assert response.status_code == 204
     callback.refresh_from_db()
     assert callback.status == CallbackRequest.Status.DONE and callback.attempts == 2

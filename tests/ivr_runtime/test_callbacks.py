@@ -21,9 +21,15 @@ Status = CallbackRequest.Status
 NUMBER = "+442079460102"
 CUSTOMER = "+447700900123"
 AGENT = "+442079460999"
-HOURS = {"id": "hours", "type": "time_of_day",
-         "config": {"timezone": "Europe/London", "schedule": {"mon": [["09:00", "17:00"]], "tue": [["09:00", "17:00"]]}},
-         "exits": {"open": "hello", "closed": "hello"}}
+HOURS = {
+    "id": "hours",
+    "type": "time_of_day",
+    "config": {
+        "timezone": "Europe/London",
+        "schedule": {"mon": [["09:00", "17:00"]], "tue": [["09:00", "17:00"]]},
+    },
+    "exits": {"open": "hello", "closed": "hello"},
+}
 MONDAY_10 = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 SATURDAY_20 = datetime(2026, 11, 28, 20, 0, tzinfo=UTC)
 
@@ -47,14 +53,30 @@ def signer(client):
 
 def flow(*, target=None, with_hours=True):
     nodes = [
-        {"id": "hello", "type": "say", "config": {"text": "Welcome to the bank."}, "exits": {"next": "bye"}},
+        {
+            "id": "hello",
+            "type": "say",
+            "config": {"text": "Welcome to the bank."},
+            "exits": {"next": "bye"},
+        },
         {"id": "bye", "type": "hangup", "config": {}, "exits": {}},
     ]
     version = publish(flow_definition("bank", [HOURS, *nodes] if with_hours else nodes), NUMBER)
-    session = CallSession.objects.create(call_sid="CA" + "1" * 32, flow=version.flow, flow_version=version,
-                                         from_number=CUSTOMER, to_number=NUMBER)
-    return CallbackRequest.objects.create(number=CUSTOMER, due_at=MONDAY_10 + timedelta(hours=2), target=target,
-                                          node_id="offer", session=session, flow=version.flow)
+    session = CallSession.objects.create(
+        call_sid="CA" + "1" * 32,
+        flow=version.flow,
+        flow_version=version,
+        from_number=CUSTOMER,
+        to_number=NUMBER,
+    )
+    return CallbackRequest.objects.create(
+        number=CUSTOMER,
+        due_at=MONDAY_10 + timedelta(hours=2),
+        target=target,
+        node_id="offer",
+        session=session,
+        flow=version.flow,
+    )
 
 
 def place(callback, now):
@@ -63,11 +85,19 @@ def place(callback, now):
 
 # --- opening hours -----------------------------------------------------------------------------
 def test_the_first_time_of_day_node_from_start_gives_the_hours():
-    definition = flow_definition("f", [
-        {"id": "a", "type": "say", "config": {"text": "x"}, "exits": {"next": "b"}},
-        {"id": "c", "type": "time_of_day", "config": {"schedule": {}}, "exits": {}},
-        {"id": "b", "type": "time_of_day", "config": {"schedule": {"mon": [["08:00", "09:00"]]}}, "exits": {"open": "c"}},
-    ])
+    definition = flow_definition(
+        "f",
+        [
+            {"id": "a", "type": "say", "config": {"text": "x"}, "exits": {"next": "b"}},
+            {"id": "c", "type": "time_of_day", "config": {"schedule": {}}, "exits": {}},
+            {
+                "id": "b",
+                "type": "time_of_day",
+                "config": {"schedule": {"mon": [["08:00", "09:00"]]}},
+                "exits": {"open": "c"},
+            },
+        ],
+    )
     assert callbacks.hours_node(definition)["schedule"] == {"mon": [["08:00", "09:00"]]}
     assert callbacks.hours_node(definition)["timezone"] == "Europe/London"  # the flow's
     assert callbacks.hours_node(flow_definition("g", [definition["nodes"][0]])) is None
@@ -95,19 +125,30 @@ def test_open_places_the_call_from_the_number_the_caller_called(twilio):
     [request] = twilio.calls()
     assert request.form["To"] == CUSTOMER and request.form["From"] == NUMBER
     assert request.form["Url"] == f"https://ivr.example.com/ivr/callbacks/{callback.pk}/voice"
-    assert request.form["StatusCallback"] == f"https://ivr.example.com/ivr/callbacks/{callback.pk}/status"
+    assert (
+        request.form["StatusCallback"]
+        == f"https://ivr.example.com/ivr/callbacks/{callback.pk}/status"
+    )
     assert request.form["StatusCallbackEvent"] == "completed"
     assert callback.provider_sid == twilio.created_calls()[0]["sid"]
-    assert place(callback, MONDAY_10).attempts == 1 and len(twilio.calls()) == 1  # a duplicate task does nothing
+    assert (
+        place(callback, MONDAY_10).attempts == 1 and len(twilio.calls()) == 1
+    )  # a duplicate task does nothing
 
 
 def test_provider_errors_transient_retry_permanent_fail(twilio):
     twilio.fail_next(503)
     callback = place(flow(), MONDAY_10)
-    assert callback.status == Status.PENDING and callback.next_attempt_at == MONDAY_10 + timedelta(minutes=15)
+    assert callback.status == Status.PENDING and callback.next_attempt_at == MONDAY_10 + timedelta(
+        minutes=15
+    )
     twilio.fail_next(400, code=21215, message="Geo permission")
     callback = place(callback, MONDAY_10 + timedelta(minutes=15))
-    assert callback.status == Status.FAILED and "21215" in callback.last_error and callback.attempts == 2
+    assert (
+        callback.status == Status.FAILED
+        and "21215" in callback.last_error
+        and callback.attempts == 2
+    )
 
 
 def test_without_public_base_url_nothing_is_placed(twilio, settings):
@@ -120,35 +161,59 @@ def test_without_public_base_url_nothing_is_placed(twilio, settings):
 def test_a_stale_dialling_claim_is_reconciled_with_the_provider(twilio):
     callback = flow(with_hours=False)
     place(callback, MONDAY_10)  # the call is created...
-    CallbackRequest.objects.filter(pk=callback.pk).update(  # ...but the worker died before recording it
-        status=Status.DIALLING, provider_sid="", lease_until=timezone.now() - timedelta(seconds=1))
+    CallbackRequest.objects.filter(
+        pk=callback.pk
+    ).update(  # ...but the worker died before recording it
+        status=Status.DIALLING, provider_sid="", lease_until=timezone.now() - timedelta(seconds=1)
+    )
     callback = place(callback, timezone.now())
-    assert callback.status == Status.PLACED and callback.provider_sid == twilio.created_calls()[0]["sid"]
+    assert (
+        callback.status == Status.PLACED
+        and callback.provider_sid == twilio.created_calls()[0]["sid"]
+    )
     assert len(twilio.calls()) == 1 and callback.attempts == 1
 
 
 def test_the_sweep_hands_over_due_and_stale_callbacks(local_broker):
     due = flow()
-    later = CallbackRequest.objects.create(number=CUSTOMER, due_at=MONDAY_10, flow=due.flow,
-                                           next_attempt_at=timezone.now() + timedelta(hours=1))
-    stale = CallbackRequest.objects.create(number=CUSTOMER, due_at=MONDAY_10, flow=due.flow, status=Status.DIALLING,
-                                           lease_until=timezone.now() - timedelta(seconds=1))
-    CallbackRequest.objects.create(number=CUSTOMER, due_at=MONDAY_10, flow=due.flow, status=Status.PLACED)
+    later = CallbackRequest.objects.create(
+        number=CUSTOMER,
+        due_at=MONDAY_10,
+        flow=due.flow,
+        next_attempt_at=timezone.now() + timedelta(hours=1),
+    )
+    stale = CallbackRequest.objects.create(
+        number=CUSTOMER,
+        due_at=MONDAY_10,
+        flow=due.flow,
+        status=Status.DIALLING,
+        lease_until=timezone.now() - timedelta(seconds=1),
+    )
+    CallbackRequest.objects.create(
+        number=CUSTOMER, due_at=MONDAY_10, flow=due.flow, status=Status.PLACED
+    )
     CallbackRequest.objects.create(number=CUSTOMER, due_at=MONDAY_10, flow=due.flow, simulated=True)
     assert callbacks.callback_sweep() == 2
-    assert sorted(a[0] for a, _ in published(local_broker, "ivr_runtime.place_callback")) == [due.pk, stale.pk]
+    assert sorted(a[0] for a, _ in published(local_broker, "ivr_runtime.place_callback")) == [
+        due.pk,
+        stale.pk,
+    ]
     assert later.pk
 
 
 # --- the call --------------------------------------------------------------------------------------
 def answer(signer, callback):
     """Twilio fetching the call's URL once the person called back picks up."""
-    return Call(signer, to=CUSTOMER, caller=NUMBER, sid="CA" + "c" * 32).start(f"/ivr/callbacks/{callback.pk}/voice")
+    return Call(signer, to=CUSTOMER, caller=NUMBER, sid="CA" + "c" * 32).start(
+        f"/ivr/callbacks/{callback.pk}/voice"
+    )
 
 
 def status(signer, callback, call_status, sid="CA" + "c" * 32):
-    return signer.post(f"/ivr/callbacks/{callback.pk}/status",
-                       {"CallSid": sid, "CallStatus": call_status, "From": NUMBER, "To": CUSTOMER})
+    return signer.post(
+        f"/ivr/callbacks/{callback.pk}/status",
+        {"CallSid": sid, "CallStatus": call_status, "From": NUMBER, "To": CUSTOMER},
+    )
 
 
 def test_the_call_introduces_itself_and_connects_the_target(signer, twilio):
@@ -192,7 +257,10 @@ def test_unanswered_calls_are_retried_then_given_up(signer, twilio, call_status)
     CallbackRequest.objects.filter(pk=callback.pk).update(attempts=3, status=Status.PLACED)
     status(signer, callback, call_status, sid=sid)
     callback.refresh_from_db()
-    assert callback.status == Status.FAILED and callback.last_error == f"no answer after 3 calls (last: {call_status})"
+    assert (
+        callback.status == Status.FAILED
+        and callback.last_error == f"no answer after 3 calls (last: {call_status})"
+    )
 
 
 def test_unknown_callbacks_get_a_polite_answer_and_a_log_line(signer, caplog, twilio):

@@ -21,8 +21,15 @@ _sids = count(1)
 
 def text(signer, body, *, sender=SENDER, to=NUMBER, sid=None):
     """Post an incoming SMS the way Twilio does; the texts of the reply."""
-    params = {"MessageSid": sid or f"SM{next(_sids):032x}", "AccountSid": "AC" + "0" * 32, "From": sender,
-              "To": to, "Body": body, "NumMedia": "0", "ApiVersion": "2010-04-01"}
+    params = {
+        "MessageSid": sid or f"SM{next(_sids):032x}",
+        "AccountSid": "AC" + "0" * 32,
+        "From": sender,
+        "To": to,
+        "Body": body,
+        "NumMedia": "0",
+        "ApiVersion": "2010-04-01",
+    }
     response = signer.post("/ivr/sms", params)
     assert response.status_code == 200, response.content
     assert response["Content-Type"].startswith("text/xml")
@@ -32,37 +39,88 @@ def text(signer, body, *, sender=SENDER, to=NUMBER, sid=None):
 
 
 MENU = {
-    "id": "menu", "type": "menu",
-    "config": {"prompt": "What can we do for you?", "input": "dtmf", "retries": 1,
-               "options": [{"key": "1", "label": "Bookings", "speech": ["book", "table"]},
-                           {"key": "2", "label": "Opening hours"}]},
+    "id": "menu",
+    "type": "menu",
+    "config": {
+        "prompt": "What can we do for you?",
+        "input": "dtmf",
+        "retries": 1,
+        "options": [
+            {"key": "1", "label": "Bookings", "speech": ["book", "table"]},
+            {"key": "2", "label": "Opening hours"},
+        ],
+    },
     "exits": {"1": "book", "2": "hours", "no_input": "bye", "no_match": "bye"},
 }
 
 
 def restaurant():
-    publish(flow_definition("diner", [
-        {"id": "hello", "type": "say", "config": {"text": "Welcome to the Diner."}, "exits": {"next": "menu"}},
-        MENU,
-        {"id": "book", "type": "sms", "config": {"body": "Book here: https://example.com/book"}, "exits": {"next": "bye"}},
-        {"id": "hours", "type": "say", "config": {"text": "We open at noon."}, "exits": {"next": "staff"}},
-        {"id": "staff", "type": "route", "config": {"target": {"skills": ["diner"]}, "announce": "Connecting you."},
-         "exits": {"connected": "bye", "unavailable": "vm", "timeout": "bye"}},
-        {"id": "vm", "type": "voicemail", "config": {"prompt": "Leave a message after the tone."},
-         "exits": {"recorded": "bye", "empty": "bye2"}},
-        {"id": "bye", "type": "hangup", "config": {"text": "Thanks, goodbye."}, "exits": {}},
-        {"id": "bye2", "type": "hangup", "config": {"text": "Nobody can take a message by text. Goodbye."}, "exits": {}},
-    ]), NUMBER)
+    publish(
+        flow_definition(
+            "diner",
+            [
+                {
+                    "id": "hello",
+                    "type": "say",
+                    "config": {"text": "Welcome to the Diner."},
+                    "exits": {"next": "menu"},
+                },
+                MENU,
+                {
+                    "id": "book",
+                    "type": "sms",
+                    "config": {"body": "Book here: https://example.com/book"},
+                    "exits": {"next": "bye"},
+                },
+                {
+                    "id": "hours",
+                    "type": "say",
+                    "config": {"text": "We open at noon."},
+                    "exits": {"next": "staff"},
+                },
+                {
+                    "id": "staff",
+                    "type": "route",
+                    "config": {"target": {"skills": ["diner"]}, "announce": "Connecting you."},
+                    "exits": {"connected": "bye", "unavailable": "vm", "timeout": "bye"},
+                },
+                {
+                    "id": "vm",
+                    "type": "voicemail",
+                    "config": {"prompt": "Leave a message after the tone."},
+                    "exits": {"recorded": "bye", "empty": "bye2"},
+                },
+                {
+                    "id": "bye",
+                    "type": "hangup",
+                    "config": {"text": "Thanks, goodbye."},
+                    "exits": {},
+                },
+                {
+                    "id": "bye2",
+                    "type": "hangup",
+                    "config": {"text": "Nobody can take a message by text. Goodbye."},
+                    "exits": {},
+                },
+            ],
+        ),
+        NUMBER,
+    )
 
 
 def steps(session):
-    return list(CallStep.objects.filter(session=session).order_by("index").values_list("node_id", "exit"))
+    return list(
+        CallStep.objects.filter(session=session).order_by("index").values_list("node_id", "exit")
+    )
 
 
 def test_say_and_menu_become_a_text_that_waits_for_the_reply(signer):
     restaurant()
     [reply] = text(signer, "hi")
-    assert reply == "Welcome to the Diner.\nWhat can we do for you?\nReply 1 for Bookings, 2 for Opening hours."
+    assert (
+        reply
+        == "Welcome to the Diner.\nWhat can we do for you?\nReply 1 for Bookings, 2 for Opening hours."
+    )
     session = CallSession.objects.get()
     assert (session.channel, session.from_number, session.to_number) == ("sms", SENDER, NUMBER)
     assert session.status == CallSession.Status.ACTIVE and session.current_node == "menu"
@@ -105,25 +163,44 @@ def test_route_is_unavailable_and_voicemail_empty_by_text(signer):
     [reply] = text(signer, "2")
     assert reply == "We open at noon.\nNobody can take a message by text. Goodbye."
     assert "Connecting you" not in reply and "Leave a message" not in reply
-    assert steps(CallSession.objects.get())[2:] == [("hours", "next"), ("staff", "unavailable"), ("vm", "empty"), ("bye2", "")]
+    assert steps(CallSession.objects.get())[2:] == [
+        ("hours", "next"),
+        ("staff", "unavailable"),
+        ("vm", "empty"),
+        ("bye2", ""),
+    ]
     agent.refresh_from_db()
     assert agent.status == Agent.Status.AVAILABLE  # nobody was reserved for a text
 
 
 def test_one_session_per_sender_and_number(signer):
     restaurant()
-    publish(flow_definition("other", [
-        {"id": "hi", "type": "say", "config": {"text": "Other line."}, "exits": {"next": "menu"}}, MENU,
-        {"id": "book", "type": "hangup", "config": {"text": "Booked."}, "exits": {}},
-        {"id": "hours", "type": "hangup", "config": {"text": "Noon."}, "exits": {}},
-        {"id": "bye", "type": "hangup", "config": {"text": "Bye."}, "exits": {}},
-    ]), "+442079460103")
+    publish(
+        flow_definition(
+            "other",
+            [
+                {
+                    "id": "hi",
+                    "type": "say",
+                    "config": {"text": "Other line."},
+                    "exits": {"next": "menu"},
+                },
+                MENU,
+                {"id": "book", "type": "hangup", "config": {"text": "Booked."}, "exits": {}},
+                {"id": "hours", "type": "hangup", "config": {"text": "Noon."}, "exits": {}},
+                {"id": "bye", "type": "hangup", "config": {"text": "Bye."}, "exits": {}},
+            ],
+        ),
+        "+442079460103",
+    )
     text(signer, "hi")
     text(signer, "hi", sender="+447700900999")
     text(signer, "hi", to="+442079460103")
     assert CallSession.objects.filter(channel="sms", status="active").count() == 3
     assert text(signer, "1", to="+442079460103") == ["Booked."]
-    assert text(signer, "2", sender="+447700900999") == ["We open at noon.\nNobody can take a message by text. Goodbye."]
+    assert text(signer, "2", sender="+447700900999") == [
+        "We open at noon.\nNobody can take a message by text. Goodbye."
+    ]
 
 
 def test_twilio_retrying_a_message_gets_the_same_answer_and_nothing_advances(signer):
@@ -152,36 +229,70 @@ def test_the_sweep_ends_idle_conversations(signer, settings):
     restaurant()
     text(signer, "hi")
     text(signer, "hi", sender="+447700900999")
-    CallSession.objects.filter(from_number=SENDER).update(updated_at=timezone.now() - timedelta(minutes=45))
+    CallSession.objects.filter(from_number=SENDER).update(
+        updated_at=timezone.now() - timedelta(minutes=45)
+    )
     assert sms_channel.sessions_expire() == 1
     assert CallSession.objects.get(from_number=SENDER).status == CallSession.Status.COMPLETED
     assert CallSession.objects.get(from_number="+447700900999").status == CallSession.Status.ACTIVE
 
 
 def test_an_sms_to_another_number_goes_through_the_outbox(signer):
-    publish(flow_definition("notify", [
-        {"id": "tell", "type": "sms", "config": {"body": "New text from {{ caller.number }}", "to": "+447700900555"},
-         "exits": {"next": "bye"}},
-        {"id": "bye", "type": "hangup", "config": {"text": "We will be in touch."}, "exits": {}},
-    ]), NUMBER)
+    publish(
+        flow_definition(
+            "notify",
+            [
+                {
+                    "id": "tell",
+                    "type": "sms",
+                    "config": {"body": "New text from {{ caller.number }}", "to": "+447700900555"},
+                    "exits": {"next": "bye"},
+                },
+                {
+                    "id": "bye",
+                    "type": "hangup",
+                    "config": {"text": "We will be in touch."},
+                    "exits": {},
+                },
+            ],
+        ),
+        NUMBER,
+    )
     assert text(signer, "hello") == ["We will be in touch."]
     message = OutboundMessage.objects.get()
-    assert (message.to, message.body, message.status) == ("+447700900555", f"New text from {SENDER}", "queued")
+    assert (message.to, message.body, message.status) == (
+        "+447700900555",
+        f"New text from {SENDER}",
+        "queued",
+    )
 
 
 def test_long_replies_are_split_into_messages_of_at_most_1600_characters(signer):
     long_text = " ".join(["word"] * 700)  # 3,499 characters
-    publish(flow_definition("long", [
-        {"id": "say", "type": "say", "config": {"text": long_text}, "exits": {"next": "bye"}},
-        {"id": "bye", "type": "hangup", "config": {}, "exits": {}},
-    ]), NUMBER)
+    publish(
+        flow_definition(
+            "long",
+            [
+                {
+                    "id": "say",
+                    "type": "say",
+                    "config": {"text": long_text},
+                    "exits": {"next": "bye"},
+                },
+                {"id": "bye", "type": "hangup", "config": {}, "exits": {}},
+            ],
+        ),
+        NUMBER,
+    )
     replies = text(signer, "hi")
     assert len(replies) == 3 and all(len(r) <= 1600 for r in replies)
     assert " ".join(replies) == long_text
 
 
 def test_unbound_number_gets_a_polite_reply_and_a_log_line(signer, caplog):
-    assert text(signer, "hello?", to="+442079469999") == ["Sorry, this number does not take text messages."]
+    assert text(signer, "hello?", to="+442079469999") == [
+        "Sorry, this number does not take text messages."
+    ]
     assert "+442079469999" in caplog.text and "no published flow" in caplog.text
     assert not CallSession.objects.exists()
 
@@ -194,22 +305,45 @@ def test_unsigned_or_malformed_texts_are_refused_never_a_5xx(signer):
 
 
 def test_a_failing_flow_still_answers_with_messaging_twiml(signer):
-    publish(flow_definition("broken", [
-        {"id": "say", "type": "say", "config": {"text": "{{ vars.x | nosuchfilter }}"}, "exits": {"next": "bye"}},
-        {"id": "bye", "type": "hangup", "config": {}, "exits": {}},
-    ]), NUMBER)
+    publish(
+        flow_definition(
+            "broken",
+            [
+                {
+                    "id": "say",
+                    "type": "say",
+                    "config": {"text": "{{ vars.x | nosuchfilter }}"},
+                    "exits": {"next": "bye"},
+                },
+                {"id": "bye", "type": "hangup", "config": {}, "exits": {}},
+            ],
+        ),
+        NUMBER,
+    )
     [reply] = text(signer, "hi")
     assert reply.startswith("Sorry, something went wrong on our side.")
 
 
 def test_lookups_are_made_outside_the_transaction_and_answered_by_text(signer, record_server):
-    publish(flow_definition("balance", [
-        {"id": "bal", "type": "self_service",
-         "config": {"mode": "lookup_say", "url": f"{record_server.url}/balance",
-                    "say": "Your balance is {{ nodes.bal.response.balance }} pounds."},
-         "exits": {"done": "bye", "failed": "bye"}},
-        {"id": "bye", "type": "hangup", "config": {"text": "Goodbye."}, "exits": {}},
-    ]), NUMBER)
+    publish(
+        flow_definition(
+            "balance",
+            [
+                {
+                    "id": "bal",
+                    "type": "self_service",
+                    "config": {
+                        "mode": "lookup_say",
+                        "url": f"{record_server.url}/balance",
+                        "say": "Your balance is {{ nodes.bal.response.balance }} pounds.",
+                    },
+                    "exits": {"done": "bye", "failed": "bye"},
+                },
+                {"id": "bye", "type": "hangup", "config": {"text": "Goodbye."}, "exits": {}},
+            ],
+        ),
+        NUMBER,
+    )
     assert text(signer, "balance?") == ["Your balance is 42.50 pounds.\nGoodbye."]
     assert [path for _, path, _ in record_server.requests] == ["/balance"]
     session = CallSession.objects.get()

@@ -42,7 +42,9 @@ def twilio(settings):
 
 def queued(body="Hello", to=CALLER, **extra) -> OutboundMessage:
     n = OutboundMessage.objects.count()
-    return OutboundMessage.objects.create(to=to, from_number=NUMBER, body=body, idempotency_key=f"k{n}", **extra)
+    return OutboundMessage.objects.create(
+        to=to, from_number=NUMBER, body=body, idempotency_key=f"k{n}", **extra
+    )
 
 
 def send(message):
@@ -53,9 +55,15 @@ def test_sent_once_with_a_status_callback_carrying_the_row(twilio, local_broker)
     message = send(queued())
     assert message.status == Status.SENT and message.attempts == 1
     [request] = twilio.messages()
-    assert request.form == {"To": CALLER, "From": NUMBER, "Body": "Hello",
-                            "StatusCallback": f"https://ivr.example.com/ivr/messages/status?m={message.pk}"}
-    assert send(message).attempts == 1 and len(twilio.messages()) == 1  # a duplicate task does nothing
+    assert request.form == {
+        "To": CALLER,
+        "From": NUMBER,
+        "Body": "Hello",
+        "StatusCallback": f"https://ivr.example.com/ivr/messages/status?m={message.pk}",
+    }
+    assert (
+        send(message).attempts == 1 and len(twilio.messages()) == 1
+    )  # a duplicate task does nothing
 
 
 @pytest.mark.parametrize("status", [500, 503, 429])
@@ -64,7 +72,9 @@ def test_transient_errors_go_back_to_the_queue_with_backoff(twilio, status, loca
     message = send(queued())
     assert message.status == Status.QUEUED and message.attempts == 1
     assert 9 <= (message.next_attempt_at - timezone.now()).total_seconds() <= 10
-    assert [args for args, _ in published(local_broker, SEND)] == [(message.pk,)]  # handed over again, delayed
+    assert [args for args, _ in published(local_broker, SEND)] == [
+        (message.pk,)
+    ]  # handed over again, delayed
     assert send(message).attempts == 1  # not due yet: an early duplicate does nothing
     OutboundMessage.objects.filter(pk=message.pk).update(next_attempt_at=timezone.now())
     message = send(message)
@@ -86,9 +96,13 @@ def test_transient_errors_give_up_after_the_last_attempt(twilio, local_broker):
 
 
 def test_an_invalid_number_fails_at_once(twilio, local_broker):
-    twilio.fail_next(400, code=21211, message="The 'To' number +15005550001 is not a valid phone number.")
+    twilio.fail_next(
+        400, code=21211, message="The 'To' number +15005550001 is not a valid phone number."
+    )
     message = send(queued(to="+15005550001"))
-    assert message.status == Status.FAILED and message.attempts == 1 and message.error_code == "21211"
+    assert (
+        message.status == Status.FAILED and message.attempts == 1 and message.error_code == "21211"
+    )
     assert message.last_error.startswith("21211: ")
     assert message.last_error.endswith("The 'To' number +15005550001 is not a valid phone number.")
     assert published(local_broker, SEND) == []
@@ -109,8 +123,12 @@ def test_a_read_timeout_is_reconciled_before_sending_again(twilio, settings, loc
 
 
 def test_a_stale_sending_row_whose_message_never_left_is_sent(twilio, local_broker):
-    message = queued(status=Status.SENDING, attempts=1, lease_until=timezone.now() - timedelta(seconds=1),
-                     attempt_log=[{"n": 1, "at": timezone.now().isoformat(), "outcome": "started"}])
+    message = queued(
+        status=Status.SENDING,
+        attempts=1,
+        lease_until=timezone.now() - timedelta(seconds=1),
+        attempt_log=[{"n": 1, "at": timezone.now().isoformat(), "outcome": "started"}],
+    )
     message = send(message)
     assert message.status == Status.SENT and len(twilio.messages()) == 1
     assert [a["outcome"] for a in message.attempt_log] == ["unknown", "sent"]
@@ -118,13 +136,21 @@ def test_a_stale_sending_row_whose_message_never_left_is_sent(twilio, local_brok
 
 
 def test_a_sending_row_within_its_lease_is_left_to_its_worker(twilio, local_broker):
-    message = send(queued(status=Status.SENDING, attempts=1, lease_until=timezone.now() + timedelta(seconds=30)))
+    message = send(
+        queued(
+            status=Status.SENDING, attempts=1, lease_until=timezone.now() + timedelta(seconds=30)
+        )
+    )
     assert message.status == Status.SENDING and twilio.requests == []
 
 
 def test_reconciling_when_the_provider_cannot_be_asked_tries_again_later(twilio, local_broker):
-    message = queued(status=Status.SENDING, attempts=1, lease_until=timezone.now() - timedelta(seconds=1),
-                     attempt_log=[{"n": 1, "at": timezone.now().isoformat(), "outcome": "started"}])
+    message = queued(
+        status=Status.SENDING,
+        attempts=1,
+        lease_until=timezone.now() - timedelta(seconds=1),
+        attempt_log=[{"n": 1, "at": timezone.now().isoformat(), "outcome": "started"}],
+    )
     twilio.stop()
     message = send(message)
     assert message.status == Status.QUEUED and message.attempt_log[-1]["outcome"] == "unknown"
@@ -145,7 +171,9 @@ def test_simulated_messages_are_never_sent(twilio, local_broker):
 
 
 # --- handing over and sweeping ---------------------------------------------------------------------
-def test_publishing_to_an_unreachable_broker_is_fast_and_leaves_the_row_queued(caplog, local_broker):
+def test_publishing_to_an_unreachable_broker_is_fast_and_leaves_the_row_queued(
+    caplog, local_broker
+):
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
@@ -160,11 +188,19 @@ def test_publishing_to_an_unreachable_broker_is_fast_and_leaves_the_row_queued(c
     assert message.status == Status.QUEUED and message.enqueued_at is None
 
 
-def test_the_row_is_written_with_the_step_and_handed_over_after_commit(place_call, django_capture_on_commit_callbacks, local_broker):
-    publish(flow_definition("texts", [
-        {"id": "text", "type": "sms", "config": {"body": "Hi"}, "exits": {"next": "bye"}},
-        {"id": "bye", "type": "hangup", "config": {}, "exits": {}},
-    ]), NUMBER)
+def test_the_row_is_written_with_the_step_and_handed_over_after_commit(
+    place_call, django_capture_on_commit_callbacks, local_broker
+):
+    publish(
+        flow_definition(
+            "texts",
+            [
+                {"id": "text", "type": "sms", "config": {"body": "Hi"}, "exits": {"next": "bye"}},
+                {"id": "bye", "type": "hangup", "config": {}, "exits": {}},
+            ],
+        ),
+        NUMBER,
+    )
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         call = place_call(NUMBER)
         message = OutboundMessage.objects.get()
@@ -190,7 +226,9 @@ def test_the_sweep_hands_over_what_is_due_and_nothing_else(settings, local_broke
     queued(status=Status.FAILED)
     queued(status=Status.SIMULATED, simulated=True)
     assert outbox.outbox_sweep(now=now) == 3
-    assert sorted(args[0] for args, _ in published(local_broker, SEND)) == sorted([never.pk, long_ago.pk, stale.pk])
+    assert sorted(args[0] for args, _ in published(local_broker, SEND)) == sorted(
+        [never.pk, long_ago.pk, stale.pk]
+    )
     assert recently.pk and not_due.pk
 
 
@@ -217,7 +255,9 @@ def test_delivery_statuses_move_forward_only(signer, twilio, local_broker):
     message = send(queued())
     sid = message.provider_sid
     assert status(signer, message.pk, MessageSid=sid, MessageStatus="delivered").status_code == 204
-    assert status(signer, message.pk, MessageSid=sid, MessageStatus="sent").status_code == 204  # late, out of order
+    assert (
+        status(signer, message.pk, MessageSid=sid, MessageStatus="sent").status_code == 204
+    )  # late, out of order
     message.refresh_from_db()
     assert (message.status, message.provider_status) == (Status.DELIVERED, "sent")
 
@@ -226,30 +266,54 @@ def test_undelivered_keeps_the_error_code(signer, twilio, local_broker):
     message = send(queued())
     status(signer, MessageSid=message.provider_sid, MessageStatus="undelivered", ErrorCode="30003")
     message.refresh_from_db()
-    assert (message.status, message.error_code, message.last_error) == (Status.UNDELIVERED, "30003", "undelivered: error 30003")
+    assert (message.status, message.error_code, message.last_error) == (
+        Status.UNDELIVERED,
+        "30003",
+        "undelivered: error 30003",
+    )
 
 
 def test_a_status_before_the_worker_recorded_the_sid_finds_the_row_by_id(signer):
-    message = queued(status=Status.SENDING, attempts=1, lease_until=timezone.now() + timedelta(seconds=30))
+    message = queued(
+        status=Status.SENDING, attempts=1, lease_until=timezone.now() + timedelta(seconds=30)
+    )
     status(signer, message.pk, MessageSid="SM" + "a" * 32, MessageStatus="sent")
     message.refresh_from_db()
-    assert (message.status, message.provider_sid, message.lease_until) == (Status.SENT, "SM" + "a" * 32, None)
+    assert (message.status, message.provider_sid, message.lease_until) == (
+        Status.SENT,
+        "SM" + "a" * 32,
+        None,
+    )
 
 
 def test_unknown_message_sids_are_logged_and_ignored(signer, caplog, twilio, local_broker):
     message = send(queued())
     with caplog.at_level(logging.WARNING, logger="ivr_runtime.messaging"):
-        assert status(signer, MessageSid="SM" + "9" * 32, MessageStatus="delivered").status_code == 204
+        assert (
+            status(signer, MessageSid="SM" + "9" * 32, MessageStatus="delivered").status_code == 204
+        )
         # an id that does not belong to that sid is not trusted either
-        assert status(signer, message.pk, MessageSid="SM" + "8" * 32, MessageStatus="failed").status_code == 204
+        assert (
+            status(
+                signer, message.pk, MessageSid="SM" + "8" * 32, MessageStatus="failed"
+            ).status_code
+            == 204
+        )
     assert caplog.text.count("for unknown message") == 2
     message.refresh_from_db()
     assert message.status == Status.SENT
 
 
-@pytest.mark.parametrize("form", [{}, {"MessageSid": "SM1"}, {"MessageStatus": "sent"},
-                                  {"MessageSid": "<script>", "MessageStatus": "sent"},
-                                  {"MessageSid": "SM" + "1" * 32, "MessageStatus": "d€livered"}])
+@pytest.mark.parametrize(
+    "form",
+    [
+        {},
+        {"MessageSid": "SM1"},
+        {"MessageStatus": "sent"},
+        {"MessageSid": "<script>", "MessageStatus": "sent"},
+        {"MessageSid": "SM" + "1" * 32, "MessageStatus": "d€livered"},
+    ],
+)
 def test_malformed_status_callbacks_are_400_never_500(signer, form):
     assert status(signer, **form).status_code == 400
 
@@ -261,11 +325,27 @@ def test_status_callbacks_must_be_signed(signer):
 
 # --- bad numbers in flows ------------------------------------------------------------------------------
 def test_a_flow_whose_sms_to_is_not_a_number_sends_nothing_and_carries_on(place_call):
-    publish(flow_definition("texts", [
-        {"id": "set", "type": "set", "config": {"vars": {"to": "+44 not a number"}}, "exits": {"next": "text"}},
-        {"id": "text", "type": "sms", "config": {"body": "Hi", "to": "{{ vars.to }}"}, "exits": {"next": "bye"}},
-        {"id": "bye", "type": "hangup", "config": {"text": "Goodbye."}, "exits": {}},
-    ]), NUMBER)
+    publish(
+        flow_definition(
+            "texts",
+            [
+                {
+                    "id": "set",
+                    "type": "set",
+                    "config": {"vars": {"to": "+44 not a number"}},
+                    "exits": {"next": "text"},
+                },
+                {
+                    "id": "text",
+                    "type": "sms",
+                    "config": {"body": "Hi", "to": "{{ vars.to }}"},
+                    "exits": {"next": "bye"},
+                },
+                {"id": "bye", "type": "hangup", "config": {"text": "Goodbye."}, "exits": {}},
+            ],
+        ),
+        NUMBER,
+    )
     call = place_call(NUMBER)
     assert call.ended and call.heard == ["Goodbye."]
     assert not OutboundMessage.objects.exists()
