@@ -132,7 +132,12 @@ def sms_receive(*, sms: IncomingSms, now: datetime | None = None) -> SmsTurn:
                     xml=sms_twiml.static(sms_twiml.BUSY), texts=[sms_twiml.BUSY], session=session
                 )
             state = engine.State.from_dict(session.state)
-            event = _reply_event(session, state, sms.body)
+            if session.pending_since is not None:
+                # The turn that made a slow request never came back: carry on as if it failed
+                # (this text is then not an answer to anything; the flow goes on from there).
+                event = Event(kind="effect", result=None)
+            else:
+                event = _reply_event(session, state, sms.body)
             session_pk = session.pk
     if session is None:
         flow_id, version_id = target

@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 from ivr_runtime import sms_channel
-from ivr_runtime.models import Agent, CallSession, CallStep, OutboundMessage, Skill
+from ivr_runtime.models import Agent, CallSession, CallStep, Customer, OutboundMessage, Skill
 
 from .conftest import flow_definition, publish
 
@@ -348,3 +348,36 @@ def test_lookups_are_made_outside_the_transaction_and_answered_by_text(signer, r
     assert [path for _, path, _ in record_server.requests] == ["/balance"]
     session = CallSession.objects.get()
     assert session.pending_since is None and session.status == CallSession.Status.COMPLETED
+
+
+def test_a_turn_that_never_came_back_from_a_pin_check_counts_as_failed(signer):
+    customer = Customer(name="Ada", phone=SENDER, account_number="12345678")
+    customer.set_pin("1234")
+    customer.save()
+    publish(
+        flow_definition(
+            "secure",
+            [
+                {
+                    "id": "auth",
+                    "type": "authenticate",
+                    "config": {"method": "pin", "max_attempts": 3},
+                    "exits": {"success": "ok", "failure": "bye"},
+                },
+                {"id": "ok", "type": "hangup", "config": {"text": "Welcome back."}, "exits": {}},
+                {"id": "bye", "type": "hangup", "config": {"text": "Bye."}, "exits": {}},
+            ],
+        ),
+        NUMBER,
+    )
+    text(signer, "hi")
+    # The process checking a PIN sent earlier died: the conversation is stuck "pending".
+    session = CallSession.objects.get()
+    CallSession.objects.filter(pk=session.pk).update(
+        state={**session.state, "pending": True},
+        pending_since=timezone.now() - timedelta(minutes=1),
+    )
+    [reply] = text(signer, "1234")
+    assert "Welcome back" not in reply  # this text answered nothing: the lost check failed
+    assert CallSession.objects.get().pending_since is None
+    assert text(signer, "1234") == ["Welcome back."]
