@@ -12,7 +12,10 @@ Twilio does, by day), records every request, and can be told to misbehave:
 
 With `fake.deliver(["sent", "delivered"], token=...)`, each message created with a
 `StatusCallback` gets those statuses posted back to it, signed with `token` as Twilio signs
-webhooks (`X-Twilio-Signature`), a moment after it was created.
+webhooks (`X-Twilio-Signature`), a moment after it was created. With
+`fake.answer_calls("completed", token=...)` each call created fetches its `Url` (the TwiML
+lands in `fake.answers`) and then reports `completed` to its `StatusCallback`; with
+`"no-answer"` (or `"busy"`) it only reports that.
 
 Point the app at it with `TWILIO_API_BASE_URL=fake.base_url`. It is shared by a test
 process and worker subprocesses, so everything it knows is kept under one lock.
@@ -51,7 +54,9 @@ class FakeTwilio:
     _released: threading.Event = field(default_factory=threading.Event)
     server: ThreadingHTTPServer | None = None
     _delivery: tuple[list[str], str] | None = None
+    _answering: tuple[str, str] | None = None
     callbacks: list[tuple[str, dict, int]] = field(default_factory=list)
+    answers: list[str] = field(default_factory=list)
 
     # --- control -------------------------------------------------------------------------
     def fail_next(
@@ -74,13 +79,35 @@ class FakeTwilio:
     def deliver(self, statuses: list[str], *, token: str) -> None:
         self._delivery = (list(statuses), token)
 
-    def _post_statuses(self, url: str, sid: str, account: str) -> None:
-        import time
+    def answer_calls(self, outcome: str, *, token: str) -> None:
+        """Each call created from now on is "answered": its Url is fetched (signed) as
+        Twilio does when the callee picks up, then its StatusCallback gets `outcome`."""
+        self._answering = (outcome, token)
+
+    def _signed_post(self, url: str, params: dict[str, str], token: str) -> tuple[int, str]:
         import urllib.error
         import urllib.request
         from urllib.parse import urlencode
 
         from twilio.request_validator import RequestValidator
+
+        signature = RequestValidator(token).compute_signature(url, params)
+        request = urllib.request.Request(
+            url, data=urlencode(params).encode(), headers={"X-Twilio-Signature": signature}
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                code, text = response.status, response.read().decode()
+        except urllib.error.HTTPError as exc:
+            code, text = exc.code, ""
+        except OSError:
+            code, text = 0, ""
+        with self._lock:
+            self.callbacks.append((url, params, code))
+        return code, text
+
+    def _post_statuses(self, url: str, sid: str, account: str) -> None:
+        import time
 
         statuses, token = self._delivery or ([], "")
         for status in statuses:
@@ -93,21 +120,28 @@ class FakeTwilio:
                 "AccountSid": account,
                 "ApiVersion": "2010-04-01",
             }
-            request = urllib.request.Request(
-                url,
-                data=urlencode(params).encode(),
-                headers={
-                    "X-Twilio-Signature": RequestValidator(token).compute_signature(url, params)
-                },
-            )
-            try:
-                code = urllib.request.urlopen(request, timeout=5).status
-            except urllib.error.HTTPError as exc:
-                code = exc.code
-            except OSError:
-                code = 0
+            self._signed_post(url, params, token)
+
+    def _answer_call(self, call: dict, form: dict[str, str]) -> None:
+        import time
+
+        outcome, token = self._answering or ("", "")
+        base = {
+            "CallSid": call["sid"],
+            "AccountSid": call["account_sid"],
+            "From": form.get("From", ""),
+            "To": form.get("To", ""),
+            "Direction": "outbound-api",
+            "ApiVersion": "2010-04-01",
+        }
+        time.sleep(0.05)
+        if outcome == "completed" and form.get("Url"):
+            _, twiml = self._signed_post(form["Url"], {**base, "CallStatus": "in-progress"}, token)
             with self._lock:
-                self.callbacks.append((url, params, code))
+                self.answers.append(twiml)
+        if form.get("StatusCallback"):
+            params = {**base, "CallStatus": outcome, "CallDuration": "12"}
+            self._signed_post(form["StatusCallback"], params, token)
 
     def release(self) -> None:
         self._released.set()
@@ -120,6 +154,8 @@ class FakeTwilio:
             self.callbacks.clear()
             self._hold = None
             self._delivery = None
+            self._answering = None
+            self.answers.clear()
         self.held.clear()
         self._released.set()
 
@@ -196,6 +232,8 @@ class FakeTwilio:
             }
         with self._lock:
             self.created.append({**body, "_at": now})
+        if self._answering and body["sid"].startswith("CA"):
+            threading.Thread(target=self._answer_call, args=(body, form), daemon=True).start()
         if self._delivery and body["sid"].startswith("SM") and form.get("StatusCallback"):
             threading.Thread(
                 target=self._post_statuses,

@@ -235,3 +235,44 @@ def test_callback_is_placed_retried_on_no_answer_and_completed(stack, place_call
     assert callback.status == CallbackRequest.Status.DONE and callback.attempts == 2
     assert callback.completed_at is not None
     assert [a["call_status"] for a in callback.attempt_log] == ["no-answer", "completed"]
+
+
+def test_a_callback_call_is_answered_runs_the_flow_and_completes(stack, place_call):
+    stack.twilio.answer_calls("no-answer", token=TOKEN)
+    publish(
+        flow_definition(
+            "cb2",
+            [
+                {
+                    "id": "offer",
+                    "type": "callback",
+                    "config": {"prompt": "Press 1.", "confirm_number": False},
+                    "exits": {"scheduled": "bye", "declined": "bye"},
+                },
+                {
+                    "id": "bye",
+                    "type": "hangup",
+                    "config": {"text": "Thanks for waiting."},
+                    "exits": {},
+                },
+            ],
+        ),
+        NUMBER,
+    )
+    place_call(NUMBER).press("1")
+    callback = wait_for(
+        lambda: CallbackRequest.objects.filter(last_status="no-answer").first(),
+        what="the first call to go unanswered",
+    )
+    assert callback.status == CallbackRequest.Status.PENDING and callback.attempts == 1
+    stack.twilio.answer_calls("completed", token=TOKEN)
+    CallbackRequest.objects.filter(pk=callback.pk).update(next_attempt_at=None)
+    callback = wait_for(
+        lambda: CallbackRequest.objects.filter(status=CallbackRequest.Status.DONE).first(),
+        what="the callback to be done",
+    )
+    assert callback.attempts == 2 and callback.completed_at is not None
+    # Twilio fetched the call's URL: without a target, the flow itself ran for the person called back.
+    [twiml] = stack.twilio.answers
+    assert "Press 1." in twiml
+    assert all(code in (200, 204) for _, _, code in stack.twilio.callbacks)
