@@ -163,6 +163,22 @@ def outbound_message_send(
             )
             _record_sent(message, claimed.attempt, found, outcome="found at the provider")
             return _reload(message_id)
+        if claimed.attempt > settings.SMS_MAX_ATTEMPTS:
+            # Workers kept dying while sending it: stop before it takes another one down.
+            reason = (
+                f"gave up after {claimed.attempt - 1} attempts: the workers sending it were lost"
+            )
+            log.warning("SMS %s failed for good: %s", message_id, reason)
+            _finish_attempt(
+                message_id,
+                claimed.attempt,
+                {"outcome": "failed", "error": reason},
+                status=Status.FAILED,
+                last_error=reason,
+                lease_until=None,
+                next_attempt_at=None,
+            )
+            return _reload(message_id)
     try:
         sent = twilio_client.sms_send(
             to=message.to,

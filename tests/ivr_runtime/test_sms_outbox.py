@@ -135,6 +135,20 @@ def test_a_stale_sending_row_whose_message_never_left_is_sent(twilio, local_brok
     assert message.attempt_log[0]["error"] == "the worker was lost"
 
 
+def test_a_message_whose_workers_keep_dying_is_given_up_not_sent(twilio, local_broker):
+    lost = {"n": 3, "at": timezone.now().isoformat(), "outcome": "started"}
+    message = queued(
+        status=Status.SENDING,
+        attempts=3,
+        lease_until=timezone.now() - timedelta(seconds=1),
+        attempt_log=[{"n": 1, "outcome": "unknown"}, {"n": 2, "outcome": "unknown"}, lost],
+    )
+    message = send(message)
+    assert message.status == Status.FAILED and message.attempts == 4
+    assert message.last_error == "gave up after 3 attempts: the workers sending it were lost"
+    assert twilio.messages() == [] and len(twilio.requests) == 1  # looked it up, sent nothing
+
+
 def test_a_sending_row_within_its_lease_is_left_to_its_worker(twilio, local_broker):
     message = send(
         queued(
