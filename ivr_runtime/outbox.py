@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -57,7 +57,10 @@ def message_publish(message_id: int, *, countdown: float | None = None) -> bool:
     except Exception as exc:  # the broker is down: the row stays queued for the sweep
         log.warning("SMS %s stays queued: the broker is unreachable (%s)", message_id, exc)
         return False
-    OutboundMessage.objects.filter(pk=message_id).update(enqueued_at=timezone.now())
+    try:
+        OutboundMessage.objects.filter(pk=message_id).update(enqueued_at=timezone.now())
+    except DatabaseError:  # only a hint for the sweep: the task is on its way anyway
+        log.warning("SMS %s handed over, but its hand-over time could not be saved", message_id)
     return True
 
 
