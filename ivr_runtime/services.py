@@ -1,8 +1,14 @@
 """Call lifecycle: call_start, call_resume, call_status (ORM + engine + transactions).
 
-Every turn of a call locks its session row (select_for_update) while the engine advances
-it, saves the new state, the step rows and the effects (outbox SMS, callbacks, recordings)
-in one transaction, and stores the answer with a fingerprint of the request:
+Every turn of a call saves the new state, the step rows and the effects (outbox SMS,
+callbacks, recordings) in one transaction, and stores the answer with a fingerprint of the
+request. A turn first runs optimistically: it reads the session without a lock, advances
+the engine and renders the TwiML outside any transaction, then writes in a short one whose
+session update only applies if the row is unchanged since it was read (`updated_at` and
+`last_request_hash`). If another request wrote the row meanwhile, or the engine needs the
+database or the network to go on, the turn runs again with the row locked
+(select_for_update) for its whole length. The write lock (all of SQLite, or the row in
+PostgreSQL) is thus held for the writes alone, not for the engine:
 
 - the same request again (a Twilio retry) gets the stored answer, nothing advances;
 - a request whose `seq` is not the call's current one (stale, out of order, a replay)
@@ -58,26 +64,23 @@ def call_start(
     """A new call (or Twilio retrying the first webhook of a known one)."""
     now = now or timezone.now()
     try:
+        existing = _read(call_sid=request.call_sid)
+        if existing is not None:  # Twilio retrying the first webhook
+            return _resume(existing, request, now)
+        target = _find_flow(to=request.to, slug=flow_slug, draft=draft is not None)
+        if target is None:
+            return Turn(twiml=twiml.static(twiml.UNKNOWN_NUMBER))
+        new = _new_session(request, target, simulated=simulated, draft=draft)
+        turn = _advance_unlocked(new, Event(kind="start"), request.fingerprint, now)
+        if turn is not None:
+            return turn
         with transaction.atomic():
             session = _locked(call_sid=request.call_sid)
             if session is not None:
                 step = _resume_locked(session, request, now)
             else:
-                target = _find_flow(to=request.to, slug=flow_slug, draft=draft is not None)
-                if target is None:
-                    return Turn(twiml=twiml.static(twiml.UNKNOWN_NUMBER))
-                session = CallSession(
-                    call_sid=request.call_sid,
-                    flow_id=target[0],
-                    flow_version_id=None if draft is not None else target[1],
-                    draft_definition=draft,
-                    simulated=simulated,
-                    from_number=request.caller[:64],
-                    to_number=request.to[:64],
-                    provider_status=request.call_status[:32],
-                )
-                session.state = engine.State.new(_loaded_root(session).definition.key).to_dict()
-                step = _run_turn(session, Event(kind="start"), request.fingerprint, now, _Carry())
+                new = _new_session(request, target, simulated=simulated, draft=draft)
+                step = _run_turn(new, Event(kind="start"), request.fingerprint, now, _Carry())
     except IntegrityError:  # the same first webhook twice at once: the other one started it
         return call_resume(request=request, now=now)
     return _complete(step, request.fingerprint)
@@ -86,52 +89,73 @@ def call_start(
 def call_resume(*, request: VoiceRequest, now: datetime | None = None) -> Turn:
     """The caller answered a wait (or Twilio retried, or something stale arrived)."""
     now = now or timezone.now()
-    with transaction.atomic():
-        session = _locked(call_sid=request.call_sid)
-        if session is None:
-            log.warning("webhook for unknown call %s", request.call_sid)
-            return Turn(twiml=twiml.static(twiml.UNAVAILABLE))
-        step = _resume_locked(session, request, now)
-    return _complete(step, request.fingerprint)
+    session = _read(call_sid=request.call_sid)
+    if session is None:
+        log.warning("webhook for unknown call %s", request.call_sid)
+        return Turn(twiml=twiml.static(twiml.UNAVAILABLE))
+    return _resume(session, request, now)
 
 
 def call_status(*, call_sid: str, status: str, now: datetime | None = None) -> bool:
     """A status callback. False when the call is unknown (nothing to do)."""
     now = now or timezone.now()
+    session = _read(call_sid=call_sid)
+    if session is None:
+        return False
+    expected = _version(session)
     with transaction.atomic():
-        session = _locked(call_sid=call_sid)
+        if _close(session, status, now, expected=expected):
+            return True
+    with transaction.atomic():
+        session = _locked(pk=session.pk)
         if session is None:
             return False
-        session.provider_status = status[:32]
-        fields = ["provider_status", "updated_at"]
-        if status in TERMINAL_STATUSES and session.ended_at is None:
-            state = engine.State.from_dict(session.state)
-            if not state.ended:
-                loaded = _loaded_for(session, state)
-                outcome = engine.advance(
-                    definitions={k: v.definition for k, v in loaded.items()},
-                    state=state,
-                    event=Event(kind="hangup"),
-                    now=now,
-                    call=_call_info(session),
-                )
-                _save_steps(session, outcome.steps, loaded, old_step=state.step, now=now)
-                effects.apply_effects(
-                    session=session,
-                    effects=outcome.effects,
-                    steps_by_node={},
-                    now=now,
-                    applied=effects.Applied(),
-                )
-                _store_state(session, outcome.state)
-                fields += ["state", "current_node", "variables", "attempts"]
-            session.status = (
-                CallSession.Status.COMPLETED if status == "completed" else CallSession.Status.FAILED
+        _close(session, status, now)
+    return True
+
+
+def _close(
+    session: CallSession,
+    status: str,
+    now: datetime,
+    *,
+    expected: tuple[datetime, str] | None = None,
+) -> bool:
+    """Record a status; a call that ends while the engine still runs it hangs up where it
+    is (its step is marked hung up). False when `expected` is not the row's version."""
+    session.provider_status = status[:32]
+    fields = ["provider_status", "updated_at"]
+    hangup = None
+    if status in TERMINAL_STATUSES and session.ended_at is None:
+        state = engine.State.from_dict(session.state)
+        if not state.ended:
+            loaded = _loaded_for(session, state)
+            hangup = engine.advance(
+                definitions={k: v.definition for k, v in loaded.items()},
+                state=state,
+                event=Event(kind="hangup"),
+                now=now,
+                call=_call_info(session),
             )
-            session.ended_at = now
-            session.pending_since = None
-            fields += ["status", "ended_at", "pending_since"]
-        session.save(update_fields=fields)
+            _store_state(session, hangup.state)
+            fields += ["state", "current_node", "variables", "attempts"]
+        session.status = (
+            CallSession.Status.COMPLETED if status == "completed" else CallSession.Status.FAILED
+        )
+        session.ended_at = now
+        session.pending_since = None
+        fields += ["status", "ended_at", "pending_since"]
+    if not _write(session, fields, expected=expected):
+        return False
+    if hangup is not None:
+        _save_steps(session, hangup.steps, loaded, old_step=state.step, now=now)
+        effects.apply_effects(
+            session=session,
+            effects=hangup.effects,
+            steps_by_node={},
+            now=now,
+            applied=effects.Applied(),
+        )
     return True
 
 
@@ -169,6 +193,121 @@ class _Pending:
     token: datetime
     request: Request
     carry: _Carry
+
+
+def _read(*, call_sid: str) -> CallSession | None:
+    """The session row as committed, without a lock (one query by a unique key)."""
+    return next(iter(CallSession.objects.filter(call_sid=call_sid).order_by()[:1]), None)
+
+
+def _new_session(
+    request: VoiceRequest,
+    target: tuple[int, int | None],
+    *,
+    simulated: bool,
+    draft: dict[str, Any] | None,
+) -> CallSession:
+    """A new call's row, not saved yet, at the start of its flow."""
+    session = CallSession(
+        call_sid=request.call_sid,
+        flow_id=target[0],
+        flow_version_id=None if draft is not None else target[1],
+        draft_definition=draft,
+        simulated=simulated,
+        from_number=request.caller[:64],
+        to_number=request.to[:64],
+        provider_status=request.call_status[:32],
+    )
+    session.state = engine.State.new(_loaded_root(session).definition.key).to_dict()
+    return session
+
+
+def _resume(session: CallSession, request: VoiceRequest, now: datetime) -> Turn:
+    """A webhook of a known call: optimistically, else with the row locked."""
+    turn = _resume_unlocked(session, request, now)
+    if turn is not None:
+        return turn
+    with transaction.atomic():
+        locked = _locked(pk=session.pk)
+        if locked is None:
+            return Turn(twiml=twiml.static(twiml.UNAVAILABLE))
+        step = _resume_locked(locked, request, now)
+    return _complete(step, request.fingerprint)
+
+
+def _resume_unlocked(session: CallSession, request: VoiceRequest, now: datetime) -> Turn | None:
+    """_resume_locked on the row as read; None when only the locked path can answer."""
+    if session.last_request_hash == request.fingerprint and session.last_twiml:
+        return Turn(twiml=session.last_twiml, session=session, replayed=True)
+    if session.pending_since is not None:
+        return None
+    state = engine.State.from_dict(session.state)
+    if state.ended or request.replay or request.seq != session.seq or not state.waiting:
+        return Turn(twiml=_current_twiml(session), session=session, replayed=True)
+    return _advance_unlocked(session, request.event(state.waiting), request.fingerprint, now)
+
+
+def _advance_unlocked(
+    session: CallSession, event: Event, fingerprint: str, now: datetime
+) -> Turn | None:
+    """Run the engine on the row as read and write the turn in one short transaction.
+
+    None, having written nothing, when the engine needs a request answered (the database,
+    the network) or when another request wrote the row since it was read: the caller then
+    runs the turn with the row locked. A new call's row is inserted (a duplicate start
+    raises IntegrityError).
+    """
+    state = engine.State.from_dict(session.state)
+    loaded = _loaded_for(session, state)
+    outcome = engine.advance(
+        definitions={k: v.definition for k, v in loaded.items()},
+        state=state,
+        event=event,
+        now=now,
+        call=_call_info(session),
+    )
+    if outcome.request is not None:
+        return None
+    expected = _version(session) if session.pk is not None else None
+    carry = _Carry(commands=list(outcome.commands), errors=list(outcome.errors))
+    fields = _answer(
+        session, outcome.state, carry.commands, fingerprint, carry.errors, outcome.wait_commands
+    )
+    with transaction.atomic():
+        if not _write(session, fields, expected=expected):
+            return None
+        _save_turn(session, outcome, loaded, state.step, now, carry)
+    return Turn(
+        twiml=session.last_twiml,
+        session=session,
+        commands=carry.commands,
+        messages=carry.applied.messages,
+    )
+
+
+def _version(session: CallSession) -> tuple[datetime, str]:
+    """What changes whenever the row is written (every save sets updated_at)."""
+    return session.updated_at, session.last_request_hash
+
+
+def _write(
+    session: CallSession, fields: list[str], *, expected: tuple[datetime, str] | None = None
+) -> bool:
+    """Insert a new row, or update `fields`; with `expected`, only if the row still has that
+    version (False: someone else wrote it meanwhile, nothing was written)."""
+    if session.pk is None:
+        session.save()
+        return True
+    if expected is None:
+        session.save(update_fields=fields)
+        return True
+    session.updated_at = timezone.now()
+    updated_at, last_request_hash = expected
+    return bool(
+        CallSession.objects.filter(
+            pk=session.pk, updated_at=updated_at, last_request_hash=last_request_hash
+        ).update(**{name: getattr(session, name) for name in fields})
+    )
 
 
 def _locked(*, call_sid: str | None = None, pk: int | None = None) -> CallSession | None:
@@ -295,6 +434,19 @@ def _finish(
     errors: list[str],
     wait_commands: list[Command],
 ) -> Turn:
+    _write(session, _answer(session, state, commands, fingerprint, errors, wait_commands))
+    return Turn(twiml=session.last_twiml, session=session, commands=commands)
+
+
+def _answer(
+    session: CallSession,
+    state: engine.State,
+    commands: list[Command],
+    fingerprint: str,
+    errors: list[str],
+    wait_commands: list[Command],
+) -> list[str]:
+    """Render the answer and put the turn's outcome on the row (not saved); the fields to save."""
     answer = twiml.to_xml(commands)
     if not state.waiting or not wait_commands:
         session.wait_twiml = ""
@@ -325,11 +477,7 @@ def _finish(
         session.status = CallSession.Status.COMPLETED
         session.ended_at = timezone.now()
         fields += ["status", "ended_at"]
-    if session.pk is None:
-        session.save()
-    else:
-        session.save(update_fields=fields)
-    return Turn(twiml=answer, session=session, commands=commands)
+    return fields
 
 
 def _current_twiml(session: CallSession) -> str:
