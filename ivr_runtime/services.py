@@ -195,9 +195,14 @@ class _Pending:
     carry: _Carry
 
 
+#: every webhook's first query; written out because compiling it through the ORM costs
+#: more than running it (0.15 ms of a webhook's 2)
+_READ = f"SELECT * FROM {CallSession._meta.db_table} WHERE call_sid = %s LIMIT 1"
+
+
 def _read(*, call_sid: str) -> CallSession | None:
     """The session row as committed, without a lock (one query by a unique key)."""
-    return next(iter(CallSession.objects.filter(call_sid=call_sid).order_by()[:1]), None)
+    return next(iter(CallSession.objects.raw(_READ, [call_sid])), None)
 
 
 def _new_session(
