@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from flows.models import Flow, PhoneNumber
@@ -307,12 +307,27 @@ def _write(
         session.save(update_fields=fields)
         return True
     session.updated_at = timezone.now()
+    # Written out like _READ: every webhook's write; each value prepared by its field, as
+    # QuerySet.update() would (JSON, datetimes for the backend).
+    meta, quote = CallSession._meta, connection.ops.quote_name
+    columns = [meta.get_field(name) for name in fields]
+    sets = ", ".join(f"{quote(column.column)} = %s" for column in columns)
     updated_at, last_request_hash = expected
-    return bool(
-        CallSession.objects.filter(
-            pk=session.pk, updated_at=updated_at, last_request_hash=last_request_hash
-        ).update(**{name: getattr(session, name) for name in fields})
-    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {quote(meta.db_table)} SET {sets} "
+            "WHERE id = %s AND updated_at = %s AND last_request_hash = %s",
+            [
+                column.get_db_prep_save(getattr(session, column.attname), connection)
+                for column in columns
+            ]
+            + [
+                session.pk,
+                meta.get_field("updated_at").get_db_prep_save(updated_at, connection),
+                last_request_hash,
+            ],
+        )
+        return cursor.rowcount == 1
 
 
 def _locked(*, call_sid: str | None = None, pk: int | None = None) -> CallSession | None:
