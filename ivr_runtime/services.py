@@ -521,7 +521,7 @@ def _save_steps(
     now: datetime,
 ) -> dict[str, int]:
     """Insert the new steps and close the ones opened by an earlier turn, in one statement
-    (an upsert on (session, index)). Node id -> step pk, for the rows inserted."""
+    (an upsert on (session, index)). Node id -> step pk, for the rows written."""
     if not records:
         return {}
     rows = []
@@ -544,16 +544,31 @@ def _save_steps(
                 left_at=now if record.closed else None,
             )
         )
-    if records[0].index > old_step:
-        saved = CallStep.objects.bulk_create(rows)
-    else:
-        saved = CallStep.objects.bulk_create(
-            rows,
-            update_conflicts=True,
-            unique_fields=["session", "index"],
-            update_fields=["exit", "input", "hung_up", "error", "left_at"],
+    # Written out like _READ (bulk_create's compilation cost more than the statement):
+    # SQLite and PostgreSQL both upsert and return the ids. Only a turn that closes an
+    # earlier turn's step upserts; new steps are plain inserts, a duplicate index an error.
+    meta, quote = CallStep._meta, connection.ops.quote_name
+    columns = [column for column in meta.concrete_fields if not column.primary_key]
+    row = "(" + ", ".join(["%s"] * len(columns)) + ")"
+    sql = (
+        f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(c.column) for c in columns)}) "
+        f"VALUES {', '.join([row] * len(rows))}"
+    )
+    if records[0].index <= old_step:
+        sql += f" ON CONFLICT (session_id, {quote('index')}) DO UPDATE SET " + ", ".join(
+            f"{quote(name)} = EXCLUDED.{quote(name)}"
+            for name in ("exit", "input", "hung_up", "error", "left_at")
         )
-    return {step.node_id: step.pk for step in saved if step.pk is not None}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql + " RETURNING id, node_id",
+            [
+                c.get_db_prep_save(getattr(step, c.attname), connection)
+                for step in rows
+                for c in columns
+            ],
+        )
+        return {node_id: pk for pk, node_id in cursor.fetchall()}
 
 
 # --- lookups --------------------------------------------------------------------------------
