@@ -40,7 +40,7 @@ PYTHON = ROOT / ".venv" / "bin" / "python"
 GUNICORN = ROOT / ".venv" / "bin" / "gunicorn"
 TOKEN = "bench-auth-token"
 CONCURRENCY = int(os.environ.get("BENCH_CONCURRENCY", "16"))
-MAX_CALLS = int(os.environ.get("BENCH_CALLS", "600"))
+MAX_CALLS = int(os.environ.get("BENCH_CALLS", "1200"))
 MAX_SECONDS = float(os.environ.get("BENCH_SECONDS", "25"))
 #: One sync worker per core (2 here, shared with the load generator): more workers, or
 #: gthread workers (BENCH_THREADS > 1), measured slower for calls, as they only wait longer
