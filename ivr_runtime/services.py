@@ -103,60 +103,71 @@ def call_status(*, call_sid: str, status: str, now: datetime | None = None) -> b
     if session is None:
         return False
     expected = _version(session)
+    closing = _Closing.of(session, status, now)
     with transaction.atomic():
-        if _close(session, status, now, expected=expected):
+        if closing.write(session, now, expected=expected):
             return True
     with transaction.atomic():
         session = _locked(pk=session.pk)
         if session is None:
             return False
-        _close(session, status, now)
+        _Closing.of(session, status, now).write(session, now)
     return True
 
 
-def _close(
-    session: CallSession,
-    status: str,
-    now: datetime,
-    *,
-    expected: tuple[datetime, str] | None = None,
-) -> bool:
-    """Record a status; a call that ends while the engine still runs it hangs up where it
-    is (its step is marked hung up). False when `expected` is not the row's version."""
-    session.provider_status = status[:32]
-    fields = ["provider_status", "updated_at"]
-    hangup = None
-    if status in TERMINAL_STATUSES and session.ended_at is None:
+@dataclass
+class _Closing:
+    """A status recorded on the row (not saved yet): a call that ends while the engine still
+    runs it hangs up where it is (its step is marked hung up)."""
+
+    fields: list[str]
+    hangup: engine.Outcome | None = None
+    loaded: dict[str, definitions.Loaded] = field(default_factory=dict)
+    old_step: int = 0
+
+    @classmethod
+    def of(cls, session: CallSession, status: str, now: datetime) -> _Closing:
+        session.provider_status = status[:32]
+        closing = cls(fields=["provider_status", "updated_at"])
+        if status not in TERMINAL_STATUSES or session.ended_at is not None:
+            return closing
         state = engine.State.from_dict(session.state)
         if not state.ended:
-            loaded = _loaded_for(session, state)
-            hangup = engine.advance(
-                definitions={k: v.definition for k, v in loaded.items()},
+            closing.loaded = _loaded_for(session, state)
+            closing.old_step = state.step
+            closing.hangup = engine.advance(
+                definitions={k: v.definition for k, v in closing.loaded.items()},
                 state=state,
                 event=Event(kind="hangup"),
                 now=now,
                 call=_call_info(session),
             )
-            _store_state(session, hangup.state)
-            fields += ["state", "current_node", "variables", "attempts"]
+            _store_state(session, closing.hangup.state)
+            closing.fields += ["state", "current_node", "variables", "attempts"]
         session.status = (
             CallSession.Status.COMPLETED if status == "completed" else CallSession.Status.FAILED
         )
         session.ended_at = now
         session.pending_since = None
-        fields += ["status", "ended_at", "pending_since"]
-    if not _write(session, fields, expected=expected):
-        return False
-    if hangup is not None:
-        _save_steps(session, hangup.steps, loaded, old_step=state.step, now=now)
-        effects.apply_effects(
-            session=session,
-            effects=hangup.effects,
-            steps_by_node={},
-            now=now,
-            applied=effects.Applied(),
-        )
-    return True
+        closing.fields += ["status", "ended_at", "pending_since"]
+        return closing
+
+    def write(
+        self, session: CallSession, now: datetime, *, expected: tuple[datetime, str] | None = None
+    ) -> bool:
+        """False, having written nothing, when `expected` is not the row's version."""
+        if not _write(session, self.fields, expected=expected):
+            return False
+        if self.hangup is not None:
+            _save_steps(session, self.hangup.steps, self.loaded, old_step=self.old_step, now=now)
+            effects.apply_effects(
+                session=session,
+                effects=self.hangup.effects,
+                steps_by_node={},
+                now=now,
+                applied=effects.Applied(),
+            )
+        return True
 
 
 def call_fail(*, call_sid: str, fingerprint: str, error: str) -> str | None:
