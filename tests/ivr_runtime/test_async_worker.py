@@ -206,8 +206,13 @@ def test_callback_is_placed_retried_on_no_answer_and_completed(stack, place_call
     assert call.ended
     callback = CallbackRequest.objects.get()
     wait_for(lambda: stack.twilio.created_calls(), what="the callback call")
+    # The worker records the placed call just after Twilio's answer reached it.
+    wait_for(
+        lambda: CallbackRequest.objects.get().status == CallbackRequest.Status.PLACED,
+        what="placed",
+    )
     callback.refresh_from_db()
-    assert callback.status == CallbackRequest.Status.PLACED and callback.attempts == 1
+    assert callback.attempts == 1
     [placed] = stack.twilio.created_calls()
     assert (placed["to"], placed["from"]) == (CALLER, NUMBER)
     assert placed["url"] == f"{stack.public_url}/ivr/callbacks/{callback.pk}/voice"
