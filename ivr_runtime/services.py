@@ -27,12 +27,11 @@ from typing import Any
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from flows.models import Flow, PhoneNumber
-from flows.nodes.runtime import CallInfo, Command, Event, Request
+from flows.nodes.runtime import Command, Event, Request
 
-from . import definitions, effects, engine, twiml
+from . import definitions, effects, engine, sessions, twiml
 from .forms import VoiceRequest
-from .models import CallSession, CallStep, OutboundMessage
+from .models import CallSession, OutboundMessage
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +66,7 @@ def call_start(
         existing = _read(call_sid=request.call_sid)
         if existing is not None:  # Twilio retrying the first webhook
             return _resume(existing, request, now)
-        target = _find_flow(to=request.to, slug=flow_slug, draft=draft is not None)
+        target = sessions.find_flow(to=request.to, slug=flow_slug, draft=draft is not None)
         if target is None:
             return Turn(twiml=twiml.static(twiml.UNKNOWN_NUMBER))
         new = _new_session(request, target, simulated=simulated, draft=draft)
@@ -133,16 +132,16 @@ class _Closing:
             return closing
         state = engine.State.from_dict(session.state)
         if not state.ended:
-            closing.loaded = _loaded_for(session, state)
+            closing.loaded = sessions.loaded_for(session, state)
             closing.old_step = state.step
             closing.hangup = engine.advance(
                 definitions={k: v.definition for k, v in closing.loaded.items()},
                 state=state,
                 event=Event(kind="hangup"),
                 now=now,
-                call=_call_info(session),
+                call=sessions.call_info(session),
             )
-            _store_state(session, closing.hangup.state)
+            sessions.store_state(session, closing.hangup.state)
             closing.fields += ["state", "current_node", "variables", "attempts"]
         session.status = (
             CallSession.Status.COMPLETED if status == "completed" else CallSession.Status.FAILED
@@ -159,7 +158,9 @@ class _Closing:
         if not _write(session, self.fields, expected=expected):
             return False
         if self.hangup is not None:
-            _save_steps(session, self.hangup.steps, self.loaded, old_step=self.old_step, now=now)
+            sessions.save_steps(
+                session, self.hangup.steps, self.loaded, old_step=self.old_step, now=now
+            )
             effects.apply_effects(
                 session=session,
                 effects=self.hangup.effects,
@@ -234,7 +235,7 @@ def _new_session(
         to_number=request.to[:64],
         provider_status=request.call_status[:32],
     )
-    session.state = engine.State.new(_loaded_root(session).definition.key).to_dict()
+    session.state = engine.State.new(sessions.loaded_root(session).definition.key).to_dict()
     return session
 
 
@@ -274,13 +275,13 @@ def _advance_unlocked(
     raises IntegrityError).
     """
     state = engine.State.from_dict(session.state)
-    loaded = _loaded_for(session, state)
+    loaded = sessions.loaded_for(session, state)
     outcome = engine.advance(
         definitions={k: v.definition for k, v in loaded.items()},
         state=state,
         event=event,
         now=now,
-        call=_call_info(session),
+        call=sessions.call_info(session),
     )
     if outcome.request is not None:
         return None
@@ -390,7 +391,7 @@ def _run_turn(
 ) -> Turn | _Pending:
     """Advance the locked (or new, unsaved) session until it waits, ends or must go out."""
     state = engine.State.from_dict(session.state)
-    loaded = _loaded_for(session, state)
+    loaded = sessions.loaded_for(session, state)
     while True:
         old_step = state.step
         outcome = engine.advance(
@@ -398,7 +399,7 @@ def _run_turn(
             state=state,
             event=event,
             now=now,
-            call=_call_info(session),
+            call=sessions.call_info(session),
         )
         carry.commands.extend(outcome.commands)
         carry.errors.extend(outcome.errors)
@@ -413,12 +414,12 @@ def _run_turn(
             turn.messages = carry.applied.messages
             return turn
         if session.pk is None:
-            _store_state(session, state)
+            sessions.store_state(session, state)
             session.save()  # a new call's row first: requests, steps and effects refer to it
         _save_turn(session, outcome, loaded, old_step, now, carry)
         if effects.needs_outside(request):
             token = timezone.now()
-            _store_state(session, state)
+            sessions.store_state(session, state)
             session.pending_since = token
             session.last_request_hash = fingerprint
             session.last_twiml = ""
@@ -447,7 +448,7 @@ def _save_turn(
     carry: _Carry,
 ) -> None:
     """The steps and effects of one engine run (the session row exists)."""
-    steps_by_node = _save_steps(session, outcome.steps, loaded, old_step=old_step, now=now)
+    steps_by_node = sessions.save_steps(session, outcome.steps, loaded, old_step=old_step, now=now)
     effects.apply_effects(
         session=session,
         effects=outcome.effects,
@@ -483,27 +484,10 @@ def _answer(
         session.wait_twiml = ""
     else:
         session.wait_twiml = answer if wait_commands == commands else twiml.to_xml(wait_commands)
-    _store_state(session, state)
-    session.seq = state.seq
-    session.pending_since = None
-    session.last_request_hash = fingerprint
-    session.last_twiml = answer
-    if errors:
-        log.warning("call %s: %s", session.call_sid, "; ".join(errors))
-        session.errors = (list(session.errors) + errors)[-20:]
-    fields = [
-        "state",
-        "current_node",
-        "variables",
-        "attempts",
-        "seq",
-        "pending_since",
-        "last_request_hash",
-        "last_twiml",
-        "wait_twiml",
-        "errors",
-        "updated_at",
-    ]
+    fields = sessions.record_answer(
+        session, state, answer=answer, fingerprint=fingerprint, errors=errors, what="call"
+    )
+    fields.append("wait_twiml")
     if state.ended and session.status == CallSession.Status.ACTIVE and session.simulated:
         session.status = CallSession.Status.COMPLETED
         session.ended_at = timezone.now()
@@ -514,107 +498,3 @@ def _answer(
 def _current_twiml(session: CallSession) -> str:
     """The current wait, rendered again (for stale or replayed requests)."""
     return session.wait_twiml or session.last_twiml or twiml.static(twiml.UNAVAILABLE)
-
-
-def _store_state(session: CallSession, state: engine.State) -> None:
-    session.state = state.to_dict()
-    session.current_node = state.node or ""
-    session.variables = state.vars
-    session.attempts = state.attempts
-
-
-def _save_steps(
-    session: CallSession,
-    records: list[engine.StepRecord],
-    loaded: dict[str, definitions.Loaded],
-    *,
-    old_step: int,
-    now: datetime,
-) -> dict[str, int]:
-    """Insert the new steps and close the ones opened by an earlier turn, in one statement
-    (an upsert on (session, index)). Node id -> step pk, for the rows written."""
-    if not records:
-        return {}
-    rows = []
-    for record in records:
-        source = loaded.get(record.flow)
-        rows.append(
-            CallStep(
-                session=session,
-                index=record.index,
-                node_id=record.node,
-                node_type=record.node_type,
-                at=record.at,
-                flow_id=source.flow_id if source else session.flow_id,
-                flow_version_id=source.version_id if source else None,
-                simulated=session.simulated,
-                exit=record.exit or "",
-                input=record.input or "",
-                hung_up=record.hung_up,
-                error=record.error,
-                left_at=now if record.closed else None,
-            )
-        )
-    # Written out like _READ (bulk_create's compilation cost more than the statement):
-    # SQLite and PostgreSQL both upsert and return the ids. Only a turn that closes an
-    # earlier turn's step upserts; new steps are plain inserts, a duplicate index an error.
-    meta, quote = CallStep._meta, connection.ops.quote_name
-    columns = [column for column in meta.concrete_fields if not column.primary_key]
-    row = "(" + ", ".join(["%s"] * len(columns)) + ")"
-    sql = (
-        f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(c.column) for c in columns)}) "
-        f"VALUES {', '.join([row] * len(rows))}"
-    )
-    if records[0].index <= old_step:
-        sql += f" ON CONFLICT (session_id, {quote('index')}) DO UPDATE SET " + ", ".join(
-            f"{quote(name)} = EXCLUDED.{quote(name)}"
-            for name in ("exit", "input", "hung_up", "error", "left_at")
-        )
-    with connection.cursor() as cursor:
-        cursor.execute(
-            sql + " RETURNING id, node_id",
-            [
-                c.get_db_prep_save(getattr(step, c.attname), connection)
-                for step in rows
-                for c in columns
-            ],
-        )
-        return {node_id: pk for pk, node_id in cursor.fetchall()}
-
-
-# --- lookups --------------------------------------------------------------------------------
-def _find_flow(*, to: str, slug: str | None, draft: bool) -> tuple[int, int | None] | None:
-    """(flow id, published version id) in one query, by slug or by the number called."""
-    if slug is not None:
-        row = Flow.objects.filter(slug=slug).values_list("id", "published_version_id").first()
-    elif to:
-        row = (
-            PhoneNumber.objects.filter(number=to)
-            .values_list("flow_id", "flow__published_version_id")
-            .first()
-        )
-    else:
-        row = None
-    if row is None or (row[1] is None and not draft):
-        return None
-    return row[0], row[1]
-
-
-def _loaded_root(session: CallSession) -> definitions.Loaded:
-    if session.draft_definition is not None:
-        return definitions.load_draft(session.call_sid, session.draft_definition, session.flow_id)
-    assert session.flow_version_id is not None
-    return definitions.load_version(session.flow_version_id)
-
-
-def _loaded_for(session: CallSession, state: engine.State) -> dict[str, definitions.Loaded]:
-    root = _loaded_root(session)
-    loaded = {root.definition.key: root}
-    for key in {state.flow, *(frame.key for frame in state.stack)} - {root.definition.key}:
-        if key.startswith("v") and key[1:].isdigit():
-            loaded[key] = definitions.load_version(int(key[1:]))
-    return loaded
-
-
-def _call_info(session: CallSession) -> CallInfo:
-    return CallInfo(sid=session.call_sid, caller=session.from_number, to=session.to_number)

@@ -39,7 +39,7 @@ from flows.nodes.runtime import (
     only_digits,
 )
 
-from . import effects, engine, services, sms_twiml
+from . import effects, engine, services, sessions, sms_twiml
 from .models import CallSession
 
 log = logging.getLogger(__name__)
@@ -93,7 +93,7 @@ class SmsTurn:
 def sms_receive(*, sms: IncomingSms, now: datetime | None = None) -> SmsTurn:
     """Run the conversation bound to `sms.to` one text further; the reply to send back."""
     now = now or timezone.now()
-    target = services._find_flow(to=sms.to, slug=None, draft=False)
+    target = sessions.find_flow(to=sms.to, slug=None, draft=False)
     if target is None:
         log.warning(
             "SMS %s from %s to %s: no published flow is bound to that number",
@@ -154,7 +154,7 @@ def sms_receive(*, sms: IncomingSms, now: datetime | None = None) -> SmsTurn:
                     last_request_hash="",
                 )
                 session.state = engine.State.new(
-                    services._loaded_root(session).definition.key
+                    sessions.loaded_root(session).definition.key
                 ).to_dict()
                 session.save(update_fields=["state"])
         except IntegrityError:  # Twilio retried the first text while it was being answered
@@ -194,16 +194,16 @@ def session_end(session: CallSession, *, now: datetime) -> None:
     """Close a conversation (idle, or its flow ended): its open step is left as hung up."""
     state = engine.State.from_dict(session.state)
     if not state.ended:
-        loaded = services._loaded_for(session, state)
+        loaded = sessions.loaded_for(session, state)
         outcome = engine.advance(
             definitions={k: v.definition for k, v in loaded.items()},
             state=state,
             event=Event(kind="hangup"),
             now=now,
-            call=services._call_info(session),
+            call=sessions.call_info(session),
         )
-        services._save_steps(session, outcome.steps, loaded, old_step=state.step, now=now)
-        services._store_state(session, outcome.state)
+        sessions.save_steps(session, outcome.steps, loaded, old_step=state.step, now=now)
+        sessions.store_state(session, outcome.state)
     session.status = CallSession.Status.COMPLETED
     session.ended_at = now
     session.pending_since = None
@@ -265,7 +265,7 @@ def _reply_event(session: CallSession, state: engine.State, text: str) -> Event:
 
 def _node(session: CallSession, state: engine.State) -> dict | None:
     try:
-        loaded = services._loaded_for(session, state)
+        loaded = sessions.loaded_for(session, state)
     except Exception:  # a missing version: the engine reports it as a failure
         return None
     definition = loaded.get(state.flow)
@@ -282,7 +282,7 @@ def _advance(session_pk: int, event: Event, sms: IncomingSms, now: datetime) -> 
             if outside is None:
                 return _finish(session, state, texts, errors, sms, now)
             # A slow request (HTTP, a PIN check) is made between two transactions.
-            services._store_state(session, state)
+            sessions.store_state(session, state)
             session.pending_since = now
             session.save(
                 update_fields=[
@@ -305,7 +305,7 @@ def _run_until_outside(
     """Advance the locked session until it waits for the sender, ends, or needs a request
     made outside the transaction (returned)."""
     state = engine.State.from_dict(session.state)
-    loaded = services._loaded_for(session, state)
+    loaded = sessions.loaded_for(session, state)
     for _ in range(MAX_ROUNDS):
         old_step = state.step
         outcome = engine.advance(
@@ -313,10 +313,10 @@ def _run_until_outside(
             state=state,
             event=event,
             now=now,
-            call=services._call_info(session),
+            call=sessions.call_info(session),
         )
         errors.extend(outcome.errors)
-        steps = services._save_steps(session, outcome.steps, loaded, old_step=old_step, now=now)
+        steps = sessions.save_steps(session, outcome.steps, loaded, old_step=old_step, now=now)
         inline = [
             e for e in outcome.effects if isinstance(e, SendSms) and e.to == session.from_number
         ]
@@ -390,26 +390,14 @@ def _finish(
     now: datetime,
 ) -> SmsTurn:
     answer = sms_twiml.to_xml(["\n".join(texts)] if texts else [])
-    services._store_state(session, state)
-    session.seq = state.seq
-    session.pending_since = None
-    session.last_request_hash = sms.fingerprint
-    session.last_twiml = answer
-    if errors:
-        log.warning("SMS conversation %s: %s", session.call_sid, "; ".join(errors))
-        session.errors = (list(session.errors) + errors)[-20:]
-    fields = [
-        "state",
-        "current_node",
-        "variables",
-        "attempts",
-        "seq",
-        "pending_since",
-        "last_request_hash",
-        "last_twiml",
-        "errors",
-        "updated_at",
-    ]
+    fields = sessions.record_answer(
+        session,
+        state,
+        answer=answer,
+        fingerprint=sms.fingerprint,
+        errors=errors,
+        what="SMS conversation",
+    )
     if state.ended:
         session.status = CallSession.Status.COMPLETED
         session.ended_at = now
