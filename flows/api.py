@@ -272,7 +272,7 @@ class FlowViewSet(GenericViewSet):
 
 
 class ImportView(APIView):
-    """Import callflow/1 definitions: all or nothing."""
+    """Import callflow/1 definitions (or Twilio Studio exports, converted): all or nothing."""
 
     parser_classes = [JSONParser, MultiPartParser, FormParser]
     required_permissions = {"post": PUBLISH_FLOW}

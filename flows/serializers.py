@@ -211,6 +211,12 @@ class ImportedFlowSerializer(serializers.Serializer):
     published = serializers.BooleanField(help_text="This import published a new version")
     published_version = serializers.IntegerField(allow_null=True)
     warnings = ProblemSerializer(many=True)
+    converted_from = serializers.CharField(
+        allow_null=True, help_text='"Twilio Studio" when the file was converted; else null'
+    )
+    notes = serializers.ListField(
+        child=serializers.CharField(), help_text="What the conversion could not carry over"
+    )
 
 
 class ImportErrorSerializer(serializers.Serializer):

@@ -26,8 +26,7 @@ from flows.spec import Problem, errors, parse_definition, validate, warnings
 from flows.spec.graph import FlowLookup
 from flows.spec.migrations import UnknownFormat, migrate
 from flows.spec.schema import FORMAT
-from flows.spec.studio import REFUSAL as STUDIO_REFUSAL
-from flows.spec.studio import is_studio_export
+from flows.spec.studio import StudioExportError, convert_studio, is_studio_export
 from flows.spec.validate import DefinitionParseError
 
 # --- exceptions ------------------------------------------------------------------------
@@ -372,6 +371,10 @@ class ImportedFlow:
     #: true when this import published a new version
     published: bool = False
     warnings: list[Problem] = field(default_factory=list)
+    #: what the file was converted from ("Twilio Studio"), None for a callflow file
+    converted_from: str | None = None
+    #: what the conversion could not carry over, one sentence each
+    notes: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -382,6 +385,8 @@ class ImportedFlow:
             "published": self.published,
             "published_version": self.published_version,
             "warnings": [w.as_dict() for w in self.warnings],
+            "converted_from": self.converted_from,
+            "notes": list(self.notes),
         }
 
 
@@ -397,10 +402,17 @@ class ImportReport:
         ]
 
 
-def _parse_sources(
-    sources: list[ImportSource],
-) -> tuple[list[tuple[str, dict[str, Any]]], list[ImportProblem]]:
-    parsed: list[tuple[str, dict[str, Any]]] = []
+@dataclass(frozen=True)
+class _Parsed:
+    name: str
+    definition: dict[str, Any]
+    converted_from: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+def _parse_sources(sources: list[ImportSource]) -> tuple[list[_Parsed], list[ImportProblem]]:
+    """Each file as a callflow/1 definition: migrated, or converted from Twilio Studio."""
+    parsed: list[_Parsed] = []
     failures: list[ImportProblem] = []
     for source in sources:
         try:
@@ -409,21 +421,30 @@ def _parse_sources(
             failures.append(ImportProblem(source.name, exc.message))
             continue
         if is_studio_export(data):
-            failures.append(ImportProblem(source.name, STUDIO_REFUSAL))
+            try:
+                converted = convert_studio(data, source_name=source.name)
+            except StudioExportError as exc:
+                message = f"Twilio Studio export that cannot be converted: {exc.message}"
+                failures.append(ImportProblem(source.name, message, exc.path))
+                continue
+            parsed.append(
+                _Parsed(source.name, converted.definition, "Twilio Studio", converted.notes)
+            )
             continue
         try:
             data = migrate(data)
         except UnknownFormat as exc:
             failures.append(ImportProblem(source.name, str(exc), "$.format"))
             continue
-        parsed.append((source.name, data))
+        parsed.append(_Parsed(source.name, data))
     return parsed, failures
 
 
 def flows_import(
     *, sources: list[ImportSource], publish: bool = False, dry_run: bool = False, user=None
 ) -> ImportReport:
-    """Import callflow/1 files: all or nothing, idempotent.
+    """Import callflow/1 files (and Twilio Studio exports, converted): all or nothing,
+    idempotent.
 
     Every file is checked first (flows in the same import can use one another as
     sub-flows); any error anywhere raises ImportFailed and the database stays as it was.
@@ -433,7 +454,8 @@ def flows_import(
     parsed, failures = _parse_sources(sources)
     batch: dict[str, dict[str, Any]] = {}
     files: dict[str, str] = {}
-    for name, data in parsed:
+    for item in parsed:
+        name, data = item.name, item.definition
         slug = data.get("slug")
         if not isinstance(slug, str):
             continue  # validate() reports it
@@ -446,25 +468,25 @@ def flows_import(
             batch[slug] = data
     # with `publish`, every flow of the batch is published along with the others
     lookup = _lookup_with(batch, published_only=publish)
-    checked: list[tuple[str, dict[str, Any], list[Problem]]] = []
-    for name, data in parsed:
-        problems = validate(data, publish=publish, flow_lookup=lookup)
-        failures += [ImportProblem(name, p.message, p.path, p.node) for p in errors(problems)]
-        checked.append((name, data, warnings(problems)))
+    checked: list[tuple[_Parsed, list[Problem]]] = []
+    for item in parsed:
+        problems = validate(item.definition, publish=publish, flow_lookup=lookup)
+        failures += [ImportProblem(item.name, p.message, p.path, p.node) for p in errors(problems)]
+        checked.append((item, warnings(problems)))
     if failures:
         raise ImportFailed(failures)
     with transaction.atomic():
         report = ImportReport(
-            [_import_one(name, d, w, publish=publish, user=user) for name, d, w in checked], dry_run
+            [_import_one(item, found, publish=publish, user=user) for item, found in checked],
+            dry_run,
         )
         if dry_run:
             transaction.set_rollback(True)
     return report
 
 
-def _import_one(
-    name: str, definition: dict[str, Any], found: list[Problem], *, publish: bool, user
-) -> ImportedFlow:
+def _import_one(item: _Parsed, found: list[Problem], *, publish: bool, user) -> ImportedFlow:
+    name, definition = item.name, item.definition
     flow = (
         Flow.objects.select_for_update(of=("self",))
         .select_related("published_version")
@@ -497,6 +519,8 @@ def _import_one(
         published_version=current.number if current else None,
         published=published,
         warnings=found,
+        converted_from=item.converted_from,
+        notes=item.notes,
     )
 
 

@@ -317,7 +317,14 @@ def test_the_same_slug_twice_in_one_import_is_an_error():
 
 STUDIO = {
     "description": "IVR",
-    "states": [{"name": "Trigger", "type": "trigger", "transitions": []}],
+    "states": [
+        {
+            "name": "Trigger",
+            "type": "trigger",
+            "transitions": [{"event": "incomingCall", "next": "hello"}],
+        },
+        {"name": "hello", "type": "say-play", "properties": {"say": "Hello."}, "transitions": []},
+    ],
     "initial_state": "Trigger",
     "flags": {"allow_concurrent_calls": True},
 }
@@ -326,14 +333,28 @@ STUDIO = {
 @pytest.mark.parametrize(
     "export", [STUDIO, {"friendly_name": "IVR", "definition": STUDIO}], ids=["bare", "wrapped"]
 )
-def test_twilio_studio_exports_are_recognised_and_refused(export):
+def test_twilio_studio_exports_are_recognised_and_converted(export):
+    report = services.flows_import(sources=[ImportSource("studio.json", json.dumps(export))])
+    (imported,) = report.flows
+    assert (imported.slug, imported.created, imported.converted_from) == (
+        "studio",
+        True,
+        "Twilio Studio",
+    )
+    flow = Flow.objects.get(slug="studio")
+    assert flow.name == "IVR"
+    assert [(n["id"], n["type"]) for n in flow.definition["nodes"]] == [("hello", "say")]
+
+
+def test_a_studio_export_without_a_call_path_is_refused_and_changes_nothing():
+    export = {**STUDIO, "states": [{"name": "Trigger", "type": "trigger", "transitions": []}]}
     with pytest.raises(services.ImportFailed) as raised:
         services.flows_import(sources=[ImportSource("studio.json", json.dumps(export))])
     (error,) = raised.value.errors
     assert error.file == "studio.json"
-    assert error.message.startswith(
-        "Twilio Studio export detected; conversion is not supported yet"
-    )
+    assert error.message.startswith("Twilio Studio export that cannot be converted:")
+    assert "'Trigger' has no incoming call transition" in error.message
+    assert counts() == (0, 0, 0)
 
 
 def test_one_bad_file_imports_nothing_at_all():

@@ -50,6 +50,16 @@ def report_lines(report: ImportReport) -> list[str]:
         elif flow.published_version:
             what += f" (published version {flow.published_version})"
         lines.append(f"{flow.slug} ({flow.file}): {what}")
+        if flow.converted_from:
+            lines.append(
+                f"  converted from {flow.converted_from}; "
+                + (
+                    "not converted, or converted with changes:"
+                    if flow.notes
+                    else "everything converted."
+                )
+            )
+            lines += [f"    - {note}" for note in flow.notes]
         lines += [
             f"  warning: {w.path}{f' (node {w.node!r})' if w.node else ''}: {w.message}"
             for w in flow.warnings

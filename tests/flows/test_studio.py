@@ -1,0 +1,701 @@
+"""Twilio Studio exports: widget -> node conversion (pure), and importing a whole export."""
+
+import json
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from flows.models import Flow
+from flows.spec import errors, validate
+from flows.spec.studio import StudioExportError, convert_studio, is_studio_export
+from tests.flows.db_helpers import counts, snapshot
+
+FIXTURE = Path(__file__).parent / "studio" / "acme-ivr.json"
+
+
+def export(*widgets: dict, start: str | None = None, **trigger_paths: str) -> dict:
+    """A Studio export: the trigger's incomingCall leads to `start` (the first widget)."""
+    first = start or (widgets[0]["name"] if widgets else None)
+    transitions = [{"event": "incomingCall", "next": first}] if first else []
+    transitions += [{"event": e, "next": t} for e, t in trigger_paths.items()]
+    trigger = {"name": "Trigger", "type": "trigger", "transitions": transitions}
+    return {
+        "description": "Test IVR",
+        "states": [trigger, *widgets],
+        "initial_state": "Trigger",
+        "flags": {"allow_concurrent_calls": True},
+    }
+
+
+def widget(name: str, type_: str, props: dict | None = None, **events) -> dict:
+    transitions = [{"event": e, "next": t} for e, t in events.items() if not isinstance(t, list)]
+    transitions += [m for t in events.values() if isinstance(t, list) for m in t]
+    return {"name": name, "type": type_, "properties": props or {}, "transitions": transitions}
+
+
+def match(target: str, type_: str, value: str | None = None, name: str = "") -> dict:
+    condition = {"friendly_name": name or f"If value {type_} {value}", "type": type_}
+    if value is not None:
+        condition["value"] = value
+    return {"event": "match", "next": target, "conditions": [condition]}
+
+
+BYE = widget("bye", "say-play", {"say": "Bye."})
+
+
+def convert(*widgets: dict, **kwargs):
+    return convert_studio(export(*widgets, BYE, **kwargs), source_name="test.json")
+
+
+def node_of(result, node_id: str) -> dict:
+    return next(n for n in result.definition["nodes"] if n["id"] == node_id)
+
+
+# (case, widgets, the node id, its type, its config, its exits)
+WIDGETS = [
+    (
+        "say",
+        [
+            widget(
+                "Welcome Message",
+                "say-play",
+                {
+                    "say": "Hi {{trigger.call.From}}",
+                    "voice": "Polly.Amy",
+                    "language": "en-GB",
+                    "loop": 2,
+                },
+                audioComplete="bye",
+            )
+        ],
+        "welcome_message",
+        "say",
+        {"text": "Hi {{ caller.number }}", "language": "en-GB", "voice": "Polly.Amy", "loop": 2},
+        {"next": "bye"},
+    ),
+    (
+        "play",
+        [widget("music", "say-play", {"play": "https://example.com/a.mp3"}, audioComplete="bye")],
+        "music",
+        "say",
+        {"audio_url": "https://example.com/a.mp3"},
+        {"next": "bye"},
+    ),
+    (
+        "gather + split on digits",
+        [
+            widget(
+                "menu",
+                "gather-input-on-call",
+                {"say": "Press 1 or 2.", "timeout": 7, "number_of_digits": 1},
+                keypress="split",
+                timeout="bye",
+            ),
+            widget(
+                "split",
+                "split-based-on",
+                {"input": "{{widgets.menu.Digits}}"},
+                noMatch="bye",
+                m=[match("one", "equal_to", "1"), match("two", "equal_to", "2")],
+            ),
+            widget("one", "say-play", {"say": "One."}),
+            widget("two", "say-play", {"say": "Two."}),
+        ],
+        "menu",
+        "menu",
+        {
+            "prompt": "Press 1 or 2.",
+            "timeout": 7,
+            "retries": 0,
+            "input": "dtmf",
+            "options": [{"key": "1"}, {"key": "2"}],
+        },
+        {"no_input": "bye", "1": "one", "2": "two", "no_match": "bye"},
+    ),
+    (
+        "gather + split on speech",
+        [
+            widget(
+                "ask",
+                "gather-input-on-call",
+                {"say": "Sales or support?", "gather_language": "en_GB"},
+                speech="split",
+            ),
+            widget(
+                "split",
+                "split-based-on",
+                {"input": "{{widgets.ask.SpeechResult}}"},
+                m=[match("bye", "equal_to", "Sales"), match("bye", "equal_to", "Support")],
+            ),
+        ],
+        "ask",
+        "menu",
+        {
+            "prompt": "Sales or support?",
+            "timeout": 5,
+            "retries": 0,
+            "input": "speech",
+            "options": [
+                {"key": "sales", "label": "Sales", "speech": ["Sales"]},
+                {"key": "support", "label": "Support", "speech": ["Support"]},
+            ],
+            "language": "en-GB",
+        },
+        {"no_input": None, "sales": "bye", "support": "bye", "no_match": None},
+    ),
+    (
+        "one-key gather without a split",
+        [
+            widget(
+                "anykey",
+                "gather-input-on-call",
+                {"say": "Press any key.", "number_of_digits": 1},
+                keypress="bye",
+            )
+        ],
+        "anykey",
+        "menu",
+        {
+            "prompt": "Press any key.",
+            "timeout": 5,
+            "retries": 0,
+            "input": "dtmf",
+            "options": [{"key": k} for k in "0123456789*#"],
+        },
+        {"no_input": None, **{k: "bye" for k in "0123456789*#"}, "no_match": "bye"},
+    ),
+    (
+        "split on a variable",
+        [
+            widget(
+                "by_tier",
+                "split-based-on",
+                {"input": "{{flow.variables.tier}}"},
+                noMatch="bye",
+                m=[
+                    match("bye", "equal_to", "gold", "Gold"),
+                    match("bye", "not_equal_to", "x"),
+                    match("bye", "contains", "ol"),
+                    match("bye", "starts_with", "g"),
+                    match("bye", "less_than", "5", "Low"),
+                    match("bye", "greater_than", "9", "High"),
+                    match("bye", "is_blank", name="Blank"),
+                    match("bye", "is_not_blank", name="Not blank"),
+                    match("bye", "matches_any_of", "a, b", "Any"),
+                    match("bye", "regex", "^g", "Pattern"),
+                ],
+            )
+        ],
+        "by_tier",
+        "branch",
+        {
+            "rules": [
+                {"exit": "gold", "var": "vars.tier", "op": "eq", "value": "gold"},
+                {"exit": "if_value_not_equal_to_x", "var": "vars.tier", "op": "ne", "value": "x"},
+                {
+                    "exit": "if_value_contains_ol",
+                    "var": "vars.tier",
+                    "op": "contains",
+                    "value": "ol",
+                },
+                {
+                    "exit": "if_value_starts_with_g",
+                    "var": "vars.tier",
+                    "op": "starts_with",
+                    "value": "g",
+                },
+                {"exit": "low", "var": "vars.tier", "op": "lt", "value": "5"},
+                {"exit": "high", "var": "vars.tier", "op": "gt", "value": "9"},
+                {"exit": "blank", "var": "vars.tier", "op": "empty"},
+                {"exit": "not_blank", "var": "vars.tier", "op": "not_empty"},
+                {"exit": "any", "var": "vars.tier", "op": "in", "value": ["a", "b"]},
+                {"exit": "pattern", "var": "vars.tier", "op": "matches", "value": "^g"},
+            ]
+        },
+        {
+            "gold": "bye",
+            "if_value_not_equal_to_x": "bye",
+            "if_value_contains_ol": "bye",
+            "if_value_starts_with_g": "bye",
+            "low": "bye",
+            "high": "bye",
+            "blank": "bye",
+            "not_blank": "bye",
+            "any": "bye",
+            "pattern": "bye",
+            "else": "bye",
+        },
+    ),
+    (
+        "split on the caller",
+        [
+            widget(
+                "vip",
+                "split-based-on",
+                {"input": "{{trigger.call.From}}"},
+                m=[match("bye", "equal_to", "+442079460001", "Boss")],
+            )
+        ],
+        "vip",
+        "branch",
+        {"rules": [{"exit": "boss", "var": "caller.number", "op": "eq", "value": "+442079460001"}]},
+        {"boss": "bye", "else": None},
+    ),
+    (
+        "connect to a number",
+        [
+            widget(
+                "agent",
+                "connect-call-to",
+                {
+                    "noun": "number",
+                    "to": "+15005550006",
+                    "timeout": 20,
+                    "caller_id": "{{flow.channel.address}}",
+                },
+                callCompleted="bye",
+            )
+        ],
+        "agent",
+        "route",
+        {"target": {"number": "+15005550006"}, "timeout": 20, "caller_id": "{{ call.to }}"},
+        {"connected": "bye", "unavailable": "bye", "timeout": "bye"},
+    ),
+    (
+        "enqueue",
+        [
+            widget(
+                "queue",
+                "enqueue-call",
+                {"queue_name": "support"},
+                callComplete="bye",
+                failedToEnqueue="bye",
+            )
+        ],
+        "queue",
+        "route",
+        {"target": {"queue": "support"}},
+        {"connected": "bye", "unavailable": "bye", "timeout": "bye"},
+    ),
+    (
+        "voicemail",
+        [
+            widget(
+                "vm",
+                "record-voicemail",
+                {"max_length": 60, "transcribe": "true", "finish_on_key": "*", "play_beep": "true"},
+                recordingComplete="bye",
+                noAudio="bye",
+            )
+        ],
+        "vm",
+        "voicemail",
+        {"prompt": "", "max_length": 60, "transcribe": True, "finish_on_key": "*"},
+        {"recorded": "bye", "empty": "bye"},
+    ),
+    (
+        "http GET with parameters",
+        [
+            widget(
+                "crm",
+                "make-http-request",
+                {
+                    "method": "GET",
+                    "url": "https://crm.example.com/c",
+                    "parameters": [{"key": "phone", "value": "{{trigger.call.From}}"}],
+                },
+                success="bye",
+                failed="bye",
+            )
+        ],
+        "crm",
+        "http",
+        {"url": "https://crm.example.com/c?phone={{ caller.number }}", "method": "GET"},
+        {"success": "bye", "failure": "bye"},
+    ),
+    (
+        "http POST with a JSON body",
+        [
+            widget(
+                "crm",
+                "make-http-request",
+                {
+                    "method": "POST",
+                    "url": "https://crm.example.com/c",
+                    "content_type": "application/json;charset=utf-8",
+                    "body": '{"caller": "{{trigger.call.From}}"}',
+                },
+                success="bye",
+            )
+        ],
+        "crm",
+        "http",
+        {
+            "url": "https://crm.example.com/c",
+            "method": "POST",
+            "body": '{"caller": "{{ caller.number }}"}',
+            "headers": {"Content-Type": "application/json;charset=utf-8"},
+        },
+        {"success": "bye", "failure": None},
+    ),
+    (
+        "set variables",
+        [
+            widget(
+                "keep",
+                "set-variables",
+                {
+                    "variables": [
+                        {"key": "pin", "value": "{{widgets.ask.Digits}}"},
+                        {"key": "tier", "value": "{{widgets.crm.parsed.customer.tier}}"},
+                    ]
+                },
+                next="bye",
+            ),
+            widget(
+                "ask",
+                "gather-input-on-call",
+                {"say": "PIN?", "number_of_digits": 1},
+                keypress="bye",
+            ),
+            widget("crm", "make-http-request", {"url": "https://crm.example.com"}),
+        ],
+        "keep",
+        "set",
+        {
+            "vars": {
+                "pin": "{{ nodes.ask.digits }}",
+                "tier": "{{ nodes.crm.response.customer.tier }}",
+            }
+        },
+        {"next": "bye"},
+    ),
+    (
+        "send a message",
+        [
+            widget(
+                "text",
+                "send-message",
+                {"body": "Thanks, {{flow.variables.name}}.", "to": "{{contact.channel.address}}"},
+                sent="bye",
+            )
+        ],
+        "text",
+        "sms",
+        {"body": "Thanks, {{ vars.name }}."},
+        {"next": "bye"},
+    ),
+    (
+        "run a subflow",
+        [
+            widget(
+                "auth",
+                "run-subflow",
+                {
+                    "flow_sid": "FW0123456789abcdef0123456789abcdef",
+                    "flow_revision": "LatestPublished",
+                },
+                completed="bye",
+            )
+        ],
+        "auth",
+        "subflow",
+        {"flow": "studio-fw0123456789abcdef0123456789abcdef"},
+        {"return": "bye"},
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("case", "widgets", "node_id", "type_", "config", "exits"), WIDGETS, ids=[w[0] for w in WIDGETS]
+)
+def test_a_widget_becomes_a_node(case, widgets, node_id, type_, config, exits):
+    result = convert(*widgets)
+    node = node_of(result, node_id)
+    assert (node["type"], node["config"], node["exits"]) == (type_, config, exits)
+    assert node["label"] == widgets[0]["name"]
+    assert errors(validate(result.definition)) == []
+
+
+def test_a_split_a_menu_took_over_is_not_a_node_unless_something_else_leads_to_it():
+    gather = widget("menu", "gather-input-on-call", {"say": "Press 1."}, keypress="split")
+    split = widget(
+        "split",
+        "split-based-on",
+        {"input": "{{widgets.menu.Digits}}"},
+        m=[match("bye", "equal_to", "1")],
+    )
+    assert [n["id"] for n in convert(gather, split).definition["nodes"]] == ["menu", "bye"]
+    back = widget("again", "say-play", {"say": "Again."}, audioComplete="split")
+    result = convert(gather, split, back)
+    assert node_of(result, "split")["config"]["rules"] == [
+        {"exit": "if_value_equal_to_1", "var": "nodes.menu.digits", "op": "eq", "value": "1"}
+    ]
+    assert node_of(result, "again")["exits"] == {"next": "split"}
+
+
+def test_a_gather_with_an_audio_prompt_plays_it_first():
+    result = convert(
+        widget(
+            "menu",
+            "gather-input-on-call",
+            {"play": "https://example.com/p.mp3", "number_of_digits": 1},
+            keypress="bye",
+        )
+    )
+    assert result.definition["start"] == "menu_prompt"
+    assert node_of(result, "menu_prompt")["exits"] == {"next": "menu"}
+    assert node_of(result, "menu")["config"]["prompt"] == ""
+
+
+def test_the_flow_takes_slug_name_and_positions_from_the_export():
+    data = export(widget("Hello!", "say-play", {"say": "Hi", "offset": {"x": 10, "y": -20}}))
+    result = convert_studio(data, source_name="exports/Acme IVR (v2).json")
+    definition = result.definition
+    assert definition["slug"] == "acme-ivr-v2"
+    assert (definition["name"], definition["description"]) == ("Test IVR", "Test IVR")
+    assert definition["language"] == "en-US" and "timezone" not in definition
+    assert "fallback" not in definition
+    (node,) = definition["nodes"]
+    assert (node["id"], node["label"], node["position"]) == ("hello", "Hello!", {"x": 10, "y": -20})
+    wrapped = convert_studio(
+        {"friendly_name": "Main line", "definition": data}, source_name="x.json"
+    )
+    assert wrapped.definition["name"] == "Main line"
+
+
+def test_widget_names_become_unique_node_ids():
+    result = convert(
+        widget("1st step", "say-play", {"say": "a"}, audioComplete="1st-step"),
+        widget("1st-step", "say-play", {"say": "b"}, audioComplete="bye"),
+    )
+    assert [n["id"] for n in result.definition["nodes"]] == ["w_1st_step", "w_1st_step_2", "bye"]
+    assert node_of(result, "w_1st_step")["exits"] == {"next": "w_1st_step_2"}
+
+
+@pytest.mark.parametrize(
+    ("widgets", "note"),
+    [
+        (
+            [widget("pay", "capture-payments", {"payment_amount": "10"}, success="bye")],
+            "widget 'pay' (capture-payments) was not converted: callflow has no node that does this",
+        ),
+        (
+            [widget("fn", "run-function", {"url": "https://x.twil.io/f"}, success="bye")],
+            "widget 'fn' (run-function) was not converted",
+        ),
+        (
+            [widget("redirect", "add-twiml-redirect", {"url": "https://example.com/twiml"})],
+            "widget 'redirect' (add-twiml-redirect) was not converted",
+        ),
+        (
+            [
+                widget(
+                    "free", "gather-input-on-call", {"say": "Your account number?"}, keypress="bye"
+                )
+            ],
+            "widget 'free' (gather-input-on-call) was not converted: it collects free input",
+        ),
+        (
+            [widget("conf", "connect-call-to", {"noun": "conference", "to": "room"})],
+            "widget 'conf' (connect-call-to) was not converted: connecting to a conference",
+        ),
+        (
+            [
+                widget(
+                    "odd",
+                    "split-based-on",
+                    {"input": "{{flow.variables.day}}"},
+                    m=[match("bye", "is_after_time", "17:00")],
+                )
+            ],
+            "widget 'odd' (split-based-on): the condition 'is_after_time' (to 'bye') was not converted.",
+        ),
+    ],
+)
+def test_what_does_not_convert_is_noted_and_left_unconnected(widgets, note):
+    start = widget("hello", "say-play", {"say": "Hi"}, audioComplete=widgets[0]["name"])
+    result = convert(start, *widgets)
+    assert any(n.startswith(note) for n in result.notes), result.notes
+    if not any(n["id"] == widgets[0]["name"] for n in result.definition["nodes"]):
+        assert node_of(result, "hello")["exits"] == {"next": None}
+    assert errors(validate(result.definition)) == []
+
+
+def test_liquid_without_a_callflow_equivalent_is_kept_and_noted():
+    result = convert(
+        widget("hi", "say-play", {"say": "You called from {{trigger.call.FromCity}}."})
+    )
+    assert node_of(result, "hi")["config"]["text"] == "You called from {{trigger.call.FromCity}}."
+    assert result.notes == [
+        "widget 'hi' (say-play): {{trigger.call.FromCity}} has no callflow equivalent and was "
+        "kept as it is (an unknown variable renders as empty text)."
+    ]
+
+
+def test_message_paths_of_the_trigger_are_noted_and_their_widgets_left_out():
+    reply = widget("reply", "send-message", {"body": "Call us."})
+    result = convert(widget("hi", "say-play", {"say": "Hi"}), reply, incomingMessage="reply")
+    assert [n["id"] for n in result.definition["nodes"]] == ["hi", "bye"]
+    assert result.notes == [
+        "widget 'Trigger' (trigger): the incomingMessage path (to 'reply') was not converted: "
+        "callflow runs calls only.",
+        "widget 'reply' (send-message) was not converted: only the trigger's message or request "
+        "paths lead to it; exits leading to it are left unconnected.",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("data", "path", "message"),
+    [
+        ({"initial_state": "Trigger", "flags": {}}, "$.states", "no widgets: `states` is missing"),
+        (
+            {"definition": {"initial_state": "Trigger", "states": []}},
+            "$.definition.states",
+            "no widgets",
+        ),
+        (
+            export(widget("hello", "say-play", {"say": "Hi"}, audioComplete="nowhere")),
+            "$.states[1].transitions",
+            "Widget 'hello' has a transition (audioComplete) to 'nowhere', which is not a widget",
+        ),
+        (export(), "$.states[0].transitions", "'Trigger' has no incoming call transition"),
+        (
+            export(widget("pay", "capture-payments")),
+            "$.states[0].transitions",
+            "Calls start at widget 'pay' (capture-payments), which could not be converted.",
+        ),
+        (
+            export(widget("a", "say-play"), widget("a", "say-play")),
+            "$.states[2].name",
+            "Two widgets are named 'a'.",
+        ),
+    ],
+)
+def test_a_broken_export_is_refused(data, path, message):
+    assert is_studio_export(data)
+    with pytest.raises(StudioExportError) as raised:
+        convert_studio(data, source_name="broken.json")
+    assert raised.value.path == path
+    assert message in raised.value.message
+
+
+def test_callflow_files_are_not_taken_for_studio_exports():
+    assert not is_studio_export({"format": "callflow/1", "states": []})
+    assert not is_studio_export({"slug": "x", "nodes": []})
+
+
+def test_the_fixture_converts_to_a_valid_flow():
+    result = convert_studio(json.loads(FIXTURE.read_text()), source_name=str(FIXTURE))
+    definition = result.definition
+    assert errors(validate(definition)) == []
+    assert (definition["slug"], definition["name"], definition["start"]) == (
+        "acme-ivr",
+        "Acme IVR",
+        "greeting",
+    )
+    assert {n["id"]: n["type"] for n in definition["nodes"]} == {
+        "greeting": "say",
+        "lookup_caller": "http",
+        "remember": "set",
+        "main_menu": "menu",
+        "by_tier": "branch",
+        "connect_sales": "route",
+        "connect_vip": "route",
+        "voicemail": "voicemail",
+        "goodbye_sms": "sms",
+    }
+    assert node_of(result, "main_menu")["exits"] == {
+        "no_input": "goodbye_sms",
+        "1": "connect_sales",
+        "2": "voicemail",
+        "3": None,
+        "no_match": "by_tier",
+    }
+    assert any(
+        n.startswith("widget 'pay' (capture-payments) was not converted") for n in result.notes
+    )
+
+
+# --- importing ------------------------------------------------------------------------------
+
+
+def run(*args) -> str:
+    out = StringIO()
+    call_command(*args, stdout=out, stderr=StringIO())
+    return out.getvalue()
+
+
+@pytest.mark.django_db
+def test_import_flows_converts_the_export_prints_the_notes_and_a_second_import_changes_nothing():
+    out = run("import_flows", str(FIXTURE))
+    lines = out.splitlines()
+    assert lines[0] == f"acme-ivr ({FIXTURE}): created"
+    assert lines[1] == "  converted from Twilio Studio; not converted, or converted with changes:"
+    assert (
+        "    - widget 'pay' (capture-payments) was not converted: callflow has no node that does "
+        "this; exits leading to it are left unconnected."
+    ) in lines
+    assert any("incomingRequest path (to 'sms_reply') was not converted" in line for line in lines)
+    assert any(line.startswith("  warning: $.nodes[3].exits") for line in lines)
+    flow = Flow.objects.get(slug="acme-ivr")
+    assert flow.name == "Acme IVR"
+    assert errors(validate(flow.definition)) == []
+    before = snapshot()
+    again = run("import_flows", str(FIXTURE))
+    assert again.splitlines()[0] == f"acme-ivr ({FIXTURE}): unchanged"
+    assert snapshot() == before
+
+
+@pytest.mark.django_db
+def test_export_of_an_imported_studio_flow_is_the_converted_definition(tmp_path):
+    run("import_flows", str(FIXTURE))
+    exported = json.loads(run("export_flow", "acme-ivr"))
+    converted = convert_studio(json.loads(FIXTURE.read_text()), source_name=str(FIXTURE))
+    assert exported == converted.definition
+
+
+@pytest.mark.parametrize(
+    ("content", "path", "reason"),
+    [
+        ({"description": "x", "initial_state": "Trigger", "flags": {}}, "$.states", "no widgets"),
+        (
+            export(widget("hello", "say-play", {"say": "Hi"}, audioComplete="nowhere")),
+            "$.states[1].transitions",
+            "Widget 'hello' has a transition (audioComplete) to 'nowhere'",
+        ),
+    ],
+    ids=["states missing", "unknown widget"],
+)
+@pytest.mark.django_db
+def test_a_broken_studio_file_names_the_file_and_the_widget_and_changes_nothing(
+    tmp_path, content, path, reason
+):
+    good = tmp_path / "good.json"
+    good.write_text(FIXTURE.read_text())
+    run("import_flows", str(good))
+    before = snapshot()
+    bad = tmp_path / "broken.json"
+    bad.write_text(json.dumps(content))
+    with pytest.raises(CommandError) as raised:
+        run("import_flows", str(FIXTURE), str(bad))
+    message = str(raised.value)
+    assert message.startswith("Nothing was imported: 1 error(s).")
+    assert f"{bad}: {path}: Twilio Studio export that cannot be converted: " in message
+    assert reason in message
+    assert snapshot() == before
+    assert counts() == (1, 0, 0)
+
+
+@pytest.mark.django_db
+def test_the_api_import_reports_the_notes(publisher_api):
+    response = publisher_api.post(
+        "/api/import/", {"definitions": [json.loads(FIXTURE.read_text())]}, format="json"
+    )
+    assert response.status_code == 200, response.content
+    (imported,) = response.json()["flows"]
+    assert imported["slug"] == "acme-ivr"  # from the description: no file name
+    assert imported["converted_from"] == "Twilio Studio"
+    assert any("capture-payments" in note for note in imported["notes"])
