@@ -11,6 +11,8 @@ from typing import Any
 from django.contrib.auth.hashers import check_password, make_password
 from django.db import models
 
+from .hashers import PIN_HASHER
+
 
 class CallSession(models.Model):
     """One live or finished call (one per CallSid), pinned to the version it started on."""
@@ -241,10 +243,14 @@ class Customer(models.Model):
         return f"{self.name} ({self.account_number})"
 
     def set_pin(self, pin: str) -> None:
-        self.pin_hash = make_password(pin)
+        self.pin_hash = make_password(pin, hasher=PIN_HASHER)
 
     def check_pin(self, pin: str) -> bool:
-        return bool(self.pin_hash) and check_password(pin, self.pin_hash)
+        if not self.pin_hash:
+            return False
+        if self.pin_hash.startswith(PIN_HASHER.algorithm + "$"):
+            return PIN_HASHER.verify(pin, self.pin_hash)
+        return check_password(pin, self.pin_hash)  # a PIN hashed as a password
 
     def public(self) -> dict[str, Any]:
         """What flows see as `{{ customer.* }}` (never the PIN)."""

@@ -14,9 +14,7 @@ pytestmark = pytest.mark.django_db
 def test_load_directory_hashes_pins_and_is_idempotent(capsys):
     call_command("load_directory")
     ada = Customer.objects.get(account_number="12345678")
-    assert (
-        ada.pin_hash.startswith("md5$") and "4321" not in ada.pin_hash
-    )  # the test settings' hasher
+    assert ada.pin_hash.startswith("pbkdf2_sha256_pin$") and "4321" not in ada.pin_hash
     assert ada.check_pin("4321") and not ada.check_pin("1234")
     hashes = dict(Customer.objects.values_list("account_number", "pin_hash"))
     sam = Agent.objects.get(name="Sam Okafor")
@@ -97,3 +95,13 @@ def test_admin_sets_a_customer_pin_hashed(admin_client_logged_in):
     assert response.status_code == 302
     eve.refresh_from_db()
     assert eve.name == "Eve A" and eve.check_pin("8642")
+
+
+def test_a_pin_hashed_as_a_password_is_still_checked():
+    # PINs stored before they had a hasher of their own were password hashes
+    from django.contrib.auth.hashers import make_password
+
+    customer = Customer(name="Old", account_number="99", pin_hash=make_password("2468"))
+    assert customer.check_pin("2468") and not customer.check_pin("1357")
+    customer.set_pin("2468")
+    assert customer.pin_hash.startswith("pbkdf2_sha256_pin$") and customer.check_pin("2468")
