@@ -46,6 +46,19 @@ _WIDGET_FIELDS = {
     "RecordingDuration": "duration",
     "parsed": "response",
 }
+# why widget types with no callflow node are not converted, when there is more to say
+_NOT_CONVERTED = {
+    "capture-payments": "callflow does not take card payments",
+    "run-function": (
+        "Twilio Functions do not run here (an http node calling the function's URL is the closest)"
+    ),
+    "add-twiml-redirect": "callflow does not run TwiML from elsewhere",
+    "send-to-flex": (
+        "callflow does not hand calls to Flex (a route node to a queue or to agents by skills "
+        "is the closest)"
+    ),
+    "send-and-wait-for-reply": "callflow runs calls, not text conversations",
+}
 # split-based-on condition type -> branch operator
 _OPERATORS = {
     "equal_to": "eq",
@@ -311,7 +324,9 @@ class _Converter:
     def convert(self, widget: _Widget) -> None:
         convert = _CONVERTERS.get(widget.type)
         if convert is None:
-            self.skip(widget, "callflow has no node that does this")
+            self.skip(
+                widget, _NOT_CONVERTED.get(widget.type, "callflow has no node that does this")
+            )
             return
         convert(self, widget)
 
@@ -398,23 +413,36 @@ class _Converter:
         return None
 
     def template(self, widget: _Widget, text: Any) -> str:
-        """Liquid variables as callflow templates; the others are kept as they were, noted."""
+        """Liquid variables as callflow templates. A variable callflow does not have is kept
+        (it renders as empty text, and the designer shows what it was); filters and tags,
+        which would not compile, are left out. Both are noted."""
         text = "" if text is None else str(text)
-        missing: list[str] = []
+        kept: list[str] = []
+        dropped: list[str] = []
 
         def replace(match: re.Match[str]) -> str:
-            path = self.path(match.group(1)) if match.group(1) is not None else None
-            if path is None:
-                missing.append(match.group(0))
+            expression = match.group(1)
+            path = self.path(expression) if expression is not None else None
+            if path is not None:
+                return "{{ " + path + " }}"
+            if expression is not None and _PATH.match(expression):
+                kept.append(match.group(0))
                 return match.group(0)
-            return "{{ " + path + " }}"
+            dropped.append(match.group(0))
+            return ""
 
         converted = _LIQUID.sub(replace, text)
-        if missing:
+        if kept:
             self.note(
                 widget,
-                f"{', '.join(missing)} has no callflow equivalent and was kept as it is "
-                "(an unknown variable renders as empty text).",
+                f"{', '.join(kept)} has no callflow equivalent and was kept as it is "
+                "(it renders as empty text).",
+            )
+        if dropped:
+            self.note(
+                widget,
+                f"{', '.join(dropped)} uses Liquid filters or tags, which callflow templates do "
+                "not have, and was left out.",
             )
         return converted
 
@@ -733,7 +761,10 @@ def _send_message(c: _Converter, w: _Widget) -> None:
             c.skip(w, f"{to!r} is not an E.164 number")
             return
         config["to"] = to
-    ignored = [f"`{k}`" for k in ("from", "service", "channel") if w.props.get(k)]
+    ignored = []
+    sender = str(w.props.get("from") or "").replace(" ", "")
+    if sender and sender != "{{flow.channel.address}}":
+        ignored.append(f"`from` ({sender})")
     if w.next.get("failed") and w.next.get("failed") != w.next.get("sent"):
         ignored.append(f"the failed path (to {w.next['failed']!r})")
     if ignored:

@@ -480,15 +480,40 @@ def test_widget_names_become_unique_node_ids():
     [
         (
             [widget("pay", "capture-payments", {"payment_amount": "10"}, success="bye")],
-            "widget 'pay' (capture-payments) was not converted: callflow has no node that does this",
+            "widget 'pay' (capture-payments) was not converted: callflow does not take card payments",
         ),
         (
             [widget("fn", "run-function", {"url": "https://x.twil.io/f"}, success="bye")],
-            "widget 'fn' (run-function) was not converted",
+            "widget 'fn' (run-function) was not converted: Twilio Functions do not run here",
         ),
         (
             [widget("redirect", "add-twiml-redirect", {"url": "https://example.com/twiml"})],
             "widget 'redirect' (add-twiml-redirect) was not converted",
+        ),
+        (
+            [widget("flex", "send-to-flex", {"workflow": "WW0123"}, callComplete="bye")],
+            "widget 'flex' (send-to-flex) was not converted: callflow does not hand calls to Flex",
+        ),
+        (
+            [widget("text", "send-message", {"body": "Hi", "from": "+15005550006"}, sent="bye")],
+            "widget 'text' (send-message): became an sms node; `from` (+15005550006) was not "
+            "converted.",
+        ),
+        (
+            [
+                widget(
+                    "agent",
+                    "connect-call-to",
+                    {"noun": "number", "to": "+15005550006"},
+                    callCompleted="bye",
+                    hangup="hello",
+                )
+            ],
+            "widget 'agent' (connect-call-to): its hangup path (to 'hello') was not converted",
+        ),
+        (
+            [widget("fax", "some-future-widget", {})],
+            "widget 'fax' (some-future-widget) was not converted: callflow has no node that does this",
         ),
         (
             [
@@ -531,7 +556,17 @@ def test_liquid_without_a_callflow_equivalent_is_kept_and_noted():
     assert node_of(result, "hi")["config"]["text"] == "You called from {{trigger.call.FromCity}}."
     assert result.notes == [
         "widget 'hi' (say-play): {{trigger.call.FromCity}} has no callflow equivalent and was "
-        "kept as it is (an unknown variable renders as empty text)."
+        "kept as it is (it renders as empty text)."
+    ]
+
+
+def test_liquid_filters_and_tags_are_left_out_and_noted():
+    text = "Hi {{flow.variables.name | upcase}}{% if x %}!{% endif %}"
+    result = convert(widget("hi", "say-play", {"say": text}))
+    assert node_of(result, "hi")["config"]["text"] == "Hi !"
+    assert result.notes == [
+        "widget 'hi' (say-play): {{flow.variables.name | upcase}}, {% if x %}, {% endif %} uses "
+        "Liquid filters or tags, which callflow templates do not have, and was left out."
     ]
 
 
@@ -635,8 +670,8 @@ def test_import_flows_converts_the_export_prints_the_notes_and_a_second_import_c
     assert lines[0] == f"acme-ivr ({FIXTURE}): created"
     assert lines[1] == "  converted from Twilio Studio; not converted, or converted with changes:"
     assert (
-        "    - widget 'pay' (capture-payments) was not converted: callflow has no node that does "
-        "this; exits leading to it are left unconnected."
+        "    - widget 'pay' (capture-payments) was not converted: callflow does not take card "
+        "payments; exits leading to it are left unconnected."
     ) in lines
     assert any("incomingRequest path (to 'sms_reply') was not converted" in line for line in lines)
     assert any(line.startswith("  warning: $.nodes[3].exits") for line in lines)

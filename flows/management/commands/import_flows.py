@@ -7,8 +7,9 @@ from ._support import import_failed_message, read_sources, report_lines
 
 class Command(BaseCommand):
     help = (
-        "Import callflow/1 flow definitions (files, or directories of *.json). All or nothing: "
-        "on any error nothing changes. Importing the same file again changes nothing."
+        "Import callflow/1 flow definitions or Twilio Studio exports (converted; the summary "
+        "lists what did not convert), as files or directories of *.json. All or nothing: on "
+        "any error nothing changes. Importing the same file again changes nothing."
     )
 
     def add_arguments(self, parser):
