@@ -257,19 +257,33 @@ class _Converter:
         self.absorbed: dict[str, str] = {}
 
     def run(self) -> str:
+        """Convert every widget; the id of the node calls start at."""
         triggers = [w for w in self.widgets.values() if w.type == "trigger"]
         if not triggers:
             raise StudioExportError(
                 "The Studio export has no trigger widget.", f"{self.base}.states"
             )
         trigger = triggers[0]
+        self.set_aside(trigger)
+        for widget in self.widgets.values():
+            if widget.type != "trigger" and widget.name not in self.absorbed:
+                self.convert(widget)
+        self.convert_shared_splits()
+        for widget in self.widgets.values():
+            if self.absorbed.get(widget.name) == trigger.name:
+                self.skip(widget, "only the trigger's message or request paths lead to it")
+        self.resolve()
+        return self.start(trigger)
+
+    def set_aside(self, trigger: _Widget) -> None:
+        """Mark the widgets that become no node of their own: those only the trigger's
+        message or request paths reach, and the splits a menu takes over."""
         for event, target in trigger.next.items():
             if event != "incomingCall":
                 self.notes.append(
                     f"{trigger.where()}: the {event} path (to {target!r}) was not converted: "
                     "callflow runs calls only."
                 )
-        # widgets only the message/request paths reach would be unreachable nodes
         by_call = self.reach(
             [trigger.next["incomingCall"]] if "incomingCall" in trigger.next else []
         )
@@ -285,14 +299,8 @@ class _Converter:
                 and _menu_options(widget, split) is not None
             ):
                 self.absorbed.setdefault(split.name, widget.name)
-        for widget in self.widgets.values():
-            if widget.type != "trigger" and widget.name not in self.absorbed:
-                self.convert(widget)
-        self.convert_shared_splits()
-        for widget in self.widgets.values():
-            if self.absorbed.get(widget.name) == trigger.name:
-                self.skip(widget, "only the trigger's message or request paths lead to it")
-        self.resolve()
+
+    def start(self, trigger: _Widget) -> str:
         start = trigger.next.get("incomingCall")
         if start is None:
             raise StudioExportError(
@@ -527,11 +535,35 @@ def _menu_options(gather: _Widget, split: _Widget) -> tuple[str, list[dict[str, 
 
 
 def _gather(c: _Converter, w: _Widget) -> None:
-    split_name = w.next.get("keypress") or w.next.get("speech")
-    split = c.widgets.get(split_name or "")
-    found = None
-    if split is not None and c.absorbed.get(split.name) == w.name:
-        found = _menu_options(w, split)
+    found = _gather_menu(c, w)
+    if found is None:
+        c.skip(
+            w,
+            "it collects free input (several digits or speech) that no split tests for fixed "
+            "answers, and a callflow menu needs its options",
+        )
+        return
+    config, exits = found
+    if w.props.get("hints") and config["input"] != "dtmf":
+        c.note(w, "its speech `hints` were not converted (the options' words are the hints).")
+    _voice_config(c, w, config, "gather_language" if config["input"] == "speech" else "language")
+    if w.props.get("say") or not w.props.get("play"):
+        config["prompt"] = c.template(w, w.props.get("say"))
+        c.add(w, "menu", config, exits)
+        return
+    # a menu prompt is text: an audio prompt plays just before the menu
+    prompt_id = _node_id(f"{c.ids[w.name]}_prompt", c.taken)
+    audio = {"audio_url": c.template(w, w.props["play"])}
+    c.add(w, "say", audio, {"next": _To(None)}, node_id=prompt_id)
+    prompt = c.nodes[-1]
+    prompt["exits"]["next"] = c.add(w, "menu", config, exits, entry=False)
+
+
+def _gather_menu(c: _Converter, w: _Widget) -> tuple[dict[str, Any], dict[str, _To]] | None:
+    """The menu's config and exits: the options of the split it took over, else every key
+    for a one-digit gather; None when a menu cannot take the gather's input."""
+    split = c.widgets.get(w.next.get("keypress") or w.next.get("speech") or "")
+    found = _menu_options(w, split) if split and c.absorbed.get(split.name) == w.name else None
     config: dict[str, Any] = {
         "prompt": "",
         "timeout": _int(w.props.get("timeout"), 5, 1, 60),
@@ -545,47 +577,21 @@ def _gather(c: _Converter, w: _Widget) -> None:
             exits[option["key"]] = _To(target)
         exits["no_match"] = c.to(split, "noMatch")
         other = "speech" if mode == "dtmf" else "keypress"
-        if w.next.get(other) and w.next.get(other) != split.name:
-            c.note(
-                w,
-                f"its {other} path (to {w.next[other]!r}) was not converted: the menu takes {mode} only.",
-            )
-        c.absorbed[split.name] = w.name
     elif str(w.props.get("number_of_digits") or "") == "1" and "keypress" in w.next:
         # any single key continues, as in Studio; later widgets read nodes.ID.digits
         keys = [*"0123456789", "*", "#"]
         config.update(input="dtmf", options=[{"key": k} for k in keys])
         exits.update({k: c.to(w, "keypress") for k in keys})
         exits["no_match"] = c.to(w, "keypress")
-        if w.next.get("speech"):
-            c.note(
-                w,
-                f"its speech path (to {w.next['speech']!r}) was not converted: the menu takes keys only.",
-            )
+        mode, other = "dtmf", "speech"
     else:
-        c.skip(
+        return None
+    if w.next.get(other) and w.next.get(other) != (split.name if found and split else None):
+        c.note(
             w,
-            "it collects free input (several digits or speech) that no split tests for fixed "
-            "answers, and a callflow menu needs its options",
+            f"its {other} path (to {w.next[other]!r}) was not converted: the menu takes {mode} only.",
         )
-        return
-    if w.props.get("hints") and config["input"] != "dtmf":
-        c.note(w, "its speech `hints` were not converted (the options' words are the hints).")
-    _voice_config(c, w, config, "gather_language" if config["input"] == "speech" else "language")
-    entry_id = None
-    if w.props.get("say"):
-        config["prompt"] = c.template(w, w.props["say"])
-    elif w.props.get("play"):
-        entry_id = c.add(
-            w,
-            "say",
-            {"audio_url": c.template(w, w.props["play"])},
-            {"next": _To(None)},
-            node_id=_node_id(f"{c.ids[w.name]}_prompt", c.taken),
-        )
-    menu_id = c.add(w, "menu", config, exits, entry=entry_id is None)
-    if entry_id is not None:
-        c.nodes[-2]["exits"]["next"] = menu_id
+    return config, exits
 
 
 def _rule(
