@@ -6,9 +6,8 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from .converter import (  # noqa: F401
+from .converter import (
     _E164,
-    _KEY,
     _LANGUAGE,
     _OPERATORS,
     _SLUG_CHARS,
