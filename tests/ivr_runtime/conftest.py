@@ -44,6 +44,28 @@ def flow_definition(slug: str, nodes: list[dict[str, Any]], **extra: Any) -> dic
     return definition
 
 
+def two_menus(slug: str, *, again_one: str = "bye") -> dict[str, Any]:
+    """Two menus in a row then a hang-up: a call that waits twice (1 then 2 ends it)."""
+    return flow_definition(
+        slug,
+        [
+            {
+                "id": "menu",
+                "type": "menu",
+                "config": {"prompt": "Press 1.", "options": [{"key": "1"}, {"key": "2"}]},
+                "exits": {"1": "again", "2": "bye", "no_input": "bye", "no_match": "bye"},
+            },
+            {
+                "id": "again",
+                "type": "menu",
+                "config": {"prompt": "Press 2.", "options": [{"key": "1"}, {"key": "2"}]},
+                "exits": {"1": again_one, "2": "bye", "no_input": "bye", "no_match": "bye"},
+            },
+            {"id": "bye", "type": "hangup", "config": {"text": "Bye."}, "exits": {}},
+        ],
+    )
+
+
 def publish(definition: dict[str, Any], number: str | None = None) -> FlowVersion:
     """Publish a definition as the next version of its flow (and bind a number)."""
     flow, _ = Flow.objects.get_or_create(

@@ -8,31 +8,10 @@ from django.test import Client
 
 from ivr_runtime.models import CallSession, CallStep
 
-from .conftest import flow_definition, publish
+from .conftest import publish, two_menus
 from .twilio_driver import Signer, new_sid
 
 NUMBER = "+442079460106"
-
-
-def flow():
-    return flow_definition(
-        "concurrent",
-        [
-            {
-                "id": "menu",
-                "type": "menu",
-                "config": {"prompt": "Press 1.", "options": [{"key": "1"}, {"key": "2"}]},
-                "exits": {"1": "again", "2": "bye", "no_input": "bye", "no_match": "bye"},
-            },
-            {
-                "id": "again",
-                "type": "menu",
-                "config": {"prompt": "Press 2.", "options": [{"key": "1"}, {"key": "2"}]},
-                "exits": {"1": "bye", "2": "bye", "no_input": "bye", "no_match": "bye"},
-            },
-            {"id": "bye", "type": "hangup", "config": {"text": "Bye."}, "exits": {}},
-        ],
-    )
 
 
 def in_threads(count, target):
@@ -59,7 +38,7 @@ def in_threads(count, target):
 
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_duplicates_advance_a_call_once():
-    publish(flow(), NUMBER)
+    publish(two_menus("concurrent"), NUMBER)
     sid = new_sid()
     form = {"CallSid": sid, "From": "+447700900123", "To": NUMBER, "CallStatus": "ringing"}
 

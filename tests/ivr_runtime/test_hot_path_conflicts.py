@@ -7,33 +7,12 @@ from django.utils import timezone
 
 from ivr_runtime.models import CallSession, CallStep
 
-from .conftest import flow_definition, publish
+from .conftest import publish, two_menus
 from .twilio_driver import Call
 
 pytestmark = pytest.mark.django_db
 
 NUMBER = "+442079460111"
-
-
-def flow():
-    return flow_definition(
-        "conflicts",
-        [
-            {
-                "id": "menu",
-                "type": "menu",
-                "config": {"prompt": "Press 1.", "options": [{"key": "1"}, {"key": "2"}]},
-                "exits": {"1": "again", "2": "bye", "no_input": "bye", "no_match": "bye"},
-            },
-            {
-                "id": "again",
-                "type": "menu",
-                "config": {"prompt": "Press 2.", "options": [{"key": "1"}, {"key": "2"}]},
-                "exits": {"1": "menu", "2": "bye", "no_input": "bye", "no_match": "bye"},
-            },
-            {"id": "bye", "type": "hangup", "config": {"text": "Bye."}, "exits": {}},
-        ],
-    )
 
 
 class WriteFirst:
@@ -51,7 +30,7 @@ class WriteFirst:
 
 
 def test_a_row_written_meanwhile_runs_the_turn_again_locked(signer):
-    publish(flow(), NUMBER)
+    publish(two_menus("conflicts", again_one="menu"), NUMBER)
     call = Call(signer, to=NUMBER).start()
     session = CallSession.objects.get(call_sid=call.sid)
 
@@ -81,7 +60,7 @@ def test_a_row_written_meanwhile_runs_the_turn_again_locked(signer):
 
 
 def test_a_status_callback_on_a_row_written_meanwhile_is_recorded_locked(signer):
-    publish(flow(), NUMBER)
+    publish(two_menus("conflicts", again_one="menu"), NUMBER)
     call = Call(signer, to=NUMBER).start()
     session = CallSession.objects.get(call_sid=call.sid)
 
