@@ -162,7 +162,7 @@ def _import_times(flows: dict[int, dict[str, Any]]) -> dict[int, tuple[float, fl
     from django.test.runner import DiscoverRunner
     from django.test.utils import setup_test_environment, teardown_test_environment
 
-    from flows.services import ImportSource, flows_import
+    from flows.imports import ImportSource, flows_import
 
     setup_test_environment()
     scratch = tempfile.TemporaryDirectory(prefix="callflow-bench-")

@@ -23,7 +23,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework.viewsets import GenericViewSet, ViewSet
 
-from flows import nodes, services
+from flows import imports, nodes, numbers, services
 from flows import serializers as s
 from flows.models import Flow, FlowVersion, PhoneNumber
 from flows.permissions import (
@@ -294,10 +294,10 @@ class ImportView(APIView):
         """Import callflow/1 definitions (JSON body or uploaded files): all or nothing."""
         data = _parse(s.ImportSerializer, request.data)
         sources = [
-            services.ImportSource(f"definitions[{i}]", json.dumps(definition))
+            imports.ImportSource(f"definitions[{i}]", json.dumps(definition))
             for i, definition in enumerate(data.get("definitions", []))
-        ] + [services.ImportSource(upload.name, upload.read()) for upload in data.get("files", [])]
-        report = services.flows_import(
+        ] + [imports.ImportSource(upload.name, upload.read()) for upload in data.get("files", [])]
+        report = imports.flows_import(
             sources=sources, publish=data["publish"], dry_run=data["dry_run"], user=request.user
         )
         return Response(
@@ -363,7 +363,7 @@ class NumberViewSet(GenericViewSet):
     def create(self, request: Request) -> Response:
         """Bind a number (E.164) to a flow; a number bound elsewhere moves."""
         data = _parse(s.NumberBindSerializer, request.data)
-        bound = services.number_bind(
+        bound = numbers.number_bind(
             number=data["number"], flow=data["flow"], label=data.get("label")
         )
         return Response(s.NumberSerializer(bound).data, status=status.HTTP_201_CREATED)
@@ -371,7 +371,7 @@ class NumberViewSet(GenericViewSet):
     @extend_schema(responses={204: None, 404: None})
     def destroy(self, request: Request, number: str) -> Response:
         """Unbind a number: its calls no longer run a flow."""
-        services.number_unbind(number=number)
+        numbers.number_unbind(number=number)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

@@ -24,7 +24,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 from rest_framework.views import set_rollback
 
-from flows import services
+from flows import imports, numbers, services
 from flows.spec import DefinitionParseError, Problem
 from flows.spec.migrations import UnknownFormat
 
@@ -41,10 +41,10 @@ def _domain_response(exc: services.FlowServiceError) -> Response | None:
     if isinstance(exc, services.InvalidDefinition):
         body = {"detail": str(exc), "problems": [p.as_dict() for p in exc.problems]}
         return Response(body, status=status.HTTP_400_BAD_REQUEST)
-    if isinstance(exc, services.ImportFailed):
+    if isinstance(exc, imports.ImportFailed):
         body = {"detail": str(exc), "errors": [e.as_dict() for e in exc.errors]}
         return Response(body, status=status.HTTP_400_BAD_REQUEST)
-    if isinstance(exc, services.InvalidNumber):
+    if isinstance(exc, numbers.InvalidNumber):
         body = {"detail": f"number: {exc}", "fields": {"number": [str(exc)]}}
         return Response(body, status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, services.StaleRevision):
@@ -57,7 +57,7 @@ def _domain_response(exc: services.FlowServiceError) -> Response | None:
         return Response(body, status=status.HTTP_409_CONFLICT)
     if isinstance(exc, services.FlowExists):
         return Response({"detail": str(exc), "slug": exc.slug}, status=status.HTTP_409_CONFLICT)
-    if isinstance(exc, services.VersionNotFound | services.NumberNotBound):
+    if isinstance(exc, services.VersionNotFound | numbers.NumberNotBound):
         return Response({"detail": str(exc)}, status=status.HTTP_404_NOT_FOUND)
     return None
 

@@ -1,7 +1,7 @@
 """The API's shapes: input serializers parse requests, output serializers render rows.
 
 Input serializers only check types and presence; what a definition means is judged by the
-services (flows.services) and the validator (flows.spec), never here.
+services (flows.services, flows.imports) and the validator (flows.spec), never here.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 import pytest
 from django.contrib.auth.models import User
 
-from flows import services
+from flows import numbers, services
 from flows.models import FlowVersion
 from tests.flows.spec_helpers import simple_flow
 
@@ -21,7 +21,7 @@ def admin_client(client):
 def acme():
     flow = services.flow_create(definition=simple_flow("acme"))
     services.flow_publish(flow=flow, note="first")
-    services.number_bind(number="+442079460001", flow=flow)
+    numbers.number_bind(number="+442079460001", flow=flow)
     return flow
 
 

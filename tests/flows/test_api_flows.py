@@ -7,7 +7,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from flows import services
+from flows import numbers, services
 from flows.models import Flow, FlowVersion
 
 from .test_api_roles import acme_definition
@@ -419,7 +419,7 @@ def make_flows(count: int, start: int = 0) -> None:
         flow = services.flow_create(definition=definition)
         if i % 2:
             services.flow_publish(flow=flow)
-        services.number_bind(number=f"+4416123450{i:02d}", flow=flow)
+        numbers.number_bind(number=f"+4416123450{i:02d}", flow=flow)
 
 
 def test_list_is_paginated_with_status(db, viewer_api):

@@ -6,7 +6,7 @@ import pytest
 from django.contrib.auth.models import Permission, User
 from rest_framework.test import APIClient
 
-from flows import services
+from flows import numbers, services
 from flows.models import Flow
 
 ROLES = ["anon", "viewer", "editor", "publisher"]
@@ -34,7 +34,7 @@ def acme(db) -> Flow:
     services.flow_update_draft(
         flow=flow, definition=acme_definition(text="Hello again."), base_revision=flow.revision
     )
-    services.number_bind(number="+441612345678", flow=flow)
+    numbers.number_bind(number="+441612345678", flow=flow)
     return flow
 
 

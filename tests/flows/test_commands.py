@@ -12,7 +12,7 @@ from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
 from django.db import connection
 
-from flows import services
+from flows import numbers, services
 from flows.models import Flow, FlowVersion, PhoneNumber
 from tests.flows.db_helpers import counts, snapshot
 from tests.flows.spec_helpers import flow, hangup, node, say, simple_flow
@@ -277,7 +277,7 @@ def test_load_demo_leaves_what_people_changed_alone():
     restaurant = Flow.objects.get(slug="restaurant")
     edited = {**restaurant.definition, "name": "Our own restaurant line"}
     services.flow_update_draft(flow=restaurant, definition=edited, base_revision=1)
-    services.number_bind(number="+442079460001", flow=Flow.objects.get(slug="complaints"))
+    numbers.number_bind(number="+442079460001", flow=Flow.objects.get(slug="complaints"))
     before = snapshot()
     out = run("load_demo")
     assert "+442079460001 -> complaints (already bound, left as it is)" in out

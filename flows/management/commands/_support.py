@@ -6,7 +6,7 @@ from pathlib import Path
 
 from django.core.management.base import CommandError
 
-from flows.services import ImportFailed, ImportReport, ImportSource
+from flows.imports import ImportFailed, ImportReport, ImportSource
 
 
 def read_sources(paths: list[str]) -> list[ImportSource]:

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from flows.models import Flow, PhoneNumber
-from flows.services import InvalidNumber, number_bind
+from flows.numbers import InvalidNumber, number_bind
 
 
 class Command(BaseCommand):

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from flows.services import ImportFailed, flows_import
+from flows.imports import ImportFailed, flows_import
 
 from ._support import import_failed_message, read_sources, report_lines
 

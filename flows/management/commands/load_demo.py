@@ -7,9 +7,10 @@ from django.contrib.auth.models import Group, User
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from flows.imports import ImportFailed, ImportSource, flows_import
 from flows.models import Flow, PhoneNumber
+from flows.numbers import InvalidNumber, number_bind
 from flows.roles import PUBLISHER, VIEWER
-from flows.services import ImportFailed, ImportSource, InvalidNumber, flows_import, number_bind
 
 from ._support import import_failed_message, report_lines
 
