@@ -18,6 +18,7 @@ from typing import Any
 import requests
 from django.db import transaction
 from django.db.models import F
+from django.utils import timezone
 
 from flows.nodes.runtime import (
     Effect,
@@ -33,7 +34,7 @@ from flows.nodes.runtime import (
     SendSms,
 )
 
-from . import definitions
+from . import definitions, sql
 from .models import Agent, CallbackRequest, CallSession, Customer, OutboundMessage, Recording
 
 log = logging.getLogger(__name__)
@@ -97,7 +98,7 @@ def _queue_sms(
         key = f"{session.call_sid}:{effect.node}:{uuid.uuid4().hex}"
     # A plain insert: a turn's effects are applied once (replays and stale requests never
     # re-run a turn), so the unique key only guards against a bug, by failing the turn.
-    message = OutboundMessage.objects.create(
+    message = OutboundMessage(
         idempotency_key=key[:128],
         to=effect.to[:64],
         from_number=session.to_number[:64],
@@ -108,7 +109,10 @@ def _queue_sms(
         session=session,
         step_id=step_id,
         simulated=session.simulated,
+        # handed over when the turn commits (a failed hand-over clears it for the sweep)
+        enqueued_at=None if session.simulated else timezone.now(),
     )
+    sql.insert([message])
     if not session.simulated:
         transaction.on_commit(lambda: _enqueue_send(message.pk))
     return message
@@ -117,7 +121,8 @@ def _queue_sms(
 def _enqueue_send(message_id: int) -> None:
     from .outbox import message_publish
 
-    message_publish(message_id)  # never raises: a broker that is down leaves it to the sweep
+    # never raises: a broker that is down leaves the message to the sweep
+    message_publish(message_id, recorded=True)
 
 
 def agent_release(*, agent_id: int, session: CallSession, now: datetime) -> None:

@@ -1,9 +1,10 @@
 """The SMS outbox: hand queued messages to Celery, send each one at most once, sweep.
 
 A message row is written in the transaction of the call step that decided it
-(`effects.apply_effects`); after the commit `message_publish` hands its id to the
-`send_outbound_message` task. Publishing never blocks a webhook: the broker is asked once,
-with a short connect timeout, and a failure only leaves the row queued for the sweep.
+(`effects.apply_effects`), already marked as handed over (`enqueued_at`); after the commit
+`message_publish` hands its id to the `send_outbound_message` task. Publishing never blocks
+a webhook: the broker is asked once, with a short connect timeout, and a failure only
+leaves the row queued (its mark cleared) for the sweep.
 
 Sending at most once (see docs/operations.md):
 
@@ -48,20 +49,34 @@ STATUS_PATH = "/ivr/messages/status"
 
 
 # --- handing over to the broker ----------------------------------------------------------------
-def message_publish(message_id: int, *, countdown: float | None = None) -> bool:
-    """Give the message to a worker. False (logged) when the broker cannot be reached."""
+def message_publish(
+    message_id: int, *, countdown: float | None = None, recorded: bool = False
+) -> bool:
+    """Give the message to a worker. False (logged) when the broker cannot be reached.
+
+    The hand-over time is written on the row (the sweep leaves it alone for a grace period),
+    unless `recorded`: the row was inserted saying so (a call step's new message, handed over
+    as its transaction commits), and only a failed hand-over is written, clearing it.
+    """
     from .tasks import send_outbound_message
 
     try:
         send_outbound_message.apply_async((message_id,), countdown=countdown, retry=False)
     except Exception as exc:  # the broker is down: the row stays queued for the sweep
         log.warning("SMS %s stays queued: the broker is unreachable (%s)", message_id, exc)
+        if recorded:
+            _set_enqueued_at(message_id, None)
         return False
-    try:
-        OutboundMessage.objects.filter(pk=message_id).update(enqueued_at=timezone.now())
-    except DatabaseError:  # only a hint for the sweep: the task is on its way anyway
-        log.warning("SMS %s handed over, but its hand-over time could not be saved", message_id)
+    if not recorded:
+        _set_enqueued_at(message_id, timezone.now())
     return True
+
+
+def _set_enqueued_at(message_id: int, when: datetime | None) -> None:
+    try:
+        OutboundMessage.objects.filter(pk=message_id).update(enqueued_at=when)
+    except DatabaseError:  # only a hint for the sweep, which at worst waits out the grace
+        log.warning("SMS %s: its hand-over time could not be saved", message_id)
 
 
 def outbox_sweep(*, now: datetime | None = None) -> int:

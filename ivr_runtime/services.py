@@ -24,12 +24,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from flows.nodes.runtime import Command, Event, Request
 
-from . import definitions, effects, engine, sessions, twiml
+from . import definitions, effects, engine, sessions, sql, twiml
 from .forms import VoiceRequest
 from .models import CallSession, OutboundMessage
 
@@ -207,14 +207,9 @@ class _Pending:
     carry: _Carry
 
 
-#: every webhook's first query; written out because compiling it through the ORM costs
-#: more than running it (0.15 ms of a webhook's 2)
-_READ = f"SELECT * FROM {CallSession._meta.db_table} WHERE call_sid = %s LIMIT 1"
-
-
 def _read(*, call_sid: str) -> CallSession | None:
     """The session row as committed, without a lock (one query by a unique key)."""
-    return next(iter(CallSession.objects.raw(_READ, [call_sid])), None)
+    return sessions.read_session(call_sid)
 
 
 def _new_session(
@@ -313,33 +308,15 @@ def _write(
     """Insert a new row, or update `fields`; with `expected`, only if the row still has that
     version (False: someone else wrote it meanwhile, nothing was written)."""
     if session.pk is None:
-        session.save()
+        sql.insert([session])
         return True
     if expected is None:
         session.save(update_fields=fields)
         return True
-    session.updated_at = timezone.now()
-    # Written out like _READ: every webhook's write; each value prepared by its field, as
-    # QuerySet.update() would (JSON, datetimes for the backend).
-    meta, quote = CallSession._meta, connection.ops.quote_name
-    columns = [meta.get_field(name) for name in fields]
-    sets = ", ".join(f"{quote(column.column)} = %s" for column in columns)
     updated_at, last_request_hash = expected
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {quote(meta.db_table)} SET {sets} "
-            "WHERE id = %s AND updated_at = %s AND last_request_hash = %s",
-            [
-                column.get_db_prep_save(getattr(session, column.attname), connection)
-                for column in columns
-            ]
-            + [
-                session.pk,
-                meta.get_field("updated_at").get_db_prep_save(updated_at, connection),
-                last_request_hash,
-            ],
-        )
-        return cursor.rowcount == 1
+    return sql.update_if(
+        session, fields, {"updated_at": updated_at, "last_request_hash": last_request_hash}
+    )
 
 
 def _locked(*, call_sid: str | None = None, pk: int | None = None) -> CallSession | None:

@@ -4,17 +4,19 @@ finding the flow, loading its definitions, recording the answer and writing the 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime
-
-from django.db import connection
 
 from flows.models import Flow, PhoneNumber
 from flows.nodes.runtime import CallInfo
 
-from . import definitions, engine
+from . import definitions, engine, sql
 from .models import CallSession, CallStep
 
 log = logging.getLogger(__name__)
+
+#: what a later turn writes on a step it closes (the upsert's update)
+STEP_CLOSING_FIELDS = ("exit", "input", "hung_up", "error", "left_at")
 
 #: the fields record_answer() sets, to save with update_fields
 ANSWER_FIELDS = (
@@ -92,49 +94,53 @@ def save_steps(
                 left_at=now if record.closed else None,
             )
         )
-    # Written out like _READ (bulk_create's compilation cost more than the statement):
-    # SQLite and PostgreSQL both upsert and return the ids. Only a turn that closes an
-    # earlier turn's step upserts; new steps are plain inserts, a duplicate index an error.
-    meta, quote = CallStep._meta, connection.ops.quote_name
-    columns = [column for column in meta.concrete_fields if not column.primary_key]
-    row = "(" + ", ".join(["%s"] * len(columns)) + ")"
-    sql = (
-        f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(c.column) for c in columns)}) "
-        f"VALUES {', '.join([row] * len(rows))}"
-    )
+    # Only a turn that closes an earlier turn's step upserts; new steps are plain inserts,
+    # a duplicate index an error.
     if records[0].index <= old_step:
-        sql += f" ON CONFLICT (session_id, {quote('index')}) DO UPDATE SET " + ", ".join(
-            f"{quote(name)} = EXCLUDED.{quote(name)}"
-            for name in ("exit", "input", "hung_up", "error", "left_at")
-        )
-    with connection.cursor() as cursor:
-        cursor.execute(
-            sql + " RETURNING id, node_id",
-            [
-                c.get_db_prep_save(getattr(step, c.attname), connection)
-                for step in rows
-                for c in columns
-            ],
-        )
-        return {node_id: pk for pk, node_id in cursor.fetchall()}
+        sql.insert(rows, conflict=("session", "index"), update=STEP_CLOSING_FIELDS)
+    else:
+        sql.insert(rows)
+    return {row.node_id: row.pk for row in rows}
 
 
 # --- lookups --------------------------------------------------------------------------------
+def read_session(call_sid: str) -> CallSession | None:
+    """The session row by CallSid as committed, without a lock: every webhook's first query."""
+    return sql.fetch_one(CallSession, "call_sid", call_sid)
+
+
 def find_flow(*, to: str, slug: str | None, draft: bool) -> tuple[int, int | None] | None:
     """(flow id, published version id) in one query, by slug or by the number called."""
     if slug is not None:
-        row = Flow.objects.filter(slug=slug).values_list("id", "published_version_id").first()
+        row = sql.fetch_row(_FLOW_BY_SLUG, slug)
     elif to:
-        row = (
-            PhoneNumber.objects.filter(number=to)
-            .values_list("flow_id", "flow__published_version_id")
-            .first()
-        )
+        row = sql.fetch_row(_FLOW_BY_NUMBER, to)
     else:
         row = None
     if row is None or (row[1] is None and not draft):
         return None
     return row[0], row[1]
+
+
+def _flow_by_slug(quote: Callable[[str], str]) -> str:
+    flows = Flow._meta
+    return (
+        f"SELECT {quote('id')}, {quote('published_version_id')} FROM {quote(flows.db_table)} "
+        f"WHERE {quote('slug')} = %s"
+    )
+
+
+def _flow_by_number(quote: Callable[[str], str]) -> str:
+    flows, numbers = quote(Flow._meta.db_table), quote(PhoneNumber._meta.db_table)
+    return (
+        f"SELECT {numbers}.{quote('flow_id')}, {flows}.{quote('published_version_id')} "
+        f"FROM {numbers} INNER JOIN {flows} ON {flows}.{quote('id')} = {numbers}.{quote('flow_id')} "
+        f"WHERE {numbers}.{quote('number')} = %s"
+    )
+
+
+_FLOW_BY_SLUG = sql.Statement(_flow_by_slug)
+_FLOW_BY_NUMBER = sql.Statement(_flow_by_number)
 
 
 def loaded_root(session: CallSession) -> definitions.Loaded:

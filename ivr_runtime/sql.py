@@ -1,0 +1,157 @@
+"""The webhook path's statements, built once per model, shape and database.
+
+The ORM compiles every query each time it runs it, and on a webhook that costs more than
+running the statement (a whole webhook is about a millisecond of work). The few statements
+every webhook makes (read the session, update it if unchanged, insert its steps and
+messages) are therefore built here once and cached. Values go through the same per-field
+functions the ORM uses (`pre_save`, `get_db_prep_save`, the backend's and the field's
+converters), so what is read and written here is what the ORM would read and write, on
+SQLite and PostgreSQL alike. No signals are sent: the models written here have no
+receivers. Cached statements hold only SQL and functions that read the backend's settings,
+so one thread's serve every thread's connection.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+from django.db import DEFAULT_DB_ALIAS, connections
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models import Model
+
+M = TypeVar("M", bound=Model)
+
+
+def fetch_one(model: type[M], column: str, value: object) -> M | None:
+    """The row whose (unique) `column` is `value`, as a model instance, or None."""
+    db = connections[DEFAULT_DB_ALIAS]
+    sql, converters = _reader(model, column, db.alias)
+    with db.cursor() as cursor:
+        cursor.execute(sql, [value])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    values = list(row)
+    for index, expression, functions in converters:
+        converted = values[index]
+        for function in functions:
+            converted = function(converted, expression, db)
+        values[index] = converted
+    return model.from_db(db.alias, None, values)  # type: ignore[return-value]
+
+
+@functools.cache
+def _reader(model: type[Model], column: str, alias: str) -> tuple[str, list[Any]]:
+    """SELECT every concrete column in model order; each column's converters."""
+    db = connections[alias]
+    meta, quote = model._meta, db.ops.quote_name
+    columns = [field.get_col(meta.db_table) for field in meta.concrete_fields]
+    sql = (
+        f"SELECT {', '.join(quote(c.target.column) for c in columns)} FROM "
+        f"{quote(meta.db_table)} WHERE {quote(meta.get_field(column).column)} = %s LIMIT 1"
+    )
+    converters = []
+    for index, expression in enumerate(columns):
+        functions = db.ops.get_db_converters(expression) + expression.get_db_converters(db)
+        if functions:
+            converters.append((index, expression, functions))
+    return sql, converters
+
+
+class Statement:
+    """A hand-written query, built for each database from its quoting function once."""
+
+    def __init__(self, build: Callable[[Callable[[str], str]], str]):
+        self.build = build
+        self.built: dict[str, str] = {}
+
+    def sql(self, db: BaseDatabaseWrapper) -> str:
+        if db.alias not in self.built:
+            self.built[db.alias] = self.build(db.ops.quote_name)
+        return self.built[db.alias]
+
+
+def fetch_row(statement: Statement, *params: object) -> tuple[Any, ...] | None:
+    """The first row of a hand-written query, as the database returned it."""
+    db = connections[DEFAULT_DB_ALIAS]
+    with db.cursor() as cursor:
+        cursor.execute(statement.sql(db), params)
+        return cursor.fetchone()
+
+
+def insert(
+    instances: Sequence[Model], *, conflict: tuple[str, ...] = (), update: tuple[str, ...] = ()
+) -> None:
+    """INSERT the instances (one model) in one statement and set their primary keys, as
+    save() would (auto_now fields included). With `conflict` (the columns of a unique
+    constraint), a row that exists has its `update` fields overwritten instead."""
+    if not instances:
+        return
+    db = connections[DEFAULT_DB_ALIAS]
+    model = type(instances[0])
+    sql, fields = _inserter(model, len(instances), conflict, update, db.alias)
+    params = []
+    for instance in instances:
+        for field in fields:
+            params.append(field.get_db_prep_save(field.pre_save(instance, True), db))
+    with db.cursor() as cursor:
+        cursor.execute(sql, params)
+        ids = [row[0] for row in cursor.fetchall()]
+    for instance, pk in zip(instances, ids, strict=True):
+        instance.pk = pk
+        instance._state.adding = False
+        instance._state.db = db.alias
+
+
+@functools.cache
+def _inserter(
+    model: type[Model], rows: int, conflict: tuple[str, ...], update: tuple[str, ...], alias: str
+) -> tuple[str, list[Any]]:
+    db = connections[alias]
+    meta, quote = model._meta, db.ops.quote_name
+    fields = [field for field in meta.concrete_fields if not field.primary_key]
+    row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    sql = (
+        f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
+        f"VALUES {', '.join([row] * rows)}"
+    )
+    if conflict:
+        columns = [quote(meta.get_field(name).column) for name in conflict]
+        sets = [quote(meta.get_field(name).column) for name in update]
+        sql += f" ON CONFLICT ({', '.join(columns)}) DO UPDATE SET " + ", ".join(
+            f"{column} = EXCLUDED.{column}" for column in sets
+        )
+    return sql + f" RETURNING {quote(meta.pk.column)}", fields
+
+
+def update_if(instance: Model, fields: Sequence[str], expected: dict[str, object]) -> bool:
+    """UPDATE the instance's `fields` (auto_now ones refreshed on it, as save() does) if its
+    row still has the `expected` values. False, having written nothing, when it has not."""
+    db = connections[DEFAULT_DB_ALIAS]
+    model = type(instance)
+    sql, columns, checks = _updater(model, tuple(fields), tuple(expected), db.alias)
+    params = [column.get_db_prep_save(column.pre_save(instance, False), db) for column in columns]
+    params.append(instance.pk)
+    params += [check.get_db_prep_save(expected[check.name], db) for check in checks]
+    with db.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount == 1
+
+
+@functools.cache
+def _updater(
+    model: type[Model], fields: tuple[str, ...], expected: tuple[str, ...], alias: str
+) -> tuple[str, list[Any], list[Any]]:
+    db = connections[alias]
+    meta, quote = model._meta, db.ops.quote_name
+    columns = [meta.get_field(name) for name in fields]
+    checks = [meta.get_field(name) for name in expected]
+    sql = (
+        f"UPDATE {quote(meta.db_table)} SET "
+        + ", ".join(f"{quote(column.column)} = %s" for column in columns)
+        + f" WHERE {quote(meta.pk.column)} = %s"
+        + "".join(f" AND {quote(check.column)} = %s" for check in checks)
+    )
+    return sql, columns, checks
