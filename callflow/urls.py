@@ -4,6 +4,8 @@ from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 urlpatterns = [
+    # Twilio's webhooks first: every live call's every step is resolved here.
+    path("ivr/", include("ivr_runtime.urls")),
     path("", RedirectView.as_view(url="/designer/", permanent=False)),
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
@@ -11,6 +13,5 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/", include("flows.urls")),
     path("api/", include("ivr_runtime.api_urls")),
-    path("ivr/", include("ivr_runtime.urls")),
     path("designer/", include("designer_ui.urls")),
 ]

@@ -89,7 +89,7 @@ class State:
         return cls(root=key, flow=key)
 
     def to_dict(self) -> dict[str, Any]:
-        data = {f.name: _copy(getattr(self, f.name)) for f in fields(self) if f.name != "stack"}
+        data = {name: _copy(getattr(self, name)) for name in _STATE_FIELDS}
         data["stack"] = [{"key": f.key, "node": f.node, "step": f.step} for f in self.stack]
         return data
 
@@ -101,6 +101,10 @@ class State:
         data = dict(data)
         data["stack"] = [Frame(**frame) for frame in data.get("stack") or []]
         return cls(**data)
+
+
+#: State's fields but the stack (to_dict writes the stack's frames itself)
+_STATE_FIELDS = tuple(f.name for f in fields(State) if f.name != "stack")
 
 
 @dataclass(frozen=True)
