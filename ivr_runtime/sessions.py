@@ -104,11 +104,6 @@ def save_steps(
 
 
 # --- lookups --------------------------------------------------------------------------------
-def read_session(call_sid: str) -> CallSession | None:
-    """The session row by CallSid as committed, without a lock: every webhook's first query."""
-    return sql.fetch_one(CallSession, "call_sid", call_sid)
-
-
 def find_flow(*, to: str, slug: str | None, draft: bool) -> tuple[int, int | None] | None:
     """(flow id, published version id) in one query, by slug or by the number called."""
     if slug is not None:
