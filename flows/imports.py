@@ -14,7 +14,7 @@ from typing import Any
 from django.db import transaction
 
 from flows.models import Flow, canonical_json, definition_checksum
-from flows.services import FlowServiceError, _lookup_with, _new_version, _write_draft
+from flows.services import FlowServiceError, definition_lookup_with, draft_write, version_create
 from flows.spec import Problem, errors, parse_definition, validate, warnings
 from flows.spec.migrations import UnknownFormat, migrate
 from flows.spec.studio import StudioExportError, convert_studio, is_studio_export
@@ -164,7 +164,7 @@ def flows_import(
             files[slug] = name
             batch[slug] = data
     # with `publish`, every flow of the batch is published along with the others
-    lookup = _lookup_with(batch, published_only=publish)
+    lookup = definition_lookup_with(batch, published_only=publish)
     checked: list[tuple[_Parsed, list[Problem]]] = []
     for item in parsed:
         problems = validate(item.definition, publish=publish, flow_lookup=lookup)
@@ -201,12 +201,12 @@ def _import_one(item: _Parsed, found: list[Problem], *, publish: bool, user) -> 
         )
         created = changed = True
     elif canonical_json(flow.definition) != canonical_json(definition):
-        _write_draft(flow, definition, user)
+        draft_write(flow, definition, user)
         changed = True
     published = False
     current = flow.published_version
     if publish and (current is None or current.checksum != definition_checksum(definition)):
-        current = _new_version(flow, definition, user=user, note=f"Imported from {name}"[:500])
+        current = version_create(flow, definition, user=user, note=f"Imported from {name}"[:500])
         published = True
     return ImportedFlow(
         slug=flow.slug,

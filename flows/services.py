@@ -81,7 +81,7 @@ def flow_definition_lookup(slug: str, *, published_only: bool = False) -> dict[s
     return None if published_only else flow.definition
 
 
-def _lookup_with(
+def definition_lookup_with(
     overrides: dict[str, dict[str, Any]], *, published_only: bool = False
 ) -> FlowLookup:
     """Flows being saved or imported right now win over what is stored."""
@@ -110,7 +110,7 @@ def definition_validate(*, definition: Any, publish: bool = False) -> list[Probl
     (the definition itself stands for its own slug)."""
     slug = definition.get("slug") if isinstance(definition, dict) else None
     overrides = {slug: definition} if isinstance(slug, str) else {}
-    lookup = _lookup_with(overrides, published_only=publish)
+    lookup = definition_lookup_with(overrides, published_only=publish)
     return validate(definition, publish=publish, flow_lookup=lookup)
 
 
@@ -203,12 +203,14 @@ def flow_update_draft(
             raise StaleRevision(locked)
         if canonical_json(locked.definition) == canonical_json(definition):
             return DraftSaveResult(locked, False, problems)
-        _write_draft(locked, definition, user)
+        draft_write(locked, definition, user)
     _sync(flow, locked)
     return DraftSaveResult(locked, True, problems)
 
 
-def _write_draft(flow: Flow, definition: dict[str, Any], user) -> None:
+def draft_write(flow: Flow, definition: dict[str, Any], user) -> None:
+    """Store a validated definition as the flow's draft (the flow locked by the caller's
+    transaction); the revision moves on by one."""
     flow.definition = definition
     flow.name = definition["name"]
     flow.description = definition.get("description", "")
@@ -242,14 +244,16 @@ def flow_publish(
         if current is not None and current.checksum == definition_checksum(locked.definition):
             return current
         _validated(locked.definition, publish=True)
-        version = _new_version(locked, locked.definition, user=user, note=note)
+        version = version_create(locked, locked.definition, user=user, note=note)
     _sync(flow, locked)
     return version
 
 
-def _new_version(
+def version_create(
     flow: Flow, definition: dict[str, Any], *, user, note: str, rolled_back_from=None
 ) -> FlowVersion:
+    """The flow's next version of a validated definition, published (the flow locked by the
+    caller's transaction)."""
     number = (flow.versions.aggregate(n=Max("number"))["n"] or 0) + 1
     version = FlowVersion.objects.create(
         flow=flow,
@@ -273,11 +277,11 @@ def flow_rollback(*, flow: Flow, version_number: int, user=None, note: str = "")
             raise VersionNotFound(locked, version_number)
         definition = migrate(old.definition)
         note = note or f"Rolled back to version {version_number}"
-        version = _new_version(
+        version = version_create(
             locked, definition, user=user, note=note, rolled_back_from=version_number
         )
         if canonical_json(locked.definition) != canonical_json(definition):
-            _write_draft(locked, definition, user)
+            draft_write(locked, definition, user)
     _sync(flow, locked)
     return version
 
