@@ -86,7 +86,9 @@ DATABASES = {
     "default": dj_database_url.config(
         default=f"sqlite:///{VAR_DIR / 'callflow.sqlite3'}",
         conn_max_age=int(os.environ.get("CONN_MAX_AGE", "60")),
-        conn_health_checks=True,
+        # A kept connection is checked (one `SELECT 1` on PostgreSQL) at its first use in a
+        # request, so one the server dropped is replaced instead of failing that webhook.
+        conn_health_checks=env_bool("CONN_HEALTH_CHECKS", True),
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -183,6 +185,9 @@ if CELERY_BROKER_URL == "filesystem://":
         "processed_folder": str(_queue_dir / "processed"),
         "store_processed": False,
         "control_folder": str(_queue_dir / "control"),
+        # the embedded worker looks at the queue folder this often (a text's hand-over waits
+        # for it as well as for the outbox sweep)
+        "polling_interval": 0.25,
     }
     for _sub in ("out", "processed", "control"):
         (_queue_dir / _sub).mkdir(parents=True, exist_ok=True)
@@ -200,9 +205,10 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-# The sweeps are the safety net behind `transaction.on_commit` publishing: they hand over
-# what never reached the broker and recover sends whose worker died (docs/operations.md).
-OUTBOX_SWEEP_SECONDS = float(os.environ.get("OUTBOX_SWEEP_SECONDS", "30"))
+# The outbox sweep is the relay of the SMS outbox: webhooks only write the rows, and it hands
+# them to the workers (so a text leaves within about this long), recovering sends whose
+# worker died too. The callback sweep places the callbacks that are due (docs/operations.md).
+OUTBOX_SWEEP_SECONDS = float(os.environ.get("OUTBOX_SWEEP_SECONDS", "1"))
 CALLBACK_SWEEP_SECONDS = float(os.environ.get("CALLBACK_SWEEP_SECONDS", "60"))
 CELERY_BEAT_SCHEDULE: dict = {
     "outbox-sweep": {"task": "ivr_runtime.sweep_outbox", "schedule": OUTBOX_SWEEP_SECONDS},

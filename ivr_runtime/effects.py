@@ -16,9 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import requests
-from django.db import transaction
 from django.db.models import F
-from django.utils import timezone
 
 from flows.nodes.runtime import (
     Effect,
@@ -88,7 +86,8 @@ def apply_effects(
 def _queue_sms(
     session: CallSession, effect: SendSms, steps_by_node: dict[str, int], n: int
 ) -> OutboundMessage:
-    """The outbox row, in the turn's transaction; handed to the worker once it commits."""
+    """The outbox row, in the turn's transaction. The webhook hands nothing to the broker:
+    the outbox relay (`outbox.outbox_sweep`, every OUTBOX_SWEEP_SECONDS) hands it over."""
     step_id = steps_by_node.get(effect.node or "")
     if effect.node is None:
         key = f"{session.call_sid}:fallback"  # the fallback text goes once per call
@@ -109,20 +108,9 @@ def _queue_sms(
         session=session,
         step_id=step_id,
         simulated=session.simulated,
-        # handed over when the turn commits (a failed hand-over clears it for the sweep)
-        enqueued_at=None if session.simulated else timezone.now(),
     )
     sql.insert([message])
-    if not session.simulated:
-        transaction.on_commit(lambda: _enqueue_send(message.pk))
     return message
-
-
-def _enqueue_send(message_id: int) -> None:
-    from .outbox import message_publish
-
-    # never raises: a broker that is down leaves the message to the sweep
-    message_publish(message_id, recorded=True)
 
 
 def agent_release(*, agent_id: int, session: CallSession, now: datetime) -> None:

@@ -1,10 +1,10 @@
 """The SMS outbox: hand queued messages to Celery, send each one at most once, sweep.
 
 A message row is written in the transaction of the call step that decided it
-(`effects.apply_effects`), already marked as handed over (`enqueued_at`); after the commit
-`message_publish` hands its id to the `send_outbound_message` task. Publishing never blocks
-a webhook: the broker is asked once, with a short connect timeout, and a failure only
-leaves the row queued (its mark cleared) for the sweep.
+(`effects.apply_effects`) and nothing more happens in the webhook: the caller's answer
+never waits on the broker, whether it is slow, hung or down. The outbox relay,
+`outbox_sweep` (Celery beat, every OUTBOX_SWEEP_SECONDS: 1 s by default), hands queued
+messages to the `send_outbound_message` task and marks them handed over (`enqueued_at`).
 
 Sending at most once (see docs/operations.md):
 
@@ -49,39 +49,44 @@ STATUS_PATH = "/ivr/messages/status"
 
 
 # --- handing over to the broker ----------------------------------------------------------------
-def message_publish(
-    message_id: int, *, countdown: float | None = None, recorded: bool = False
-) -> bool:
-    """Give the message to a worker. False (logged) when the broker cannot be reached.
-
-    The hand-over time is written on the row (the sweep leaves it alone for a grace period),
-    unless `recorded`: the row was inserted saying so (a call step's new message, handed over
-    as its transaction commits), and only a failed hand-over is written, clearing it.
-    """
-    from .tasks import send_outbound_message
-
-    try:
-        send_outbound_message.apply_async((message_id,), countdown=countdown, retry=False)
-    except Exception as exc:  # the broker is down: the row stays queued for the sweep
-        log.warning("SMS %s stays queued: the broker is unreachable (%s)", message_id, exc)
-        if recorded:
-            _set_enqueued_at(message_id, None)
+def message_publish(message_id: int, *, countdown: float | None = None) -> bool:
+    """Give the message to a worker and mark it handed over. False (logged, nothing
+    written) when the broker cannot be reached."""
+    if not _publish(message_id, countdown=countdown):
         return False
-    if not recorded:
-        _set_enqueued_at(message_id, timezone.now())
+    _mark_handed_over([message_id], timezone.now())
     return True
 
 
-def _set_enqueued_at(message_id: int, when: datetime | None) -> None:
+def _publish(message_id: int, *, countdown: float | None = None) -> bool:
+    from .tasks import send_outbound_message
+
     try:
-        OutboundMessage.objects.filter(pk=message_id).update(enqueued_at=when)
-    except DatabaseError:  # only a hint for the sweep, which at worst waits out the grace
-        log.warning("SMS %s: its hand-over time could not be saved", message_id)
+        # The argument's repr given: Celery would otherwise build it with its saferepr
+        send_outbound_message.apply_async(
+            (message_id,),
+            countdown=countdown,
+            retry=False,
+            argsrepr=f"({message_id},)",
+            kwargsrepr="{}",
+        )
+    except Exception as exc:  # the broker is down: the row stays queued for the sweep
+        log.warning("SMS %s stays queued: the broker is unreachable (%s)", message_id, exc)
+        return False
+    return True
+
+
+def _mark_handed_over(message_ids: list[int], when: datetime) -> None:
+    try:
+        OutboundMessage.objects.filter(pk__in=message_ids).update(enqueued_at=when)
+    except DatabaseError:  # only a hint for the sweep, which at worst hands it over again
+        log.warning("SMS %s: the hand-over time could not be saved", message_ids)
 
 
 def outbox_sweep(*, now: datetime | None = None) -> int:
-    """Hand over queued messages that are due and were never (or long ago) handed over,
-    and sending ones whose lease expired. Returns how many were handed over."""
+    """The outbox relay: hand over queued messages that are due and were never (or long
+    ago) handed over, and sending ones whose lease expired, marking them all in one
+    statement. Returns how many were handed over."""
     now = now or timezone.now()
     grace = timedelta(seconds=settings.SMS_HANDOVER_GRACE_SECONDS)
     due = (
@@ -95,14 +100,15 @@ def outbox_sweep(*, now: datetime | None = None) -> int:
         .order_by("created_at")
         .values_list("pk", flat=True)[:SWEEP_BATCH]
     )
-    handed = 0
+    handed: list[int] = []
     for message_id in ids:
-        if not message_publish(message_id):
+        if not _publish(message_id):
             break  # the broker is down: the next sweep tries again
-        handed += 1
+        handed.append(message_id)
     if handed:
-        log.info("outbox sweep handed over %d message(s)", handed)
-    return handed
+        _mark_handed_over(handed, now)
+        log.debug("outbox relay handed over %d message(s)", len(handed))
+    return len(handed)
 
 
 # --- sending ---------------------------------------------------------------------------------

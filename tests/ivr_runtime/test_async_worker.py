@@ -83,6 +83,8 @@ def test_delivery_statuses_come_back_signed_to_the_status_webhook(stack, place_c
     place_call(NUMBER)
     message = message_in(Status.DELIVERED)
     assert message.provider_status == "delivered"
+    # The fake records a callback's answer after it arrives, a moment after our commit.
+    wait_for(lambda: len(stack.twilio.callbacks) == 2, what="both status callbacks answered")
     assert [code for _, _, code in stack.twilio.callbacks] == [204, 204]
 
 
@@ -106,15 +108,13 @@ def test_broker_down_the_caller_is_answered_at_once_and_the_sweep_sends_later(st
     assert message.attempts == 1 and message.enqueued_at is not None
 
 
-def test_broker_that_never_answers_holds_the_caller_no_longer_than_the_socket_timeout(
-    stack, place_call, caplog
-):
+def test_a_broker_that_never_answers_does_not_hold_the_caller(stack, place_call, caplog):
     from callflow.celery import app
 
     sms_flow()
     web_side = RedisProxy().up()  # only this process's way to Redis hangs; the worker's does not
     options = dict(app.conf.broker_transport_options)
-    app.conf.broker_transport_options = {**options, "socket_timeout": 1.0}
+    app.conf.broker_transport_options = {**options, "socket_timeout": 3.0}
     use_broker(web_side.url)
     web_side.stall()
     try:
@@ -122,13 +122,14 @@ def test_broker_that_never_answers_holds_the_caller_no_longer_than_the_socket_ti
         call = place_call(NUMBER)
         elapsed = time.perf_counter() - started
         assert call.ended and "We have sent you a text" in call.said
-        assert elapsed < 2.0, f"the webhook took {elapsed:.2f}s with the broker stalled"
-        assert "stays queued: the broker is unreachable" in caplog.text
+        # The webhook never asks the broker: not even its socket timeout is waited out.
+        assert elapsed < 1.0, f"the webhook took {elapsed:.2f}s with the broker stalled"
+        assert "broker is unreachable" not in caplog.text
     finally:
         app.conf.broker_transport_options = options
         use_broker(stack.proxy.url)
         web_side.down()
-    message = message_in(Status.SENT)  # handed over by the sweep
+    message = message_in(Status.SENT)  # handed over by the relay, on the worker's side
     assert len(stack.twilio.created_messages()) == 1 and message.attempts == 1
 
 

@@ -307,9 +307,10 @@ def test_sms_writes_an_outbox_row_with_the_step(place_call):
     assert message.step.node_id == "text" and message.session.call_sid == call.sid
 
 
-def test_sms_is_sent_by_the_task_after_commit(
-    place_call, django_capture_on_commit_callbacks, settings
+def test_sms_is_written_by_the_call_and_sent_by_the_task_the_relay_hands_it_to(
+    place_call, settings
 ):
+    from ivr_runtime import outbox
     from tests.fakes.twilio_api import FakeTwilio
 
     fake = FakeTwilio().start()
@@ -323,8 +324,10 @@ def test_sms_is_sent_by_the_task_after_commit(
             {"id": "text", "type": "sms", "config": {"body": "Hello"}, "exits": {"next": "end"}},
             bye("end"),
         )
-        with django_capture_on_commit_callbacks(execute=True):
-            place_call(NUMBER)
+        place_call(NUMBER)
+        assert OutboundMessage.objects.get().status == OutboundMessage.Status.QUEUED
+        assert fake.messages() == []  # nothing is sent from the webhook
+        assert outbox.outbox_sweep() == 1
         message = OutboundMessage.objects.get()
         assert message.status == OutboundMessage.Status.SENT and message.provider_sid.startswith(
             "SM"

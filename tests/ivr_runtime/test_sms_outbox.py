@@ -202,21 +202,8 @@ def test_publishing_to_an_unreachable_broker_is_fast_and_leaves_the_row_queued(
     assert message.status == Status.QUEUED and message.enqueued_at is None
 
 
-def test_a_call_steps_message_that_cannot_be_handed_over_is_left_to_the_sweep(local_broker):
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))  # bound and never listening: connections are refused
-        use_broker(f"redis://127.0.0.1:{sock.getsockname()[1]}/14")
-        message = queued(enqueued_at=timezone.now())  # as a call step inserts it
-        assert outbox.message_publish(message.pk, recorded=True) is False
-    message.refresh_from_db()
-    assert message.status == Status.QUEUED and message.enqueued_at is None
-    use_broker("filesystem://")  # the broker is back
-    assert outbox.outbox_sweep() == 1  # the sweep takes it at once, no grace to wait out
-    assert [args for args, _ in published(local_broker, SEND)] == [(message.pk,)]
-
-
-def test_the_row_is_written_with_the_step_and_handed_over_after_commit(
-    place_call, django_capture_on_commit_callbacks, django_assert_num_queries, local_broker
+def test_the_row_is_written_with_the_step_and_the_webhook_leaves_the_broker_alone(
+    place_call, django_capture_on_commit_callbacks, local_broker
 ):
     publish(
         flow_definition(
@@ -228,16 +215,33 @@ def test_the_row_is_written_with_the_step_and_handed_over_after_commit(
         ),
         NUMBER,
     )
-    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
         call = place_call(NUMBER)
-        message = OutboundMessage.objects.get()
-        assert message.step == CallStep.objects.get(session__call_sid=call.sid, node_id="text")
-        assert published(local_broker, SEND) == []  # nothing leaves before the commit
-    assert message.enqueued_at is not None  # marked handed over by the insert itself
-    with django_assert_num_queries(0):  # the hand-over writes nothing more
-        for callback in callbacks:
-            callback()
+    message = OutboundMessage.objects.get()
+    assert message.step == CallStep.objects.get(session__call_sid=call.sid, node_id="text")
+    assert callbacks == [] and published(local_broker, SEND) == []
+    assert message.status == Status.QUEUED and message.enqueued_at is None
+    # The relay hands it over at once and marks it.
+    assert outbox.outbox_sweep() == 1
     assert [args for args, _ in published(local_broker, SEND)] == [(message.pk,)]
+    message.refresh_from_db()
+    assert message.enqueued_at is not None
+    assert outbox.outbox_sweep() == 0  # handed over: left alone for the grace period
+
+
+def test_the_relay_marks_what_it_handed_over_in_one_statement(
+    django_assert_num_queries, local_broker
+):
+    messages = [queued() for _ in range(5)]
+    outbox.outbox_sweep()  # the first publish loads the transport
+    OutboundMessage.objects.update(enqueued_at=None)
+    with django_assert_num_queries(2):  # the due messages, then the mark
+        assert outbox.outbox_sweep() == 5
+    assert all(m.enqueued_at for m in OutboundMessage.objects.all())
+    # each one handed over by both sweeps
+    assert sorted(args[0] for args, _ in published(local_broker, SEND)) == sorted(
+        [m.pk for m in messages] * 2
+    )
 
 
 def test_the_sweep_hands_over_what_is_due_and_nothing_else(settings, local_broker):
