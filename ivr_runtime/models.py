@@ -23,7 +23,10 @@ class CallSession(models.Model):
         FAILED = "failed", "Failed"
 
     call_sid = models.CharField(max_length=64, unique=True)  # every webhook's lookup by CallSid
-    flow = models.ForeignKey("flows.Flow", null=True, on_delete=models.SET_NULL, related_name="calls")
+    # Served by callsession_flow_started (flow first): no index of its own to keep up.
+    flow = models.ForeignKey(
+        "flows.Flow", null=True, on_delete=models.SET_NULL, related_name="calls", db_index=False
+    )
     flow_version = models.ForeignKey(
         "flows.FlowVersion", null=True, blank=True, on_delete=models.PROTECT, related_name="calls"
     )
@@ -71,12 +74,15 @@ class CallSession(models.Model):
 class CallStep(models.Model):
     """One node visit: the node, what the caller did there, the exit taken, when."""
 
-    session = models.ForeignKey(CallSession, on_delete=models.CASCADE, related_name="steps")
+    # Each foreign key is the first column of an index below (the unique (session, index)
+    # constraint, the statistics indexes), which serves its lookups: every turn inserts
+    # steps, and each index more is one more page written per turn.
+    session = models.ForeignKey(CallSession, on_delete=models.CASCADE, related_name="steps", db_index=False)
     index = models.PositiveIntegerField()
     # Denormalised from the session so the statistics need no join.
-    flow = models.ForeignKey("flows.Flow", null=True, on_delete=models.SET_NULL, related_name="+")
+    flow = models.ForeignKey("flows.Flow", null=True, on_delete=models.SET_NULL, related_name="+", db_index=False)
     flow_version = models.ForeignKey(
-        "flows.FlowVersion", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "flows.FlowVersion", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
     )
     simulated = models.BooleanField(default=False)
     node_id = models.CharField(max_length=64)

@@ -78,29 +78,31 @@ def save_steps(
     for record in records:
         source = loaded.get(record.flow)
         rows.append(
-            CallStep(
-                session=session,
-                index=record.index,
-                node_id=record.node,
-                node_type=record.node_type,
-                at=record.at,
-                flow_id=source.flow_id if source else session.flow_id,
-                flow_version_id=source.version_id if source else None,
-                simulated=session.simulated,
-                exit=record.exit or "",
-                input=record.input or "",
-                hung_up=record.hung_up,
-                error=record.error,
-                left_at=now if record.closed else None,
-            )
+            {
+                "session_id": session.pk,
+                "index": record.index,
+                "node_id": record.node,
+                "node_type": record.node_type,
+                "at": record.at,
+                "flow_id": source.flow_id if source else session.flow_id,
+                "flow_version_id": source.version_id if source else None,
+                "simulated": session.simulated,
+                "exit": record.exit or "",
+                "input": record.input or "",
+                "hung_up": record.hung_up,
+                "error": record.error,
+                "left_at": now if record.closed else None,
+            }
         )
     # Only a turn that closes an earlier turn's step upserts; new steps are plain inserts,
     # a duplicate index an error.
     if records[0].index <= old_step:
-        sql.insert(rows, conflict=("session", "index"), update=STEP_CLOSING_FIELDS)
+        ids = sql.insert_values(
+            CallStep, rows, conflict=("session", "index"), update=STEP_CLOSING_FIELDS
+        )
     else:
-        sql.insert(rows)
-    return {row.node_id: row.pk for row in rows}
+        ids = sql.insert_values(CallStep, rows)
+    return {row["node_id"]: pk for row, pk in zip(rows, ids, strict=True)}
 
 
 # --- lookups --------------------------------------------------------------------------------

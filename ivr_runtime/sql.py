@@ -6,7 +6,8 @@ every webhook makes (read the session, update it if unchanged, insert its steps 
 messages) are therefore built here once and cached. Values go through the same per-field
 functions the ORM uses (`pre_save`, `get_db_prep_save`, the backend's and the field's
 converters), so what is read and written here is what the ORM would read and write, on
-SQLite and PostgreSQL alike. No signals are sent: the models written here have no
+SQLite and PostgreSQL alike; only a string for a text field, or a bool for a boolean one,
+which those functions return unchanged, skips them. No signals are sent: the models written here have no
 receivers. Cached statements hold only SQL and functions that read the backend's settings,
 so one thread's serve every thread's connection.
 """
@@ -19,9 +20,20 @@ from typing import Any, TypeVar
 
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.models import Model
+from django.db.models import BooleanField, CharField, Model, TextField
 
 M = TypeVar("M", bound=Model)
+
+#: field classes whose prep returns a value of this type unchanged, on every backend (their
+#: get_prep_value only converts other types): most values written are these
+_AS_IS: dict[type, type] = {CharField: str, TextField: str, BooleanField: bool}
+
+
+def _db_value(field: Any, value: Any, db: BaseDatabaseWrapper) -> Any:
+    """field.get_db_prep_save(value, db), without its calls for a value it returns as is."""
+    if _AS_IS.get(type(field)) is type(value):
+        return value
+    return field.get_db_prep_save(value, db)
 
 
 def fetch_one(model: type[M], column: str, value: object) -> M | None:
@@ -95,14 +107,50 @@ def insert(
     params = []
     for instance in instances:
         for field in fields:
-            params.append(field.get_db_prep_save(field.pre_save(instance, True), db))
-    with db.cursor() as cursor:
-        cursor.execute(sql, params)
-        ids = [row[0] for row in cursor.fetchall()]
+            params.append(_db_value(field, field.pre_save(instance, True), db))
+    ids = _insert_returning(db, sql, params)
     for instance, pk in zip(instances, ids, strict=True):
         instance.pk = pk
         instance._state.adding = False
         instance._state.db = db.alias
+
+
+def insert_values(
+    model: type[Model],
+    rows: Sequence[dict[str, Any]],
+    *,
+    conflict: tuple[str, ...] = (),
+    update: tuple[str, ...] = (),
+) -> list[int]:
+    """insert() for rows given as {attname: value}, with no model instance made: the
+    primary keys, in order. A field a row leaves out gets its default. For models without
+    auto_now fields (their pre_save would set them; this has no instance to call it on)."""
+    if not rows:
+        return []
+    db = connections[DEFAULT_DB_ALIAS]
+    if _has_auto_now(model):
+        raise TypeError(f"{model.__name__} has auto_now fields: use insert()")
+    sql, fields = _inserter(model, len(rows), conflict, update, db.alias)
+    params = []
+    for row in rows:
+        for field in fields:
+            value = row[field.attname] if field.attname in row else field.get_default()
+            params.append(_db_value(field, value, db))
+    return _insert_returning(db, sql, params)
+
+
+@functools.cache
+def _has_auto_now(model: type[Model]) -> bool:
+    return any(
+        getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False)
+        for field in model._meta.concrete_fields
+    )
+
+
+def _insert_returning(db: BaseDatabaseWrapper, sql: str, params: list[Any]) -> list[int]:
+    with db.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [row[0] for row in cursor.fetchall()]
 
 
 @functools.cache
@@ -132,9 +180,9 @@ def update_if(instance: Model, fields: Sequence[str], expected: dict[str, object
     db = connections[DEFAULT_DB_ALIAS]
     model = type(instance)
     sql, columns, checks = _updater(model, tuple(fields), tuple(expected), db.alias)
-    params = [column.get_db_prep_save(column.pre_save(instance, False), db) for column in columns]
+    params = [_db_value(column, column.pre_save(instance, False), db) for column in columns]
     params.append(instance.pk)
-    params += [check.get_db_prep_save(expected[check.name], db) for check in checks]
+    params += [_db_value(check, expected[check.name], db) for check in checks]
     with db.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.rowcount == 1

@@ -18,7 +18,7 @@ from django.utils import timezone
 from ivr_runtime import definitions
 from ivr_runtime.models import CallSession, CallStep
 
-from .conftest import flow_definition, publish
+from .conftest import publish, two_menus
 from .twilio_driver import Call
 
 pytestmark = pytest.mark.django_db
@@ -28,26 +28,12 @@ SMALL, LARGE = "+442079460107", "+442079460108"
 
 def sized_flow(slug, size):
     """A flow of `size` nodes: two menus, a hang-up and `size - 3` says nobody reaches."""
-    nodes = [
-        {
-            "id": "menu",
-            "type": "menu",
-            "config": {"prompt": "Press 1.", "options": [{"key": "1"}, {"key": "2"}]},
-            "exits": {"1": "again", "2": "bye", "no_input": "bye", "no_match": "bye"},
-        },
-        {
-            "id": "again",
-            "type": "menu",
-            "config": {"prompt": "Press 2.", "options": [{"key": "1"}, {"key": "2"}]},
-            "exits": {"1": "menu", "2": "bye", "no_input": "bye", "no_match": "bye"},
-        },
-        {"id": "bye", "type": "hangup", "config": {"text": "Bye."}, "exits": {}},
-    ]
-    nodes += [
+    flow = two_menus(slug, again_one="menu")
+    flow["nodes"] += [
         {"id": f"n{i}", "type": "say", "config": {"text": f"Node {i}"}, "exits": {"next": "bye"}}
-        for i in range(size - len(nodes))
+        for i in range(size - len(flow["nodes"]))
     ]
-    return flow_definition(slug, nodes)
+    return flow
 
 
 def queries(signer, number, presses, *, hang_up_waiting=True):

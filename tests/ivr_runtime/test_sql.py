@@ -4,9 +4,10 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from ivr_runtime import sql
-from ivr_runtime.models import CallSession, CallStep
+from ivr_runtime.models import CallSession, CallStep, OutboundMessage
 
 pytestmark = pytest.mark.django_db
 
@@ -75,3 +76,64 @@ def test_a_conditional_update_applies_only_to_the_row_as_it_was_read():
     read.current_node = "lost"  # written by someone who read the row before the update
     assert not sql.update_if(read, ["current_node", "updated_at"], expected)
     assert CallSession.objects.get(pk=session.pk).current_node == "next"
+
+
+def test_rows_given_as_values_are_the_rows_the_orm_writes():
+    session = a_session()
+    session.save()
+    at = timezone.now()
+    given = {"session_id": session.pk, "index": 0, "node_id": "menu", "at": at, "input": "12"}
+    ids = sql.insert_values(CallStep, [given, {**given, "index": 1, "node_id": "bye"}])
+    by_orm = CallStep.objects.create(session=session, index=2, node_id="menu", at=at, input="12")
+    written = [fields_of(CallStep.objects.get(pk=pk)) for pk in ids]
+    assert [row["node_id"] for row in written] == ["menu", "bye"]
+    # Defaults fill what a row leaves out, exactly as for the row the ORM wrote.
+    assert {**written[0], "id": None, "index": None} == {
+        **fields_of(by_orm),
+        "id": None,
+        "index": None,
+    }
+
+
+def test_rows_given_as_values_upsert_like_instances():
+    session = a_session()
+    session.save()
+    at = timezone.now()
+    [first] = sql.insert_values(
+        CallStep, [{"session_id": session.pk, "index": 0, "node_id": "menu", "at": at}]
+    )
+    [again] = sql.insert_values(
+        CallStep,
+        [{"session_id": session.pk, "index": 0, "node_id": "other", "at": at, "exit": "1"}],
+        conflict=("session", "index"),
+        update=("exit",),
+    )
+    step = CallStep.objects.get(session=session)
+    assert (again, step.pk, step.node_id, step.exit) == (first, first, "menu", "1")
+
+
+def test_rows_given_as_values_are_refused_for_models_with_auto_now_fields():
+    with pytest.raises(TypeError, match="auto_now"):
+        sql.insert_values(CallSession, [{"call_sid": "CA1"}])
+    assert not CallSession.objects.exists()
+
+
+@pytest.mark.parametrize("model", [CallSession, CallStep, OutboundMessage])
+def test_values_passed_as_they_are_are_what_the_field_would_write(model):
+    from django.db import connection
+
+    samples = {str: ["", "menu", "é\u2028<x>"], bool: [True, False]}
+    checked = 0
+    for field in model._meta.concrete_fields:
+        for value in samples.get(sql._AS_IS.get(type(field)), []):
+            assert sql._db_value(field, value, connection) == field.get_db_prep_save(
+                value, connection
+            ), (field.name, value)
+            checked += 1
+        # Anything else still goes through the field: None, a lazy string, a number.
+        if sql._AS_IS.get(type(field)) is str:
+            for other in [None, gettext_lazy("Goodbye"), 12]:
+                written = sql._db_value(field, other, connection)
+                assert written == field.get_db_prep_save(other, connection)
+                assert written is None or type(written) is str
+    assert checked >= 5
