@@ -7,6 +7,7 @@ of the wait it answers, which is how a stale or replayed request is recognised.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from urllib.parse import urlencode
 
@@ -54,6 +55,17 @@ def render(commands: Iterable[Command]) -> VoiceResponse:
 
 
 def to_xml(commands: Iterable[Command], *, declaration: bool = True) -> str:
+    """The TwiML document of `commands`.
+
+    Commands are frozen (hashable) and most answers repeat from call to call (the same
+    menu at the same step), so documents are kept by their commands in a bounded cache:
+    building one with the twilio library costs more than running the engine for the turn.
+    """
+    return _document(tuple(commands), declaration)
+
+
+@functools.lru_cache(maxsize=4096)
+def _document(commands: tuple[Command, ...], declaration: bool) -> str:
     return render(commands).to_xml(xml_declaration=declaration)
 
 

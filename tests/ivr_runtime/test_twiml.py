@@ -105,3 +105,16 @@ def test_static_answers():
     assert twiml.replay_later(3) == HEAD + (
         '<Response><Pause length="1" /><Redirect method="POST">/ivr/continue?seq=3&amp;replay=1</Redirect></Response>'
     )
+
+
+def test_a_kept_document_is_only_reused_for_the_same_commands():
+    twiml.to_xml([Say("Hello"), Gather(seq=1, prompts=(Say("Press 1"),))])  # now kept
+    for commands, expected in [
+        ([Say("Hello"), Gather(seq=2, prompts=(Say("Press 1"),))], 'seq=2"'),
+        ([Say("Hello"), Gather(seq=1, prompts=(Play("Press 1"),))], "<Play>Press 1</Play>"),
+        ([Say("Hello", loop=2), Gather(seq=1, prompts=(Say("Press 1"),))], 'loop="2"'),
+        ([Say("Hello")], "<Say>Hello</Say></Response>"),
+    ]:
+        assert expected in twiml.to_xml(commands)
+        assert twiml.to_xml(commands) == twiml.render(commands).to_xml()
+    assert twiml.to_xml((c for c in [Hangup()]), declaration=False) == "<Response><Hangup /></Response>"
