@@ -17,8 +17,11 @@ class BadForm(ValueError):
 
 
 def _text(form: Mapping[str, str], name: str, limit: int = 200) -> str:
-    value = form.get(name) or ""
-    return "".join(ch for ch in str(value) if ch.isprintable())[:limit].strip()
+    """The field, without unprintable characters, cut to `limit` and stripped."""
+    value = str(form.get(name) or "")
+    if not value.isprintable():  # rare: the whole value checked at once otherwise
+        value = "".join(ch for ch in value if ch.isprintable())
+    return value[:limit].strip()
 
 
 def int_field(form: Mapping[str, str], name: str, default: int = 0) -> int:
