@@ -92,6 +92,8 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Django's SQLite backend, with writers queueing at a gate (callflow/sqlite3/base.py).
+    DATABASES["default"]["ENGINE"] = "callflow.sqlite3"
     # WAL lets the web process and the embedded worker read while the other writes.
     DATABASES["default"]["OPTIONS"] = {
         "timeout": 20,

@@ -1,0 +1,218 @@
+"""The SQLite backend's write gate: writers queue at a flock beside the database file and
+go on as soon as the one ahead commits, rolls back or closes (callflow/sqlite3/base.py).
+
+Each test uses its own database files, whichever database the suite runs on.
+"""
+
+import fcntl
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from itertools import count
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from callflow.sqlite3.base import DatabaseWrapper
+
+_aliases = count()
+
+
+def sqlite(path, *, timeout=20.0, mode="IMMEDIATE") -> DatabaseWrapper:
+    db = DatabaseWrapper(
+        {
+            "ENGINE": "callflow.sqlite3",
+            "NAME": str(path),
+            "OPTIONS": {"timeout": timeout, "transaction_mode": mode},
+            "ATOMIC_REQUESTS": False,
+            "AUTOCOMMIT": True,
+            "CONN_MAX_AGE": 0,
+            "CONN_HEALTH_CHECKS": False,
+            "TIME_ZONE": None,
+            "USER": "",
+            "PASSWORD": "",
+            "HOST": "",
+            "PORT": "",
+            "TEST": {},
+        },
+        alias=f"gate-{next(_aliases)}",
+    )
+    db.ensure_connection()
+    return db
+
+
+def begin(db: DatabaseWrapper) -> None:
+    """What `transaction.atomic` does on SQLite: BEGIN (IMMEDIATE) in autocommit mode."""
+    db.set_autocommit(False, force_begin_transaction_with_broken_autocommit=True)
+
+
+def commit(db: DatabaseWrapper) -> None:
+    db.commit()
+    db.set_autocommit(True)
+
+
+def write(db: DatabaseWrapper, value: str) -> None:
+    with db.cursor() as cursor:
+        cursor.execute("INSERT INTO t (v) VALUES (%s)", [value])
+
+
+def gate_taken(db: DatabaseWrapper) -> bool:
+    """Whether someone holds the gate, asked from a file description of our own."""
+    fd = os.open(db.gate_path(), os.O_RDWR)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
+    return False
+
+
+@pytest.fixture(autouse=True)
+def own_databases(django_db_blocker):
+    """These connections are to the tests' own files, not to the suite's database."""
+    with django_db_blocker.unblock():
+        yield
+
+
+@pytest.fixture
+def database(tmp_path):
+    path = tmp_path / "gate.sqlite3"
+    db = sqlite(path)
+    with db.cursor() as cursor:
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("CREATE TABLE t (v TEXT)")
+    db.close()
+    return path
+
+
+def rows(path) -> list[str]:
+    db = sqlite(path)
+    try:
+        with db.cursor() as cursor:
+            cursor.execute("SELECT v FROM t ORDER BY rowid")
+            return [v for (v,) in cursor.fetchall()]
+    finally:
+        db.close()
+
+
+def test_the_default_sqlite_database_uses_the_gated_backend():
+    if settings.DATABASES["default"]["NAME"] and connection.vendor != "sqlite":
+        pytest.skip("the suite runs on PostgreSQL")
+    assert connection.settings_dict["ENGINE"] == "callflow.sqlite3"
+    assert connection.settings_dict["OPTIONS"]["transaction_mode"] == "IMMEDIATE"
+
+
+def test_a_write_transaction_holds_the_gate_until_it_commits(database):
+    db = sqlite(database)
+    begin(db)
+    write(db, "a")
+    assert gate_taken(db)
+    commit(db)
+    assert not gate_taken(db)
+    assert rows(database) == ["a"]
+
+
+def test_rollback_and_close_let_go_of_the_gate(database):
+    db = sqlite(database)
+    begin(db)
+    write(db, "a")
+    db.rollback()
+    db.set_autocommit(True)
+    assert not gate_taken(db)
+    begin(db)
+    assert gate_taken(db)
+    db.close()
+    assert not gate_taken(sqlite(database))
+    assert rows(database) == []
+
+
+def test_a_second_writer_waits_at_the_gate_and_goes_on_when_the_first_commits(database):
+    first = sqlite(database)
+    begin(first)
+    write(first, "first")
+    began_at: list[float] = []
+
+    def other_writer():
+        second = sqlite(database)
+        begin(second)
+        began_at.append(time.monotonic())
+        write(second, "second")
+        commit(second)
+        second.close()
+
+    thread = threading.Thread(target=other_writer)
+    thread.start()
+    time.sleep(0.3)
+    assert began_at == []  # still queued: the first has not committed
+    committed_at = time.monotonic()
+    commit(first)
+    thread.join(5)
+    assert began_at and began_at[0] >= committed_at
+    # It was waiting at the gate, not in SQLite's busy handler (which by then sleeps 25 ms
+    # and more between tries): it starts right after the commit.
+    assert began_at[0] - committed_at < 0.02, began_at[0] - committed_at
+    assert rows(database) == ["first", "second"]
+
+
+def test_a_process_killed_holding_the_gate_lets_go_of_it(database):
+    db = sqlite(database)
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import fcntl, os, sys, time\n"
+            f"fd = os.open({db.gate_path()!r}, os.O_RDWR | os.O_CREAT)\n"
+            "fcntl.flock(fd, fcntl.LOCK_EX)\n"
+            "print('held', flush=True)\n"
+            "time.sleep(60)\n",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        assert gate_taken(db)
+        os.kill(holder.pid, signal.SIGKILL)
+        holder.wait(5)
+        started = time.monotonic()
+        begin(db)
+        write(db, "after")
+        commit(db)
+        assert time.monotonic() - started < 1.0
+    finally:
+        holder.kill()
+        holder.wait(5)
+    assert rows(database) == ["after"]
+
+
+def test_past_the_database_timeout_a_writer_goes_on_without_the_gate(database):
+    """The gate only orders writers: one held too long (by anything) does not stop them."""
+    db = sqlite(database, timeout=0.3)
+    fd = os.open(db.gate_path(), os.O_RDWR | os.O_CREAT)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    try:
+        started = time.monotonic()
+        begin(db)
+        waited = time.monotonic() - started
+        write(db, "anyway")
+        commit(db)
+    finally:
+        os.close(fd)
+    assert 0.3 <= waited < 2.0
+    assert rows(database) == ["anyway"]
+
+
+def test_deferred_transactions_and_memory_databases_do_not_queue(database):
+    deferred = sqlite(database, mode=None)
+    begin(deferred)  # may only read: it takes nothing
+    assert not os.path.exists(deferred.gate_path())
+    commit(deferred)
+    memory = sqlite(":memory:")
+    assert memory.gate_path() is None
+    begin(memory)
+    commit(memory)
