@@ -36,13 +36,59 @@ def _db_value(field: Any, value: Any, db: BaseDatabaseWrapper) -> Any:
     return field.get_db_prep_save(value, db)
 
 
+#: what _run returns: the first row, every row, the number of rows changed
+_ONE, _ALL, _COUNT = range(3)
+
+
+def _run(db: BaseDatabaseWrapper, sql: str, params: Sequence[Any], result: int) -> Any:
+    """Run one of the statements built here, on the driver's own cursor.
+
+    Django's cursor wrapper would rewrite the placeholders of every statement (on SQLite)
+    and wrap each cursor call; these statements are built once, in the driver's placeholder
+    style. The rest of what Django does for a cursor is done here too: the connection's
+    health check and opening, refusing a transaction that must roll back, and turning the
+    driver's errors into Django's. When queries are logged (DEBUG, CaptureQueriesContext)
+    or wrapped (`execute_wrapper`), the statement goes through Django's cursor to be seen.
+    """
+    if db.queries_logged or db.execute_wrappers:
+        with db.cursor() as cursor:
+            cursor.execute(sql, params)
+            return _result(cursor, result)
+    db.close_if_health_check_failed()
+    db.ensure_connection()
+    db.validate_no_broken_transaction()
+    with db.wrap_database_errors:
+        if db.vendor == "sqlite":
+            cursor = db.connection.cursor()
+            sql = _qmark(sql)
+        else:
+            cursor = db.create_cursor()
+        try:
+            cursor.execute(sql, params)
+            return _result(cursor, result)
+        finally:
+            cursor.close()
+
+
+def _result(cursor: Any, result: int) -> Any:
+    if result == _ONE:
+        return cursor.fetchone()
+    if result == _ALL:
+        return cursor.fetchall()
+    return cursor.rowcount
+
+
+@functools.lru_cache(maxsize=256)
+def _qmark(sql: str) -> str:
+    """SQLite's placeholders for a statement built here (which has no other `%`)."""
+    return sql.replace("%s", "?")
+
+
 def fetch_one(model: type[M], column: str, value: object) -> M | None:
     """The row whose (unique) `column` is `value`, as a model instance, or None."""
     db = connections[DEFAULT_DB_ALIAS]
     sql, converters = _reader(model, column, db.alias)
-    with db.cursor() as cursor:
-        cursor.execute(sql, [value])
-        row = cursor.fetchone()
+    row = _run(db, sql, [value], _ONE)
     if row is None:
         return None
     values = list(row)
@@ -88,9 +134,7 @@ class Statement:
 def fetch_row(statement: Statement, *params: object) -> tuple[Any, ...] | None:
     """The first row of a hand-written query, as the database returned it."""
     db = connections[DEFAULT_DB_ALIAS]
-    with db.cursor() as cursor:
-        cursor.execute(statement.sql(db), params)
-        return cursor.fetchone()
+    return _run(db, statement.sql(db), params, _ONE)
 
 
 def insert(
@@ -148,9 +192,7 @@ def _has_auto_now(model: type[Model]) -> bool:
 
 
 def _insert_returning(db: BaseDatabaseWrapper, sql: str, params: list[Any]) -> list[int]:
-    with db.cursor() as cursor:
-        cursor.execute(sql, params)
-        return [row[0] for row in cursor.fetchall()]
+    return [row[0] for row in _run(db, sql, params, _ALL)]
 
 
 @functools.cache
@@ -183,9 +225,7 @@ def update_if(instance: Model, fields: Sequence[str], expected: dict[str, object
     params = [_db_value(column, column.pre_save(instance, False), db) for column in columns]
     params.append(instance.pk)
     params += [_db_value(check, expected[check.name], db) for check in checks]
-    with db.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.rowcount == 1
+    return _run(db, sql, params, _COUNT) == 1
 
 
 @functools.cache

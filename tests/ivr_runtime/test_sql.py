@@ -137,3 +137,35 @@ def test_values_passed_as_they_are_are_what_the_field_would_write(model):
                 assert written == field.get_db_prep_save(other, connection)
                 assert written is None or type(written) is str
     assert checked >= 5
+
+
+def test_driver_errors_are_djangos_and_a_broken_transaction_is_refused():
+    from django.db import IntegrityError, connection, transaction
+    from django.db.transaction import TransactionManagementError
+
+    assert not connection.queries_logged  # the statements go straight to the driver
+    session = a_session()
+    sql.insert([session])
+    row = {"session_id": session.pk, "index": 0, "node_id": "menu", "at": timezone.now()}
+    sql.insert_values(CallStep, [row])
+    with pytest.raises(IntegrityError), transaction.atomic():  # django.db's, not the driver's
+        sql.insert_values(CallStep, [row])
+    with transaction.atomic():
+        transaction.set_rollback(True)  # as after an error inside an inner atomic block
+        with pytest.raises(TransactionManagementError):
+            sql.fetch_one(CallSession, "call_sid", session.call_sid)
+
+
+def test_logged_queries_see_the_statements_and_get_the_same_answers():
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    session = a_session()
+    sql.insert([session])
+    straight = sql.fetch_one(CallSession, "call_sid", session.call_sid)
+    with CaptureQueriesContext(connection) as captured:
+        logged = sql.fetch_one(CallSession, "call_sid", session.call_sid)
+        assert sql.update_if(logged, ["current_node"], {"updated_at": logged.updated_at})
+    assert fields_of(logged) == fields_of(straight)
+    assert [q["sql"].split()[0] for q in captured.captured_queries] == ["SELECT", "UPDATE"]
+    assert session.call_sid in captured.captured_queries[0]["sql"]
