@@ -15,7 +15,7 @@ from itertools import count
 
 import pytest
 from django.conf import settings
-from django.db import connection
+from django.db import OperationalError, connection
 
 from callflow.sqlite3.base import DatabaseWrapper
 
@@ -190,21 +190,57 @@ def test_a_process_killed_holding_the_gate_lets_go_of_it(database):
     assert rows(database) == ["after"]
 
 
-def test_past_the_database_timeout_a_writer_goes_on_without_the_gate(database):
-    """The gate only orders writers: one held too long (by anything) does not stop them."""
-    db = sqlite(database, timeout=0.3)
-    fd = os.open(db.gate_path(), os.O_RDWR | os.O_CREAT)
-    fcntl.flock(fd, fcntl.LOCK_EX)
-    try:
+def test_behind_its_own_process_a_writer_waits_no_longer_than_the_timeout(database):
+    """Another thread of this process holds the gate (and SQLite's lock) and does not let
+    go: the writer neither blocks on its own process nor waits forever, it gets SQLite's
+    "database is locked" after the database's timeout, at the gate then in SQLite."""
+    holder = sqlite(database)
+    begin(holder)
+    write(holder, "held")
+    outcome: list[object] = []
+
+    def other_writer():
+        db = sqlite(database, timeout=0.3)
         started = time.monotonic()
+        try:
+            begin(db)
+        except OperationalError as exc:
+            outcome.append(str(exc))
+        outcome.append(time.monotonic() - started)
+        db.close()
+
+    thread = threading.Thread(target=other_writer)
+    thread.start()
+    thread.join(10)
+    assert not thread.is_alive()
+    error, waited = outcome
+    assert "locked" in error and 0.6 <= waited < 3.0, outcome
+    commit(holder)
+    assert rows(database) == ["held"]
+
+
+def test_behind_another_process_a_writer_sleeps_until_the_gate_is_given_back(database):
+    fd = os.open(f"{database}-gate", os.O_RDWR | os.O_CREAT)
+    fcntl.flock(fd, fcntl.LOCK_EX)  # held as another process would hold it
+    began: list[float] = []
+
+    def writer():
+        db = sqlite(database, timeout=0.3)
         begin(db)
-        waited = time.monotonic() - started
-        write(db, "anyway")
+        began.append(time.monotonic())
+        write(db, "after")
         commit(db)
-    finally:
-        os.close(fd)
-    assert 0.3 <= waited < 2.0
-    assert rows(database) == ["anyway"]
+        db.close()
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    time.sleep(0.6)  # longer than the timeout: it waits at the gate all the same
+    assert began == []
+    released = time.monotonic()
+    os.close(fd)
+    thread.join(5)
+    assert began and began[0] - released < 0.05
+    assert rows(database) == ["after"]
 
 
 def test_deferred_transactions_and_memory_databases_do_not_queue(database):
