@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 from . import callbacks, messaging, services, sms_channel, sms_twiml
 from .forms import VoiceRequest
 from .models import CallbackRequest
-from .webhooks import XML, _guarded, twilio_webhook
+from .webhooks import XML, _guarded, form_of, twilio_webhook
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +29,7 @@ def _xml(body: str) -> HttpResponse:
 def sms(request: HttpRequest) -> HttpResponse:
     """An incoming text: the flow bound to `To` runs as a conversation."""
     try:
-        parsed = sms_channel.IncomingSms.parse(request.POST)
+        parsed = sms_channel.IncomingSms.parse(form_of(request))
     except sms_channel.BadSms as exc:
         log.warning("incoming SMS refused: %s", exc)
         return HttpResponseBadRequest(str(exc), content_type="text/plain")
@@ -44,9 +44,9 @@ def sms(request: HttpRequest) -> HttpResponse:
 @twilio_webhook
 def message_status(request: HttpRequest) -> HttpResponse:
     """Delivery statuses of outbound SMS (the status_callback of each message)."""
-    update = messaging.DeliveryStatus.parse(request.POST, request.GET)
+    update = messaging.DeliveryStatus.parse(form_of(request), request.GET)
     if update is None:
-        log.warning("malformed SMS status callback: %r", dict(request.POST.items()))
+        log.warning("malformed SMS status callback: %r", dict(form_of(request)))
         return HttpResponseBadRequest(
             "MessageSid and MessageStatus are required", content_type="text/plain"
         )
@@ -58,7 +58,7 @@ def message_status(request: HttpRequest) -> HttpResponse:
 @twilio_webhook
 def callback_voice(request: HttpRequest, pk: int) -> HttpResponse:
     """The URL of an outbound callback call: a short callback flow, or the flow itself."""
-    parsed = VoiceRequest.parse(request.POST, request.GET, request.get_full_path())
+    parsed = VoiceRequest.parse(form_of(request), request.GET, request.get_full_path())
     # Seen from the flow, the person called back is the caller and our number the one called.
     parsed = dataclasses.replace(parsed, caller=parsed.to, to=parsed.caller)
     callback = (
@@ -88,8 +88,9 @@ def _unknown() -> str:
 @twilio_webhook
 def callback_status(request: HttpRequest, pk: int) -> HttpResponse:
     """The status callback of an outbound callback call: done, or try again later."""
-    call_sid = (request.POST.get("CallSid") or "")[:64]
-    status = (request.POST.get("CallStatus") or "").strip().lower()[:32]
+    form = form_of(request)
+    call_sid = (form.get("CallSid") or "")[:64]
+    status = (form.get("CallStatus") or "").strip().lower()[:32]
     if not call_sid or not status:
         return HttpResponseBadRequest(
             "CallSid and CallStatus are required", content_type="text/plain"

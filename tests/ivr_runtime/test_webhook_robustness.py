@@ -7,6 +7,7 @@ from django.db import OperationalError, connection
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
+from twilio.request_validator import RequestValidator
 
 from flows.models import FlowVersion
 from ivr_runtime.models import CallSession, CallStep, OutboundMessage
@@ -331,3 +332,45 @@ def test_webhooks_are_csrf_exempt_and_need_no_login(settings):
     params = start_params()
     assert "Press 1 or 2." in is_twiml(strict.post("/ivr/voice", params))
     assert strict.post("/ivr/status", {**params, "CallStatus": "completed"}).status_code == 204
+
+
+# --- the form as Twilio posts it -----------------------------------------------------------------
+class _Repeated(dict):
+    """Params with a field given twice, for RequestValidator (it asks `getall` first)."""
+
+    def getall(self, name):
+        return self[name]
+
+
+def test_a_field_given_twice_is_signed_over_both_values_and_read_as_the_last(client, signer):
+    publish(menu_flow(), NUMBER)
+    sid = new_sid()
+    first = ET.fromstring(is_twiml(signer.post("/ivr/voice", start_params(sid))))
+    form = {k: [v] for k, v in start_params(sid, CallStatus="in-progress").items()}
+    form["Digits"] = ["1", "2"]
+    url = "http://testserver" + first.find("Gather").get("action")
+    body = "&".join(f"{k}={v}" for k, values in form.items() for v in values).replace("+", "%2B")
+    signature = RequestValidator(TOKEN).compute_signature(url, _Repeated(form))
+    response = client.post(
+        url,
+        body,
+        content_type="application/x-www-form-urlencoded",
+        HTTP_X_TWILIO_SIGNATURE=signature,
+    )
+    assert "Two." in is_twiml(response)  # the last value, as QueryDict.get gives it
+
+
+def test_a_multipart_form_is_read_too(client, signer):
+    publish(menu_flow(), NUMBER)
+    params = start_params()
+    signature = signer.signature("http://testserver/ivr/voice", params)
+    response = client.post("/ivr/voice", params, HTTP_X_TWILIO_SIGNATURE=signature)
+    assert "Press 1 or 2." in is_twiml(response)
+
+
+def test_more_fields_than_allowed_is_refused(signer, settings):
+    publish(menu_flow(), NUMBER)
+    settings.DATA_UPLOAD_MAX_NUMBER_FIELDS = 5
+    response = signer.post("/ivr/voice", start_params(Extra1="a", Extra2="b"))
+    assert 400 <= response.status_code < 500
+    assert not CallSession.objects.exists()

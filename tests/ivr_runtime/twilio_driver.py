@@ -13,7 +13,7 @@ from __future__ import annotations
 import itertools
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
-from urllib.parse import urljoin
+from urllib.parse import urlencode, urljoin
 
 from django.test import Client
 from twilio.request_validator import RequestValidator
@@ -50,7 +50,10 @@ class Signer:
         sig = self.signature(url, params) if signature is None else signature
         if sig:
             headers["HTTP_X_TWILIO_SIGNATURE"] = sig
-        return self.client.post(path, params, **headers)
+        # urlencoded, as Twilio posts (the test client would send multipart)
+        return self.client.post(
+            path, urlencode(params), content_type="application/x-www-form-urlencoded", **headers
+        )
 
 
 @dataclass
