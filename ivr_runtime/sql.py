@@ -6,8 +6,8 @@ every webhook makes (read the session, update it if unchanged, insert its steps 
 messages) are therefore built here once and cached. Values go through the same per-field
 functions the ORM uses (`pre_save`, `get_db_prep_save`, the backend's and the field's
 converters), so what is read and written here is what the ORM would read and write, on
-SQLite and PostgreSQL alike; only a string for a text field, or a bool for a boolean one,
-which those functions return unchanged, skips them. No signals are sent: the models written here have no
+SQLite and PostgreSQL alike; only values those functions would return unchanged skip them
+(`_db_value`). No signals are sent: the models written here have no
 receivers. Cached statements hold only SQL and functions that read the backend's settings,
 so one thread's serve every thread's connection.
 """
@@ -20,20 +20,42 @@ from typing import Any, TypeVar
 
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.models import BooleanField, CharField, Model, TextField
+from django.db.models import (
+    BooleanField,
+    CharField,
+    DateTimeField,
+    ForeignKey,
+    IntegerField,
+    Model,
+    TextField,
+)
 
 M = TypeVar("M", bound=Model)
 
 #: field classes whose prep returns a value of this type unchanged, on every backend (their
 #: get_prep_value only converts other types): most values written are these
 _AS_IS: dict[type, type] = {CharField: str, TextField: str, BooleanField: bool}
+#: field classes whose prep returns None as None on every backend
+_NONE_AS_IS = frozenset({CharField, TextField, BooleanField, DateTimeField, ForeignKey})
 
 
 def _db_value(field: Any, value: Any, db: BaseDatabaseWrapper) -> Any:
-    """field.get_db_prep_save(value, db), without its calls for a value it returns as is."""
-    if _AS_IS.get(type(field)) is type(value):
+    """field.get_db_prep_save(value, db), without its calls for a value it returns as is:
+    a str for a text field, a bool for a boolean one, None where the column takes NULL as
+    it is, and on SQLite an int for an integer field or a key to one (PostgreSQL's backend
+    wraps ints in the column's type)."""
+    kind = type(field)
+    if _AS_IS.get(kind) is type(value) or (value is None and kind in _NONE_AS_IS):
+        return value
+    if type(value) is int and db.vendor == "sqlite" and _int_column(field):
         return value
     return field.get_db_prep_save(value, db)
+
+
+@functools.cache
+def _int_column(field: Any) -> bool:
+    target = field.target_field if isinstance(field, ForeignKey) else field
+    return isinstance(target, IntegerField)
 
 
 #: what _run returns: the first row, every row, the number of rows changed
