@@ -72,6 +72,23 @@ def gate_taken(db: DatabaseWrapper) -> bool:
     return False
 
 
+def writer_thread(path, value: str, began: list[float], **options) -> threading.Thread:
+    """A thread with its own connection that writes `value` in a transaction, noting when
+    its transaction began (after any wait at the gate)."""
+
+    def run():
+        db = sqlite(path, **options)
+        begin(db)
+        began.append(time.monotonic())
+        write(db, value)
+        commit(db)
+        db.close()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread
+
+
 @pytest.fixture(autouse=True)
 def own_databases(django_db_blocker):
     """These connections are to the tests' own files, not to the suite's database."""
@@ -136,17 +153,7 @@ def test_a_second_writer_waits_at_the_gate_and_goes_on_when_the_first_commits(da
     begin(first)
     write(first, "first")
     began_at: list[float] = []
-
-    def other_writer():
-        second = sqlite(database)
-        begin(second)
-        began_at.append(time.monotonic())
-        write(second, "second")
-        commit(second)
-        second.close()
-
-    thread = threading.Thread(target=other_writer)
-    thread.start()
+    thread = writer_thread(database, "second", began_at)
     time.sleep(0.3)
     assert began_at == []  # still queued: the first has not committed
     committed_at = time.monotonic()
@@ -223,17 +230,7 @@ def test_behind_another_process_a_writer_sleeps_until_the_gate_is_given_back(dat
     fd = os.open(f"{database}-gate", os.O_RDWR | os.O_CREAT)
     fcntl.flock(fd, fcntl.LOCK_EX)  # held as another process would hold it
     began: list[float] = []
-
-    def writer():
-        db = sqlite(database, timeout=0.3)
-        begin(db)
-        began.append(time.monotonic())
-        write(db, "after")
-        commit(db)
-        db.close()
-
-    thread = threading.Thread(target=writer)
-    thread.start()
+    thread = writer_thread(database, "after", began, timeout=0.3)
     time.sleep(0.6)  # longer than the timeout: it waits at the gate all the same
     assert began == []
     released = time.monotonic()
