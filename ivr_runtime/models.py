@@ -46,6 +46,9 @@ class CallSession(models.Model):
     variables = models.JSONField(default=dict, blank=True)
     attempts = models.JSONField(default=dict, blank=True)
     state = models.JSONField(default=dict, blank=True, help_text="The engine's state (see ivr_runtime.engine.State)")
+    # The state's `ended`, where a statement can see it: the status callback of a call whose
+    # flow has finished is then one UPDATE, with no read (services.call_status).
+    flow_finished = models.BooleanField(default=False, help_text="The flow has reached its end")
     seq = models.PositiveIntegerField(default=0, help_text="Sequence number of the wait the call is at")
     last_request_hash = models.CharField(max_length=64, blank=True)
     last_twiml = models.TextField(blank=True, help_text="The answer to the last request (for retries)")

@@ -98,6 +98,8 @@ def call_resume(*, request: VoiceRequest, now: datetime | None = None) -> Turn:
 def call_status(*, call_sid: str, status: str, now: datetime | None = None) -> bool:
     """A status callback. False when the call is unknown (nothing to do)."""
     now = now or timezone.now()
+    if status in TERMINAL_STATUSES and _close_finished(call_sid, status, now):
+        return True
     session = _read(call_sid=call_sid)
     if session is None:
         return False
@@ -112,6 +114,31 @@ def call_status(*, call_sid: str, status: str, now: datetime | None = None) -> b
             return False
         _Closing.of(session, status, now).write(session, now)
     return True
+
+
+def _close_finished(call_sid: str, status: str, now: datetime) -> bool:
+    """The end of a call whose flow has finished, in one statement with no read: what
+    _Closing writes for it. False, having written nothing, for any other call (still in
+    its flow, already closed, unknown)."""
+    with transaction.atomic():  # a write transaction: on SQLite it queues at the gate
+        return (
+            sql.update_where(
+                CallSession,
+                {
+                    "provider_status": status[:32],
+                    "status": _closed_status(status),
+                    "ended_at": now,
+                    "pending_since": None,
+                    "updated_at": timezone.now(),
+                },
+                {"call_sid": call_sid, "flow_finished": True, "ended_at": None},
+            )
+            == 1
+        )
+
+
+def _closed_status(status: str) -> str:
+    return CallSession.Status.COMPLETED if status == "completed" else CallSession.Status.FAILED
 
 
 @dataclass
@@ -142,10 +169,8 @@ class _Closing:
                 call=sessions.call_info(session),
             )
             sessions.store_state(session, closing.hangup.state)
-            closing.fields += ["state", "current_node", "variables", "attempts"]
-        session.status = (
-            CallSession.Status.COMPLETED if status == "completed" else CallSession.Status.FAILED
-        )
+            closing.fields += sessions.STATE_FIELDS
+        session.status = _closed_status(status)
         session.ended_at = now
         session.pending_since = None
         closing.fields += ["status", "ended_at", "pending_since"]
@@ -402,10 +427,7 @@ def _run_turn(
             session.last_twiml = ""
             session.save(
                 update_fields=[
-                    "state",
-                    "current_node",
-                    "variables",
-                    "attempts",
+                    *sessions.STATE_FIELDS,
                     "pending_since",
                     "last_request_hash",
                     "last_twiml",

@@ -18,12 +18,12 @@ log = logging.getLogger(__name__)
 #: what a later turn writes on a step it closes (the upsert's update)
 STEP_CLOSING_FIELDS = ("exit", "input", "hung_up", "error", "left_at")
 
+#: the fields store_state() sets
+STATE_FIELDS = ("state", "current_node", "variables", "attempts", "flow_finished")
+
 #: the fields record_answer() sets, to save with update_fields
 ANSWER_FIELDS = (
-    "state",
-    "current_node",
-    "variables",
-    "attempts",
+    *STATE_FIELDS,
     "seq",
     "pending_since",
     "last_request_hash",
@@ -56,10 +56,12 @@ def record_answer(
 
 
 def store_state(session: CallSession, state: engine.State) -> None:
+    """Put the engine's state on the row (not saved): the STATE_FIELDS."""
     session.state = state.to_dict()
     session.current_node = state.node or ""
     session.variables = state.vars
     session.attempts = state.attempts
+    session.flow_finished = state.ended
 
 
 def save_steps(

@@ -209,10 +209,7 @@ def session_end(session: CallSession, *, now: datetime) -> None:
     session.pending_since = None
     session.save(
         update_fields=[
-            "state",
-            "current_node",
-            "variables",
-            "attempts",
+            *sessions.STATE_FIELDS,
             "status",
             "ended_at",
             "pending_since",
@@ -285,14 +282,7 @@ def _advance(session_pk: int, event: Event, sms: IncomingSms, now: datetime) -> 
             sessions.store_state(session, state)
             session.pending_since = now
             session.save(
-                update_fields=[
-                    "state",
-                    "current_node",
-                    "variables",
-                    "attempts",
-                    "pending_since",
-                    "updated_at",
-                ]
+                update_fields=[*sessions.STATE_FIELDS, "pending_since", "updated_at"]
             )
         event = Event(kind="effect", result=effects.perform_outside(outside))
     log.error("SMS conversation %s: too many rounds without the sender", session_pk)

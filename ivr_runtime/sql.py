@@ -265,3 +265,38 @@ def _updater(
         + "".join(f" AND {quote(check.column)} = %s" for check in checks)
     )
     return sql, columns, checks
+
+
+def update_where(model: type[Model], values: dict[str, Any], where: dict[str, Any]) -> int:
+    """UPDATE `values` ({field name: value}, auto_now fields included: nothing is set for
+    you) on the rows whose fields equal `where` (None: IS NULL), in one statement, with
+    no read. How many rows it changed."""
+    db = connections[DEFAULT_DB_ALIAS]
+    nulls = tuple(name for name, value in where.items() if value is None)
+    sql, columns, checks = _updater_where(model, tuple(values), tuple(where), nulls, db.alias)
+    params = [_db_value(column, values[column.name], db) for column in columns]
+    params += [_db_value(check, where[check.name], db) for check in checks]
+    return _run(db, sql, params, _COUNT)
+
+
+@functools.cache
+def _updater_where(
+    model: type[Model],
+    fields: tuple[str, ...],
+    where: tuple[str, ...],
+    nulls: tuple[str, ...],
+    alias: str,
+) -> tuple[str, list[Any], list[Any]]:
+    db = connections[alias]
+    meta, quote = model._meta, db.ops.quote_name
+    columns = [meta.get_field(name) for name in fields]
+    checks = [meta.get_field(name) for name in where if name not in nulls]
+    conditions = [f"{quote(check.column)} = %s" for check in checks]
+    conditions += [f"{quote(meta.get_field(name).column)} IS NULL" for name in nulls]
+    sql = (
+        f"UPDATE {quote(meta.db_table)} SET "
+        + ", ".join(f"{quote(column.column)} = %s" for column in columns)
+        + " WHERE "
+        + " AND ".join(conditions)
+    )
+    return sql, columns, checks

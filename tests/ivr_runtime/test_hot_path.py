@@ -4,8 +4,9 @@ A webhook's queries, savepoints aside (the tests run inside a transaction):
 - the first: the session by CallSid (a retry finds it), number -> flow -> published
   version, the session's insert, the steps' insert;
 - an answer: the session, its conditional update, the steps' upsert;
-- a status callback: the session, its conditional update (and the steps' upsert when the
-  caller hangs up while the flow waits).
+- a status callback: when the flow has finished, one update and nothing else; otherwise
+  that update (which changes nothing), the session, its conditional update (and the steps'
+  upsert when the caller hangs up while the flow waits).
 """
 
 from datetime import timedelta
@@ -98,9 +99,9 @@ def test_queries_per_webhook_are_few_and_the_same_for_any_flow_size_and_call_cou
     assert not CallSession.objects.exists()
 
     first = queries(signer, SMALL, ["1", "1"])
-    assert first == [START, ANSWER, ANSWER, ["SELECT", "UPDATE", "INSERT"]]
+    assert first == [START, ANSWER, ANSWER, ["UPDATE", "SELECT", "UPDATE", "INSERT"]]
     ended = queries(signer, SMALL, ["1"], hang_up_waiting=False)
-    assert ended == [START, ANSWER, ANSWER, ["SELECT", "UPDATE"]]
+    assert ended == [START, ANSWER, ANSWER, ["UPDATE"]]
 
     many_calls(large, 2000)
     assert CallSession.objects.count() > 2000
@@ -124,3 +125,34 @@ def test_a_retried_first_webhook_reads_the_session_and_answers_the_same(signer):
         again = signer.post("/ivr/voice", call.params(CallStatus="ringing"))
     assert again.content.decode() == call.last_response
     assert [q["sql"].split()[0] for q in captured.captured_queries] == ["SELECT"]
+
+
+@pytest.mark.parametrize("status, closed", [("completed", "completed"), ("busy", "failed")])
+def test_a_finished_flow_is_closed_by_its_status_callback_alone(signer, status, closed):
+    publish(sized_flow("closing", 10), "+442079460111")
+    call = Call(signer, to="+442079460111").start()
+    call.press("1")
+    call.press("2")  # the flow hangs up
+    session = CallSession.objects.get(call_sid=call.sid)
+    assert session.flow_finished and session.ended_at is None
+    assert signer.post("/ivr/status", call.params(CallStatus=status)).status_code == 204
+    session = CallSession.objects.get(call_sid=call.sid)
+    assert (session.status, session.provider_status) == (closed, status)
+    assert session.ended_at is not None and session.pending_since is None
+    steps = list(CallStep.objects.filter(session=session).values_list("node_id", "hung_up"))
+    ended_at = session.ended_at
+    # Twilio says it again: the call stays closed as it was, the provider's word recorded.
+    assert signer.post("/ivr/status", call.params(CallStatus="completed")).status_code == 204
+    session = CallSession.objects.get(call_sid=call.sid)
+    assert (session.ended_at, session.provider_status) == (ended_at, "completed")
+    assert list(CallStep.objects.filter(session=session).values_list("node_id", "hung_up")) == steps
+
+
+def test_a_caller_hanging_up_mid_flow_is_closed_the_long_way(signer):
+    publish(sized_flow("mid-flow", 10), "+442079460112")
+    call = Call(signer, to="+442079460112").start()
+    assert not CallSession.objects.get(call_sid=call.sid).flow_finished
+    call.hang_up()
+    session = CallSession.objects.get(call_sid=call.sid)
+    assert session.status == "completed" and session.flow_finished
+    assert CallStep.objects.filter(session=session, hung_up=True).count() == 1
