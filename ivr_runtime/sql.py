@@ -242,29 +242,13 @@ def update_if(instance: Model, fields: Sequence[str], expected: dict[str, object
     """UPDATE the instance's `fields` (auto_now ones refreshed on it, as save() does) if its
     row still has the `expected` values. False, having written nothing, when it has not."""
     db = connections[DEFAULT_DB_ALIAS]
-    model = type(instance)
-    sql, columns, checks = _updater(model, tuple(fields), tuple(expected), db.alias)
+    meta = instance._meta
+    where = (meta.pk.name, *expected)
+    sql, columns, checks = _updater(type(instance), tuple(fields), where, (), db.alias)
     params = [_db_value(column, column.pre_save(instance, False), db) for column in columns]
     params.append(instance.pk)
-    params += [_db_value(check, expected[check.name], db) for check in checks]
+    params += [_db_value(check, expected[check.name], db) for check in checks[1:]]
     return _run(db, sql, params, _COUNT) == 1
-
-
-@functools.cache
-def _updater(
-    model: type[Model], fields: tuple[str, ...], expected: tuple[str, ...], alias: str
-) -> tuple[str, list[Any], list[Any]]:
-    db = connections[alias]
-    meta, quote = model._meta, db.ops.quote_name
-    columns = [meta.get_field(name) for name in fields]
-    checks = [meta.get_field(name) for name in expected]
-    sql = (
-        f"UPDATE {quote(meta.db_table)} SET "
-        + ", ".join(f"{quote(column.column)} = %s" for column in columns)
-        + f" WHERE {quote(meta.pk.column)} = %s"
-        + "".join(f" AND {quote(check.column)} = %s" for check in checks)
-    )
-    return sql, columns, checks
 
 
 def update_where(model: type[Model], values: dict[str, Any], where: dict[str, Any]) -> int:
@@ -273,20 +257,21 @@ def update_where(model: type[Model], values: dict[str, Any], where: dict[str, An
     no read. How many rows it changed."""
     db = connections[DEFAULT_DB_ALIAS]
     nulls = tuple(name for name, value in where.items() if value is None)
-    sql, columns, checks = _updater_where(model, tuple(values), tuple(where), nulls, db.alias)
+    sql, columns, checks = _updater(model, tuple(values), tuple(where), nulls, db.alias)
     params = [_db_value(column, values[column.name], db) for column in columns]
     params += [_db_value(check, where[check.name], db) for check in checks]
     return _run(db, sql, params, _COUNT)
 
 
 @functools.cache
-def _updater_where(
+def _updater(
     model: type[Model],
     fields: tuple[str, ...],
     where: tuple[str, ...],
     nulls: tuple[str, ...],
     alias: str,
 ) -> tuple[str, list[Any], list[Any]]:
+    """UPDATE `fields` WHERE each of `where` = %s (in order), and each of `nulls` IS NULL."""
     db = connections[alias]
     meta, quote = model._meta, db.ops.quote_name
     columns = [meta.get_field(name) for name in fields]

@@ -187,3 +187,19 @@ def test_logged_queries_see_the_statements_and_get_the_same_answers():
     assert fields_of(logged) == fields_of(straight)
     assert [q["sql"].split()[0] for q in captured.captured_queries] == ["SELECT", "UPDATE"]
     assert session.call_sid in captured.captured_queries[0]["sql"]
+
+
+def test_an_update_where_matches_equal_values_and_nulls_and_says_how_many_rows():
+    first, second = a_session(), a_session()
+    second.call_sid = "CA" + "2" * 32
+    sql.insert([first, second])
+    closed = timezone.now()
+    where = {"from_number": "+447700900123", "ended_at": None}
+    assert sql.update_where(CallSession, {"ended_at": closed, "current_node": "bye"}, where) == 2
+    assert sql.update_where(CallSession, {"current_node": "again"}, where) == 0  # none NULL now
+    rows = CallSession.objects.values_list("ended_at", "current_node")
+    assert set(rows) == {(closed, "bye")}
+    one = {"call_sid": first.call_sid, "ended_at": closed}
+    assert sql.update_where(CallSession, {"current_node": "last"}, one) == 1
+    assert CallSession.objects.get(pk=first.pk).current_node == "last"
+    assert CallSession.objects.get(pk=second.pk).current_node == "bye"
