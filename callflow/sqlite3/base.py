@@ -69,7 +69,12 @@ class DatabaseWrapper(base.DatabaseWrapper):
                 if not self._gate_poll():
                     return
             else:  # another process is ahead: sleep until it lets go
-                fcntl.flock(self._gate_fd, fcntl.LOCK_EX)
+                try:
+                    fcntl.flock(self._gate_fd, fcntl.LOCK_EX)
+                except OSError:
+                    return
+        except OSError:  # a file system without locks: SQLite's busy handler alone
+            return
         self._gate_taken(+1)
 
     def _gate_poll(self) -> bool:
@@ -86,6 +91,8 @@ class DatabaseWrapper(base.DatabaseWrapper):
                 fcntl.flock(self._gate_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
                 continue
+            except OSError:
+                return False
             return True
 
     def _gate_taken(self, change: int) -> None:

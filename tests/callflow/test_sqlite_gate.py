@@ -248,3 +248,21 @@ def test_deferred_transactions_and_memory_databases_do_not_queue(database):
     assert memory.gate_path() is None
     begin(memory)
     commit(memory)
+
+
+def test_a_file_system_without_locks_leaves_the_writers_to_sqlite(database, monkeypatch):
+    """flock failing (ENOLCK on some network file systems): the transaction goes on, as it
+    did before the gate, with SQLite's own lock."""
+    import errno
+
+    def no_locks(fd, operation):
+        raise OSError(errno.ENOLCK, "No locks available")
+
+    monkeypatch.setattr(fcntl, "flock", no_locks)
+    db = sqlite(database)
+    begin(db)
+    write(db, "unlocked")
+    commit(db)
+    db.close()
+    monkeypatch.undo()
+    assert rows(database) == ["unlocked"]
