@@ -246,8 +246,8 @@ def update_if(instance: Model, fields: Sequence[str], expected: dict[str, object
     where = (meta.pk.name, *expected)
     sql, columns, checks = _updater(type(instance), tuple(fields), where, (), db.alias)
     params = [_db_value(column, column.pre_save(instance, False), db) for column in columns]
-    params.append(instance.pk)
-    params += [_db_value(check, expected[check.name], db) for check in checks[1:]]
+    checked = (instance.pk, *expected.values())
+    params += [_db_value(check, value, db) for check, value in zip(checks, checked, strict=True)]
     return _run(db, sql, params, _COUNT) == 1
 
 
