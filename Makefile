@@ -8,7 +8,7 @@ FRONTEND := designer_ui/frontend
 ASSETS_STAMP := designer_ui/static/designer_ui/build/.built
 FRONTEND_SOURCES := $(shell find $(FRONTEND)/src $(FRONTEND)/index.html $(FRONTEND)/vite.config.* -type f 2>/dev/null)
 
-.PHONY: setup run test test-fast test-postgres bench lint fmt clean
+.PHONY: setup run serve test test-fast test-postgres bench lint fmt clean
 
 setup: $(VENV)/.installed $(if $(wildcard $(FRONTEND)/package.json),$(ASSETS_STAMP))
 
@@ -26,10 +26,21 @@ $(ASSETS_STAMP): $(FRONTEND)/node_modules/.installed $(FRONTEND_SOURCES)
 	cd $(FRONTEND) && npm run build --silent
 	@mkdir -p $(dir $@) && touch $@
 
+# Development values for the secrets a production start requires (kept in var/dev.env, made
+# once per checkout); an environment that sets them wins. No Twilio account: nothing is sent.
+DEV_ENV := $${CALLFLOW_VAR_DIR:-var}/dev.env
 run: setup
-	$(PY) manage.py migrate --no-input
-	$(PY) manage.py load_directory
-	$(PY) manage.py load_demo
+	@mkdir -p $${CALLFLOW_VAR_DIR:-var}; test -s $(DEV_ENV) || $(PY) -c 'import secrets; \
+	  print("DEV_SECRET_KEY=" + secrets.token_urlsafe(50)); \
+	  print("DEV_TWILIO_AUTH_TOKEN=" + secrets.token_hex(16))' > $(DEV_ENV)
+	@set -a; . $(DEV_ENV); set +a; \
+	  export SECRET_KEY=$${SECRET_KEY:-$$DEV_SECRET_KEY} TWILIO_AUTH_TOKEN=$${TWILIO_AUTH_TOKEN:-$$DEV_TWILIO_AUTH_TOKEN}; \
+	  $(PY) manage.py migrate --no-input && \
+	  $(PY) manage.py load_directory && \
+	  $(PY) manage.py load_demo --demo-users && \
+	  $(MAKE) --no-print-directory serve
+# The web server and the embedded worker and beat (needs SECRET_KEY and TWILIO_AUTH_TOKEN).
+serve:
 	@echo "Starting the embedded Celery worker and beat (filesystem broker, no server needed)..."
 	@trap 'trap - EXIT INT TERM; kill 0' EXIT INT TERM; \
 	  $(PY) -m celery -A callflow worker --pool=solo --loglevel=warning --beat \

@@ -6,6 +6,7 @@ CELERY_BROKER_URL, SECRET_KEY, ALLOWED_HOSTS and the Twilio credentials.
 """
 
 import os
+import secrets
 from pathlib import Path
 
 import dj_database_url
@@ -27,12 +28,22 @@ def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
+def env_required(name: str) -> str:
+    """A secret the service cannot run without: with DEBUG off, a missing one stops it from
+    starting (`make run` sets development values itself; see the README)."""
+    value = os.environ.get(name, "").strip()
+    if not value and not DEBUG:
+        raise ImproperlyConfigured(
+            f"{name} is not set. Callflow refuses to start without it (DEBUG is off): set "
+            f"{name} in the environment (the README's 'Running in production' lists them all)."
+        )
+    return value
+
+
 DEBUG = env_bool("DEBUG", False)
-SECRET_KEY = os.environ.get("SECRET_KEY", "")
-if not SECRET_KEY:
-    if not DEBUG and not env_bool("CALLFLOW_INSECURE_DEFAULTS", True):
-        raise ImproperlyConfigured("SECRET_KEY must be set in production.")
-    SECRET_KEY = "callflow-insecure-development-key-change-me"  # noqa: S105
+# With DEBUG on and no key, a key made for this process alone: sessions do not outlive it,
+# and nothing signed with a public development key is ever accepted.
+SECRET_KEY = env_required("SECRET_KEY") or secrets.token_urlsafe(50)
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
@@ -82,6 +93,11 @@ TEMPLATES = [
     },
 ]
 
+#: a database that does not accept a connection, or does not answer a statement, within these
+#: fails the webhook's turn (the caller hears the static apology) instead of holding it
+DB_CONNECT_TIMEOUT_SECONDS = int(os.environ.get("DB_CONNECT_TIMEOUT_SECONDS", "3"))
+DB_STATEMENT_TIMEOUT_SECONDS = float(os.environ.get("DB_STATEMENT_TIMEOUT_SECONDS", "5"))
+
 DATABASES = {
     "default": dj_database_url.config(
         default=f"sqlite:///{VAR_DIR / 'callflow.sqlite3'}",
@@ -96,7 +112,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["ENGINE"] = "callflow.sqlite3"
     # WAL lets the web process and the embedded worker read while the other writes.
     DATABASES["default"]["OPTIONS"] = {
-        "timeout": 20,
+        # how long a writer waits for the lock: well inside a webhook's deadline
+        "timeout": DB_STATEMENT_TIMEOUT_SECONDS,
         "transaction_mode": "IMMEDIATE",
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
@@ -106,6 +123,17 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # or snapshot between transactions, and the health check drops a broken one.
     # A file, not memory, so a real Celery worker process can share the test database.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-callflow.sqlite3")}
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "connect_timeout": DB_CONNECT_TIMEOUT_SECONDS,
+            # the server ends a statement, or a transaction left idle, past the bound
+            "options": (
+                f"-c statement_timeout={int(DB_STATEMENT_TIMEOUT_SECONDS * 1000)}"
+                f" -c idle_in_transaction_session_timeout={int(DB_STATEMENT_TIMEOUT_SECONDS * 2000)}"
+            ),
+        }
+    )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -133,10 +161,24 @@ LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/designer/"
 LOGOUT_REDIRECT_URL = "/accounts/login/"
 
-if env_bool("SECURE_PROXY", False):
+# Behind a TLS-terminating proxy (SECURE_PROXY=1) the proxy's X-Forwarded-Proto is trusted,
+# and only then: without it a client could claim https itself. Cookies are then https-only,
+# plain http is redirected and browsers are told to keep to https (HSTS).
+SECURE_PROXY = env_bool("SECURE_PROXY", False)
+if SECURE_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    # the load balancer's health checks may come over plain http
+    SECURE_REDIRECT_EXEMPT = [r"^ivr/ping$"]
+    SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", str(365 * 24 * 3600)))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
+SESSION_COOKIE_HTTPONLY = True
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -158,9 +200,14 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- Twilio ---------------------------------------------------------------------------
-TWILIO_ACCOUNT_SID = os.environ.get("TWILIO_ACCOUNT_SID", "AC00000000000000000000000000000000")
-TWILIO_AUTH_TOKEN = os.environ.get("TWILIO_AUTH_TOKEN", "")
-TWILIO_API_BASE_URL = os.environ.get("TWILIO_API_BASE_URL", "")
+# Webhooks are checked against the auth token: with DEBUG off the service does not start
+# without one, and a request is never accepted on an empty token (webhooks.signature_ok).
+TWILIO_AUTH_TOKEN = env_required("TWILIO_AUTH_TOKEN")
+TWILIO_ACCOUNT_SID = os.environ.get("TWILIO_ACCOUNT_SID", "").strip()
+TWILIO_API_BASE_URL = os.environ.get("TWILIO_API_BASE_URL", "").strip()
+#: False without an account SID (the embedded `make run`): texts and calls are kept, shown as
+#: not sent, and Twilio is never contacted.
+TWILIO_REST_ENABLED = bool(TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN)
 PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "").rstrip("/")
 # The signature check can only be switched off together with DEBUG.
 TWILIO_VALIDATE_SIGNATURES = not (DEBUG and env_bool("TWILIO_SKIP_SIGNATURE", False))
@@ -247,3 +294,28 @@ LOGGING = {
 }
 
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # collectstatic fills it in production
+
+# --- Limits and deadlines on the public edge (docs/operations.md, "Security") ------------
+#: one deadline for a whole webhook: every HTTP request of a turn shares it (Twilio gives up
+#: at 15 s and plays its own error; the caller must hear ours first)
+WEBHOOK_DEADLINE_SECONDS = float(os.environ.get("WEBHOOK_DEADLINE_SECONDS", "10"))
+#: networks `http` and `self_service` nodes may reach although they are loopback, private,
+#: link-local or multicast (comma-separated CIDRs, e.g. "10.20.0.0/16,127.0.0.1/32")
+HTTP_NODE_ALLOWED_NETWORKS = env_list("HTTP_NODE_ALLOWED_NETWORKS")
+#: largest request body accepted (flow documents, imports, webhook forms): 413 beyond it
+DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("DATA_UPLOAD_MAX_MEMORY_SIZE", str(2_500_000)))
+#: PIN guessing: an account is locked for AUTH_LOCKOUT_MINUTES after AUTH_LOCKOUT_FAILURES
+#: failed checks within AUTH_LOCKOUT_WINDOW_MINUTES, across calls; a calling number is
+#: limited to AUTH_CALLER_MAX_FAILURES failures in the same window, whatever it tries
+AUTH_LOCKOUT_FAILURES = int(os.environ.get("AUTH_LOCKOUT_FAILURES", "5"))
+AUTH_LOCKOUT_WINDOW_MINUTES = float(os.environ.get("AUTH_LOCKOUT_WINDOW_MINUTES", "15"))
+AUTH_LOCKOUT_MINUTES = float(os.environ.get("AUTH_LOCKOUT_MINUTES", "30"))
+AUTH_CALLER_MAX_FAILURES = int(os.environ.get("AUTH_CALLER_MAX_FAILURES", "10"))
+#: a call still `active` this long after its last webhook is closed by the sweep (a status
+#: callback lost during an outage); calls waiting in a queue get their max_wait on top
+CALL_STALE_MINUTES = float(os.environ.get("CALL_STALE_MINUTES", "240"))
+CALL_SWEEP_SECONDS = float(os.environ.get("CALL_SWEEP_SECONDS", "300"))
+CELERY_BEAT_SCHEDULE["call-sweep"] = {
+    "task": "ivr_runtime.sweep_stale_calls",
+    "schedule": CALL_SWEEP_SECONDS,
+}

@@ -255,7 +255,7 @@ def test_bind_number_errors():
 
 
 def test_load_demo_is_idempotent():
-    out = run("load_demo", "--port", "8123")
+    out = run("load_demo", "--demo-users", "--port", "8123")
     assert "Log in to the designer at http://127.0.0.1:8123/designer/" in out
     assert "supervisor / supervisor" in out
     slugs = set(Flow.objects.values_list("slug", flat=True))
@@ -266,7 +266,7 @@ def test_load_demo_is_idempotent():
     assert User.objects.get(username="supervisor").groups.filter(name="publisher").exists()
     assert User.objects.get(username="supervisor").check_password("supervisor")
     before = snapshot()
-    again = run("load_demo")
+    again = run("load_demo", "--demo-users")
     assert "restaurant (" in again and "already there, left as it is" in again
     assert "already there, password unchanged" in again
     assert snapshot() == before and FlowVersion.objects.count() == len(slugs)
@@ -291,8 +291,18 @@ def test_load_demo_with_a_broken_flow_changes_nothing(tmp_path):
     with pytest.raises(
         CommandError, match="broken.json: \\$.nodes\\[0\\].exits.next \\(node 'hi'\\)"
     ):
-        run("load_demo", "--fixtures", str(tmp_path))
+        run("load_demo", "--demo-users", "--fixtures", str(tmp_path))
     assert counts() == (0, 0, 0) and not User.objects.filter(username="admin").exists()
+
+
+def test_load_demo_creates_no_account_unless_asked(settings):
+    out = run("load_demo")
+    assert "admin / admin" not in out and not User.objects.exists()
+    assert Flow.objects.filter(slug="restaurant").exists()
+    settings.SECURE_PROXY = True
+    with pytest.raises(CommandError, match="--demo-users refused: SECURE_PROXY is set"):
+        run("load_demo", "--demo-users")
+    assert not User.objects.exists()
 
 
 def test_load_demo_with_a_bad_number_changes_nothing(tmp_path):

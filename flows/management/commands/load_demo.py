@@ -34,10 +34,23 @@ class Command(BaseCommand):
             "--fixtures", default=str(settings.BASE_DIR / "fixtures"), help="the demo folder"
         )
         parser.add_argument(
+            "--demo-users",
+            action="store_true",
+            help=(
+                "also create the demo accounts (admin/admin ...): their passwords are public, "
+                "so only `make run` asks for them, and never with SECURE_PROXY set"
+            ),
+        )
+        parser.add_argument(
             "--port", default=os.environ.get("PORT", "8000"), help="the port in the login hint"
         )
 
-    def handle(self, *args, fixtures, port, **options):
+    def handle(self, *args, fixtures, port, demo_users, **options):
+        if demo_users and settings.SECURE_PROXY:
+            raise CommandError(
+                "--demo-users refused: SECURE_PROXY is set (a production set-up), and the demo "
+                "accounts' passwords are public. Create real accounts with createsuperuser."
+            )
         folder = Path(fixtures)
         demos, numbers = _read_fixtures(folder)
         existing = set(
@@ -48,7 +61,7 @@ class Command(BaseCommand):
             with transaction.atomic():
                 report = flows_import(sources=sources, publish=True)
                 bound = _bind_numbers(numbers, folder)
-                users = _create_users()
+                users = _create_users() if demo_users else set()
         except ImportFailed as exc:
             raise CommandError(import_failed_message(exc)) from exc
         for line in report_lines(report):
@@ -58,6 +71,8 @@ class Command(BaseCommand):
                 self.stdout.write(f"{slug} ({source.name}): already there, left as it is")
         for line in bound:
             self.stdout.write(line)
+        if not demo_users:
+            return
         self.stdout.write("")
         self.stdout.write(f"Log in to the designer at http://127.0.0.1:{port}/designer/")
         for username, password, superuser, role in DEMO_USERS:
