@@ -58,6 +58,8 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "axes",
     "flows",
     "ivr_runtime",
     "designer_ui",
@@ -72,7 +74,26 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # last, as django-axes asks: it answers a locked-out login attempt
+    "axes.middleware.AxesMiddleware",
 ]
+
+# Login brute force: django-axes counts failed logins (designer, admin, API browser) per
+# username and address and locks out after AXES_FAILURE_LIMIT for AXES_COOLOFF_TIME hours.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = float(os.environ.get("LOGIN_LOCKOUT_HOURS", "0.5"))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_VERBOSE = False
+if env_bool("SECURE_PROXY", False):
+    # behind the proxy, the client's address is the last one it appends
+    AXES_IPWARE_PROXY_COUNT = int(os.environ.get("SECURE_PROXY_COUNT", "1"))
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
 
 ROOT_URLCONF = "callflow.urls"
 WSGI_APPLICATION = "callflow.wsgi.application"
@@ -197,6 +218,21 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Call flows (callflow/1), versions, numbers, calls and statistics.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    # two choice sets are both called `status`: each gets its own name in the schema
+    "ENUM_NAME_OVERRIDES": {
+        "CallStatusEnum": "ivr_runtime.models.CallSession.Status",
+        "DialStatusEnum": ["completed", "no-answer", "busy", "failed", "canceled"],
+    },
+    # Swagger UI and ReDoc served from our own static files, not a CDN (works offline)
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    # the schema and its docs are for logged-in users only
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    "SERVE_AUTHENTICATION": [
+        "rest_framework.authentication.SessionAuthentication",
+        "rest_framework.authentication.TokenAuthentication",
+    ],
 }
 
 # --- Twilio ---------------------------------------------------------------------------

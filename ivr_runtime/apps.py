@@ -5,3 +5,6 @@ class IvrRuntimeConfig(AppConfig):
     name = "ivr_runtime"
     verbose_name = "IVR runtime"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from callflow import checks  # noqa: F401 (registers the deployment checks)

@@ -29,8 +29,7 @@ def test_load_directory_hashes_pins_and_is_idempotent(capsys):
 
 @pytest.fixture
 def admin_client_logged_in(client):
-    User.objects.create_superuser("root", "root@example.com", "pw")
-    client.login(username="root", password="pw")
+    client.force_login(User.objects.create_superuser("root", "root@example.com", "pw"))
     return client
 
 
