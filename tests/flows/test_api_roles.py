@@ -8,6 +8,7 @@ from rest_framework.test import APIClient
 
 from flows import numbers, services
 from flows.models import Flow
+from ivr_runtime.models import CallSession
 
 ROLES = ["anon", "viewer", "editor", "publisher"]
 RANK = {role: rank for rank, role in enumerate(ROLES)}
@@ -35,6 +36,17 @@ def acme(db) -> Flow:
         flow=flow, definition=acme_definition(text="Hello again."), base_revision=flow.revision
     )
     numbers.number_bind(number="+441612345678", flow=flow)
+    # a call on a flow of its own (a flow with calls cannot be deleted)
+    called = services.flow_create(definition=acme_definition("called"))
+    services.flow_publish(flow=called)
+    CallSession.objects.create(
+        call_sid="CA0123456789abcdef0123456789abcdef",
+        flow=called,
+        flow_version=called.published_version,
+        from_number="+447700900123",
+        to_number="+441612345678",
+        state={},
+    )
     return flow
 
 
@@ -67,6 +79,10 @@ ENDPOINTS = [
     ("publisher", "post", "/api/numbers/", {"number": "+442071838750", "flow": "acme"}, 201),
     ("publisher", "delete", "/api/numbers/+441612345678/", None, 204),
     ("viewer", "get", "/api/me/", None, 200),
+    ("viewer", "get", "/api/calls/", None, 200),
+    ("viewer", "get", "/api/calls/CA0123456789abcdef0123456789abcdef/", None, 200),
+    ("viewer", "get", "/api/flows/acme/stats/", None, 200),
+    ("editor", "post", "/api/flows/acme/simulate/", {"event": {"type": "start"}}, 200),
 ]
 
 
@@ -87,6 +103,35 @@ def test_role_matrix(request, acme, role, least, method, url, body, allowed):
         assert response.json()["detail"]
     else:
         assert response.status_code == allowed, response.content
+
+
+def _pattern(url: str) -> str:
+    """The schema's path template an endpoint's URL stands for."""
+    path = url.split("?")[0]
+    for concrete, template in (
+        ("/acme/", "/{slug}/"),
+        ("/versions/1/", "/versions/{number}/"),
+        ("/node-types/say/", "/node-types/{type}/"),
+        ("/numbers/+441612345678/", "/numbers/{number}/"),
+        ("/calls/CA0123456789abcdef0123456789abcdef/", "/calls/{sid}/"),
+        ("/drafts/1/", "/drafts/{id}/"),
+    ):
+        path = path.replace(concrete, template)
+    return path
+
+
+def test_every_endpoint_of_the_schema_is_in_the_role_matrix(viewer_api):
+    """An endpoint added without a row here fails: each one's roles are checked above."""
+    schema = viewer_api.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    published = {
+        (path, method)
+        for path, operations in schema["paths"].items()
+        for method in operations
+        if method in {"get", "post", "put", "patch", "delete"}
+    }
+    covered = {(_pattern(url), method) for _, method, url, _, _ in ENDPOINTS}
+    assert published - covered == set(), "endpoints with no row in ENDPOINTS"
+    assert covered - published == set(), "rows for endpoints the schema does not list"
 
 
 def test_a_refused_write_changes_nothing(acme, editor_api):
