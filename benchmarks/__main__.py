@@ -6,6 +6,7 @@
 import importlib
 import os
 import pkgutil
+import secrets
 import sys
 import time
 
@@ -14,10 +15,15 @@ import django
 
 def main(argv: list[str]) -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "callflow.settings")
+    # Benchmarks run the service as `make run` does: secrets made for this run alone.
+    os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
+    os.environ.setdefault("TWILIO_AUTH_TOKEN", secrets.token_hex(16))
     django.setup()
     import benchmarks
 
-    names = sorted(m.name for m in pkgutil.iter_modules(benchmarks.__path__) if m.name.startswith("bench_"))
+    names = sorted(
+        m.name for m in pkgutil.iter_modules(benchmarks.__path__) if m.name.startswith("bench_")
+    )
     wanted = {f"bench_{a.removeprefix('bench_')}" for a in argv}
     for name in names:
         if wanted and name not in wanted:
