@@ -29,6 +29,8 @@ PROVIDER_STATUSES = {
     "failed": Status.FAILED,
     "canceled": Status.FAILED,
 }
+#: Twilio's statuses that say the message failed at the provider
+PROVIDER_FAILED = ("failed", "undelivered", "canceled")
 #: a status never replaces one of a higher rank (callbacks arrive out of order)
 RANK = {
     Status.QUEUED: 0,
@@ -92,12 +94,17 @@ def message_status_record(*, update: DeliveryStatus) -> OutboundMessage | None:
             )
             return None
         fields = ["provider_status", "updated_at"]
+        # A failure we concluded ourselves (no provider failure status seen) gives way to the
+        # provider's word that it has the message (sent or delivered while we could not tell).
+        ours = message.status == Status.FAILED and message.provider_status not in PROVIDER_FAILED
         message.provider_status = update.status
         if not message.provider_sid:
             message.provider_sid = update.message_sid
             fields.append("provider_sid")
         new = PROVIDER_STATUSES.get(update.status)
-        if new is not None and RANK[new] > RANK[Status(message.status)]:
+        if new is not None and (
+            RANK[new] > RANK[Status(message.status)] or (ours and new != Status.FAILED)
+        ):
             message.status = new
             fields.append("status")
             if message.lease_until is not None:

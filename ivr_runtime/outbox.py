@@ -17,7 +17,12 @@ Sending at most once (see docs/operations.md):
    lease has expired, the next claim does not resend blindly: it first asks the provider
    for a message with the same To, From and body created since the row was (`sms_find`),
    and records that one if it exists. Errors that leave the outcome unknown (a read timeout,
-   a dropped connection) are reconciled the same way before the next attempt.
+   a dropped connection, an answer that cannot be read) are reconciled the same way
+   before the next attempt. An attempt whose outcome is unknown is never failed: it is
+   retried (looking first) until the provider says whether it has the message; only a
+   lookup that finds nothing lets the attempt count towards SMS_MAX_ATTEMPTS.
+4. Without a Twilio account (`TWILIO_REST_ENABLED` False) nothing is sent: the message is
+   kept as failed with error code `not-configured` and the reason (`message_keep_unsent`).
 
 At least once: a row that is queued and due, or sending with an expired lease, is handed
 over again by `outbox_sweep` (Celery beat), whatever happened to the broker meanwhile.
@@ -35,6 +40,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from . import twilio_client
+from .messaging import PROVIDER_STATUSES, RANK
 from .models import OutboundMessage
 
 log = logging.getLogger(__name__)
@@ -46,6 +52,8 @@ ELLIPSIS = "…"
 #: rows handed over per sweep
 SWEEP_BATCH = 500
 STATUS_PATH = "/ivr/messages/status"
+#: `error_code` of a message kept unsent because no Twilio account is configured
+NOT_CONFIGURED = twilio_client.NotConfigured.CODE
 
 
 # --- handing over to the broker ----------------------------------------------------------------
@@ -112,6 +120,10 @@ def outbox_sweep(*, now: datetime | None = None) -> int:
 
 
 # --- sending ---------------------------------------------------------------------------------
+#: the attempt-log error of an attempt whose worker died (its lease expired)
+LOST = "the worker was lost"
+
+
 @dataclass(frozen=True)
 class Claim:
     message: OutboundMessage
@@ -142,7 +154,7 @@ def claim(message_id: int, *, now: datetime) -> Claim | None:
                 log_entries[-1] = {
                     **log_entries[-1],
                     "outcome": "unknown",
-                    "error": "the worker was lost",
+                    "error": LOST,
                 }
             reconcile = True
         else:
@@ -163,6 +175,8 @@ def outbound_message_send(
 ) -> OutboundMessage | None:
     """One send attempt of a message (what the Celery task does)."""
     now = now or timezone.now()
+    if not settings.TWILIO_REST_ENABLED:
+        return message_keep_unsent(message_id=message_id, now=now)
     claimed = claim(message_id, now=now)
     if claimed is None:
         return OutboundMessage.objects.filter(pk=message_id).first()
@@ -176,8 +190,9 @@ def outbound_message_send(
                 to=message.to, from_=message.from_number, body=body, sent_after=message.created_at
             )
         except twilio_client.SendError as exc:
-            # Cannot tell whether it went out: try again later, still looking first.
-            _record_failure(message, claimed.attempt, exc, ambiguous=True, what="lookup failed")
+            # Cannot tell whether it went out, whatever the error: try again later, still
+            # looking first (a 500 or an unreadable page says nothing about the message).
+            _record_failure(message, claimed.attempt, exc, ambiguous=True, lookup=True)
             return _reload(message_id)
         if found is not None:
             log.info(
@@ -187,10 +202,16 @@ def outbound_message_send(
             )
             _record_sent(message, claimed.attempt, found, outcome="found at the provider")
             return _reload(message_id)
-        if claimed.attempt > settings.SMS_MAX_ATTEMPTS:
-            # Workers kept dying while sending it: stop before it takes another one down.
+        tried = _send_entries(message.attempt_log[:-1])
+        sends = len(tried)
+        if sends >= settings.SMS_MAX_ATTEMPTS:
+            # Not at the provider after as many tries (workers that kept dying while sending
+            # it, answers that kept being lost): stop before it takes another worker down.
+            last = tried[-1].get("error", "") if tried else ""
             reason = (
-                f"gave up after {claimed.attempt - 1} attempts: the workers sending it were lost"
+                f"gave up after {sends} attempts: the workers sending it were lost"
+                if last == LOST
+                else f"gave up after {sends} attempts, none found at the provider ({last})"
             )
             log.warning("SMS %s failed for good: %s", message_id, reason)
             _finish_attempt(
@@ -211,7 +232,7 @@ def outbound_message_send(
             status_callback=status_callback_url(message_id),
         )
     except twilio_client.SendError as exc:
-        _record_failure(message, claimed.attempt, exc, ambiguous=exc.ambiguous, what="send failed")
+        _record_failure(message, claimed.attempt, exc, ambiguous=exc.ambiguous)
     else:
         _record_sent(
             message, claimed.attempt, sent, outcome="sent", truncated=len(message.body) > MAX_BODY
@@ -262,8 +283,15 @@ def _record_sent(
     if truncated:
         entry["note"] = f"body cut from {len(message.body)} to {MAX_BODY} characters"
     current = OutboundMessage.objects.filter(pk=message.pk).values_list("status", flat=True).first()
-    # A delivery status may have arrived first (it carries the row id): never go back.
-    status = current if current in (Status.DELIVERED, Status.UNDELIVERED) else Status.SENT
+    # A delivery status may have arrived first (it carries the row id), and a message found
+    # at the provider carries its own (delivered while nobody could record it): never go back.
+    status = Status.SENT
+    known = PROVIDER_STATUSES.get(sent.status.lower()) if outcome != "sent" else None
+    for candidate in (known, current):
+        final = candidate in (Status.DELIVERED, Status.UNDELIVERED, Status.FAILED)
+        if final and RANK[Status(candidate)] > RANK[status]:
+            status = Status(candidate)
+    extra = {"provider_status": sent.status[:32]} if known is not None else {}
     _finish_attempt(
         message.pk,
         attempt,
@@ -275,6 +303,7 @@ def _record_sent(
         sent_at=now,
         lease_until=None,
         next_attempt_at=None,
+        **extra,
     )
 
 
@@ -284,16 +313,21 @@ def _record_failure(
     exc: twilio_client.SendError,
     *,
     ambiguous: bool,
-    what: str,
+    lookup: bool = False,
 ) -> None:
+    what = "lookup failed" if lookup else "send failed"
     reason = f"{exc.code}: {exc}" if exc.code else str(exc)
     entry = {
         "outcome": "unknown" if ambiguous else "failed",
         "error": f"{what}: {reason}"[:500],
         "status": exc.status,
     }
+    if lookup:
+        entry["step"] = "lookup"  # the attempt stopped at the lookup: nothing was sent
     code = str(exc.code or exc.status or "")[:16]
-    if exc.transient and attempt < settings.SMS_MAX_ATTEMPTS:
+    sends = len(_send_entries(message.attempt_log))
+    # An outcome that is unknown is never failed: the next attempt looks before anything.
+    if ambiguous or (exc.transient and sends < settings.SMS_MAX_ATTEMPTS):
         delay = retry_delay(attempt)
         log.warning(
             "SMS %s attempt %d %s (%s): retry in %.0fs", message.pk, attempt, what, reason, delay
@@ -311,7 +345,7 @@ def _record_failure(
             message_publish(message.pk, countdown=delay)
         return
     if exc.transient:
-        reason = f"gave up after {attempt} attempts: {reason}"
+        reason = f"gave up after {sends} attempts: {reason}"
     log.warning("SMS %s failed for good: %s", message.pk, reason)
     _finish_attempt(
         message.pk,
@@ -323,6 +357,48 @@ def _record_failure(
         lease_until=None,
         next_attempt_at=None,
     )
+
+
+def _send_entries(entries: list[dict]) -> list[dict]:
+    """The attempts that may have sent the message (failed lookups and messages kept
+    unsent did not)."""
+    return [
+        entry
+        for entry in entries
+        if entry.get("step") != "lookup" and entry.get("outcome") != "not sent"
+    ]
+
+
+def message_keep_unsent(*, message_id: int, now: datetime) -> OutboundMessage | None:
+    """No Twilio account: mark a queued message (or one whose sender was lost) as not
+    sent, with the reason, without any request to the provider."""
+    reason = str(twilio_client.NotConfigured())
+    with transaction.atomic():
+        message = OutboundMessage.objects.select_for_update().filter(pk=message_id).first()
+        if message is None or message.simulated:
+            return message
+        expired = message.lease_until is None or message.lease_until < now
+        if message.status == Status.QUEUED or (message.status == Status.SENDING and expired):
+            message.status = Status.FAILED
+            message.error_code = NOT_CONFIGURED
+            message.last_error = reason
+            message.lease_until = None
+            message.next_attempt_at = None
+            entry = {"at": now.isoformat(), "outcome": "not sent", "error": reason}
+            message.attempt_log = [*message.attempt_log, entry]
+            message.save(
+                update_fields=[
+                    "status",
+                    "error_code",
+                    "last_error",
+                    "lease_until",
+                    "next_attempt_at",
+                    "attempt_log",
+                    "updated_at",
+                ]
+            )
+            log.warning("SMS %s %s", message_id, reason)
+    return message
 
 
 def _reload(message_id: int) -> OutboundMessage | None:

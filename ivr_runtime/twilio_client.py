@@ -3,7 +3,9 @@
 `TWILIO_API_BASE_URL` points the client at a Twilio-compatible provider or a local fake.
 Every failure is raised as `SendError`, which says whether trying again may help
 (`transient`) and whether the provider may have acted on the request even so
-(`ambiguous`: a read timeout, a connection dropped after the request went out).
+(`ambiguous`: a read timeout, a connection dropped after the request went out, an answer
+that cannot be read). Without an account (`TWILIO_REST_ENABLED` False, as in `make run`)
+nothing is sent: every call raises `NotConfigured` before any request is made.
 """
 
 from __future__ import annotations
@@ -38,6 +40,25 @@ class SendError(Exception):
         self.ambiguous = ambiguous
 
 
+class NotConfigured(SendError):
+    """No Twilio account: the request was not made (permanent until one is configured)."""
+
+    #: `OutboundMessage.error_code` of a text kept unsent for this reason
+    CODE = "not-configured"
+
+    def __init__(self) -> None:
+        missing = " and ".join(
+            name
+            for name, value in (
+                ("TWILIO_ACCOUNT_SID", settings.TWILIO_ACCOUNT_SID),
+                ("TWILIO_AUTH_TOKEN", settings.TWILIO_AUTH_TOKEN),
+            )
+            if not value
+        )
+        why = f"{missing} unset" if missing else "TWILIO_REST_ENABLED off"
+        super().__init__(f"not sent: no Twilio account configured ({why})")
+
+
 @dataclass(frozen=True)
 class Sent:
     sid: str
@@ -45,6 +66,8 @@ class Sent:
 
 
 def client() -> Client:
+    if not settings.TWILIO_REST_ENABLED:
+        raise NotConfigured()
     http = TwilioHttpClient(timeout=settings.TWILIO_HTTP_TIMEOUT)
     twilio = Client(
         settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN or "unset", http_client=http
@@ -55,11 +78,22 @@ def client() -> Client:
 
 
 def _error(exc: Exception) -> SendError:
-    """Classify a failure: 5xx, 429 and network errors are transient, other 4xx permanent."""
+    """Classify a failure: 5xx, 429 and network errors are transient, other 4xx permanent;
+    an answer that cannot be read is transient and ambiguous."""
     if isinstance(exc, TwilioRestException):
         status = exc.status
         transient = status is None or status >= 500 or status == 429
         return SendError(str(exc.msg or exc), status=status, code=exc.code, transient=transient)
+    if isinstance(exc, TwilioException):
+        # Not a REST error: a list page answered with anything but 200 ("Unable to fetch
+        # page"), or a page that cannot be parsed. It says nothing about the message.
+        response = exc.args[1] if len(exc.args) > 1 else None
+        status = getattr(response, "status_code", None)
+        shown = f"{exc.args[0] if exc.args else exc}" + (f" (HTTP {status})" if status else "")
+        return SendError(shown, status=status, transient=True, ambiguous=True)
+    if isinstance(exc, ValueError):
+        # A 2xx whose body is not JSON: the provider answered and may have acted.
+        return SendError(f"unreadable answer: {exc}", transient=True, ambiguous=True)
     if isinstance(exc, requests.ConnectTimeout):
         return SendError(f"connect timeout: {exc}", transient=True)
     if isinstance(exc, requests.ConnectionError) and "NewConnectionError" in repr(exc):
@@ -71,6 +105,10 @@ def _error(exc: Exception) -> SendError:
     return SendError(f"{type(exc).__name__}: {exc}", transient=False)
 
 
+#: what a request to the provider can raise (JSONDecodeError is a ValueError)
+_FAILURES = (TwilioException, requests.RequestException, OSError, ValueError)
+
+
 def sms_send(*, to: str, from_: str, body: str, status_callback: str | None = None) -> Sent:
     try:
         message = client().messages.create(
@@ -79,7 +117,7 @@ def sms_send(*, to: str, from_: str, body: str, status_callback: str | None = No
             body=body,
             **({"status_callback": status_callback} if status_callback else {}),
         )
-    except (TwilioException, requests.RequestException, OSError) as exc:
+    except _FAILURES as exc:
         raise _error(exc) from exc
     return Sent(sid=message.sid or "", status=message.status or "queued")
 
@@ -93,7 +131,7 @@ def sms_find(*, to: str, from_: str, body: str, sent_after: datetime) -> Sent | 
         found = client().messages.list(
             to=to, from_=from_ or None, date_sent_after=sent_after, limit=LOOKUP_LIMIT
         )
-    except (TwilioException, requests.RequestException, OSError) as exc:
+    except _FAILURES as exc:
         raise _error(exc) from exc
     since = sent_after.replace(microsecond=0)
     for message in found:
@@ -116,7 +154,7 @@ def call_create(*, to: str, from_: str, url: str, status_callback: str | None = 
         }
     try:
         call = client().calls.create(to=to, from_=from_, url=url, method="POST", **extra)
-    except (TwilioException, requests.RequestException, OSError) as exc:
+    except _FAILURES as exc:
         raise _error(exc) from exc
     return Sent(sid=call.sid or "", status=str(call.status or "queued"))
 
@@ -127,7 +165,7 @@ def call_find(*, to: str, from_: str, started_after: datetime) -> Sent | None:
         found = client().calls.list(
             to=to, from_=from_ or None, start_time_after=started_after, limit=LOOKUP_LIMIT
         )
-    except (TwilioException, requests.RequestException, OSError) as exc:
+    except _FAILURES as exc:
         raise _error(exc) from exc
     for call in found:
         if call.start_time is None or call.start_time >= started_after.replace(microsecond=0):

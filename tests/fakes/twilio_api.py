@@ -9,6 +9,13 @@ Twilio does, by day), records every request, and can be told to misbehave:
 - `fake.hold_next(accept=True)` holds the next POST open until `fake.release()`: with
   `accept=True` the message or call is created first (the provider took it, the answer is
   lost), with `accept=False` it is dropped. `fake.held.wait()` tells when it arrived.
+- `fake.garble_next()` takes the next POST (the message or call is created) and answers
+  201 with a body that is not JSON;
+- `fake.set_status(sid, "delivered")` changes what the list says of a message (as the
+  statuses posted by `deliver` do);
+- `fake.fail_list_next(500)` answers the next list (`GET`) with that status;
+  `fail_list_next("not-json")` with a 200 whose body is not JSON, `fail_list_next("drop")`
+  closes the connection without an answer (`times=` as above).
 
 With `fake.deliver(["sent", "delivered"], token=...)`, each message created with a
 `StatusCallback` gets those statuses posted back to it, signed with `token` as Twilio signs
@@ -32,6 +39,9 @@ from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
+#: an answer that is not JSON (a proxy's error page, a truncated body)
+GARBLED = b"<html><body>502 Bad Gateway</body></html>\n"
+
 
 @dataclass
 class RecordedRequest:
@@ -47,6 +57,8 @@ class FakeTwilio:
     requests: list[RecordedRequest] = field(default_factory=list)
     created: list[dict] = field(default_factory=list)
     _faults: list[tuple[int, dict]] = field(default_factory=list)
+    _list_faults: list[int | str] = field(default_factory=list)
+    _garble: bool = False
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _sids: itertools.count = field(default_factory=lambda: itertools.count(1))
     _hold: dict | None = None
@@ -69,6 +81,26 @@ class FakeTwilio:
         }
         with self._lock:
             self._faults.extend([(status, body)] * times)
+
+    def fail_list_next(self, fault: int | str, *, times: int = 1) -> None:
+        if not (isinstance(fault, int) or fault in ("not-json", "drop")):
+            raise ValueError(f"unknown list fault {fault!r}: a status, 'not-json' or 'drop'")
+        with self._lock:
+            self._list_faults.extend([fault] * times)
+
+    def garble_next(self) -> None:
+        with self._lock:
+            self._garble = True
+
+    def set_status(self, sid: str, status: str) -> None:
+        with self._lock:
+            for created in self.created:
+                if created["sid"] == sid:
+                    created["status"] = status
+
+    def lists(self) -> list[RecordedRequest]:
+        """Every list (lookup) request, answered or not."""
+        return [r for r in self.requests if r.method == "GET"]
 
     def hold_next(self, *, accept: bool) -> None:
         with self._lock:
@@ -112,6 +144,7 @@ class FakeTwilio:
         statuses, token = self._delivery or ([], "")
         for status in statuses:
             time.sleep(0.05)
+            self.set_status(sid, status)
             params = {
                 "MessageSid": sid,
                 "SmsSid": sid,
@@ -151,6 +184,8 @@ class FakeTwilio:
             self.requests.clear()
             self.created.clear()
             self._faults.clear()
+            self._list_faults.clear()
+            self._garble = False
             self.callbacks.clear()
             self._hold = None
             self._delivery = None
@@ -242,7 +277,9 @@ class FakeTwilio:
             ).start()
         return 201, {k: v for k, v in body.items() if k != "status_callback"}
 
-    def _post(self, path: str, form: dict[str, str], auth: str | None) -> tuple[int, dict] | None:
+    def _post(
+        self, path: str, form: dict[str, str], auth: str | None
+    ) -> tuple[int, dict | bytes] | None:
         if not path.endswith(("/Messages.json", "/Calls.json")):
             self._record("POST", path, form, auth, 404)
             return 404, {"status": 404, "code": 20404, "message": "not found"}
@@ -252,6 +289,12 @@ class FakeTwilio:
         if fault is not None:
             self._record("POST", path, form, auth, fault[0])
             return fault
+        with self._lock:
+            garble, self._garble = self._garble, False
+        if garble:
+            self._create(path, form)
+            self._record("POST", path, form, auth, 201)
+            return 201, GARBLED
         if hold is not None:
             answer = self._create(path, form) if hold["accept"] else None
             self._record("POST", path, form, auth, 201 if answer else 0)
@@ -281,14 +324,15 @@ class FakeTwilio:
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
-            def _send(self, answer: tuple[int, dict] | None) -> None:
+            def _send(self, answer: tuple[int, dict | bytes] | None) -> None:
                 if answer is None:
                     self.close_connection = True
                     return
                 status, body = answer
-                data = json.dumps(body).encode()
+                data = body if isinstance(body, bytes) else json.dumps(body).encode()
                 self.send_response(status)
-                self.send_header("Content-Type", "application/json")
+                kind = "text/html" if isinstance(body, bytes) else "application/json"
+                self.send_header("Content-Type", kind)
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
                 self.wfile.write(data)
@@ -302,7 +346,20 @@ class FakeTwilio:
             def do_GET(self) -> None:  # noqa: N802
                 parts = urlsplit(self.path)
                 query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
-                fake._record("GET", parts.path, query, self.headers.get("Authorization"), 200)
+                with fake._lock:
+                    fault = fake._list_faults.pop(0) if fake._list_faults else None
+                status = fault if isinstance(fault, int) else (0 if fault == "drop" else 200)
+                fake._record("GET", parts.path, query, self.headers.get("Authorization"), status)
+                if fault == "drop":
+                    self._send(None)
+                    return
+                if fault == "not-json":
+                    self._send((200, GARBLED))
+                    return
+                if isinstance(fault, int):
+                    body = {"status": fault, "code": 20500, "message": "fake list failure"}
+                    self._send((fault, body))
+                    return
                 if not parts.path.endswith(("/Messages.json", "/Calls.json")):
                     self._send((404, {"status": 404, "code": 20404, "message": "not found"}))
                     return
