@@ -24,7 +24,7 @@ from twilio.request_validator import (
     get_signature_algorithm,
 )
 
-from . import services, twiml
+from . import services, twiml, watchdog
 from .forms import BadForm, VoiceRequest, int_field
 
 log = logging.getLogger(__name__)
@@ -124,7 +124,8 @@ def twilio_webhook(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespo
             if not valid:
                 return HttpResponseForbidden("invalid Twilio signature", content_type="text/plain")
         try:
-            return view(request, *args, **kwargs)
+            with watchdog.armed():
+                return view(request, *args, **kwargs)
         except BadForm as exc:
             return HttpResponseBadRequest(str(exc), content_type="text/plain")
         except Exception:
