@@ -10,7 +10,7 @@ import pytest
 from ivr_runtime import twiml
 from tests.ivr_runtime.conftest import flow_definition, publish, two_menus
 
-from .conftest import ANSWER_WITHIN
+from .conftest import ANSWER_WITHIN, figure
 
 pytestmark = [
     pytest.mark.faults,
@@ -41,6 +41,7 @@ def test_database_hung_mid_call_the_caller_is_answered_then_calls_work_again(fau
     assert call.waits_for == "Gather"
     faulty.hang()
     seconds = answered(call, lambda: call.press("1"))
+    figure("database hung mid-call", seconds)
     assert seconds < ANSWER_WITHIN, f"answered after {seconds:.1f}s"
     assert call.ended and call.heard[-1] == twiml.UNAVAILABLE
     faulty.cut()
@@ -57,6 +58,7 @@ def test_database_hung_when_a_call_starts(faulty, live_call):
     started = time.perf_counter()
     call = live_call(NUMBER)
     seconds = time.perf_counter() - started
+    figure("database hung, a call starting", seconds)
     assert seconds < ANSWER_WITHIN, f"answered after {seconds:.1f}s"
     assert call.ended and call.heard == [twiml.UNAVAILABLE]
     faulty.cut()
@@ -73,6 +75,7 @@ def test_database_hung_at_connect(faulty, live_call):
     started = time.perf_counter()
     call = live_call(NUMBER)
     seconds = time.perf_counter() - started
+    figure("database hung at connect", seconds)
     assert seconds < ANSWER_WITHIN, f"answered after {seconds:.1f}s"
     assert call.ended and call.heard == [twiml.UNAVAILABLE]
     faulty.cut()
@@ -86,6 +89,7 @@ def test_database_refused_the_caller_is_answered_at_once_then_calls_work_again(f
     faulty.refuse()
     faulty.cut()
     seconds = answered(call, lambda: call.press("1"))
+    figure("database refused", seconds)
     assert seconds < 1.0, f"answered after {seconds:.1f}s"
     assert call.ended and call.heard[-1] == twiml.UNAVAILABLE
     faulty.forward()
@@ -103,6 +107,7 @@ def test_failover_the_kept_connection_hangs_the_fallback_runs_on_a_fresh_one(fau
     call = live_call(NUMBER)
     faulty.stall()
     seconds = answered(call, lambda: call.press("1"))
+    figure("kept connection hung, a new one answering (the fallback ran)", seconds)
     assert seconds < ANSWER_WITHIN, f"answered after {seconds:.1f}s"
     assert call.ended and call.heard[-1] == "Sorry, a fault."
     assert_calls_work(live_call)
