@@ -1,4 +1,5 @@
-"""The admin: flows with a link to the designer, read-only versions, phone numbers."""
+"""The admin: flows with a link to the designer, read-only versions and kept drafts, phone
+numbers."""
 
 import json
 
@@ -6,7 +7,7 @@ from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html
 
-from flows.models import Flow, FlowVersion, PhoneNumber
+from flows.models import Flow, FlowVersion, KeptDraft, PhoneNumber
 
 
 def _pretty(definition) -> str:
@@ -123,6 +124,45 @@ class FlowVersionAdmin(admin.ModelAdmin):
 
     @admin.display(description="definition")
     def definition_pretty(self, obj: FlowVersion) -> str:
+        return _pretty(obj.definition)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(KeptDraft)
+class KeptDraftAdmin(admin.ModelAdmin):
+    """Unpublished drafts a rollback or a restore replaced: viewable here, restored in the
+    designer's Versions tab or the API (a restore is a validated draft save)."""
+
+    list_display = ("flow", "revision", "saved_at", "saved_by", "kept_at", "kept_by", "reason")
+    list_filter = ("flow", "reason")
+    list_select_related = ("flow", "saved_by", "kept_by")
+    search_fields = ("flow__slug", "flow__name")
+    fields = (
+        "flow",
+        "revision",
+        "saved_at",
+        "saved_by",
+        "kept_at",
+        "kept_by",
+        "reason",
+        "why",
+        "restored_at",
+        "restored_by",
+        "checksum",
+        "definition_pretty",
+    )
+    readonly_fields = fields
+
+    @admin.display(description="definition")
+    def definition_pretty(self, obj: KeptDraft) -> str:
         return _pretty(obj.definition)
 
     def has_add_permission(self, request):

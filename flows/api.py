@@ -17,15 +17,16 @@ from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 from rest_framework.filters import SearchFilter
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework.viewsets import GenericViewSet, ViewSet
 
-from flows import imports, nodes, numbers, services
+from flows import api_drafts, imports, nodes, numbers, services
 from flows import serializers as s
 from flows.models import Flow, FlowVersion, PhoneNumber
+from flows.parsers import BoundedMultiPartParser, StrictJSONParser
 from flows.permissions import (
     ADD_FLOW,
     CHANGE_FLOW,
@@ -211,17 +212,20 @@ class FlowViewSet(GenericViewSet):
         return Response(self._version(flow, version))
 
     @extend_schema(
-        request=s.RollbackSerializer, responses={201: s.VersionDetailSerializer, 404: None}
+        request=s.RollbackSerializer,
+        responses={201: api_drafts.RollbackResultSerializer, 404: None},
     )
     @action(detail=True, methods=["post"])
     def rollback(self, request: Request, slug: str) -> Response:
-        """Publish version N's definition again as a new version; the draft becomes it too."""
+        """Publish version N's definition again as a new version; the draft becomes it too.
+        Unpublished work in the draft is kept (`kept_draft`) and can be restored."""
         flow = self.get_object()
         data = _parse(s.RollbackSerializer, request.data)
         version = services.flow_rollback(
             flow=flow, version_number=data["version"], user=request.user, note=data["note"]
         )
-        return Response(self._version(flow, version), status=status.HTTP_201_CREATED)
+        body = {**self._version(flow, version), "kept_draft": api_drafts.kept_draft_of(version)}
+        return Response(body, status=status.HTTP_201_CREATED)
 
     @extend_schema(
         parameters=[
@@ -274,7 +278,7 @@ class FlowViewSet(GenericViewSet):
 class ImportView(APIView):
     """Import callflow/1 definitions (or Twilio Studio exports, converted): all or nothing."""
 
-    parser_classes = [JSONParser, MultiPartParser, FormParser]
+    parser_classes = [StrictJSONParser, BoundedMultiPartParser, FormParser]
     required_permissions = {"post": PUBLISH_FLOW}
 
     @extend_schema(

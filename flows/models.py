@@ -1,4 +1,5 @@
-"""Flows, their immutable published versions, and the phone numbers bound to them."""
+"""Flows, their immutable published versions, the unpublished drafts kept when a rollback or
+a restore replaced them, and the phone numbers bound to them."""
 
 from __future__ import annotations
 
@@ -30,7 +31,8 @@ class Flow(models.Model):
     description = models.TextField(blank=True)
     definition = models.JSONField(help_text="The working draft (callflow/1).")
     revision = models.PositiveIntegerField(
-        default=1, help_text="Bumped on every draft change; a save based on an older one is refused."
+        default=1,
+        help_text="Bumped on every draft change; a save based on an older one is refused.",
     )
     published_version = models.ForeignKey(
         "FlowVersion",
@@ -94,21 +96,108 @@ class FlowVersion(models.Model):
         super().save(*args, **kwargs)
 
 
+class KeptDraft(models.Model):
+    """Unpublished draft work that a rollback or a restore replaced, kept so that it can be
+    restored: nothing saved is ever thrown away without a trace."""
+
+    class Reason(models.TextChoices):
+        ROLLBACK = "rollback", "replaced by a rollback"
+        RESTORE = "restore", "replaced by restoring a kept draft"
+
+    flow = models.ForeignKey(Flow, on_delete=models.CASCADE, related_name="kept_drafts")
+    definition = models.JSONField()
+    checksum = models.CharField(max_length=64, help_text="sha256 of the canonical JSON definition")
+    revision = models.PositiveIntegerField(help_text="The draft's revision when it was replaced.")
+    saved_at = models.DateTimeField(help_text="When that revision was saved.")
+    saved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    kept_at = models.DateTimeField(auto_now_add=True, help_text="When it was replaced.")
+    kept_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Who replaced it.",
+    )
+    reason = models.CharField(max_length=16, choices=Reason.choices)
+    rollback_version = models.ForeignKey(
+        FlowVersion,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="kept_drafts",
+        help_text="The version the rollback that replaced it published.",
+    )
+    replaced_by = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The kept draft whose restore replaced it.",
+    )
+    restored_at = models.DateTimeField(null=True, blank=True)
+    restored_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["flow", "-kept_at", "-pk"]
+        indexes = [
+            # Serves a flow's history of kept drafts, newest first.
+            models.Index(fields=["flow", "-kept_at"], name="keptdraft_flow_kept_at"),
+        ]
+
+    def __str__(self) -> str:
+        return (
+            f"{self.flow.slug} draft revision {self.revision} (kept {self.kept_at:%Y-%m-%d %H:%M})"
+        )
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is None:
+            self.checksum = definition_checksum(self.definition)
+        super().save(*args, **kwargs)
+
+    @property
+    def why(self) -> str:
+        """What replaced it, in words (the history shows it)."""
+        version = self.rollback_version
+        if self.reason == self.Reason.ROLLBACK and version is not None:
+            return (
+                f"Replaced by the rollback to version {version.rolled_back_from} "
+                f"(published again as version {version.number})."
+            )
+        if self.reason == self.Reason.RESTORE and self.replaced_by is not None:
+            return (
+                f"Replaced when the kept draft of revision {self.replaced_by.revision} "
+                "was restored."
+            )
+        return f"{self.get_reason_display().capitalize()}."
+
+
 def validate_e164(value: str) -> None:
     try:
         parsed = phonenumbers.parse(value, None)
     except phonenumbers.NumberParseException as exc:
-        raise ValidationError(f"{value!r} is not a phone number in E.164 form (+CC...): {exc}") from exc
+        raise ValidationError(
+            f"{value!r} is not a phone number in E.164 form (+CC...): {exc}"
+        ) from exc
     if not phonenumbers.is_valid_number(parsed) or value != phonenumbers.format_number(
         parsed, phonenumbers.PhoneNumberFormat.E164
     ):
-        raise ValidationError(f"{value!r} is not a valid phone number in E.164 form, e.g. +442071838750")
+        raise ValidationError(
+            f"{value!r} is not a valid phone number in E.164 form, e.g. +442071838750"
+        )
 
 
 class PhoneNumber(models.Model):
     """A phone number whose incoming calls and texts run a flow."""
 
-    number = models.CharField(max_length=20, unique=True, validators=[validate_e164])  # the webhook's lookup by To
+    number = models.CharField(
+        max_length=20, unique=True, validators=[validate_e164]
+    )  # the webhook's lookup by To
     flow = models.ForeignKey(Flow, on_delete=models.CASCADE, related_name="numbers")
     label = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

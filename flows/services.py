@@ -1,9 +1,9 @@
 """Everything that changes a flow: create, save drafts, publish, roll back, export.
 
-Views, commands and tasks call these functions (and flows.imports, flows.numbers) and
-nothing else writes Flow, FlowVersion or PhoneNumber rows. They are keyword-only, validate
-before writing, and raise the exceptions defined here (FlowServiceError is the base the
-other modules' errors share too); none makes an HTTP call.
+Views, commands and tasks call these functions (and flows.imports, flows.numbers,
+flows.drafts) and nothing else writes Flow, FlowVersion, KeptDraft or PhoneNumber rows.
+They are keyword-only, validate before writing, and raise the exceptions defined here
+(FlowServiceError is the base the other modules' errors share too); none makes an HTTP call.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 
-from flows.models import Flow, FlowVersion, canonical_json, definition_checksum
+from flows.models import Flow, FlowVersion, KeptDraft, canonical_json, definition_checksum
 from flows.spec import Problem, errors, validate
 from flows.spec.graph import FlowLookup
 from flows.spec.migrations import UnknownFormat, migrate
@@ -269,21 +269,66 @@ def version_create(
 
 
 def flow_rollback(*, flow: Flow, version_number: int, user=None, note: str = "") -> FlowVersion:
-    """Publish version N's definition again as a new version; the draft becomes it too."""
+    """Publish version N's definition again as a new version; the draft becomes it too.
+
+    A draft with unpublished work is kept first (a KeptDraft linked to the new version by
+    `rollback_version`), so it can be restored. VersionNotFound.
+    """
     with transaction.atomic():
-        locked = Flow.objects.select_for_update().get(pk=flow.pk)
+        locked = (
+            Flow.objects.select_for_update(of=("self",))
+            .select_related("published_version", "updated_by")
+            .get(pk=flow.pk)
+        )
         old = locked.versions.filter(number=version_number).first()
         if old is None:
             raise VersionNotFound(locked, version_number)
         definition = migrate(old.definition)
+        unpublished = draft_is_unpublished_work(locked, replacement=definition)
         note = note or f"Rolled back to version {version_number}"
         version = version_create(
             locked, definition, user=user, note=note, rolled_back_from=version_number
         )
+        if unpublished:
+            draft_keep(
+                locked, user=user, reason=KeptDraft.Reason.ROLLBACK, rollback_version=version
+            )
         if canonical_json(locked.definition) != canonical_json(definition):
             draft_write(locked, definition, user)
     _sync(flow, locked)
     return version
+
+
+def draft_is_unpublished_work(flow: Flow, *, replacement: dict[str, Any]) -> bool:
+    """Whether replacing the flow's draft by `replacement` would lose work: the draft differs
+    from both the published version and the replacement."""
+    if canonical_json(flow.definition) == canonical_json(replacement):
+        return False
+    published = flow.published_version
+    return published is None or published.checksum != definition_checksum(flow.definition)
+
+
+def draft_keep(
+    flow: Flow,
+    *,
+    user,
+    reason: KeptDraft.Reason,
+    rollback_version: FlowVersion | None = None,
+    replaced_by: KeptDraft | None = None,
+) -> KeptDraft:
+    """Keep the flow's draft as it is now, before it is replaced (the flow locked by the
+    caller's transaction, its `updated_by` loaded)."""
+    return KeptDraft.objects.create(
+        flow=flow,
+        definition=flow.definition,
+        revision=flow.revision,
+        saved_at=flow.updated_at,
+        saved_by=flow.updated_by,
+        kept_by=user,
+        reason=reason,
+        rollback_version=rollback_version,
+        replaced_by=replaced_by,
+    )
 
 
 def flow_export(*, flow: Flow, version_number: int | None = None) -> dict[str, Any]:

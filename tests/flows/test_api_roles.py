@@ -69,6 +69,11 @@ ENDPOINTS = [
     ("viewer", "get", "/api/flows/acme/versions/", None, 200),
     ("viewer", "get", "/api/flows/acme/versions/1/", None, 200),
     ("publisher", "post", "/api/flows/acme/rollback/", {"version": 1}, 201),
+    ("viewer", "get", "/api/flows/acme/drafts/", None, 200),
+    # no kept draft 1 here: an allowed role gets past the permission to the 404
+    # (tests/flows/test_kept_drafts.py restores real ones in each role)
+    ("viewer", "get", "/api/flows/acme/drafts/1/", None, 404),
+    ("editor", "post", "/api/flows/acme/drafts/1/restore/", {"revision": 1}, 404),
     ("viewer", "get", "/api/flows/acme/diff/", None, 200),
     ("viewer", "get", "/api/flows/acme/export/", None, 200),
     ("publisher", "post", "/api/import/", {"definitions": [acme_definition("other")]}, 200),
