@@ -3,6 +3,7 @@
 from django import forms
 from django.contrib import admin
 
+from . import auth_guard
 from .models import (
     Agent,
     CallbackRequest,
@@ -129,13 +130,24 @@ class CustomerForm(forms.ModelForm):
 @admin.register(Customer)
 class CustomerAdmin(admin.ModelAdmin):
     form = CustomerForm
-    list_display = ["name", "account_number", "phone", "tier", "active", "has_pin"]
+    list_display = ["name", "account_number", "phone", "tier", "active", "has_pin", "locked"]
     list_filter = ["tier", "active"]
     search_fields = ["name", "account_number", "phone"]
+    readonly_fields = ["locked_until"]
+    actions = ["unlock"]
 
     @admin.display(boolean=True, description="PIN set")
     def has_pin(self, customer):
         return bool(customer.pin_hash)
+
+    @admin.display(boolean=True, description="Locked", ordering="locked_until")
+    def locked(self, customer):
+        return auth_guard.customer_is_locked(customer)
+
+    @admin.action(description="Unlock (lift a PIN lockout, forget the failed PINs)")
+    def unlock(self, request, queryset):
+        count = auth_guard.customer_unlock(customers=queryset)
+        self.message_user(request, f"{count} account(s) unlocked.")
 
 
 @admin.register(Skill)

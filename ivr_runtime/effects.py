@@ -32,8 +32,8 @@ from flows.nodes.runtime import (
     SendSms,
 )
 
-from . import definitions, sql
-from .models import Agent, CallbackRequest, CallSession, Customer, OutboundMessage, Recording
+from . import auth_guard, definitions, sql
+from .models import Agent, CallbackRequest, CallSession, OutboundMessage, Recording
 
 log = logging.getLogger(__name__)
 
@@ -137,24 +137,6 @@ def agent_reserve(*, skills: tuple[str, ...], session: CallSession) -> Agent | N
     return agent
 
 
-def customer_find(
-    *, phone: str | None, account: str | None, pin: str | None
-) -> dict[str, Any] | None:
-    if not phone and not account:
-        return None
-    customers = Customer.objects.filter(active=True)
-    if account:
-        customers = customers.filter(account_number=account)
-    if phone:
-        customers = customers.filter(phone=phone)
-    customer = customers.first()
-    if customer is None:
-        return None
-    if pin is not None and not customer.check_pin(pin):
-        return None
-    return customer.public()
-
-
 def needs_outside(request: Request) -> bool:
     """Requests too slow to make while the session row is locked: HTTP calls and PIN checks
     (a PIN is hashed like a password, deliberately slow to verify)."""
@@ -169,7 +151,7 @@ def perform_outside(request: Request) -> Any:
         return perform_http(request)
     if isinstance(request, FindCustomer):
         try:
-            return customer_find(phone=request.phone, account=request.account, pin=request.pin)
+            return auth_guard.customer_find(request)  # with its PIN lockout
         except Exception:
             log.exception("customer lookup failed")
             return None
@@ -179,7 +161,7 @@ def perform_outside(request: Request) -> Any:
 def fulfil(request: Request, *, session: CallSession, loaded: dict[str, definitions.Loaded]) -> Any:
     """Answer a database request of the engine (inside the session's transaction)."""
     if isinstance(request, FindCustomer):
-        return customer_find(phone=request.phone, account=request.account, pin=request.pin)
+        return auth_guard.customer_find(request)
     if isinstance(request, ReserveAgent):
         agent = agent_reserve(skills=request.skills, session=session)
         return (

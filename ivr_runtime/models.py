@@ -244,6 +244,11 @@ class Customer(models.Model):
     tier = models.CharField(max_length=32, blank=True)
     active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    locked_until = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="Too many wrong PINs: no PIN is accepted for this account until then",
+    )
 
     class Meta:
         ordering = ["name"]
@@ -271,6 +276,42 @@ class Customer(models.Model):
             "phone": self.phone or "",
             "tier": self.tier,
         }
+
+
+class PinFailure(models.Model):
+    """One PIN check that did not let the caller in (ivr_runtime/auth_guard.py).
+
+    Written before the PIN is checked and deleted, with the account's others, when it
+    matches: a row is a failure, or a check under way. Counted by account (the lock) and by
+    calling number (the rate limit) within AUTH_LOCKOUT_WINDOW_MINUTES; older rows are
+    pruned as new ones come. Simulated calls' rows are counted apart from real calls'.
+    """
+
+    # Served by pinfailure_customer_at (customer first): no index of its own to keep up.
+    customer = models.ForeignKey(
+        Customer,
+        null=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
+        help_text="The account tried (none: an account number that is not ours)",
+    )
+    caller = models.CharField(max_length=64, help_text="The calling number (From) as given")
+    simulated = models.BooleanField(default=False)
+    at = models.DateTimeField()
+
+    class Meta:
+        indexes = [
+            # the account's failures in the window; a success deletes them (auth_guard)
+            models.Index(fields=["customer", "simulated", "at"], name="pinfailure_customer_at"),
+            # the calling number's failures in the window, whatever accounts it tried
+            models.Index(fields=["caller", "simulated", "at"], name="pinfailure_caller_at"),
+            # pruning the rows older than the window, oldest first
+            models.Index(fields=["at"], name="pinfailure_at"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.caller} at {self.at:%Y-%m-%d %H:%M:%S}"
 
 
 class Skill(models.Model):

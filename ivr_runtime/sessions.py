@@ -159,4 +159,9 @@ def loaded_for(session: CallSession, state: engine.State) -> dict[str, definitio
 
 
 def call_info(session: CallSession) -> CallInfo:
-    return CallInfo(sid=session.call_sid, caller=session.from_number, to=session.to_number)
+    return CallInfo(
+        sid=session.call_sid,
+        caller=session.from_number,
+        to=session.to_number,
+        simulated=session.simulated,
+    )

@@ -15,6 +15,8 @@ class Authenticate(NodeType):
     `caller_id`: the caller's number belongs to a known customer. `account_pin`: the caller
     enters an account number, then a PIN. `pin`: the caller enters a PIN checked against the
     customer found by caller ID. On success the customer is in `{{ customer.* }}`.
+    `max_attempts` bounds the tries in one call; the runtime also locks an account, and
+    limits a calling number, after repeated failed PINs across calls.
 
     Example::
 
@@ -66,12 +68,27 @@ class Authenticate(NodeType):
         first = phase == "account" or config["method"] == "pin"
         prompts = []
         if retry:
-            prompts.append(run.speech(config, "invalid_prompt") or Say(NO_MATCH, config.get("language") or run.flow.language, run.flow.voice))
-        key, default = ("prompt", ACCOUNT_PROMPT if phase == "account" else PIN_PROMPT) if first else ("pin_prompt", PIN_PROMPT)
+            prompts.append(
+                run.speech(config, "invalid_prompt")
+                or Say(NO_MATCH, config.get("language") or run.flow.language, run.flow.voice)
+            )
+        key, default = (
+            ("prompt", ACCOUNT_PROMPT if phase == "account" else PIN_PROMPT)
+            if first
+            else ("pin_prompt", PIN_PROMPT)
+        )
         prompts.append(run.speech(config, key) or Say(default, run.flow.language, run.flow.voice))
         length = config.get("digits") if phase == "account" else config.get("pin_digits")
-        run.emit(Gather(seq=run.next_seq, input="dtmf", prompts=tuple(prompts), num_digits=length,
-                        timeout=int(config.get("timeout", 8)), finish_on_key="#"))
+        run.emit(
+            Gather(
+                seq=run.next_seq,
+                input="dtmf",
+                prompts=tuple(prompts),
+                num_digits=length,
+                timeout=int(config.get("timeout", 8)),
+                finish_on_key="#",
+            )
+        )
         return Wait("input")
 
     @classmethod
@@ -92,11 +109,15 @@ class Authenticate(NodeType):
             run.scratch["phase"] = "pin"
             return cls.ask(run, node, retry=False)
         # The PIN travels only in this request; it is never kept in the session or the steps.
+        # The runtime counts a failed check against the account and the calling number across
+        # calls (docs/operations.md, "Caller authentication: lockout"); a locked account or a
+        # limited number answers None like a wrong PIN, so the caller hears the same thing.
+        check = {"pin": digits, "caller": run.call.caller, "simulated": run.call.simulated}
         if config["method"] == "account_pin":
-            return Need(FindCustomer(account=run.scratch.get("account"), pin=digits))
+            return Need(FindCustomer(account=run.scratch.get("account"), **check))
         if not is_e164(run.call.caller):
             return cls.failed(run, node)
-        return Need(FindCustomer(phone=run.call.caller, pin=digits))
+        return Need(FindCustomer(phone=run.call.caller, **check))
 
     @classmethod
     def failed(cls, run, node):

@@ -165,6 +165,10 @@ class FindCustomer:
     phone: str | None = None
     account: str | None = None
     pin: str | None = None
+    #: with `pin`: the calling number (From) and whether the call is simulated, which the
+    #: runtime's PIN lockout counts failures against
+    caller: str | None = None
+    simulated: bool = False
 
 
 @dataclass(frozen=True)
@@ -246,6 +250,7 @@ class CallInfo:
     sid: str
     caller: str
     to: str
+    simulated: bool = False
 
 
 @dataclass(frozen=True)

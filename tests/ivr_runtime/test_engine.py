@@ -747,7 +747,7 @@ def test_pin_is_only_in_the_request():
         hangup("one"),
     ]
     result = drive(definition(nodes), [digits("4321")], [None])
-    assert result.requests == [FindCustomer(phone=CALL.caller, pin="4321")]
+    assert result.requests == [FindCustomer(phone=CALL.caller, pin="4321", caller=CALL.caller)]
     assert "4321" not in repr([o.state for o in result.outcomes]) + repr(
         [o.steps for o in result.outcomes]
     )
