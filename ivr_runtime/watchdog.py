@@ -19,11 +19,13 @@ until the webhook answers, and the caller gets the static apology.
 Signals reach the main thread only. gunicorn's sync workers (the production setup) answer
 each request there; elsewhere (runserver's threads, gthread workers) the watchdog does
 nothing, as it does when some other code owns SIGALRM: the bounds above are then all there
-is. Arming and disarming are two `setitimer` calls, about a microsecond.
+is. Arming and disarming are two `setitimer` calls (docs/operations.md, "Faults and
+deadlines", has the cost).
 """
 
 from __future__ import annotations
 
+import _signal
 import contextlib
 import signal
 import threading
@@ -87,6 +89,8 @@ class _Watch:
 
 
 _watch = _Watch()
+_fire = _watch.fire
+_SIGALRM = int(signal.SIGALRM)
 
 
 def armed() -> _Watch:
@@ -108,10 +112,10 @@ def close_connections() -> None:
 
 def _handler_installed() -> bool:
     """Our SIGALRM handler, installed once; False when something else handles SIGALRM."""
-    current = signal.getsignal(signal.SIGALRM)
-    if current == _watch.fire:
+    current = _signal.getsignal(_SIGALRM)  # signal.getsignal's enum lookup costs more than the rest
+    if current == _fire:
         return True
     if current not in (signal.SIG_DFL, None):
         return False
-    signal.signal(signal.SIGALRM, _watch.fire)
+    signal.signal(signal.SIGALRM, _fire)
     return True
