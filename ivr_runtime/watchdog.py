@@ -45,25 +45,23 @@ class WebhookTimeout(Exception):
 
 
 class _Watch:
-    """Arms the watchdog for a block; a no-op where signals cannot reach the block."""
+    """The main thread's watchdog, armed for the outermost block it guards."""
 
-    __slots__ = ("armed", "fired")
+    __slots__ = ("armed", "depth", "fired", "first")
 
     def __init__(self) -> None:
         self.armed = False
+        self.depth = 0
         self.fired = 0
+        self.first = 0.0
 
     def __enter__(self) -> _Watch:
-        if (
-            self.armed
-            or threading.current_thread() is not threading.main_thread()
-            or not _handler_installed()
-        ):
-            return self
-        first = min(settings.WEBHOOK_DEADLINE_SECONDS + 1.0, LATEST_FIRST_SECONDS)
-        self.fired = 0
-        self.armed = True
-        signal.setitimer(signal.ITIMER_REAL, max(first, 0.001), FALLBACK_SECONDS)
+        self.depth += 1
+        if self.depth == 1 and _handler_installed():
+            self.first = min(settings.WEBHOOK_DEADLINE_SECONDS + 1.0, LATEST_FIRST_SECONDS)
+            self.fired = 0
+            self.armed = True
+            signal.setitimer(signal.ITIMER_REAL, max(self.first, 0.001), FALLBACK_SECONDS)
         return self
 
     def __exit__(
@@ -72,7 +70,8 @@ class _Watch:
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        if self.armed:
+        self.depth -= 1
+        if self.depth == 0 and self.armed:
             self.armed = False  # first: a signal arriving now is ignored
             signal.setitimer(signal.ITIMER_REAL, 0)
 
@@ -82,20 +81,22 @@ class _Watch:
         self.fired += 1
         close_connections()
         if self.fired == 1:
-            raise WebhookTimeout(
-                f"the webhook was still running after {settings.WEBHOOK_DEADLINE_SECONDS + 1:g}s"
-            )
+            raise WebhookTimeout(f"the webhook was still running after {self.first:g}s")
         raise WebhookTimeout("the flow's fallback did not answer in time either")
 
 
 _watch = _Watch()
 _fire = _watch.fire
 _SIGALRM = int(signal.SIGALRM)
+_UNARMED = contextlib.nullcontext()
 
 
-def armed() -> _Watch:
-    """`with watchdog.armed():` around a webhook view (once per request)."""
-    return _watch
+def armed() -> contextlib.AbstractContextManager[object]:
+    """`with watchdog.armed():` around a webhook view: the watchdog on the main thread,
+    nothing on any other (signals only reach the main thread)."""
+    if threading.current_thread() is threading.main_thread():
+        return _watch
+    return _UNARMED
 
 
 def close_connections() -> None:

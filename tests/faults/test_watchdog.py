@@ -58,24 +58,32 @@ def test_a_turn_stuck_on_a_lock_is_answered_by_the_watchdog(place_call, settings
 def test_an_answered_webhook_leaves_no_timer_running(place_call):
     publish(two_menus("quick"), NUMBER)
     assert place_call(NUMBER).waits_for == "Gather"
-    assert signal.getsignal(signal.SIGALRM) == watchdog.armed().fire
+    assert signal.getsignal(signal.SIGALRM) == watchdog._watch.fire
     assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
 
 
-def test_armed_only_on_the_main_thread():
+def test_armed_only_on_the_main_thread_and_left_armed_by_a_webhook_in_another():
     seen = []
+    inside, leave = threading.Event(), threading.Event()
 
     def webhook():
         with watchdog.armed():
             seen.append(signal.getitimer(signal.ITIMER_REAL))
+            inside.set()
+            leave.wait(5)
 
     thread = threading.Thread(target=webhook)
     thread.start()
-    thread.join()
-    assert seen == [(0.0, 0.0)]
+    assert inside.wait(5)
+    assert seen == [(0.0, 0.0)]  # nothing armed for the thread's webhook
     with watchdog.armed():
+        leave.set()  # the thread's webhook ends while the main thread's runs
+        thread.join(5)
+        with watchdog.armed():  # nested: the outermost block owns the timer
+            pass
         remaining, interval = signal.getitimer(signal.ITIMER_REAL)
     assert remaining > 0 and interval == watchdog.FALLBACK_SECONDS
+    assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
 
 
 def test_a_sigalrm_handler_of_someone_else_is_left_alone():
