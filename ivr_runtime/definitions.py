@@ -4,6 +4,10 @@ Published versions are immutable, so a version's indexed definition can be kept 
 life of the process: a webhook loads a definition from the database once per process and
 version, whatever the size of the flow. Keys are `v<version id>`; a simulated call on a
 draft uses `draft:<call sid>` and is indexed from the session's copy of the draft.
+
+A call runs every flow on the version published when it started, its subflows too: at its
+start `pin_subflows` notes the published version of each flow it may enter (the call's
+state keeps them), and `load_subflow` enters that version.
 """
 
 from __future__ import annotations
@@ -20,11 +24,27 @@ from .engine import Definition, index_definition
 CACHE_SIZE = 512
 
 
+#: subflows within subflows pinned at a call's start (the engine's own limit, MAX_DEPTH)
+PIN_DEPTH = 8
+
+
 @dataclass(frozen=True)
 class Loaded:
     definition: Definition
     flow_id: int | None
     version_id: int | None
+    #: the slugs of the flows its `subflow` nodes enter
+    subflows: frozenset[str] = frozenset()
+
+
+def _loaded(key: str, raw: dict[str, Any], flow_id: int | None, version_id: int | None) -> Loaded:
+    definition = index_definition(key, raw)
+    subflows = frozenset(
+        node["config"]["flow"]
+        for node in definition.nodes.values()
+        if node["type"] == "subflow" and isinstance(node["config"].get("flow"), str)
+    )
+    return Loaded(definition, flow_id, version_id, subflows)
 
 
 _cache: OrderedDict[str, Loaded] = OrderedDict()
@@ -56,7 +76,7 @@ def load_version(version_id: int) -> Loaded:
         return hit
     # One query by primary key, only on a cache miss.
     flow_id, raw = FlowVersion.objects.values_list("flow_id", "definition").get(pk=version_id)
-    return _remember(key, Loaded(index_definition(key, raw), flow_id, version_id))
+    return _remember(key, _loaded(key, raw, flow_id, version_id))
 
 
 def load_draft(call_sid: str, raw: dict[str, Any], flow_id: int | None) -> Loaded:
@@ -65,13 +85,45 @@ def load_draft(call_sid: str, raw: dict[str, Any], flow_id: int | None) -> Loade
         hit = _cache.get(key)
     if hit is not None:
         return hit
-    return _remember(key, Loaded(index_definition(key, raw), flow_id, None))
+    return _remember(key, _loaded(key, raw, flow_id, None))
 
 
 def load_published(slug: str) -> Loaded | None:
     """The published version of flow `slug` (a subflow), or None."""
     row = Flow.objects.filter(slug=slug).values_list("published_version_id", flat=True).first()
     return load_version(row) if row else None
+
+
+def pin_subflows(root: Loaded) -> dict[str, int]:
+    """Slug -> published version id of every flow `root` may enter, its subflows' own
+    subflows included, as published now: one query per level of nesting, none at all for a
+    flow without `subflow` nodes. A flow not published now is left out (see load_subflow)."""
+    pinned: dict[str, int] = {}
+    asked: set[str] = set()
+    wanted = set(root.subflows)
+    for _ in range(PIN_DEPTH):
+        wanted -= asked
+        if not wanted:
+            break
+        asked |= wanted
+        rows = Flow.objects.filter(slug__in=wanted, published_version__isnull=False)
+        wanted = set()
+        for slug, version_id in rows.values_list("slug", "published_version_id"):
+            pinned[slug] = version_id
+            wanted |= load_version(version_id).subflows
+    return pinned
+
+
+def load_subflow(slug: str, pinned: dict[str, int]) -> Loaded | None:
+    """The version of flow `slug` this call runs: the one in `pinned` (the call's), else
+    the one published now, which is then added to `pinned` for the rest of the call."""
+    version_id = pinned.get(slug)
+    if version_id is not None:
+        return load_version(version_id)
+    found = load_published(slug)
+    if found is not None and found.version_id is not None:
+        pinned[slug] = found.version_id
+    return found
 
 
 def clear() -> None:

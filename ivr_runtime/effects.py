@@ -158,8 +158,15 @@ def perform_outside(request: Request) -> Any:
     raise TypeError(f"not a request made outside a transaction: {request!r}")
 
 
-def fulfil(request: Request, *, session: CallSession, loaded: dict[str, definitions.Loaded]) -> Any:
-    """Answer a database request of the engine (inside the session's transaction)."""
+def fulfil(
+    request: Request,
+    *,
+    session: CallSession,
+    loaded: dict[str, definitions.Loaded],
+    pinned: dict[str, int],
+) -> Any:
+    """Answer a database request of the engine (inside the session's transaction).
+    `pinned`: the subflow versions of the call (its state's `subflows`), added to."""
     if isinstance(request, FindCustomer):
         return auth_guard.customer_find(request)
     if isinstance(request, ReserveAgent):
@@ -168,7 +175,7 @@ def fulfil(request: Request, *, session: CallSession, loaded: dict[str, definiti
             None if agent is None else {"id": agent.pk, "name": agent.name, "number": agent.number}
         )
     if isinstance(request, LoadFlow):
-        found = definitions.load_published(request.slug)
+        found = definitions.load_subflow(request.slug, pinned)
         if found is None:
             return None
         loaded[found.definition.key] = found

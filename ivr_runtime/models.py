@@ -58,16 +58,29 @@ class CallSession(models.Model):
     started_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     ended_at = models.DateTimeField(null=True, blank=True)
+    duration = models.PositiveIntegerField(
+        null=True, blank=True, help_text="seconds: Twilio's CallDuration, from the final status callback"
+    )
 
     class Meta:
         ordering = ["-started_at"]
         indexes = [
             # GET /api/calls/?flow=: a flow's calls, newest first
             models.Index(fields=["flow", "-started_at"], name="callsession_flow_started"),
-            # GET /api/calls/?status=: calls in a status, newest first
+            # GET /api/calls/?status=: calls in a status, newest first. Also the stale-call
+            # sweep (services.call_sweep): active calls started before its cutoff, oldest
+            # first. started_at never changes, so no turn's update touches this index
+            # (an index on updated_at would be rewritten by every turn).
             models.Index(fields=["status", "-started_at"], name="callsession_status_started"),
             # GET /api/calls/ (no filter): newest first
             models.Index(fields=["-started_at"], name="callsession_started"),
+            # Each incoming SMS: the sender's latest conversation with the number (its open
+            # one, and the stored answer of a duplicate). SMS rows only: calls never pay for it.
+            models.Index(
+                fields=["from_number", "to_number", "-started_at"],
+                name="callsession_sms_conversation",
+                condition=models.Q(channel="sms"),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -1,4 +1,5 @@
-"""Call lifecycle: call_start, call_resume, call_status (ORM + engine + transactions).
+"""Call lifecycle: call_start, call_resume (ORM + engine + transactions); how calls end
+(status callbacks, the sweep of calls left open) is call_end.py.
 
 Every turn of a call saves the new state, the step rows and the effects (outbox SMS,
 callbacks, recordings) in one transaction, and stores the answer with a fingerprint of the
@@ -29,7 +30,8 @@ from django.utils import timezone
 
 from flows.nodes.runtime import Command, Event, Request
 
-from . import definitions, effects, engine, sessions, sql, twiml
+from . import definitions, effects, engine, sessions, twiml
+from .call_end import TERMINAL_STATUSES, call_status  # noqa: F401 (status webhooks' entry)
 from .forms import VoiceRequest
 from .models import CallSession, OutboundMessage
 
@@ -37,7 +39,9 @@ log = logging.getLogger(__name__)
 
 #: a turn still waiting for its HTTP answer after this long is given up (the process died)
 PENDING_TIMEOUT = timedelta(seconds=15)
-TERMINAL_STATUSES = {"completed", "busy", "failed", "no-answer", "canceled"}
+
+# The session row's read, lock and (conditional) write (sessions.py), by short names here.
+_read, _locked, _version, _write = sessions.read, sessions.locked, sessions.version, sessions.write
 
 
 @dataclass
@@ -95,107 +99,6 @@ def call_resume(*, request: VoiceRequest, now: datetime | None = None) -> Turn:
     return _resume(session, request, now)
 
 
-def call_status(*, call_sid: str, status: str, now: datetime | None = None) -> bool:
-    """A status callback. False when the call is unknown (nothing to do)."""
-    now = now or timezone.now()
-    if status in TERMINAL_STATUSES and _close_finished(call_sid, status, now):
-        return True
-    session = _read(call_sid=call_sid)
-    if session is None:
-        return False
-    expected = _version(session)
-    closing = _Closing.of(session, status, now)
-    with transaction.atomic():
-        if closing.write(session, now, expected=expected):
-            return True
-    with transaction.atomic():
-        session = _locked(pk=session.pk)
-        if session is None:
-            return False
-        _Closing.of(session, status, now).write(session, now)
-    return True
-
-
-def _close_finished(call_sid: str, status: str, now: datetime) -> bool:
-    """The end of a call whose flow has finished, in one statement with no read: what
-    _Closing writes for it. False, having written nothing, for any other call (still in
-    its flow, already closed, unknown)."""
-    with transaction.atomic():  # a write transaction: on SQLite it queues at the gate
-        return (
-            sql.update_where(
-                CallSession,
-                {
-                    "provider_status": status[:32],
-                    "status": _closed_status(status),
-                    "ended_at": now,
-                    "pending_since": None,
-                    "updated_at": timezone.now(),
-                },
-                {"call_sid": call_sid, "flow_finished": True, "ended_at": None},
-            )
-            == 1
-        )
-
-
-def _closed_status(status: str) -> str:
-    return CallSession.Status.COMPLETED if status == "completed" else CallSession.Status.FAILED
-
-
-@dataclass
-class _Closing:
-    """A status recorded on the row (not saved yet): a call that ends while the engine still
-    runs it hangs up where it is (its step is marked hung up)."""
-
-    fields: list[str]
-    hangup: engine.Outcome | None = None
-    loaded: dict[str, definitions.Loaded] = field(default_factory=dict)
-    old_step: int = 0
-
-    @classmethod
-    def of(cls, session: CallSession, status: str, now: datetime) -> _Closing:
-        session.provider_status = status[:32]
-        closing = cls(fields=["provider_status", "updated_at"])
-        if status not in TERMINAL_STATUSES or session.ended_at is not None:
-            return closing
-        state = engine.State.from_dict(session.state)
-        if not state.ended:
-            closing.loaded = sessions.loaded_for(session, state)
-            closing.old_step = state.step
-            closing.hangup = engine.advance(
-                definitions={k: v.definition for k, v in closing.loaded.items()},
-                state=state,
-                event=Event(kind="hangup"),
-                now=now,
-                call=sessions.call_info(session),
-            )
-            sessions.store_state(session, closing.hangup.state)
-            closing.fields += sessions.STATE_FIELDS
-        session.status = _closed_status(status)
-        session.ended_at = now
-        session.pending_since = None
-        closing.fields += ["status", "ended_at", "pending_since"]
-        return closing
-
-    def write(
-        self, session: CallSession, now: datetime, *, expected: tuple[datetime, str] | None = None
-    ) -> bool:
-        """False, having written nothing, when `expected` is not the row's version."""
-        if not _write(session, self.fields, expected=expected):
-            return False
-        if self.hangup is not None:
-            sessions.save_steps(
-                session, self.hangup.steps, self.loaded, old_step=self.old_step, now=now
-            )
-            effects.apply_effects(
-                session=session,
-                effects=self.hangup.effects,
-                steps_by_node={},
-                now=now,
-                applied=effects.Applied(),
-            )
-        return True
-
-
 def call_fail(*, call_sid: str, fingerprint: str, error: str) -> str | None:
     """After an unexpected error in a turn: run the fallback from a clean transaction.
 
@@ -232,11 +135,6 @@ class _Pending:
     carry: _Carry
 
 
-def _read(*, call_sid: str) -> CallSession | None:
-    """The session row as committed, without a lock: every webhook's first query."""
-    return sql.fetch_one(CallSession, "call_sid", call_sid)
-
-
 def _new_session(
     request: VoiceRequest,
     target: tuple[int, int | None],
@@ -255,7 +153,7 @@ def _new_session(
         to_number=request.to[:64],
         provider_status=request.call_status[:32],
     )
-    session.state = engine.State.new(sessions.loaded_root(session).definition.key).to_dict()
+    session.state = sessions.new_state(session)
     return session
 
 
@@ -320,35 +218,6 @@ def _advance_unlocked(
         commands=carry.commands,
         messages=carry.applied.messages,
     )
-
-
-def _version(session: CallSession) -> tuple[datetime, str]:
-    """What changes whenever the row is written (every save sets updated_at)."""
-    return session.updated_at, session.last_request_hash
-
-
-def _write(
-    session: CallSession, fields: list[str], *, expected: tuple[datetime, str] | None = None
-) -> bool:
-    """Insert a new row, or update `fields`; with `expected`, only if the row still has that
-    version (False: someone else wrote it meanwhile, nothing was written)."""
-    if session.pk is None:
-        sql.insert([session])
-        return True
-    if expected is None:
-        session.save(update_fields=fields)
-        return True
-    updated_at, last_request_hash = expected
-    return sql.update_if(
-        session, fields, {"updated_at": updated_at, "last_request_hash": last_request_hash}
-    )
-
-
-def _locked(*, call_sid: str | None = None, pk: int | None = None) -> CallSession | None:
-    """The session row, locked until the end of the transaction (one query by a unique key)."""
-    sessions = CallSession.objects.select_for_update().order_by()
-    found = sessions.filter(call_sid=call_sid) if pk is None else sessions.filter(pk=pk)
-    return next(iter(found[:1]), None)
 
 
 def _resume_locked(session: CallSession, request: VoiceRequest, now: datetime) -> Turn | _Pending:
@@ -435,7 +304,8 @@ def _run_turn(
                 ]
             )
             return _Pending(session_pk=session.pk, token=token, request=request, carry=carry)
-        event = Event(kind="effect", result=effects.fulfil(request, session=session, loaded=loaded))
+        result = effects.fulfil(request, session=session, loaded=loaded, pinned=state.subflows)
+        event = Event(kind="effect", result=result)
 
 
 def _save_turn(

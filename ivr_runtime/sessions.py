@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 from flows.models import Flow, PhoneNumber
 from flows.nodes.runtime import CallInfo
@@ -107,6 +108,41 @@ def save_steps(
     return {row["node_id"]: pk for row, pk in zip(rows, ids, strict=True)}
 
 
+# --- the session row ----------------------------------------------------------------------
+def read(*, call_sid: str) -> CallSession | None:
+    """The session row as committed, without a lock: every webhook's first query."""
+    return sql.fetch_one(CallSession, "call_sid", call_sid)
+
+
+def locked(*, call_sid: str | None = None, pk: int | None = None) -> CallSession | None:
+    """The session row, locked until the end of the transaction (one query by a unique key)."""
+    rows = CallSession.objects.select_for_update().order_by()
+    found = rows.filter(call_sid=call_sid) if pk is None else rows.filter(pk=pk)
+    return next(iter(found[:1]), None)
+
+
+def version(session: CallSession) -> tuple[datetime, str]:
+    """What changes whenever the row is written (every save sets updated_at)."""
+    return session.updated_at, session.last_request_hash
+
+
+def write(
+    session: CallSession, fields: list[str], *, expected: tuple[datetime, str] | None = None
+) -> bool:
+    """Insert a new row, or update `fields`; with `expected`, only if the row still has that
+    version (False: someone else wrote it meanwhile, nothing was written)."""
+    if session.pk is None:
+        sql.insert([session])
+        return True
+    if expected is None:
+        session.save(update_fields=fields)
+        return True
+    updated_at, last_request_hash = expected
+    return sql.update_if(
+        session, fields, {"updated_at": updated_at, "last_request_hash": last_request_hash}
+    )
+
+
 # --- lookups --------------------------------------------------------------------------------
 def find_flow(*, to: str, slug: str | None, draft: bool) -> tuple[int, int | None] | None:
     """(flow id, published version id) in one query, by slug or by the number called."""
@@ -147,6 +183,15 @@ def loaded_root(session: CallSession) -> definitions.Loaded:
         return definitions.load_draft(session.call_sid, session.draft_definition, session.flow_id)
     assert session.flow_version_id is not None
     return definitions.load_version(session.flow_version_id)
+
+
+def new_state(session: CallSession) -> dict[str, Any]:
+    """A new call's state: at the start of its flow, with the versions of the subflows it
+    may enter pinned to those published now (no query for a flow without subflows)."""
+    root = loaded_root(session)
+    state = engine.State.new(root.definition.key)
+    state.subflows = definitions.pin_subflows(root)
+    return state.to_dict()
 
 
 def loaded_for(session: CallSession, state: engine.State) -> dict[str, definitions.Loaded]:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -39,7 +40,7 @@ from flows.nodes.runtime import (
     only_digits,
 )
 
-from . import effects, engine, services, sessions, sms_twiml
+from . import deadlines, effects, engine, services, sessions, sms_twiml
 from .models import CallSession
 
 log = logging.getLogger(__name__)
@@ -49,6 +50,10 @@ _SID = re.compile(r"^[A-Za-z0-9]{2,64}$")
 MAX_INCOMING = 1600
 #: node visits answered without the sender per text (route/voicemail exits, lookups)
 MAX_ROUNDS = 50
+#: a duplicate of a text being answered looks for the stored answer this often, until this
+#: long before its webhook's deadline
+DUPLICATE_POLL_SECONDS = 0.05
+DUPLICATE_MARGIN_SECONDS = 0.5
 
 
 class BadSms(ValueError):
@@ -91,7 +96,12 @@ class SmsTurn:
 
 
 def sms_receive(*, sms: IncomingSms, now: datetime | None = None) -> SmsTurn:
-    """Run the conversation bound to `sms.to` one text further; the reply to send back."""
+    """Run the conversation bound to `sms.to` one text further; the reply to send back.
+
+    The text's whole turn runs with the conversation's row locked (but for requests made
+    outside any transaction), so the same text twice at once (a retry racing the first) is
+    answered once: the second waits on the lock, or for the first's stored answer.
+    """
     now = now or timezone.now()
     target = sessions.find_flow(to=sms.to, slug=None, draft=False)
     if target is None:
@@ -104,66 +114,113 @@ def sms_receive(*, sms: IncomingSms, now: datetime | None = None) -> SmsTurn:
         return SmsTurn(
             xml=sms_twiml.static(sms_twiml.UNBOUND_NUMBER), texts=[sms_twiml.UNBOUND_NUMBER]
         )
-    replayed = (
-        CallSession.objects.filter(
-            channel="sms",
-            from_number=sms.sender,
-            to_number=sms.to,
-            last_request_hash=sms.fingerprint,
+    stored = _stored_answer(sms)
+    if stored is not None:  # a retry of a text answered (its conversation may have ended)
+        return SmsTurn(xml=stored, replayed=True)
+    try:
+        with transaction.atomic():
+            step = _receive(sms, target, now)
+    except IntegrityError:  # the same first text twice at once: the other one starts it
+        step = _IN_FLIGHT
+    if step is _IN_FLIGHT:
+        return _await_answer(sms)
+    if isinstance(step, SmsTurn):
+        return step
+    return _advance(step, sms, now)
+
+
+@dataclass
+class _Outside:
+    """A turn that must make a request outside any transaction before it can go on."""
+
+    session_pk: int
+    token: datetime
+    request: Request
+    texts: list[str]
+    errors: list[str]
+
+
+#: _receive's answer when the same text is being answered by another request
+_IN_FLIGHT = object()
+
+
+def _receive(
+    sms: IncomingSms, target: tuple[int, int | None], now: datetime
+) -> SmsTurn | _Outside | object:
+    """The text's turn, in the caller's transaction, the conversation's row locked."""
+    session = _active_session(sms, now)
+    if session is None:
+        # Another request with this text may have ended the conversation while we waited.
+        stored = _stored_answer(sms)
+        if stored is not None:
+            return SmsTurn(xml=stored, replayed=True)
+    elif session.last_request_hash == sms.fingerprint and session.last_twiml:
+        return SmsTurn(xml=session.last_twiml, session=session, replayed=True)
+    elif (
+        session.pending_since is not None and now - session.pending_since < services.PENDING_TIMEOUT
+    ):
+        if session.last_request_hash == sms.fingerprint:
+            return _IN_FLIGHT  # this text's turn is out making a request
+        return SmsTurn(
+            xml=sms_twiml.static(sms_twiml.BUSY), texts=[sms_twiml.BUSY], session=session
         )
-        .exclude(last_twiml="")
-        .values_list("last_twiml", flat=True)
+    if session is None:
+        session, event = _new_conversation(sms, target), Event(kind="start")
+    elif session.pending_since is not None:
+        # The turn that made a slow request never came back: carry on as if it failed
+        # (this text is then not an answer to anything; the flow goes on from there).
+        event = Event(kind="effect", result=None)
+    else:
+        event = _reply_event(session, engine.State.from_dict(session.state), sms.body)
+    texts: list[str] = []
+    errors: list[str] = []
+    return _run_locked(session, event, texts, errors, sms, now)
+
+
+def _new_conversation(sms: IncomingSms, target: tuple[int, int | None]) -> CallSession:
+    """The conversation's row, inserted (IntegrityError: this text has started one already)."""
+    flow_id, version_id = target
+    session = CallSession(
+        call_sid=f"SMS{sms.message_sid}"[:64],
+        channel="sms",
+        flow_id=flow_id,
+        flow_version_id=version_id,
+        from_number=sms.sender,
+        to_number=sms.to,
+        provider_status="sms",
+    )
+    session.state = sessions.new_state(session)
+    session.save()
+    return session
+
+
+def _stored_answer(sms: IncomingSms) -> str | None:
+    """The answer stored for this text on the sender's latest conversation with the number,
+    or None (one query, on the index of conversations)."""
+    latest = (
+        CallSession.objects.filter(channel="sms", from_number=sms.sender, to_number=sms.to)
+        .order_by("-started_at")
+        .values_list("last_request_hash", "last_twiml")
         .first()
     )
-    if (
-        replayed is not None
-    ):  # Twilio retrying a text already answered (the conversation may have ended)
-        return SmsTurn(xml=replayed, replayed=True)
-    with transaction.atomic():
-        session = _active_session(sms, now)
-        if session is not None:
-            if session.last_request_hash == sms.fingerprint and session.last_twiml:
-                return SmsTurn(xml=session.last_twiml, session=session, replayed=True)
-            if (
-                session.pending_since is not None
-                and now - session.pending_since < services.PENDING_TIMEOUT
-            ):
-                return SmsTurn(
-                    xml=sms_twiml.static(sms_twiml.BUSY), texts=[sms_twiml.BUSY], session=session
-                )
-            state = engine.State.from_dict(session.state)
-            if session.pending_since is not None:
-                # The turn that made a slow request never came back: carry on as if it failed
-                # (this text is then not an answer to anything; the flow goes on from there).
-                event = Event(kind="effect", result=None)
-            else:
-                event = _reply_event(session, state, sms.body)
-            session_pk = session.pk
-    if session is None:
-        flow_id, version_id = target
-        try:
-            with transaction.atomic():
-                session = CallSession.objects.create(
-                    call_sid=f"SMS{sms.message_sid}"[:64],
-                    channel="sms",
-                    flow_id=flow_id,
-                    flow_version_id=version_id,
-                    from_number=sms.sender,
-                    to_number=sms.to,
-                    provider_status="sms",
-                    last_request_hash="",
-                )
-                session.state = engine.State.new(
-                    sessions.loaded_root(session).definition.key
-                ).to_dict()
-                session.save(update_fields=["state"])
-        except IntegrityError:  # Twilio retried the first text while it was being answered
-            existing = CallSession.objects.filter(call_sid=f"SMS{sms.message_sid}"[:64]).first()
-            return SmsTurn(
-                xml=(existing.last_twiml if existing else "") or sms_twiml.to_xml([]), replayed=True
-            )
-        session_pk, event = session.pk, Event(kind="start")
-    return _advance(session_pk, event, sms, now)
+    if latest is None or latest[0] != sms.fingerprint or not latest[1]:
+        return None
+    return latest[1]
+
+
+def _await_answer(sms: IncomingSms) -> SmsTurn:
+    """The answer to a text that another request is answering: once it is stored, within
+    the webhook's deadline (never an empty reply)."""
+    deadline = deadlines.current()
+    while True:
+        stored = _stored_answer(sms)
+        if stored is not None:
+            return SmsTurn(xml=stored, replayed=True)
+        if deadline.remaining() < DUPLICATE_POLL_SECONDS + DUPLICATE_MARGIN_SECONDS:
+            break
+        time.sleep(DUPLICATE_POLL_SECONDS)
+    log.warning("SMS %s: still being answered by another request", sms.message_sid)
+    return SmsTurn(xml=sms_twiml.static(sms_twiml.BUSY), texts=[sms_twiml.BUSY], replayed=True)
 
 
 def _active_session(sms: IncomingSms, now: datetime) -> CallSession | None:
@@ -269,23 +326,53 @@ def _node(session: CallSession, state: engine.State) -> dict | None:
     return definition.definition.nodes.get(state.node or "") if definition else None
 
 
-def _advance(session_pk: int, event: Event, sms: IncomingSms, now: datetime) -> SmsTurn:
-    texts: list[str] = []
-    errors: list[str] = []
+def _run_locked(
+    session: CallSession,
+    event: Event,
+    texts: list[str],
+    errors: list[str],
+    sms: IncomingSms,
+    now: datetime,
+) -> SmsTurn | _Outside:
+    """Advance the locked session: the answer, or the request to make outside (the state
+    saved as pending for this text, so that a duplicate of it waits for its answer)."""
+    state, outside = _run_until_outside(session, event, texts, errors, now)
+    if outside is None:
+        return _finish(session, state, texts, errors, sms, now)
+    sessions.store_state(session, state)
+    session.pending_since = timezone.now()
+    session.last_request_hash = sms.fingerprint
+    session.last_twiml = ""
+    session.save(
+        update_fields=[
+            *sessions.STATE_FIELDS,
+            "pending_since",
+            "last_request_hash",
+            "last_twiml",
+            "updated_at",
+        ]
+    )
+    return _Outside(session.pk, session.pending_since, outside, texts, errors)
+
+
+def _advance(step: _Outside, sms: IncomingSms, now: datetime) -> SmsTurn:
+    """Make the requests a text's turn needs between transactions, and finish the turn."""
     for _ in range(MAX_ROUNDS):
+        event = Event(kind="effect", result=effects.perform_outside(step.request))
         with transaction.atomic():
-            session = CallSession.objects.select_for_update().get(pk=session_pk)
-            state, outside = _run_until_outside(session, event, texts, errors, now)
-            if outside is None:
-                return _finish(session, state, texts, errors, sms, now)
-            # A slow request (HTTP, a PIN check) is made between two transactions.
-            sessions.store_state(session, state)
-            session.pending_since = now
-            session.save(
-                update_fields=[*sessions.STATE_FIELDS, "pending_since", "updated_at"]
-            )
-        event = Event(kind="effect", result=effects.perform_outside(outside))
-    log.error("SMS conversation %s: too many rounds without the sender", session_pk)
+            session = CallSession.objects.select_for_update().get(pk=step.session_pk)
+            if session.pending_since != step.token:
+                # Another request gave up on this turn meanwhile (it came back too late).
+                if session.last_request_hash == sms.fingerprint and session.last_twiml:
+                    return SmsTurn(xml=session.last_twiml, replayed=True)
+                return SmsTurn(
+                    xml=sms_twiml.static(sms_twiml.UNAVAILABLE), texts=[sms_twiml.UNAVAILABLE]
+                )
+            turn = _run_locked(session, event, step.texts, step.errors, sms, now)
+        if isinstance(turn, SmsTurn):
+            return turn
+        step = turn
+    log.error("SMS conversation %s: too many rounds without the sender", step.session_pk)
     return SmsTurn(xml=sms_twiml.static(sms_twiml.UNAVAILABLE), texts=[sms_twiml.UNAVAILABLE])
 
 
@@ -326,7 +413,7 @@ def _run_until_outside(
             result = (
                 None
                 if isinstance(request, ReserveAgent)
-                else effects.fulfil(request, session=session, loaded=loaded)
+                else effects.fulfil(request, session=session, loaded=loaded, pinned=state.subflows)
             )
             event = Event(kind="effect", result=result)
         elif voice_only:

@@ -83,6 +83,9 @@ class State:
     open_step: int = 0
     fallbacks: int = 0
     fallback_sms_sent: bool = False
+    #: slug -> id of the version a `subflow` node enters, pinned when the call started (or
+    #: first entered it): the runtime keeps it, the engine only carries it
+    subflows: dict[str, int] = field(default_factory=dict)
 
     @classmethod
     def new(cls, key: str) -> State:

@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from . import callbacks, outbox, sms_channel
+from . import call_end, callbacks, outbox, sms_channel
 
 
 @shared_task(name="ivr_runtime.send_outbound_message", ignore_result=True)
@@ -28,3 +28,8 @@ def sweep_callbacks() -> None:
 @shared_task(name="ivr_runtime.expire_sms_sessions", ignore_result=True)
 def expire_sms_sessions() -> None:
     sms_channel.sessions_expire()
+
+
+@shared_task(name="ivr_runtime.sweep_stale_calls", ignore_result=True)
+def sweep_stale_calls() -> None:
+    call_end.call_sweep()

@@ -195,7 +195,10 @@ def status(request: HttpRequest) -> HttpResponse:
         return HttpResponseBadRequest(
             "CallSid and CallStatus are required", content_type="text/plain"
         )
-    services.call_status(call_sid=call_sid, status=call_status)
+    duration = int_field(form, "CallDuration", -1)  # seconds, posted with the final status
+    services.call_status(
+        call_sid=call_sid, status=call_status, duration=duration if duration >= 0 else None
+    )
     return HttpResponse(status=204)
 
 

@@ -8,6 +8,9 @@ from .runtime import Next, SendSms, is_e164
 class Sms(NodeType):
     """Text the caller (or `to`). The message is queued and sent in the background, with retries.
 
+    A `to` that renders empty or not as a phone number sends nothing (it never falls back
+    to the caller): the step's input says why and the flow goes on by `next`.
+
     Example::
 
         {"id": "send_link", "type": "sms",
@@ -30,8 +33,15 @@ class Sms(NodeType):
     @classmethod
     def enter(cls, run, node):
         config = node["config"]
-        to = run.render(config.get("to")).strip() or run.call.caller
-        if not is_e164(to):
-            return Next("next", input="not sent: no number to text")
+        if config.get("to"):
+            to = run.render(config["to"]).strip()
+            if not to:
+                return Next("next", input="not sent: no number to text (`to` is empty)")
+            if not is_e164(to):
+                return Next("next", input=f"not sent: {to[:32]!r} is not a phone number")
+        else:
+            to = run.call.caller
+            if not is_e164(to):
+                return Next("next", input="not sent: no number to text (the caller's is unknown)")
         run.effect(SendSms(to=to, body=run.render(config["body"]), node=node["id"]))
         return Next("next", input=to)

@@ -8,6 +8,10 @@ from .runtime import EnterFlow, LoadFlow, Need, NodeFailure
 class Subflow(NodeType):
     """Continue in another published flow; when it ends without hanging up, take `return`.
 
+    The call runs the version of that flow that was published when the call started (or,
+    for a flow first published during the call, when the call first entered it), however
+    often it enters it and whatever is published meanwhile.
+
     Example::
 
         {"id": "identify", "type": "subflow", "config": {"flow": "shared-auth"},
@@ -23,8 +27,8 @@ class Subflow(NodeType):
         required=("flow",),
     )
 
-    # The engine pushes a frame (this node) and runs the subflow's published version from
-    # its start; the first unconnected exit in the subflow pops the frame and this node
+    # The engine pushes a frame (this node) and runs the subflow's version (the runtime
+    # answers LoadFlow with the one the call is pinned to) from its start; the first unconnected exit in the subflow pops the frame and this node
     # takes `return`. A hang-up in the subflow ends the call.
     @classmethod
     def enter(cls, run, node):

@@ -380,7 +380,7 @@ def test_a_flow_whose_sms_to_is_not_a_number_sends_nothing_and_carries_on(place_
     assert call.ended and call.heard == ["Goodbye."]
     assert not OutboundMessage.objects.exists()
     step = CallStep.objects.get(session__call_sid=call.sid, node_id="text")
-    assert (step.exit, step.input) == ("next", "not sent: no number to text")
+    assert (step.exit, step.input) == ("next", "not sent: '+44 not a number' is not a phone number")
     assert CallSession.objects.get(call_sid=call.sid).errors == []
 
 

@@ -1,0 +1,230 @@
+"""How a call ends: its status callbacks, and the sweep of calls whose callback never came.
+
+- The first final status (completed, busy, failed, no-answer, canceled) closes the call: a
+  flow still running hangs up where it is (its step marked hung up, a reserved agent
+  released), and Twilio's `CallDuration`, posted with it, is kept. That status stays: a
+  later or out-of-order callback (ringing or in-progress after completed, failed after
+  completed) changes nothing.
+- A call whose flow has finished is closed by one UPDATE with no read (`_close_finished`).
+- A status callback lost (the database was down when Twilio posted it) would leave the call
+  active for ever: `call_sweep` closes calls with no webhook for CALL_STALE_MINUTES (longer
+  for a caller waiting in a queue: its `max_wait` more), as the callback would have. The
+  provider's final status, if it comes after all, is still recorded on the closed call.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from flows.nodes.runtime import Event
+
+from . import definitions, effects, engine, sessions, sql
+from .models import CallSession
+
+log = logging.getLogger(__name__)
+
+TERMINAL_STATUSES = frozenset({"completed", "busy", "failed", "no-answer", "canceled"})
+#: calls the sweep looks at per query, and queries per run (the rest wait for the next run)
+SWEEP_BATCH = 200
+SWEEP_BATCHES = 25
+
+
+def call_status(
+    *, call_sid: str, status: str, duration: int | None = None, now: datetime | None = None
+) -> bool:
+    """A status callback (`duration`: its CallDuration). False when the call is unknown."""
+    now = now or timezone.now()
+    if status in TERMINAL_STATUSES and _close_finished(call_sid, status, duration, now):
+        return True
+    session = sessions.read(call_sid=call_sid)
+    if session is None:
+        return False
+    if not _Closing.changes(session, status):
+        return True  # closed already: its first final status stands
+    expected = sessions.version(session)
+    closing = _Closing.of(session, status, now, duration=duration)
+    with transaction.atomic():
+        if closing.write(session, now, expected=expected):
+            return True
+    with transaction.atomic():
+        session = sessions.locked(pk=session.pk)
+        if session is None:
+            return False
+        if _Closing.changes(session, status):
+            _Closing.of(session, status, now, duration=duration).write(session, now)
+    return True
+
+
+def _close_finished(call_sid: str, status: str, duration: int | None, now: datetime) -> bool:
+    """The end of a call whose flow has finished, in one statement with no read: what
+    _Closing writes for it. False, having written nothing, for any other call (still in
+    its flow, already closed, unknown)."""
+    with transaction.atomic():  # a write transaction: on SQLite it queues at the gate
+        return (
+            sql.update_where(
+                CallSession,
+                {
+                    "provider_status": status[:32],
+                    "status": _closed_status(status),
+                    "duration": duration,
+                    "ended_at": now,
+                    "pending_since": None,
+                    "updated_at": timezone.now(),
+                },
+                {"call_sid": call_sid, "flow_finished": True, "ended_at": None},
+            )
+            == 1
+        )
+
+
+def _closed_status(status: str) -> str:
+    return CallSession.Status.COMPLETED if status == "completed" else CallSession.Status.FAILED
+
+
+@dataclass
+class _Closing:
+    """A status recorded on the row (not saved yet): a call that ends while the engine still
+    runs it hangs up where it is (its step is marked hung up)."""
+
+    fields: list[str]
+    hangup: engine.Outcome | None = None
+    loaded: dict[str, definitions.Loaded] = field(default_factory=dict)
+    old_step: int = 0
+
+    @staticmethod
+    def changes(session: CallSession, status: str) -> bool:
+        """Whether `status` changes anything: on an open call, any status; on a closed one,
+        only the provider's first final status (after the sweep closed it without one)."""
+        if session.ended_at is None:
+            return True
+        return status in TERMINAL_STATUSES and session.provider_status not in TERMINAL_STATUSES
+
+    @classmethod
+    def of(
+        cls, session: CallSession, status: str, now: datetime, *, duration: int | None = None
+    ) -> _Closing:
+        session.provider_status = status[:32]
+        closing = cls(fields=["provider_status", "updated_at"])
+        if status not in TERMINAL_STATUSES:
+            return closing
+        session.status = _closed_status(status)
+        session.duration = duration
+        closing.fields += ["status", "duration"]
+        if session.ended_at is None:
+            closing._end(session, now)
+        return closing
+
+    @classmethod
+    def stale(cls, session: CallSession, now: datetime) -> _Closing:
+        """A call closed by the sweep: no status is known, its last one is left as it was."""
+        idle = int((now - session.updated_at).total_seconds() // 60)
+        session.status = CallSession.Status.COMPLETED
+        session.errors = [
+            *session.errors,
+            f"closed by the sweep: no webhook for {idle} minutes (its status callback was lost)",
+        ][-20:]
+        closing = cls(fields=["status", "errors", "updated_at"])
+        closing._end(session, now)
+        return closing
+
+    def _end(self, session: CallSession, now: datetime) -> None:
+        state = engine.State.from_dict(session.state)
+        if not state.ended:
+            self.loaded = sessions.loaded_for(session, state)
+            self.old_step = state.step
+            self.hangup = engine.advance(
+                definitions={k: v.definition for k, v in self.loaded.items()},
+                state=state,
+                event=Event(kind="hangup"),
+                now=now,
+                call=sessions.call_info(session),
+            )
+            sessions.store_state(session, self.hangup.state)
+            self.fields += sessions.STATE_FIELDS
+        session.ended_at = now
+        session.pending_since = None
+        self.fields += ["ended_at", "pending_since"]
+
+    def write(
+        self, session: CallSession, now: datetime, *, expected: tuple[datetime, str] | None = None
+    ) -> bool:
+        """False, having written nothing, when `expected` is not the row's version."""
+        if not sessions.write(session, self.fields, expected=expected):
+            return False
+        if self.hangup is not None:
+            sessions.save_steps(
+                session, self.hangup.steps, self.loaded, old_step=self.old_step, now=now
+            )
+            effects.apply_effects(
+                session=session,
+                effects=self.hangup.effects,
+                steps_by_node={},
+                now=now,
+                applied=effects.Applied(),
+            )
+        return True
+
+
+# --- the sweep ------------------------------------------------------------------------------
+def call_sweep(*, now: datetime | None = None) -> int:
+    """Close the calls still active with no webhook for CALL_STALE_MINUTES (plus the
+    `max_wait` of the queue a caller waits in): what their lost status callback would have
+    done. How many it closed.
+
+    Served by the index on (status, started_at): a call silent since the cutoff started
+    before it, so only active calls older than CALL_STALE_MINUTES are read, never the
+    finished ones, however many the table holds.
+    """
+    now = now or timezone.now()
+    stale = timedelta(minutes=settings.CALL_STALE_MINUTES)
+    cutoff = now - stale
+    candidates = CallSession.objects.filter(
+        status=CallSession.Status.ACTIVE, started_at__lt=cutoff, updated_at__lt=cutoff
+    ).exclude(channel="sms")  # text conversations expire on their own (sms_channel)
+    closed, after = 0, None
+    for _ in range(SWEEP_BATCHES):
+        batch = candidates if after is None else candidates.filter(started_at__gt=after)
+        rows = list(batch.order_by("started_at").values_list("pk", "started_at")[:SWEEP_BATCH])
+        for pk, _started in rows:
+            closed += _close_stale(pk, now, stale)
+        # A call started in the very microsecond the batch ended at waits for the next run.
+        after = rows[-1][1] if rows else after
+        if len(rows) < SWEEP_BATCH:
+            break
+    if closed:
+        log.warning("closed %d calls whose status callback never came", closed)
+    return closed
+
+
+def _close_stale(pk: int, now: datetime, stale: timedelta) -> int:
+    """Close one call if it is still open and silent for long enough (with its row locked)."""
+    with transaction.atomic():
+        session = sessions.locked(pk=pk)
+        if session is None or session.ended_at is not None:
+            return 0
+        if session.status != CallSession.Status.ACTIVE:
+            return 0
+        if now - session.updated_at < stale + _queue_wait(session):
+            return 0
+        _Closing.stale(session, now).write(session, now)
+    return 1
+
+
+def _queue_wait(session: CallSession) -> timedelta:
+    """How long a caller waiting in a queue may stay silent on top (its route's max_wait):
+    Twilio fetches the hold music meanwhile, which writes nothing."""
+    state = engine.State.from_dict(session.state)
+    if state.waiting != "queue":
+        return timedelta(0)
+    try:
+        node = sessions.loaded_for(session, state)[state.flow].definition.nodes[state.node or ""]
+        return timedelta(seconds=int(node["config"].get("max_wait", 300)))
+    except Exception:  # a version gone, a malformed state: the sweep closes it all the same
+        log.exception("call %s: queue wait unknown", session.call_sid)
+        return timedelta(0)
