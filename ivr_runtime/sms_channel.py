@@ -40,7 +40,7 @@ from flows.nodes.runtime import (
     only_digits,
 )
 
-from . import deadlines, effects, engine, services, sessions, sms_twiml
+from . import effects, engine, services, sessions, sms_twiml
 from .models import CallSession
 
 log = logging.getLogger(__name__)
@@ -102,6 +102,7 @@ def sms_receive(*, sms: IncomingSms, now: datetime | None = None) -> SmsTurn:
     outside any transaction), so the same text twice at once (a retry racing the first) is
     answered once: the second waits on the lock, or for the first's stored answer.
     """
+    started = time.monotonic()
     now = now or timezone.now()
     target = sessions.find_flow(to=sms.to, slug=None, draft=False)
     if target is None:
@@ -123,7 +124,7 @@ def sms_receive(*, sms: IncomingSms, now: datetime | None = None) -> SmsTurn:
     except IntegrityError:  # the same first text twice at once: the other one starts it
         step = _IN_FLIGHT
     if step is _IN_FLIGHT:
-        return _await_answer(sms)
+        return _await_answer(sms, until=started + settings.WEBHOOK_DEADLINE_SECONDS)
     if isinstance(step, SmsTurn):
         return step
     return _advance(step, sms, now)
@@ -208,15 +209,14 @@ def _stored_answer(sms: IncomingSms) -> str | None:
     return latest[1]
 
 
-def _await_answer(sms: IncomingSms) -> SmsTurn:
-    """The answer to a text that another request is answering: once it is stored, within
-    the webhook's deadline (never an empty reply)."""
-    deadline = deadlines.current()
+def _await_answer(sms: IncomingSms, *, until: float) -> SmsTurn:
+    """The answer to a text that another request is answering: once it is stored, before
+    `until` (time.monotonic(): the webhook's deadline). Never an empty reply."""
     while True:
         stored = _stored_answer(sms)
         if stored is not None:
             return SmsTurn(xml=stored, replayed=True)
-        if deadline.remaining() < DUPLICATE_POLL_SECONDS + DUPLICATE_MARGIN_SECONDS:
+        if until - time.monotonic() < DUPLICATE_POLL_SECONDS + DUPLICATE_MARGIN_SECONDS:
             break
         time.sleep(DUPLICATE_POLL_SECONDS)
     log.warning("SMS %s: still being answered by another request", sms.message_sid)
