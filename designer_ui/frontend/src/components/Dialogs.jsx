@@ -74,14 +74,55 @@ export function PublishDialog({ dirty, busy, refused, onPublish, onClose, onPick
   );
 }
 
-export function ConfirmDialog({ title, message, confirm, onConfirm, onClose }) {
+/** A question with one action; `note` (what else happens, e.g. what is kept) stands out. */
+export function ConfirmDialog({ title, message, note, confirm, onConfirm, onClose }) {
   return (
     <Modal title={title} onClose={onClose}>
       <p>{message}</p>
+      {note && (
+        <p className="cf-kept-note" data-kept-note>
+          {note}
+        </p>
+      )}
       <div className="cf-modal-actions">
         <button type="button" className="cf-button" title={confirm} onClick={onConfirm} data-confirm>{confirm}</button>
         <button type="button" className="cf-button cf-secondary" title="Cancel" onClick={onClose}>Cancel</button>
       </div>
     </Modal>
   );
+}
+
+const when = (iso) => (iso ? new Date(iso).toLocaleString() : "");
+
+const KEPT_WHERE = "in the history (Versions tab, under Kept drafts), where you can restore them";
+
+/**
+ * What a rollback does, for the confirmation: `unpublished` when the saved draft differs
+ * from the live version, `dirty` when the editor holds unsaved changes (saved first).
+ */
+export function rollbackConfirmation({ number, unpublished, dirty }) {
+  let note = "";
+  if (dirty) note = `Your unsaved changes are saved first. They and the rest of the draft's unpublished changes will be kept ${KEPT_WHERE}.`;
+  else if (unpublished) note = `The draft has changes that were never published. They will be kept ${KEPT_WHERE}.`;
+  return {
+    title: `Roll back to version ${number}?`,
+    message: `Version ${number} is published again as a new version (new calls run it from now on) and becomes the draft.`,
+    note,
+    confirm: `Roll back to v${number}`,
+  };
+}
+
+/** What restoring a kept draft does, for the confirmation (nothing is published). */
+export function restoreConfirmation({ kept, publishedVersion, unpublished, dirty }) {
+  const by = kept.saved_by ? ` by ${kept.saved_by}` : "";
+  const live = publishedVersion ? `new calls keep running v${publishedVersion}` : "nothing is live yet";
+  let note = "";
+  if (dirty) note = `Your unsaved changes are saved first. They and the rest of the current draft's unpublished changes will be kept ${KEPT_WHERE}.`;
+  else if (unpublished) note = `The current draft has changes that were never published. They will be kept ${KEPT_WHERE}.`;
+  return {
+    title: `Restore the draft of revision ${kept.revision}?`,
+    message: `The draft saved ${when(kept.saved_at)}${by} becomes the draft again. Nothing is published: ${live}.`,
+    note,
+    confirm: "Restore this draft",
+  };
 }

@@ -55,10 +55,51 @@ function DiffList({ diff, onPick }) {
   );
 }
 
-/** Published versions, the difference between two of them (or the draft), and roll back. */
-export default function VersionsPanel({ slug, canPublish, refreshKey, diff, onDiff, onClearDiff, onRollback, onPick }) {
+/** Unpublished drafts a roll back or a restore replaced: nothing saved is lost. */
+function KeptDrafts({ kept, error, canEdit, onRestore }) {
+  if (error) return <p className="cf-error">Kept drafts: {error}</p>;
+  if (!kept || !kept.length) return null;
+  return (
+    <div className="cf-kept" data-kept-drafts>
+      <h4>Kept drafts</h4>
+      <p className="cf-muted">Unpublished work that a roll back or a restore replaced.</p>
+      <ul className="cf-version-list">
+        {kept.map((k) => (
+          <li key={k.id} data-kept-draft={k.id}>
+            <div>
+              <strong>Draft, revision {k.revision}</strong> {k.restored_at && <span className="cf-tag">restored</span>}
+            </div>
+            <div className="cf-muted">
+              Saved {when(k.saved_at)} {k.saved_by ? `by ${k.saved_by}` : ""}
+            </div>
+            <div className="cf-note">{k.why}</div>
+            <div className="cf-muted">
+              Kept {when(k.kept_at)} {k.kept_by ? `by ${k.kept_by}` : ""}
+            </div>
+            {k.restored_at && (
+              <div className="cf-muted">
+                Restored {when(k.restored_at)} {k.restored_by ? `by ${k.restored_by}` : ""}
+              </div>
+            )}
+            {canEdit && (
+              <button type="button" className="cf-button cf-small" title={`Make the draft of revision ${k.revision} the draft again (nothing is published)`} onClick={() => onRestore(k)} data-restore>
+                Restore
+              </button>
+            )}
+          </li>
+        ))}
+      </ul>
+    </div>
+  );
+}
+
+/** Published versions, the difference between two of them (or the draft), roll back, and
+ * the kept drafts a roll back or a restore replaced. */
+export default function VersionsPanel({ slug, canPublish, canEdit, refreshKey, diff, onDiff, onClearDiff, onRollback, onRestore, onPick }) {
   const [versions, setVersions] = useState(null);
   const [error, setError] = useState(null);
+  const [kept, setKept] = useState(null);
+  const [keptError, setKeptError] = useState(null);
   const [from, setFrom] = useState("");
   const [to, setTo] = useState("draft");
 
@@ -73,6 +114,14 @@ export default function VersionsPanel({ slug, canPublish, refreshKey, diff, onDi
         setFrom((f) => f || (list.find((v) => v.is_current) || list[0] || {}).number?.toString() || "");
       })
       .catch((e) => live && setError(e.message));
+    api
+      .keptDrafts(slug)
+      .then((data) => {
+        if (!live) return;
+        setKept(listOf(data));
+        setKeptError(null);
+      })
+      .catch((e) => live && setKeptError(e.message));
     return () => {
       live = false;
     };
@@ -104,6 +153,7 @@ export default function VersionsPanel({ slug, canPublish, refreshKey, diff, onDi
           </li>
         ))}
       </ul>
+      <KeptDrafts kept={kept} error={keptError} canEdit={canEdit && !!onRestore} onRestore={onRestore} />
       {versions.length > 0 && (
         <div className="cf-compare">
           <h4>Compare</h4>

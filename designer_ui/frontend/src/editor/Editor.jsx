@@ -12,6 +12,7 @@ import Toolbar from "../components/Toolbar.jsx";
 import Sidebar from "./Sidebar.jsx";
 import { ConfirmDialog, ConflictDialog, PublishDialog } from "../components/Dialogs.jsx";
 import { useFlowDocument } from "./useFlowDocument.js";
+import { useDraftHistory } from "./useDraftHistory.js";
 import { useEditActions } from "./useEditActions.js";
 import { useKeyboard } from "./useKeyboard.js";
 import { useLiveValidation, useOverlays } from "./useOverlays.js";
@@ -191,25 +192,7 @@ export default function Editor({ slug, listUrl, fallbackPerms }) {
     [dirty, save, slug, flash, refreshInfo],
   );
 
-  const rollback = useCallback(
-    (number) => {
-      setConfirm({
-        title: `Roll back to version ${number}?`,
-        message: `Version ${number} is published again as a new version and becomes the draft.${dirty ? " Your unsaved changes are lost." : ""}`,
-        confirm: `Roll back to v${number}`,
-        run: async () => {
-          try {
-            const version = await api.rollback(slug, number, `Rolled back to v${number}`);
-            await reload();
-            flash(`Version ${number} is live again as v${version.number}.`);
-          } catch (e) {
-            flash(`Roll back failed: ${e.message}`, "error");
-          }
-        },
-      });
-    },
-    [dirty, slug, reload, flash],
-  );
+  const { rollback, restore } = useDraftHistory({ slug, dirty, infoRef, save, reload, flash, setConfirm });
 
 
 
@@ -398,6 +381,7 @@ export default function Editor({ slug, listUrl, fallbackPerms }) {
             onDiff={showDiff}
             onClearDiff={clearDiff}
             onRollback={rollback}
+            onRestore={restore}
             onPath={showPath}
           />
         </div>
@@ -426,6 +410,7 @@ export default function Editor({ slug, listUrl, fallbackPerms }) {
           <ConfirmDialog
             title={confirm.title}
             message={confirm.message}
+            note={confirm.note}
             confirm={confirm.confirm}
             onConfirm={() => {
               setConfirm(null);

@@ -66,11 +66,13 @@ export default function Sidebar(props) {
           <VersionsPanel
             slug={slug}
             canPublish={perms.can_publish}
+            canEdit={perms.can_edit}
             refreshKey={props.versionsKey}
             diff={props.diff}
             onDiff={props.onDiff}
             onClearDiff={props.onClearDiff}
             onRollback={props.onRollback}
+            onRestore={props.onRestore}
             onPick={props.onPick}
           />
         )}
