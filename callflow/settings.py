@@ -70,6 +70,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # a control character in the URL is a 400 naming the parameter (PostgreSQL refuses NUL)
+    "flows.middleware.RefuseControlCharacters",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -207,6 +209,12 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["flows.permissions.RolePermission"],
+    # JSON read strictly (flows/spec/jsontext.py); every body bounded (flows/parsers.py)
+    "DEFAULT_PARSER_CLASSES": [
+        "flows.parsers.StrictJSONParser",
+        "rest_framework.parsers.FormParser",
+        "flows.parsers.BoundedMultiPartParser",
+    ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 100,

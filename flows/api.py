@@ -17,7 +17,7 @@ from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 from rest_framework.filters import SearchFilter
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -26,6 +26,7 @@ from rest_framework.viewsets import GenericViewSet, ViewSet
 from flows import api_drafts, imports, nodes, numbers, services
 from flows import serializers as s
 from flows.models import Flow, FlowVersion, PhoneNumber
+from flows.parsers import BoundedMultiPartParser, StrictJSONParser
 from flows.permissions import (
     ADD_FLOW,
     CHANGE_FLOW,
@@ -277,7 +278,7 @@ class FlowViewSet(GenericViewSet):
 class ImportView(APIView):
     """Import callflow/1 definitions (or Twilio Studio exports, converted): all or nothing."""
 
-    parser_classes = [JSONParser, MultiPartParser, FormParser]
+    parser_classes = [StrictJSONParser, BoundedMultiPartParser, FormParser]
     required_permissions = {"post": PUBLISH_FLOW}
 
     @extend_schema(

@@ -6,6 +6,7 @@
     404 {"detail"}                                no such flow, version or number
     409 {"detail", "revision", "updated_by", "updated_at"}  the draft changed meanwhile
     409 {"detail", "slug"}                        the slug is taken
+    413 {"detail", "limit"}                       the body is over DATA_UPLOAD_MAX_MEMORY_SIZE
 
 Anything unexpected is logged with its traceback and answered with a JSON 500, never with
 an HTML page.
@@ -16,6 +17,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import ProtectedError
 from rest_framework import exceptions, status
@@ -89,7 +92,23 @@ def _problems_response(problem: Problem) -> Response:
     return Response(body, status=status.HTTP_400_BAD_REQUEST)
 
 
+def _too_large_response() -> Response:
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    detail = (
+        f"The request body is larger than the limit of {limit:,} bytes "
+        "(DATA_UPLOAD_MAX_MEMORY_SIZE): send a smaller document, or one flow per request."
+    )
+    return Response(
+        {"detail": detail, "limit": limit}, status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    )
+
+
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    # Django refuses the body when it is read (request.data): the client's fault, not a 500
+    if isinstance(exc, RequestDataTooBig):
+        return _too_large_response()
+    if isinstance(exc, SuspiciousOperation):  # too many fields or files, a malformed body
+        return Response({"detail": f"Bad request: {exc}"}, status=status.HTTP_400_BAD_REQUEST)
     # the format's own errors, when a service lets them through, are problems of the input
     if isinstance(exc, UnknownFormat):
         return _problems_response(Problem(str(exc), "$.format"))

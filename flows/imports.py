@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 
 from flows.models import Flow, canonical_json, definition_checksum
@@ -113,9 +114,9 @@ def _parse_sources(sources: list[ImportSource]) -> tuple[list[_Parsed], list[Imp
     failures: list[ImportProblem] = []
     for source in sources:
         try:
-            data = parse_definition(source.text)
+            data = parse_definition(source.text, max_bytes=settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
         except DefinitionParseError as exc:
-            failures.append(ImportProblem(source.name, exc.message))
+            failures.append(ImportProblem(source.name, exc.message, exc.path))
             continue
         if is_studio_export(data):
             try:

@@ -13,6 +13,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from flows.models import Flow, FlowVersion, PhoneNumber, validate_e164
+from flows.spec import jsontext
 
 FLOW_STATUSES = ("draft", "published", "changed")
 
@@ -29,7 +30,19 @@ def _username(user: AbstractBaseUser | None) -> str | None:
     return user.get_username() if user is not None else None
 
 
-class DefinitionField(serializers.JSONField):
+class StrictJSONField(serializers.JSONField):
+    """JSON; a form field's text is read as strictly as a JSON body (flows.spec.jsontext)."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if getattr(data, "is_json_string", False):  # DRF's mark on a form field's text
+            try:
+                data = jsontext.loads(str(data))
+            except jsontext.JSONTextError as exc:
+                raise serializers.ValidationError(exc.message) from exc
+        return super().to_internal_value(data)
+
+
+class DefinitionField(StrictJSONField):
     """A callflow/1 document: any JSON object (its content is checked by the validator)."""
 
     default_error_messages = {
@@ -264,7 +277,7 @@ class FlowUpdateSerializer(serializers.Serializer):
 
 
 class ValidateSerializer(serializers.Serializer):
-    definition = serializers.JSONField(required=False, help_text="Default: the saved draft.")
+    definition = StrictJSONField(required=False, help_text="Default: the saved draft.")
 
 
 class PublishSerializer(serializers.Serializer):

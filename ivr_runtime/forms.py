@@ -10,6 +10,14 @@ from dataclasses import dataclass
 from flows.nodes.runtime import Event
 
 _SID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+#: a whole number, or a decimal one, in ASCII digits only ("²" and "٣" are digits to
+#: str.isdigit and int(), never to Twilio)
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?", re.ASCII)
+_STATUS = re.compile(r"[a-z][a-z-]{0,31}", re.ASCII)
+#: what a log line shows of a form it could not use
+_LOGGED_FIELDS = 12
+_LOGGED_CHARS = 80
 
 
 class BadForm(ValueError):
@@ -24,13 +32,45 @@ def _text(form: Mapping[str, str], name: str, limit: int = 200) -> str:
     return value[:limit].strip()
 
 
+def _address(form: Mapping[str, str], name: str) -> str:
+    """From or To: a control character in it is a bad form (never from Twilio), not a
+    number to look up with the character dropped."""
+    value = str(form.get(name) or "")
+    if _CONTROL.search(value):
+        raise BadForm(f"{name} contains a control character")
+    return _text(form, name, 64)
+
+
 def int_field(form: Mapping[str, str], name: str, default: int = 0) -> int:
     """A non-negative whole number from a form or query field (`default` when absent or garbage)."""
     value = _text(form, name, 12)
-    try:
-        return max(0, min(int(float(value)), 10**7)) if value else default
-    except (ValueError, OverflowError):  # "abc", "nan", "inf"
+    if not _NUMBER.fullmatch(value):  # "", "abc", "nan", "inf", "²"
         return default
+    try:
+        return max(0, min(int(float(value)), 10**7))
+    except OverflowError:  # "1e999"
+        return default
+
+
+def seq_field(query: Mapping[str, str]) -> int | None:
+    """The turn a request answers (`?seq=N`); None when absent or not ASCII digits."""
+    value = _text(query, "seq", 9)
+    return int(value) if value.isascii() and value.isdigit() else None
+
+
+def form_summary(form: Mapping[str, str]) -> str:
+    """A bounded, printable view of a form for a log line: the first fields, each cut."""
+
+    def shown(text: object) -> str:
+        text = str(text)
+        cut = text[:_LOGGED_CHARS] + ("..." if len(text) > _LOGGED_CHARS else "")
+        return repr(_CONTROL.sub("?", cut))
+
+    names = list(form)[:_LOGGED_FIELDS]
+    parts = [f"{shown(name)}: {shown(form[name])}" for name in names]
+    if len(form) > len(names):
+        parts.append(f"... {len(form) - len(names)} more fields")
+    return "{" + ", ".join(parts) + "}"
 
 
 def _float(form: Mapping[str, str], name: str) -> float | None:
@@ -76,11 +116,10 @@ class VoiceRequest:
         call_sid = str(form.get("CallSid") or "")
         if not _SID.fullmatch(call_sid):
             raise BadForm("CallSid is missing or malformed")
-        seq_text = _text(query, "seq", 9)
         return cls(
             call_sid=call_sid,
-            caller=_text(form, "From", 64),
-            to=_text(form, "To", 64),
+            caller=_address(form, "From"),
+            to=_address(form, "To"),
             call_status=_text(form, "CallStatus", 32),
             digits=_text(form, "Digits", 64),
             speech=_text(form, "SpeechResult", 1000),
@@ -92,7 +131,7 @@ class VoiceRequest:
             recording_url=_text(form, "RecordingUrl", 1000),
             recording_sid=_text(form, "RecordingSid", 64),
             recording_duration=int_field(form, "RecordingDuration"),
-            seq=int(seq_text) if seq_text.isdigit() else None,
+            seq=seq_field(query),
             replay=_text(query, "replay", 2) == "1",
             fingerprint=fingerprint(full_path, form),
         )
@@ -113,3 +152,19 @@ class VoiceRequest:
             recording_sid=self.recording_sid,
             recording_duration=self.recording_duration,
         )
+
+
+@dataclass(frozen=True)
+class StatusCallback:
+    """A call status callback: the call and its new status, or BadForm."""
+
+    call_sid: str
+    status: str
+
+    @classmethod
+    def parse(cls, form: Mapping[str, str]) -> StatusCallback:
+        call_sid = str(form.get("CallSid") or "")
+        status = str(form.get("CallStatus") or "").strip().lower()
+        if not _SID.fullmatch(call_sid) or not _STATUS.fullmatch(status):
+            raise BadForm("CallSid and CallStatus are required (a call SID and a status word)")
+        return cls(call_sid, status)

@@ -60,9 +60,8 @@ class DeliveryStatus:
             return None
         code = "".join(ch for ch in str(form.get("ErrorCode") or "") if ch.isdigit())[:16]
         raw_id = str(query.get("m") or "")
-        return cls(
-            sid, status, code, int(raw_id) if raw_id.isdigit() and len(raw_id) < 19 else None
-        )
+        ok_id = raw_id.isascii() and raw_id.isdigit() and len(raw_id) < 19  # "²" is a digit too
+        return cls(sid, status, code, int(raw_id) if ok_id else None)
 
 
 def message_status_record(*, update: DeliveryStatus) -> OutboundMessage | None:

@@ -13,7 +13,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.views.decorators.http import require_POST
 
 from . import callbacks, messaging, services, sms_channel, sms_twiml
-from .forms import VoiceRequest, int_field
+from .forms import BadForm, StatusCallback, VoiceRequest, form_summary, int_field
 from .models import CallbackRequest
 from .webhooks import XML, _guarded, form_of, twilio_webhook
 
@@ -46,7 +46,7 @@ def message_status(request: HttpRequest) -> HttpResponse:
     """Delivery statuses of outbound SMS (the status_callback of each message)."""
     update = messaging.DeliveryStatus.parse(form_of(request), request.GET)
     if update is None:
-        log.warning("malformed SMS status callback: %r", dict(form_of(request)))
+        log.warning("malformed SMS status callback: %s", form_summary(form_of(request)))
         return HttpResponseBadRequest(
             "MessageSid and MessageStatus are required", content_type="text/plain"
         )
@@ -89,12 +89,11 @@ def _unknown() -> str:
 def callback_status(request: HttpRequest, pk: int) -> HttpResponse:
     """The status callback of an outbound callback call: done, or try again later."""
     form = form_of(request)
-    call_sid = (form.get("CallSid") or "")[:64]
-    status = (form.get("CallStatus") or "").strip().lower()[:32]
-    if not call_sid or not status:
-        return HttpResponseBadRequest(
-            "CallSid and CallStatus are required", content_type="text/plain"
-        )
+    try:
+        call_sid, status = dataclasses.astuple(StatusCallback.parse(form))
+    except BadForm as exc:
+        log.warning("malformed callback status callback: %s", form_summary(form))
+        return HttpResponseBadRequest(str(exc), content_type="text/plain")
     callbacks.callback_status(callback_id=pk, call_sid=call_sid, status=status)
     # The callback's own call session (if the call was answered) ends with it.
     duration = int_field(form, "CallDuration", -1)

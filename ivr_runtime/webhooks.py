@@ -13,7 +13,7 @@ from functools import wraps
 from urllib.parse import parse_qsl
 
 from django.conf import settings
-from django.core.exceptions import TooManyFieldsSent
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseForbidden
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
@@ -25,7 +25,7 @@ from twilio.request_validator import (
 )
 
 from . import services, twiml, watchdog
-from .forms import BadForm, VoiceRequest, int_field
+from .forms import BadForm, StatusCallback, VoiceRequest, form_summary, int_field
 
 log = logging.getLogger(__name__)
 
@@ -115,6 +115,9 @@ def twilio_webhook(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespo
     @csrf_exempt
     @wraps(view)
     def wrapped(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+        refused = _unreadable(request)
+        if refused is not None:
+            return refused
         if settings.TWILIO_VALIDATE_SIGNATURES or not settings.DEBUG:
             try:
                 valid = signature_ok(request)
@@ -133,6 +136,41 @@ def twilio_webhook(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespo
             return _xml(twiml.static(twiml.UNAVAILABLE))
 
     return wrapped
+
+
+def _unreadable(request: HttpRequest) -> HttpResponse | None:
+    """The answer to a body too large (413) or with too many fields (400), else None.
+
+    The form is read first, before the signature is checked: the signature covers the
+    form, and a body Django refuses to read would otherwise look like a bad signature.
+    """
+    try:
+        form_of(request)
+    except RequestDataTooBig:
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        log.warning(
+            "webhook %s refused: the body is over %s bytes (Content-Length %s)",
+            request.path,
+            limit,
+            str(request.META.get("CONTENT_LENGTH"))[:20],
+        )
+        return HttpResponse(
+            f"The request body is larger than the limit of {limit:,} bytes "
+            "(DATA_UPLOAD_MAX_MEMORY_SIZE).",
+            status=413,
+            content_type="text/plain",
+        )
+    except TooManyFieldsSent:
+        log.warning("webhook %s refused: too many form fields", request.path)
+        return HttpResponseBadRequest(
+            f"More than {settings.DATA_UPLOAD_MAX_NUMBER_FIELDS} form fields "
+            "(DATA_UPLOAD_MAX_NUMBER_FIELDS).",
+            content_type="text/plain",
+        )
+    except Exception as exc:  # a malformed multipart body, say: nothing Twilio sends
+        log.warning("webhook %s refused: unreadable form (%s)", request.path, str(exc)[:200])
+        return HttpResponseBadRequest("The form could not be read.", content_type="text/plain")
+    return None
 
 
 def _xml(body: str) -> HttpResponse:
@@ -189,15 +227,16 @@ def resume(request: HttpRequest) -> HttpResponse:
 def status(request: HttpRequest) -> HttpResponse:
     """Call status callbacks: the call ended (or changed state)."""
     form = form_of(request)
-    call_sid = (form.get("CallSid") or "")[:64]
-    call_status = (form.get("CallStatus") or "")[:32]
-    if not call_sid or not call_status:
-        return HttpResponseBadRequest(
-            "CallSid and CallStatus are required", content_type="text/plain"
-        )
+    try:
+        update = StatusCallback.parse(form)
+    except BadForm as exc:
+        log.warning("malformed call status callback: %s", form_summary(form))
+        return HttpResponseBadRequest(str(exc), content_type="text/plain")
     duration = int_field(form, "CallDuration", -1)  # seconds, posted with the final status
     services.call_status(
-        call_sid=call_sid, status=call_status, duration=duration if duration >= 0 else None
+        call_sid=update.call_sid,
+        status=update.status,
+        duration=duration if duration >= 0 else None,
     )
     return HttpResponse(status=204)
 

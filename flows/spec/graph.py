@@ -1,8 +1,10 @@
-"""A definition as a networkx graph: reachability, dangling exits, loops that never wait.
+"""A definition as a networkx graph: reachability, dangling exits, loops that never wait,
+runs of nodes too long for one turn.
 
-These functions take a definition that passed the schema (nodes are objects with string
-ids); duplicates are tolerated (the first node with an id wins) because validate() reports
-them separately.
+These functions never raise on a malformed definition: what the schema refuses (nodes
+that are not objects or have no string id, `exits` or `config` that are not objects) is
+left out of the graph, and validate() reports it. Duplicate ids are tolerated (the first
+node with an id wins) because validate() reports them separately.
 """
 
 from __future__ import annotations
@@ -18,6 +20,10 @@ from flows import nodes as node_types
 #: slug -> the definition of that flow (its published version, else its draft), or None
 FlowLookup = Callable[[str], "dict[str, Any] | None"]
 
+#: nodes one turn of a call may run without waiting for the caller: the runtime's engine
+#: stops a turn beyond it (ivr_runtime.engine.MAX_VISITS, which a test keeps equal)
+MAX_RUN_WITHOUT_WAITING = 100
+
 
 @dataclass(frozen=True)
 class DanglingExit:
@@ -28,9 +34,15 @@ class DanglingExit:
 
 
 def _nodes(definition: dict[str, Any]) -> Iterator[tuple[int, dict[str, Any]]]:
-    for index, node in enumerate(definition.get("nodes") or []):
+    nodes = definition.get("nodes")
+    for index, node in enumerate(nodes if isinstance(nodes, list) else []):
         if isinstance(node, dict) and isinstance(node.get("id"), str):
             yield index, node
+
+
+def _exits(node: dict[str, Any]) -> Iterable[tuple[Any, Any]]:
+    exits = node.get("exits")
+    return exits.items() if isinstance(exits, dict) else ()
 
 
 def build_graph(definition: dict[str, Any]) -> nx.DiGraph:
@@ -38,11 +50,15 @@ def build_graph(definition: dict[str, Any]) -> nx.DiGraph:
     graph = nx.DiGraph()
     for index, node in _nodes(definition):
         if node["id"] not in graph:
+            type_name, config = node.get("type"), node.get("config")
             graph.add_node(
-                node["id"], type=node.get("type"), config=node.get("config") or {}, index=index
+                node["id"],
+                type=type_name if isinstance(type_name, str) else None,
+                config=config if isinstance(config, dict) else {},
+                index=index,
             )
     for _, node in _nodes(definition):
-        for name, target in (node.get("exits") or {}).items():
+        for name, target in _exits(node):
             if isinstance(target, str) and target in graph:
                 if graph.has_edge(node["id"], target):
                     graph.edges[node["id"], target]["exits"].append(name)
@@ -57,7 +73,7 @@ def dangling_exits(definition: dict[str, Any]) -> list[DanglingExit]:
     return [
         DanglingExit(index, node["id"], name, target)
         for index, node in _nodes(definition)
-        for name, target in (node.get("exits") or {}).items()
+        for name, target in _exits(node)
         if isinstance(target, str) and target not in ids
     ]
 
@@ -89,27 +105,73 @@ def unreachable(definition: dict[str, Any], graph: nx.DiGraph | None = None) -> 
 
 def _waits(graph: nx.DiGraph, node_id: str) -> bool:
     data = graph.nodes[node_id]
-    cls = node_types.get(data["type"])
+    cls = node_types.get(data["type"]) if data["type"] is not None else None
     # an unknown type is reported elsewhere; do not pile an endless-loop error on it
     return cls is None or cls.waits(data["config"])
+
+
+def _without_waiting(graph: nx.DiGraph) -> nx.DiGraph:
+    """The part of the graph a call can run through without waiting for the caller."""
+    return graph.subgraph(n for n in graph if not _waits(graph, n))
 
 
 def endless_loops(graph: nx.DiGraph) -> list[list[str]]:
     """Cycles in which no node waits for the caller: a call would spin there for ever.
 
-    Each loop is a strongly connected component (or a node exiting to itself) with no
-    waiting node, its ids in document order.
+    Each loop is a strongly connected component (or a node exiting to itself) of the nodes
+    that do not wait, its ids in document order: a cycle through a waiting node is fine,
+    but one beside it, in the same tangle of exits, is still endless.
     """
+    running = _without_waiting(graph)
     loops = []
-    for component in nx.strongly_connected_components(graph):
+    for component in nx.strongly_connected_components(running):
         if len(component) == 1:
             (only,) = component
-            if not graph.has_edge(only, only):
+            if not running.has_edge(only, only):
                 continue
-        if not any(_waits(graph, n) for n in component):
-            loops.append(sorted(component, key=lambda n: graph.nodes[n]["index"]))
+        loops.append(sorted(component, key=lambda n: graph.nodes[n]["index"]))
     loops.sort(key=lambda loop: graph.nodes[loop[0]]["index"])
     return loops
+
+
+def longest_run(graph: nx.DiGraph) -> list[str]:
+    """The longest chain of nodes one turn of a call can run, in order.
+
+    A turn runs from where the call is (the start, the fallback node, or a node that has
+    just been answered) through nodes that do not wait, until one waits or the call ends;
+    each of them counts towards MAX_RUN_WITHOUT_WAITING, and so does the answered node the
+    turn began at. Nodes that make a request (http, a sub-flow) count too: the engine may
+    go on without one. Only meaningful when there are no endless loops (it is then a
+    longest path in an acyclic graph).
+    """
+    running = _without_waiting(graph)
+    # length[n]: nodes in the longest chain of non-waiting nodes from n on, n included;
+    # then[n]: the next node of that chain
+    length: dict[str, int] = {}
+    then: dict[str, str | None] = {}
+
+    def best_next(node: str) -> str | None:
+        return max(
+            (s for s in graph.successors(node) if s in running), key=length.get, default=None
+        )
+
+    for node in reversed(list(nx.topological_sort(running))):
+        then[node] = best_next(node)
+        length[node] = 1 + (length[then[node]] if then[node] else 0)
+    first, most = None, 0
+    for node in graph:  # document order: the first of equally long chains
+        if node in running:
+            size = length[node]
+        else:
+            then[node] = best_next(node)
+            size = 1 + (length[then[node]] if then[node] else 0)
+        if size > most:
+            first, most = node, size
+    chain = []
+    while first is not None:
+        chain.append(first)
+        first = then[first]
+    return chain
 
 
 def subflows(definition: dict[str, Any]) -> list[tuple[int, str, str]]:

@@ -68,6 +68,11 @@ def _document_schema(node: dict[str, Any]) -> dict[str, Any]:
             "language": {"type": "string", "pattern": "^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$"},
             "voice": {"type": "string", "maxLength": 100},
             "start": {"type": "string", "minLength": 1, "description": "the id of the first node"},
+            "subflow": {
+                "type": "boolean",
+                "description": "meant to run as a sub-flow: an unconnected exit returns to the "
+                "calling flow, so it is not reported",
+            },
             "fallback": {
                 "type": "object",
                 "properties": {

@@ -1,7 +1,12 @@
 """validate(definition) -> list[Problem]: everything wrong with a callflow/1 definition.
 
 Errors block saving, importing and publishing. Warnings (unreachable nodes, required exits
-left unconnected without a fallback) are shown on drafts and become errors on publish.
+left unconnected without a fallback in a flow that is not a sub-flow, a chain of nodes
+longer than a turn may run) are shown on drafts and become errors on publish.
+
+Schema errors come first; the graph checks only see the well-formed parts (flows.spec.graph
+leaves out what the schema refuses), so a malformed document gets its schema errors, never
+an exception.
 
 The happy path is the common one and must stay fast (a 5,000-node flow in well under a
 second): the schema runs as `is_valid()` first and jsonschema's error objects, which are
@@ -16,6 +21,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+import networkx as nx
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError, best_match
 
@@ -23,6 +29,7 @@ from flows import nodes as node_types
 from flows.nodes.time_of_day import valid_timezone
 
 from . import graph as flow_graph
+from . import jsontext
 from .migrations import UnknownFormat, migrate
 from .problems import Problem, Severity
 from .schema import (
@@ -40,21 +47,34 @@ _REQUIRED = re.compile(r"^'(.+)' is a required property$")
 
 
 class DefinitionParseError(ValueError):
-    """The text is not a JSON object; `line` and `column` say where, when known."""
+    """The text is not a JSON object; `line` and `column` (or `path`) say where, when known."""
 
-    def __init__(self, message: str, line: int | None = None, column: int | None = None):
+    def __init__(
+        self,
+        message: str,
+        line: int | None = None,
+        column: int | None = None,
+        path: str = "$",
+    ):
         super().__init__(message)
         self.message = message
         self.line = line
         self.column = column
+        self.path = path
 
     def as_problem(self) -> Problem:
-        return Problem(self.message, "$")
+        return Problem(self.message, self.path)
 
 
-def parse_definition(text: str | bytes) -> dict[str, Any]:
-    """The JSON object in `text`, or DefinitionParseError saying what is wrong and where."""
+def parse_definition(text: str | bytes, *, max_bytes: int | None = None) -> dict[str, Any]:
+    """The JSON object in `text`, or DefinitionParseError saying what is wrong and where.
+
+    Read strictly (flows.spec.jsontext): no repeated keys, NaN, Infinity or lone
+    surrogates, a bounded depth, and at most `max_bytes` bytes when given.
+    """
     if isinstance(text, bytes | bytearray):
+        if max_bytes is not None and len(text) > max_bytes:
+            raise DefinitionParseError(jsontext.JSONTooLarge(len(text), max_bytes).message)
         try:
             text = bytes(text).decode("utf-8-sig")
         except UnicodeDecodeError as exc:
@@ -62,15 +82,9 @@ def parse_definition(text: str | bytes) -> dict[str, Any]:
     if not text.strip():
         raise DefinitionParseError("The file is empty: expected a callflow/1 JSON object.")
     try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise DefinitionParseError(
-            f"Not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}.",
-            exc.lineno,
-            exc.colno,
-        ) from exc
-    except RecursionError as exc:
-        raise DefinitionParseError("The JSON is nested too deeply to be a flow.") from exc
+        data = jsontext.loads(text, max_bytes=max_bytes)
+    except jsontext.JSONTextError as exc:
+        raise DefinitionParseError(exc.message, exc.line, exc.column, exc.path) from exc
     if not isinstance(data, dict):
         raise DefinitionParseError(
             f"The top level must be a JSON object {{...}} describing one flow, not {_json_type(data)}."
@@ -122,6 +136,8 @@ class _Validation:
         self.ids = self._collect_ids()
         fallback = self.definition.get("fallback")
         self.has_fallback = isinstance(fallback, dict) and isinstance(fallback.get("node"), str)
+        # in a sub-flow an unconnected exit is its way back to the calling flow
+        self.returns = self.definition.get("subflow") is True
         for index, node in enumerate(self.nodes):
             if isinstance(node, dict):
                 self._check_node(index, node)
@@ -184,7 +200,7 @@ class _Validation:
                 self._add(_sentence(message), f"{base}.config.{path}", node_id)
             allowed = cls.exits(config)
         self._check_exits(base, node_id, cls.type, exits, allowed)
-        if allowed is not None and not self.has_fallback:
+        if allowed is not None and not self.has_fallback and not self.returns:
             for name in cls.required_exits(config):
                 if exits.get(name) is None:
                     self._add(
@@ -238,7 +254,8 @@ class _Validation:
         if not self.ids:
             return
         graph = flow_graph.build_graph(self.definition)
-        for loop in flow_graph.endless_loops(graph):
+        loops = flow_graph.endless_loops(graph)
+        for loop in loops:
             first = loop[0]
             if len(loop) == 1:
                 message = f"Node {first!r} exits to itself without waiting for the caller: an endless loop."
@@ -249,6 +266,8 @@ class _Validation:
                     "caller (a menu, recording, route or hang-up breaks a loop)."
                 )
             self._add(message, f"$.nodes[{self.ids[first]}]", first)
+        if not loops:
+            self._check_run(graph)
         start = self.definition.get("start")
         if not (isinstance(start, str) and start in self.ids):
             return  # everything would be unreachable; the missing start says it all
@@ -259,6 +278,24 @@ class _Validation:
                 node_id,
                 self.strict,
             )
+
+    def _check_run(self, graph: nx.DiGraph) -> None:
+        """A chain of nodes longer than one turn of a call may run without waiting."""
+        chain = flow_graph.longest_run(graph)
+        limit = flow_graph.MAX_RUN_WITHOUT_WAITING
+        if len(chain) <= limit:
+            return
+        stop = chain[limit]
+        shown = " -> ".join([*chain[:3], "...", *chain[-2:]])
+        self._add(
+            f"{len(chain)} nodes run one after another without waiting for the caller "
+            f"({shown}); a call runs at most {limit} in a row, so it would stop at {stop!r} "
+            "and take the fallback. Shorten the chain, or put a node that waits for the "
+            "caller (a menu, for instance) in it.",
+            f"$.nodes[{self.ids[stop]}]",
+            stop,
+            self.strict,
+        )
 
     def _check_subflows(self) -> None:
         assert self.flow_lookup is not None

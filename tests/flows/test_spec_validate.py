@@ -547,9 +547,9 @@ PARSE_ERRORS = [
     (
         "nested too deeply",
         "[" * 100_000 + "]" * 100_000,
-        "The JSON is nested too deeply to be a flow.",
-        None,
-        None,
+        "The JSON is nested more than 64 levels deep (at line 1, column 65); a flow needs far fewer.",
+        1,
+        65,
     ),
     ("not UTF-8", b'{"name": "caf\xe9"}', "The file is not UTF-8 text (byte 13).", None, None),
 ]

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from django.conf import settings
 from django.core.management.base import CommandError
 
 from flows.imports import ImportFailed, ImportReport, ImportSource
+from flows.spec.jsontext import JSONTooLarge
 
 
 def read_sources(paths: list[str]) -> list[ImportSource]:
@@ -23,11 +25,22 @@ def read_sources(paths: list[str]) -> list[ImportSource]:
         else:
             raise CommandError(f"{raw}: no such file or directory.")
         for file in files:
-            try:
-                sources.append(ImportSource(str(file), file.read_bytes()))
-            except OSError as exc:
-                raise CommandError(f"{file}: cannot be read: {exc.strerror}.") from exc
+            sources.append(ImportSource(str(file), _read(file)))
     return sources
+
+
+def _read(file: Path) -> bytes:
+    """The file's bytes; one larger than a flow document may be is refused unread."""
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    try:
+        with file.open("rb") as handle:
+            data = handle.read(limit + 1)
+    except OSError as exc:
+        raise CommandError(f"{file}: cannot be read: {exc.strerror}.") from exc
+    if len(data) > limit:
+        size = file.stat().st_size
+        raise CommandError(f"{file}: {JSONTooLarge(size, limit).message}")
+    return data
 
 
 def import_failed_message(exc: ImportFailed) -> str:

@@ -1,4 +1,3 @@
-import json
 import os
 from pathlib import Path
 
@@ -11,6 +10,7 @@ from flows.imports import ImportFailed, ImportSource, flows_import
 from flows.models import Flow, PhoneNumber
 from flows.numbers import InvalidNumber, number_bind
 from flows.roles import PUBLISHER, VIEWER
+from flows.spec import jsontext
 
 from ._support import import_failed_message, report_lines
 
@@ -90,14 +90,14 @@ def _read_fixtures(folder: Path) -> tuple[list[tuple[ImportSource, str | None]],
     for path in sorted(folder.glob("*.json")):
         if path.name == "numbers.json":
             try:
-                numbers = json.loads(path.read_text(encoding="utf-8"))
+                numbers = jsontext.loads(path.read_bytes())
             except ValueError as exc:
                 raise CommandError(f"{path}: not valid JSON: {exc}") from exc
             continue
         text = path.read_bytes()
         name = os.path.relpath(path) if path.is_relative_to(Path.cwd()) else str(path)
         try:
-            data = json.loads(text)
+            data = jsontext.loads(text)
         except ValueError:
             demos.append((ImportSource(name, text), None))  # the import says what is wrong
             continue
