@@ -41,7 +41,7 @@ from flows.nodes.runtime import (
     SendSms,
     Wait,
 )
-from flows.nodes.templating import TemplateFailure
+from flows.nodes.templating import TemplateFailure, turn_allowance
 
 from .state import Definition, Frame, State, StepRecord, index_definition
 
@@ -98,7 +98,8 @@ def advance(
 ) -> Outcome:
     """Run the call from `state` given `event` until it waits, ends or needs a request."""
     engine = _Engine(dict(definitions), state.clone(), now, call)
-    engine.run(event)
+    with turn_allowance():  # all the templates of the turn share one bound of wall time
+        engine.run(event)
     return engine.outcome()
 
 

@@ -68,7 +68,7 @@ def _render_json(run, value):
 
 def build_request(run, config) -> HttpRequest | None:
     """The request of an http node (also used by self_service lookups), or None if the URL is bad."""
-    url = run.render(config["url"]).strip()
+    url = run.render_url(config["url"]).strip()
     if not url.startswith(("http://", "https://")) or any(ch.isspace() for ch in url):
         return None
     body = config.get("body")

@@ -298,9 +298,18 @@ class Run:
         }
 
     def render(self, template: str | None) -> str:
+        """The text of `template` (bounded and read-only: `flows.nodes.templating`)."""
         if not template:
             return ""
         return render_template(template, self.context())
+
+    def render_url(self, template: str | None) -> str:
+        """The URL of `template`: each value it substitutes is URL-encoded (a caller's
+        `+44...` stays a plus), its literal text is not. A value that starts the template
+        stands for the URL's base (`{{ vars.api }}/customers`) and is kept as it is."""
+        if not template:
+            return ""
+        return render_template(template, self.context(), url=True)
 
     def emit(self, *commands: Command) -> None:
         self.commands.extend(commands)

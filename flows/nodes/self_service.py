@@ -41,7 +41,7 @@ class SelfService(NodeType):
         if config["mode"] == "link_sms":
             if not is_e164(run.call.caller):
                 return Next("failed", input="no number to text")
-            url = run.render(config["url"]).strip()
+            url = run.render_url(config["url"]).strip()
             body = run.render(config.get("body")).strip()
             if url not in body:
                 body = f"{body} {url}".strip()

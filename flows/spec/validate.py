@@ -40,6 +40,7 @@ from .schema import (
     config_validator,
     envelope_validator,
 )
+from .templates import check_templates
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _EXIT_NAME = re.compile(EXIT_NAME_PATTERN)
@@ -141,6 +142,7 @@ class _Validation:
         for index, node in enumerate(self.nodes):
             if isinstance(node, dict):
                 self._check_node(index, node)
+        self.problems.extend(check_templates(self.definition, self.nodes))
         self._check_settings()
         self._check_graph()
         if self.flow_lookup is not None:

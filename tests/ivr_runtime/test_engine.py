@@ -772,7 +772,7 @@ def test_http_request_is_built_from_templates():
     result = drive(definition(nodes), [], [HttpResult(ok=True, status=200, data={})])
     assert result.requests == [
         HttpRequest(
-            url="https://x.example/c?n=+447700900123",
+            url="https://x.example/c?n=%2B447700900123",  # the value URL-encoded
             method="POST",
             headers=(("X-Call", "CA1"),),
             json_body={"n": "+447700900123"},
