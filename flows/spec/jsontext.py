@@ -10,8 +10,8 @@ each of these with a `JSONTextError` naming the line and column, or the JSON pat
 problem.
 
 The happy path costs two regular-expression passes over the text (for the depth, never
-recursive) on top of `json.loads`; the repeated-key, surrogate and NUL checks only walk
-the result when there is something to find.
+recursive), after `json.loads` has found it valid; the repeated-key, surrogate and NUL
+checks only walk the result when there is something to find.
 """
 
 from __future__ import annotations
@@ -93,7 +93,6 @@ def loads(text: str | bytes, *, max_bytes: int | None = None, max_depth: int = M
         if max_bytes is not None and size > max_bytes:
             raise JSONTooLarge(size, max_bytes)
         text = text.removeprefix("\ufeff")
-    _check_depth(text, max_depth)
     repeated: list[_Object] = []
 
     def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -120,17 +119,24 @@ def loads(text: str | bytes, *, max_bytes: int | None = None, max_depth: int = M
         )
     except _Constant:
         _locate(text, max_depth)
-        raise AssertionError("json.loads saw a constant the scan did not") from None
+        raise JSONTextError(
+            "NaN and Infinity are not JSON numbers: use a number or null."
+        ) from None
     except JSONTextError:
         raise
     except json.JSONDecodeError as exc:
         raise JSONTextError(
-            f"Not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}.",
+            f"Not valid JSON: {exc.msg.removesuffix(' at')} at line {exc.lineno}, "
+            f"column {exc.colno}.",
             line=exc.lineno,
             column=exc.colno,
         ) from exc
-    except RecursionError as exc:  # the depth is bounded; a stack lower still may not be
-        raise JSONTextError(f"The JSON is nested more than {max_depth} levels deep.") from exc
+    except RecursionError:  # nested deeper than the C parser's stack allows
+        _locate(text, max_depth)
+        raise JSONTextError("The JSON is nested too deeply to be read.") from None
+    # Only now, on text json.loads found valid: in a string that does not end, the
+    # string pattern would backtrack (quadratic in `"\\"\\"\\"...`).
+    _check_depth(text, max_depth)
     if repeated:
         key, path = _first_repeated(value)
         raise JSONTextError(
@@ -157,7 +163,10 @@ def _check_depth(text: str, max_depth: int) -> None:
 
 
 def _locate(text: str, max_depth: int) -> None:
-    """Raises the error for the first bracket too deep or constant, with its position."""
+    """Raises the error for the first bracket too deep or constant, with its position.
+
+    Called when json.loads stopped at one of them, so the text before it is valid JSON:
+    every string the scan meets on the way ends."""
     depth = 0
     for match in _TOKENS.finditer(text):
         token = match.group()

@@ -4,6 +4,7 @@ each gets a 400 (or a 413, or a failed command) naming what is wrong and where, 
 
 import json
 import re
+import time
 from io import StringIO
 from urllib.parse import quote
 
@@ -89,6 +90,13 @@ def test_the_reader_accepts_what_only_looks_suspect():
         "c": "\U0001f600",
     }
     assert jsontext.loads("[" * 64 + "]" * 64) is not None
+
+
+def test_the_reader_stays_linear_on_a_string_that_never_ends():
+    started = time.perf_counter()
+    with pytest.raises(jsontext.JSONTextError, match="Unterminated string starting at line 1"):
+        jsontext.loads('{"a": "' + '\\"' * 1_000_000)
+    assert time.perf_counter() - started < 1
 
 
 def test_the_reader_refuses_numbers_it_cannot_hold_and_text_over_its_limit():
