@@ -8,14 +8,12 @@ that goes to the network, and the service calls it between transactions.
 
 from __future__ import annotations
 
-import json
 import logging
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-import requests
 from django.db.models import F
 
 from flows.nodes.runtime import (
@@ -32,13 +30,10 @@ from flows.nodes.runtime import (
     SendSms,
 )
 
-from . import auth_guard, definitions, sql
+from . import auth_guard, deadlines, definitions, outbound_http, sql
 from .models import Agent, CallbackRequest, CallSession, OutboundMessage, Recording
 
 log = logging.getLogger(__name__)
-
-HTTP_TIMEOUT_CAP = 5.0
-HTTP_MAX_BYTES = 256 * 1024
 
 
 @dataclass
@@ -145,10 +140,12 @@ def needs_outside(request: Request) -> bool:
     )
 
 
-def perform_outside(request: Request) -> Any:
-    """Make a request between transactions (see needs_outside). Never raises."""
+def perform_outside(request: Request, *, deadline: deadlines.Deadline | None = None) -> Any:
+    """Make a request between transactions (see needs_outside). Never raises.
+
+    An HTTP request ends by `deadline`: the turn's, shared by all its requests."""
     if isinstance(request, HttpRequest):
-        return perform_http(request)
+        return perform_http(request, deadline=deadline)
     if isinstance(request, FindCustomer):
         try:
             return auth_guard.customer_find(request)  # with its PIN lockout
@@ -183,41 +180,7 @@ def fulfil(
     raise TypeError(f"not a database request: {request!r}")
 
 
-def perform_http(request: HttpRequest) -> HttpResult:
-    """The HTTP call of an `http` or `self_service` node. Never raises."""
-    try:
-        response = requests.request(
-            request.method,
-            request.url,
-            headers=dict(request.headers),
-            data=request.body.encode() if request.body is not None else None,
-            json=request.json_body if request.body is None else None,
-            timeout=min(request.timeout, HTTP_TIMEOUT_CAP),
-            allow_redirects=False,
-            stream=True,
-        )
-        try:
-            raw = response.raw.read(HTTP_MAX_BYTES + 1, decode_content=True)
-        finally:
-            response.close()
-    except (requests.RequestException, ValueError, OSError) as exc:
-        return HttpResult(
-            ok=False, status=None, data=None, error=f"{type(exc).__name__}: {exc}"[:300]
-        )
-    if len(raw) > HTTP_MAX_BYTES:
-        return HttpResult(
-            ok=False, status=response.status_code, data=None, error="answer too large"
-        )
-    try:
-        data = json.loads(raw.decode(response.encoding or "utf-8")) if raw.strip() else None
-    except (ValueError, UnicodeDecodeError):
-        return HttpResult(
-            ok=False, status=response.status_code, data=None, error="answer is not JSON"
-        )
-    ok = 200 <= response.status_code < 300
-    return HttpResult(
-        ok=ok,
-        status=response.status_code,
-        data=data,
-        error="" if ok else f"HTTP {response.status_code}",
-    )
+def perform_http(request: HttpRequest, *, deadline: deadlines.Deadline | None = None) -> HttpResult:
+    """The HTTP call of an `http` or `self_service` node, within `deadline` (the webhook's;
+    see outbound_http for what it may reach). Never raises."""
+    return outbound_http.fetch(request, deadline=deadline or deadlines.current())

@@ -30,7 +30,7 @@ from django.utils import timezone
 
 from flows.nodes.runtime import Command, Event, Request
 
-from . import definitions, effects, engine, sessions, twiml
+from . import deadlines, definitions, effects, engine, sessions, twiml
 from .call_end import TERMINAL_STATUSES, call_status  # noqa: F401 (status webhooks' entry)
 from .forms import VoiceRequest
 from .models import CallSession, OutboundMessage
@@ -237,9 +237,12 @@ def _resume_locked(session: CallSession, request: VoiceRequest, now: datetime) -
 
 
 def _complete(step: Turn | _Pending, fingerprint: str) -> Turn:
-    """Make the requests a turn needs outside any transaction, and finish the turn."""
+    """Make the requests a turn needs outside any transaction, and finish the turn.
+
+    All the HTTP requests of the turn share one deadline: the webhook's."""
+    deadline = deadlines.current()
     while isinstance(step, _Pending):
-        result = effects.perform_outside(step.request)
+        result = effects.perform_outside(step.request, deadline=deadline)
         with transaction.atomic():
             session = _locked(pk=step.session_pk)
             if session is None or session.pending_since != step.token:

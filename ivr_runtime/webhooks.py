@@ -24,7 +24,7 @@ from twilio.request_validator import (
     get_signature_algorithm,
 )
 
-from . import services, twiml, watchdog
+from . import deadlines, services, twiml, watchdog
 from .forms import BadForm, StatusCallback, VoiceRequest, form_summary, int_field
 
 log = logging.getLogger(__name__)
@@ -110,7 +110,8 @@ def signature_ok(request: HttpRequest) -> bool:
 
 
 def twilio_webhook(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """csrf-exempt, no login, signature checked (403), never a 5xx."""
+    """csrf-exempt, no login, signature checked (403), never a 5xx; one deadline for all of
+    the webhook's HTTP requests (deadlines.py)."""
 
     @csrf_exempt
     @wraps(view)
@@ -135,7 +136,7 @@ def twilio_webhook(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespo
             log.exception("webhook %s failed", request.path)
             return _xml(twiml.static(twiml.UNAVAILABLE))
 
-    return wrapped
+    return deadlines.within_webhook_deadline(wrapped)  # from the start of the webhook
 
 
 def _unreadable(request: HttpRequest) -> HttpResponse | None:

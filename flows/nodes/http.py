@@ -8,9 +8,13 @@ from .runtime import HttpRequest, Need, Next
 class Http(NodeType):
     """Call a system of record; its JSON answer is in `{{ nodes.ID.response.* }}`.
 
-    2xx answers take `success`, everything else (error status, timeout, not JSON) `failure`.
-    `timeout` is at most 5 seconds: a caller is waiting. `save_as` also copies the answer
-    into `{{ vars.NAME }}`.
+    2xx answers take `success`, everything else (error status, timeout, not JSON) `failure`,
+    whose step input says why ("HTTP 500", "timed out", "deadline exceeded", "blocked
+    address"). `timeout` (at most 5 seconds: a caller is waiting) is the whole request's,
+    redirects and a slow answer included, and every request of one webhook shares the
+    webhook's deadline besides. Loopback, private, link-local and multicast addresses are
+    refused unless the runtime allows their network. `save_as` also copies the answer into
+    `{{ vars.NAME }}`.
 
     Example::
 
@@ -49,11 +53,22 @@ class Http(NodeType):
         result = event.result
         ok = bool(result is not None and result.ok)
         data = result.data if result is not None else None
-        run.remember(node["id"], response=data if ok else None, status=result.status if result else None)
+        run.remember(
+            node["id"], response=data if ok else None, status=result.status if result else None
+        )
         save_as = node["config"].get("save_as")
         if ok and save_as:
             run.vars[save_as] = data
-        return Next("success" if ok else "failure", input=str(result.status) if result and result.status else (result.error if result else "no answer"))
+        return Next("success" if ok else "failure", input=_why(result))
+
+
+def _why(result) -> str:
+    """A step's input: the status of an answer taken, else what went wrong."""
+    if result is None:
+        return "no answer"
+    if result.ok or not result.error:
+        return str(result.status or "")
+    return result.error
 
 
 def _render_json(run, value):

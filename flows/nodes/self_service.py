@@ -10,7 +10,9 @@ class SelfService(NodeType):
     """Automated service: text a self-service link, or look something up and say it.
 
     `link_sms` texts `body` (which should contain `url`) to the caller. `lookup_say` fetches
-    `url` (JSON) and speaks `say` rendered with the answer in `{{ nodes.ID.response.* }}`.
+    `url` (JSON) and speaks `say` rendered with the answer in `{{ nodes.ID.response.* }}`;
+    the lookup is made as an `http` node's request is (the same timeout, deadline and
+    refused addresses), and `failed` says why.
 
     Example::
 

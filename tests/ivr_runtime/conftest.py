@@ -92,9 +92,11 @@ def place_call(signer):
 
 
 @pytest.fixture
-def record_server():
+def record_server(settings):
     from .http_server import RecordServer
 
+    # a local target: http nodes reach loopback only where it is allowed
+    settings.HTTP_NODE_ALLOWED_NETWORKS = ["127.0.0.1/32"]
     server = RecordServer()
     yield server
     server.stop()

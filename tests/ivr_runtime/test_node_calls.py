@@ -1,5 +1,6 @@
 """Every node type and every exit, through whole signed calls that follow the TwiML."""
 
+import http.client
 import re
 from datetime import UTC, datetime, timedelta
 from unittest import mock
@@ -429,9 +430,7 @@ def test_http_is_not_called_inside_a_transaction(place_call, record_server):
     from django.db import connection
 
     seen = []
-    from ivr_runtime import effects
-
-    real = effects.requests.request
+    real = http.client.HTTPConnection.request
 
     def spy(*args, **kwargs):
         seen.append(connection.in_atomic_block and len(connection.atomic_blocks))
@@ -447,7 +446,7 @@ def test_http_is_not_called_inside_a_transaction(place_call, record_server):
         bye("success"),
         bye("failure"),
     )
-    with mock.patch.object(effects.requests, "request", spy):
+    with mock.patch.object(http.client.HTTPConnection, "request", spy):
         place_call(NUMBER)
     # pytest-django's test transaction is the only atomic block open during the request
     assert seen == [1]
