@@ -38,6 +38,8 @@ MAX_TURN_SECONDS = 1.0
 #: steps weighed by a macro call (a call of a macro costs Jinja as much as ~20 steps)
 MACRO_WEIGHT = 20
 _CHECK_EVERY = 32
+#: a value this large built checks the time too (a small one is quick to build)
+_CHECK_BUILT = 1024
 #: items of a `range(...)`
 MAX_RANGE = MAX_VALUE
 #: bits of an integer a template computes with `*` or `**`
@@ -76,7 +78,8 @@ class Budget:
         self.built -= size
         if self.built < 0:
             raise SecurityError(f"the template builds more than {MAX_BUILT} characters")
-        self.check()
+        if size >= _CHECK_BUILT:  # what built it may have taken a while
+            self.check()
 
 
 class _Outside(Budget):

@@ -205,7 +205,8 @@ def test_renders_in_one_turn_share_an_allowance():
     slow = "{% for i in range(9000) %}{% endfor %}"  # 9000 steps: fine alone
     assert render_template(slow, session()) == ""
     with turn_allowance(0.0):
-        assert render_template("Hi {{ vars.name }}", session()) == "Hi Ada"  # a few steps: no check
+        # a few steps and small values: no check of the time, so a fallback's text still renders
+        assert render_template("Hi {{ vars.name ~ '!' }}", session()) == "Hi Ada!"
         with pytest.raises(TemplateFailure, match="too long"):
             render_template(slow, session())
     assert render_template(slow, session()) == ""
