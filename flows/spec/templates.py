@@ -160,7 +160,7 @@ _SIMPLE = re.compile(r"\{\{ *([A-Za-z_][A-Za-z0-9_]*)((?:\.[A-Za-z_][A-Za-z0-9_]
 _RESERVED = frozenset({"and", "or", "not", "in", "is", "if", "else", "true", "false", "none"})
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=2048)
 def _read(text: str) -> _Reading:
     simple = _read_simple(text)
     if simple is not None:
