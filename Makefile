@@ -39,11 +39,15 @@ run: setup
 	  $(PY) manage.py load_directory && \
 	  $(PY) manage.py load_demo --demo-users && \
 	  $(MAKE) --no-print-directory serve
-# The web server and the embedded worker and beat (needs SECRET_KEY and TWILIO_AUTH_TOKEN).
+# The web server and the embedded worker and beat (needs SECRET_KEY and TWILIO_AUTH_TOKEN),
+# each under a supervisor that starts it again if it exits (docs/operations.md).
+SUPERVISE := $(PY) -m callflow.supervise
 serve:
 	@echo "Starting the embedded Celery worker and beat (filesystem broker, no server needed)..."
 	@trap 'trap - EXIT INT TERM; kill 0' EXIT INT TERM; \
-	  $(PY) -m celery -A callflow worker --pool=solo --loglevel=warning --beat \
+	  $(SUPERVISE) worker -- $(PY) -m celery -A callflow worker --pool=solo --loglevel=warning \
+	    --without-gossip --without-mingle --without-heartbeat & \
+	  $(SUPERVISE) beat -- $(PY) -m celery -A callflow beat --loglevel=warning \
 	    --schedule=$${CALLFLOW_VAR_DIR:-var}/celerybeat-schedule & \
 	  $(PY) manage.py runserver 127.0.0.1:$(PORT)
 

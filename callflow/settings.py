@@ -319,6 +319,10 @@ SMS_RETRY_MAX_DELAY = float(os.environ.get("SMS_RETRY_MAX_DELAY", "900"))
 SMS_SEND_LEASE_SECONDS = float(os.environ.get("SMS_SEND_LEASE_SECONDS", "120"))
 #: a queued message not handed over to the broker for this long is re-published by the sweep
 SMS_HANDOVER_GRACE_SECONDS = float(os.environ.get("SMS_HANDOVER_GRACE_SECONDS", "20"))
+#: the designer and the admin warn of a text due this long ago and still not sent, and of a
+#: worker or beat not seen for WORKER_STALE_SECONDS (ivr_runtime.health)
+OUTBOX_STUCK_SECONDS = float(os.environ.get("OUTBOX_STUCK_SECONDS", "120"))
+WORKER_STALE_SECONDS = float(os.environ.get("WORKER_STALE_SECONDS", "30"))
 #: timeout of one HTTP request to the provider
 TWILIO_HTTP_TIMEOUT = float(os.environ.get("TWILIO_HTTP_TIMEOUT", "10"))
 #: an SMS conversation ends after this many minutes without a message

@@ -16,6 +16,7 @@ from flows.models import Flow
 from flows.permissions import ADD_FLOW, CHANGE_FLOW, PUBLISH_FLOW, VIEW_FLOW
 from flows.roles import ROLE_PERMISSIONS
 from flows.serializers import flow_status
+from ivr_runtime.health import health_check
 
 
 def user_access(user) -> dict[str, Any]:
@@ -70,7 +71,13 @@ def flow_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "designer_ui/flow_list.html",
-        {"rows": rows, "query": query, "access": access, "total": Flow.objects.count()},
+        {
+            "rows": rows,
+            "query": query,
+            "access": access,
+            "total": Flow.objects.count(),
+            "health": health_check(),
+        },
     )
 
 

@@ -47,7 +47,7 @@ class CallSessionAdmin(ReadOnlyMixin, admin.ModelAdmin):
 
 @admin.register(OutboundMessage)
 class OutboundMessageAdmin(admin.ModelAdmin):
-    list_display = ["to", "status", "attempts", "provider_status", "error_code", "short_error", "simulated",
+    list_display = ["to", "shown_status", "attempts", "provider_status", "error_code", "short_error", "simulated",
                     "created_at", "sent_at", "next_attempt_at"]
     list_filter = ["status", "provider_status", "error_code", "simulated", ("created_at", admin.DateFieldListFilter)]
     search_fields = ["to", "body", "provider_sid", "idempotency_key"]
@@ -60,6 +60,26 @@ class OutboundMessageAdmin(admin.ModelAdmin):
     @admin.display(description="last error")
     def short_error(self, obj: OutboundMessage) -> str:
         return obj.last_error[:80]
+
+    @admin.display(description="status", ordering="status")
+    def shown_status(self, obj: OutboundMessage) -> str:
+        from .outbox import NOT_CONFIGURED
+
+        if obj.status == OutboundMessage.Status.FAILED and obj.error_code == NOT_CONFIGURED:
+            return "not sent (no Twilio account)"
+        return obj.get_status_display()
+
+    def changelist_view(self, request, extra_context=None):
+        # The outbox's health on top of the list: workers and beat not seen, texts stuck.
+        if request.method == "GET":
+            from django.contrib import messages
+
+            from .health import health_check
+
+            levels = {"beat": messages.ERROR, "worker": messages.ERROR, "twilio": messages.INFO}
+            for problem in health_check().problems:
+                self.message_user(request, problem.text, levels.get(problem.kind, messages.WARNING))
+        return super().changelist_view(request, extra_context)
 
     @admin.action(description="Send again now (queued or failed messages)")
     def retry_now(self, request, queryset):
