@@ -187,33 +187,36 @@ def call_sweep(*, now: datetime | None = None) -> int:
     candidates = CallSession.objects.filter(
         status=CallSession.Status.ACTIVE, started_at__lt=cutoff, updated_at__lt=cutoff
     ).exclude(channel="sms")  # text conversations expire on their own (sms_channel)
-    closed, after = 0, None
+    closed, kept = 0, set[int]()
     for _ in range(SWEEP_BATCHES):
-        batch = candidates if after is None else candidates.filter(started_at__gt=after)
-        rows = list(batch.order_by("started_at").values_list("pk", "started_at")[:SWEEP_BATCH])
-        for pk, _started in rows:
-            closed += _close_stale(pk, now, stale)
-        # A call started in the very microsecond the batch ended at waits for the next run.
-        after = rows[-1][1] if rows else after
-        if len(rows) < SWEEP_BATCH:
+        # Each call closed leaves the candidates; those kept (a caller still in a queue)
+        # are left out of the next query.
+        batch = candidates.exclude(pk__in=kept) if kept else candidates
+        pks = list(batch.order_by("started_at").values_list("pk", flat=True)[:SWEEP_BATCH])
+        for pk in pks:
+            if _close_stale(pk, now, stale):
+                closed += 1
+            else:
+                kept.add(pk)
+        if len(pks) < SWEEP_BATCH:
             break
     if closed:
         log.warning("closed %d calls whose status callback never came", closed)
     return closed
 
 
-def _close_stale(pk: int, now: datetime, stale: timedelta) -> int:
+def _close_stale(pk: int, now: datetime, stale: timedelta) -> bool:
     """Close one call if it is still open and silent for long enough (with its row locked)."""
     with transaction.atomic():
         session = sessions.locked(pk=pk)
         if session is None or session.ended_at is not None:
-            return 0
+            return False
         if session.status != CallSession.Status.ACTIVE:
-            return 0
+            return False
         if now - session.updated_at < stale + _queue_wait(session):
-            return 0
+            return False
         _Closing.stale(session, now).write(session, now)
-    return 1
+    return True
 
 
 def _queue_wait(session: CallSession) -> timedelta:

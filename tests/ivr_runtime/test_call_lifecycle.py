@@ -12,7 +12,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from ivr_runtime import call_end, tasks
+from ivr_runtime import call_end, engine, tasks
 from ivr_runtime.models import Agent, CallSession, CallStep, OutboundMessage, Skill
 
 from .conftest import flow_definition, publish, two_menus
@@ -199,6 +199,19 @@ def test_the_sweep_leaves_text_conversations_and_closed_calls_alone(signer, plac
         [],
     )
     assert CallSession.objects.get(pk=sms.pk).status == "active"
+
+
+def test_one_sweep_closes_more_calls_than_one_query_reads(settings):
+    settings.CALL_STALE_MINUTES = 10
+    ended = engine.State(root="v0", flow="v0", ended=True).to_dict()
+    count = call_end.SWEEP_BATCH * 2 + 50
+    CallSession.objects.bulk_create(
+        CallSession(call_sid=f"CA{i:032x}", state=ended, flow_finished=True) for i in range(count)
+    )
+    at = timezone.now() - timedelta(hours=1)  # all started in the same instant
+    CallSession.objects.update(started_at=at, updated_at=at)
+    assert call_end.call_sweep() == count
+    assert not CallSession.objects.filter(status="active").exists()
 
 
 def test_the_sweep_reads_only_active_calls_through_an_index(signer, settings):
