@@ -5,6 +5,14 @@ answer first. The deadline starts with the webhook (`within_webhook_deadline` wr
 Twilio webhook view) and lasts WEBHOOK_DEADLINE_SECONDS of wall time, whatever the turn
 does meanwhile; a turn run outside a webhook (the simulator, a task) gets its own from
 `current()`.
+
+The deadline D is shared out so that the answer leaves before it, whatever hangs:
+
+- the turn's HTTP requests end by `HTTP_SHARE` x D (the node then takes `failure`), which
+  leaves time to write the turn;
+- the watchdog (`watchdog.py`) fires at `WATCHDOG_SHARE` x D, for what nothing else bounds
+  (a database that stopped answering): the flow's fallback runs on a fresh connection;
+- it fires again `FALLBACK_SHARE` x D later, and the caller gets the static apology.
 """
 
 from __future__ import annotations
@@ -39,6 +47,23 @@ class Deadline:
 
     def expired(self) -> bool:
         return self.remaining() <= 0
+
+
+#: shares of the deadline (see above): 8.5 s, 9 s and 9.75 s of the default 10 s
+HTTP_SHARE = 0.85
+WATCHDOG_SHARE = 0.9
+FALLBACK_SHARE = 0.075
+
+
+def http_reserve_seconds() -> float:
+    """How long before the deadline the turn's HTTP requests must have ended."""
+    return (1 - HTTP_SHARE) * settings.WEBHOOK_DEADLINE_SECONDS
+
+
+def watchdog_seconds() -> tuple[float, float]:
+    """When the watchdog first fires after the webhook starts, and then how often."""
+    deadline = settings.WEBHOOK_DEADLINE_SECONDS
+    return WATCHDOG_SHARE * deadline, FALLBACK_SHARE * deadline
 
 
 _webhook: ContextVar[Deadline | None] = ContextVar("webhook_deadline", default=None)

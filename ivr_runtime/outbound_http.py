@@ -39,7 +39,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from flows.nodes.runtime import HttpRequest, HttpResult
 
-from .deadlines import Deadline
+from .deadlines import Deadline, http_reserve_seconds
 
 log = logging.getLogger(__name__)
 
@@ -51,9 +51,6 @@ TIMEOUT_CAP = 5.0
 #: the largest answer read
 MAX_BYTES = 256 * 1024
 MAX_REDIRECTS = 3
-#: kept back from the webhook's deadline for what follows the last request (the turn's
-#: writes and its TwiML), so that the answer leaves before the deadline
-RESERVE_SECONDS = 0.25
 
 BLOCKED = "blocked address"
 NOT_FOUND = "host not found"
@@ -187,7 +184,8 @@ class _Clock:
     @classmethod
     def of(cls, timeout: float, deadline: Deadline) -> _Clock:
         own = time.monotonic() + timeout
-        webhook = deadline.at - RESERVE_SECONDS
+        # what follows the last request (the turn's writes, its TwiML) must fit before it
+        webhook = deadline.at - http_reserve_seconds()
         return cls(own, TIMED_OUT) if own < webhook else cls(webhook, DEADLINE_EXCEEDED)
 
     def left(self) -> float:

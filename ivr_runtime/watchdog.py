@@ -8,13 +8,12 @@ the database server, or the way to it, stops answering: the driver then waits in
 read that nothing ends. The watchdog does.
 
 It is an interval timer (SIGALRM) armed when a webhook starts and disarmed when it answers,
-WEBHOOK_DEADLINE_SECONDS + 1 s later at most (so an HTTP request past the deadline is
-handled by its node first) and never later than `LATEST_FIRST_SECONDS`. When it fires, the
-thread's database connections are closed (the statement waiting on one is abandoned, and
-the next use opens a fresh connection) and `WebhookTimeout` is raised in whatever was
-running: the webhook's usual error path runs the flow's fallback, on a fresh connection,
-which gets `FALLBACK_SECONDS`; the timer fires again then, and every `FALLBACK_SECONDS`
-until the webhook answers, and the caller gets the static apology.
+firing at the share of the deadline `deadlines.watchdog_seconds` gives (after the turn's
+HTTP requests have ended, before the deadline). When it fires, the thread's database
+connections are closed (the statement waiting on one is abandoned, and the next use opens
+a fresh connection) and `WebhookTimeout` is raised in whatever was running: the webhook's
+usual error path runs the flow's fallback, on a fresh connection; the timer fires again a
+little later, and so on until the webhook answers, and the caller gets the static apology.
 
 Signals reach the main thread only. gunicorn's sync workers (the production setup) answer
 each request there; elsewhere (runserver's threads, gthread workers) the watchdog does
@@ -25,19 +24,14 @@ deadlines", has the cost).
 
 from __future__ import annotations
 
-import _signal
 import contextlib
 import signal
 import threading
 from types import FrameType, TracebackType
 
-from django.conf import settings
 from django.db import connections
 
-#: the watchdog fires first at WEBHOOK_DEADLINE_SECONDS + 1 s, or this, whichever is sooner
-LATEST_FIRST_SECONDS = 12.0
-#: time left to the flow's fallback after the first firing, and the interval of the next ones
-FALLBACK_SECONDS = 1.0
+from .deadlines import watchdog_seconds
 
 
 class WebhookTimeout(Exception):
@@ -58,10 +52,10 @@ class _Watch:
     def __enter__(self) -> _Watch:
         self.depth += 1
         if self.depth == 1 and _handler_installed():
-            self.first = min(settings.WEBHOOK_DEADLINE_SECONDS + 1.0, LATEST_FIRST_SECONDS)
+            self.first, then = watchdog_seconds()
             self.fired = 0
             self.armed = True
-            signal.setitimer(signal.ITIMER_REAL, max(self.first, 0.001), FALLBACK_SECONDS)
+            signal.setitimer(signal.ITIMER_REAL, max(self.first, 0.001), max(then, 0.001))
         return self
 
     def __exit__(
@@ -87,7 +81,6 @@ class _Watch:
 
 _watch = _Watch()
 _fire = _watch.fire
-_SIGALRM = int(signal.SIGALRM)
 _UNARMED = contextlib.nullcontext()
 
 
@@ -113,7 +106,7 @@ def close_connections() -> None:
 
 def _handler_installed() -> bool:
     """Our SIGALRM handler, installed once; False when something else handles SIGALRM."""
-    current = _signal.getsignal(_SIGALRM)  # signal.getsignal's enum lookup costs more than the rest
+    current = signal.getsignal(signal.SIGALRM)
     if current == _fire:
         return True
     if current not in (signal.SIG_DFL, None):
