@@ -33,13 +33,14 @@ R = TypeVar("R")
 
 @dataclass(frozen=True)
 class Deadline:
-    """A point in time.monotonic()."""
+    """A point in time.monotonic(), `seconds` after the webhook started."""
 
     at: float
+    seconds: float
 
     @classmethod
     def after(cls, seconds: float) -> Deadline:
-        return cls(time.monotonic() + seconds)
+        return cls(time.monotonic() + seconds, seconds)
 
     def remaining(self) -> float:
         """Seconds left; zero or less once it has passed."""
@@ -48,16 +49,15 @@ class Deadline:
     def expired(self) -> bool:
         return self.remaining() <= 0
 
+    def http_until(self) -> float:
+        """When the turn's HTTP requests must have ended (time.monotonic())."""
+        return self.at - (1 - HTTP_SHARE) * self.seconds
+
 
 #: shares of the deadline (see above): 8.5 s, 9 s and 9.75 s of the default 10 s
 HTTP_SHARE = 0.85
 WATCHDOG_SHARE = 0.9
 FALLBACK_SHARE = 0.075
-
-
-def http_reserve_seconds() -> float:
-    """How long before the deadline the turn's HTTP requests must have ended."""
-    return (1 - HTTP_SHARE) * settings.WEBHOOK_DEADLINE_SECONDS
 
 
 def watchdog_seconds() -> tuple[float, float]:

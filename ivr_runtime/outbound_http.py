@@ -39,7 +39,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from flows.nodes.runtime import HttpRequest, HttpResult
 
-from .deadlines import Deadline, http_reserve_seconds
+from .deadlines import Deadline
 
 log = logging.getLogger(__name__)
 
@@ -185,7 +185,7 @@ class _Clock:
     def of(cls, timeout: float, deadline: Deadline) -> _Clock:
         own = time.monotonic() + timeout
         # what follows the last request (the turn's writes, its TwiML) must fit before it
-        webhook = deadline.at - http_reserve_seconds()
+        webhook = deadline.http_until()
         return cls(own, TIMED_OUT) if own < webhook else cls(webhook, DEADLINE_EXCEEDED)
 
     def left(self) -> float:
