@@ -76,7 +76,7 @@ class OutboundMessageAdmin(admin.ModelAdmin):
 
             from .health import health_check
 
-            levels = {"beat": messages.ERROR, "worker": messages.ERROR, "twilio": messages.INFO}
+            levels = {"beat": messages.ERROR, "worker": messages.ERROR}
             for problem in health_check().problems:
                 self.message_user(request, problem.text, levels.get(problem.kind, messages.WARNING))
         return super().changelist_view(request, extra_context)

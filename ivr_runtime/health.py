@@ -174,7 +174,7 @@ def _problems(health: Health) -> list[Problem]:
                 "twilio",
                 "No Twilio account is configured (TWILIO_ACCOUNT_SID): texts and callbacks are "
                 f"kept as not sent ({kept} text{'s' if health.unsent != 1 else ''} so far).",
-                f"error_code={NOT_CONFIGURED}",
+                f"error_code__exact={NOT_CONFIGURED}",
             )
         )
     return problems

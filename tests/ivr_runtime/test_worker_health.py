@@ -358,6 +358,10 @@ def test_the_designer_and_admin_say_texts_are_kept_unsent_without_twilio(
     listing = admin_client.get("/admin/ivr_runtime/outboundmessage/").content.decode()
     assert "texts and callbacks are kept as not sent (1 text so far)" in listing
     assert "not sent (no Twilio account)" in listing
+    kept = admin_client.get(
+        f"/admin/ivr_runtime/outboundmessage/?error_code__exact={outbox.NOT_CONFIGURED}"
+    )
+    assert kept.status_code == 200 and kept.context["cl"].result_count == 1
 
 
 def test_the_admin_outbox_warns_of_stuck_texts(admin_client, quiet_health):
