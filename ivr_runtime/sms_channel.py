@@ -118,13 +118,21 @@ def sms_receive(*, sms: IncomingSms, now: datetime | None = None) -> SmsTurn:
     stored = _stored_answer(sms)
     if stored is not None:  # a retry of a text answered (its conversation may have ended)
         return SmsTurn(xml=stored, replayed=True)
+    until = started + settings.WEBHOOK_DEADLINE_SECONDS
     try:
         with transaction.atomic():
             step = _receive(sms, target, now)
-    except IntegrityError:  # the same first text twice at once: the other one starts it
-        step = _IN_FLIGHT
+    except IntegrityError:  # this text has started a conversation already
+        first = _first_text_answer(sms)
+        if first is None:
+            raise
+        step = first
     if step is _IN_FLIGHT:
-        return _await_answer(sms, until=started + settings.WEBHOOK_DEADLINE_SECONDS)
+        return _await_answer(sms, until=until)
+    if step is _REPLAYED_LATE:
+        # Answered long ago, and the conversation has gone on since: nothing to send again.
+        log.warning("SMS %s: replayed after its conversation went on", sms.message_sid)
+        return SmsTurn(xml=sms_twiml.to_xml([]), replayed=True)
     if isinstance(step, SmsTurn):
         return step
     return _advance(step, sms, now)
@@ -143,6 +151,18 @@ class _Outside:
 
 #: _receive's answer when the same text is being answered by another request
 _IN_FLIGHT = object()
+#: _receive's answer to the text that started a conversation, again after it went on
+_REPLAYED_LATE = object()
+
+
+def _answered_another(session: CallSession, sms: IncomingSms) -> bool:
+    """Whether the conversation's last answer is to a text other than `sms`."""
+    return session.last_request_hash not in ("", sms.fingerprint)
+
+
+def _conversation_sid(sms: IncomingSms) -> str:
+    """The call_sid of the conversation a text starts."""
+    return f"SMS{sms.message_sid}"[:64]
 
 
 def _receive(
@@ -157,6 +177,8 @@ def _receive(
             return SmsTurn(xml=stored, replayed=True)
     elif session.last_request_hash == sms.fingerprint and session.last_twiml:
         return SmsTurn(xml=session.last_twiml, session=session, replayed=True)
+    elif session.call_sid == _conversation_sid(sms) and _answered_another(session, sms):
+        return _REPLAYED_LATE  # the text that started the conversation, after it went on
     elif (
         session.pending_since is not None and now - session.pending_since < services.PENDING_TIMEOUT
     ):
@@ -182,7 +204,7 @@ def _new_conversation(sms: IncomingSms, target: tuple[int, int | None]) -> CallS
     """The conversation's row, inserted (IntegrityError: this text has started one already)."""
     flow_id, version_id = target
     session = CallSession(
-        call_sid=f"SMS{sms.message_sid}"[:64],
+        call_sid=_conversation_sid(sms),
         channel="sms",
         flow_id=flow_id,
         flow_version_id=version_id,
@@ -193,6 +215,28 @@ def _new_conversation(sms: IncomingSms, target: tuple[int, int | None]) -> CallS
     session.state = sessions.new_state(session)
     session.save()
     return session
+
+
+def _first_text_answer(sms: IncomingSms) -> SmsTurn | object | None:
+    """For a text whose conversation exists already (it started it): its stored answer,
+    _IN_FLIGHT while another request answers it, or None when the conversation is not
+    this text's (the IntegrityError was something else)."""
+    row = (
+        CallSession.objects.filter(call_sid=_conversation_sid(sms))
+        .values_list("from_number", "to_number", "last_request_hash", "last_twiml")
+        .first()
+    )
+    if row is None:
+        return None
+    sender, to, last_request_hash, last_twiml = row
+    if (sender, to) != (sms.sender, sms.to):
+        log.warning("SMS %s: a MessageSid already used from %s to %s", sms.message_sid, sender, to)
+        return SmsTurn(xml=sms_twiml.static(sms_twiml.UNAVAILABLE), texts=[sms_twiml.UNAVAILABLE])
+    if last_request_hash != sms.fingerprint:
+        return _REPLAYED_LATE
+    if last_twiml:
+        return SmsTurn(xml=last_twiml, replayed=True)
+    return _IN_FLIGHT
 
 
 def _stored_answer(sms: IncomingSms) -> str | None:

@@ -3,6 +3,7 @@ of calls whose status callback was lost, subflow versions pinned for the whole c
 `sms` node with nowhere to send, and concurrent duplicates of an incoming text."""
 
 import threading
+import time
 import xml.etree.ElementTree as ET
 from datetime import timedelta
 
@@ -490,3 +491,21 @@ def test_a_duplicate_of_a_text_out_for_a_lookup_waits_for_its_answer(record_serv
     assert replies(answers["first"]) == ["Found it.\nBye."]
     assert answers["second"] == answers["first"]
     assert len(record_server.requests) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_first_text_replayed_after_the_conversation_went_on_advances_nothing_at_once():
+    conversation(MENU, AGAIN, BYE)
+    first = text_form("SM" + "d" * 32, "hi")
+    assert replies(post_text(first)) == ["Reply 1 or 2."]
+    assert replies(post_text(text_form("SM" + "e" * 32, "1"))) == ["Once more: 1 or 2."]
+    started = time.monotonic()
+    assert replies(post_text(first)) == []  # answered long ago: nothing to send again
+    assert time.monotonic() - started < 1
+    session = CallSession.objects.get(channel="sms")
+    assert (session.current_node, session.seq) == ("again", 2)
+    # A MessageSid seen from another sender is not theirs to replay.
+    other = {**first, "From": "+447700900999"}
+    assert replies(post_text(other)) == [
+        "Sorry, we cannot answer your message right now. Please try again later."
+    ]
