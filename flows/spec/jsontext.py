@@ -9,9 +9,9 @@ enough to exhaust the stack of any recursive code that walks the result. `loads`
 each of these with a `JSONTextError` naming the line and column, or the JSON path, of the
 problem.
 
-The happy path costs two regular-expression passes over the text (for the depth, never
-recursive), after `json.loads` has found it valid; the repeated-key, surrogate and NUL
-checks only walk the result when there is something to find.
+The happy path costs `json.loads` with a hook per object and a walk of the containers it
+built (for the depth, never recursive); the position of a problem, the repeated-key,
+surrogate and NUL checks are only looked for when there is something to find.
 """
 
 from __future__ import annotations
@@ -30,10 +30,8 @@ MAX_DEPTH = 64
 MAX_INT_DIGITS = 40
 
 # Strings as a whole (so that brackets inside them do not count), brackets, and the
-# non-JSON constants json.loads would accept; no backtracking inside a string.
-_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
-_BRACKET = re.compile(r"[\[\]{}]")
-_TOKENS = re.compile(rf"{_STRING.pattern}|[\[\]{{}}]|-?Infinity|NaN", re.DOTALL)
+# non-JSON constants json.loads would accept: to find where a problem is (see _locate).
+_TOKENS = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]|-?Infinity|NaN', re.DOTALL)
 #: the escapes of a surrogate or of NUL: only then are the strings walked
 _SUSPECT_ESCAPE = re.compile(r"\\u(?:[dD][89a-fA-F]|0000)")
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -134,9 +132,8 @@ def loads(text: str | bytes, *, max_bytes: int | None = None, max_depth: int = M
     except RecursionError:  # nested deeper than the C parser's stack allows
         _locate(text, max_depth)
         raise JSONTextError("The JSON is nested too deeply to be read.") from None
-    # Only now, on text json.loads found valid: in a string that does not end, the
-    # string pattern would backtrack (quadratic in `"\\"\\"\\"...`).
-    _check_depth(text, max_depth)
+    if _deeper_than(value, max_depth):
+        _locate(text, max_depth)
     if repeated:
         key, path = _first_repeated(value)
         raise JSONTextError(
@@ -149,24 +146,27 @@ def loads(text: str | bytes, *, max_bytes: int | None = None, max_depth: int = M
     return value
 
 
-def _check_depth(text: str, max_depth: int) -> None:
-    """Refuses nesting beyond `max_depth`, without recursion: the brackets outside strings
-    are counted (strings blanked first, at the regex engine's speed)."""
-    depth = 0
-    for bracket in _BRACKET.findall(_STRING.sub('""', text)):
-        if bracket in "[{":
-            depth += 1
-            if depth > max_depth:
-                _locate(text, max_depth)
-        else:
-            depth -= 1
+def _deeper_than(value: Any, max_depth: int) -> bool:
+    """Whether arrays and objects nest more than `max_depth` deep, without recursion."""
+    if not isinstance(value, dict | list):
+        return False
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        current, depth = stack.pop()
+        if depth > max_depth:
+            return True
+        for child in current.values() if isinstance(current, dict) else current:
+            if isinstance(child, dict | list):
+                stack.append((child, depth + 1))
+    return False
 
 
 def _locate(text: str, max_depth: int) -> None:
     """Raises the error for the first bracket too deep or constant, with its position.
 
-    Called when json.loads stopped at one of them, so the text before it is valid JSON:
-    every string the scan meets on the way ends."""
+    Called only once json.loads has read the text up to the problem, so every string the
+    scan meets on the way ends (in one that does not, the string pattern would backtrack,
+    quadratically in `"\\"\\"\\"...`)."""
     depth = 0
     for match in _TOKENS.finditer(text):
         token = match.group()
