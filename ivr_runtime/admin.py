@@ -134,7 +134,7 @@ class CustomerForm(forms.ModelForm):
 
     def clean_pin(self):
         pin = self.cleaned_data.get("pin", "")
-        if pin and not pin.isdigit():
+        if pin and not (pin.isascii() and pin.isdigit()):  # "²" is a digit too
             raise forms.ValidationError("A PIN is digits only.")
         return pin
 

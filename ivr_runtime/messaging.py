@@ -58,7 +58,7 @@ class DeliveryStatus:
         status = str(form.get("MessageStatus") or form.get("SmsStatus") or "").strip().lower()[:32]
         if not _SID.fullmatch(sid) or not status.isascii() or not status.replace("-", "").isalpha():
             return None
-        code = "".join(ch for ch in str(form.get("ErrorCode") or "") if ch.isdigit())[:16]
+        code = "".join(ch for ch in str(form.get("ErrorCode") or "") if ch in "0123456789")[:16]
         raw_id = str(query.get("m") or "")
         ok_id = raw_id.isascii() and raw_id.isdigit() and len(raw_id) < 19  # "²" is a digit too
         return cls(sid, status, code, int(raw_id) if ok_id else None)

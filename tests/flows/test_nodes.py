@@ -106,3 +106,12 @@ def test_the_format_docs_describe_every_type_and_its_exits(name):
         assert f"`{exit_name}`" in row
     for key in cls.config_schema.get("required", []):
         assert f"**`{key}`**" in row
+
+
+def test_branch_lookup_indexes_lists_by_ascii_digits_only():
+    from flows.nodes.branch import lookup
+
+    context = {"vars": {"items": ["a", "b"]}}
+    assert lookup(context, "vars.items.1") == "b"
+    assert lookup(context, "vars.items.²") is None  # "²".isdigit() is true, int("²") fails
+    assert lookup(context, "vars.items.٣") is None

@@ -94,6 +94,14 @@ def test_admin_sets_a_customer_pin_hashed(admin_client_logged_in):
     assert response.status_code == 302
     eve.refresh_from_db()
     assert eve.name == "Eve A" and eve.check_pin("8642")
+    # "²" passes str.isdigit but no keypad can enter it
+    refused = admin_client_logged_in.post(
+        f"/admin/ivr_runtime/customer/{eve.pk}/change/",
+        {"name": "Eve A", "account_number": "99887766", "tier": "gold", "pin": "²²²²"},
+    )
+    assert refused.status_code == 200 and "A PIN is digits only." in refused.content.decode()
+    eve.refresh_from_db()
+    assert eve.check_pin("8642")
 
 
 def test_a_pin_hashed_as_a_password_is_still_checked():
