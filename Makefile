@@ -54,7 +54,7 @@ serve:
 # The whole suite on the embedded default (SQLite), lint and migrations included.
 test: setup
 	$(PY) -m ruff check .
-	$(PY) manage.py makemigrations --check --dry-run
+	DJANGO_SETTINGS_MODULE=tests.settings $(PY) manage.py makemigrations --check --dry-run
 	$(PY) -m pytest --cov --cov-report=term:skip-covered $(PYTEST_ARGS)
 
 # Same suite on PostgreSQL (DATABASE_URL defaults to the local server).

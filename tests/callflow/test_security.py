@@ -56,7 +56,8 @@ def test_the_service_refuses_to_start_without_its_secrets(missing):
     env = {k: v for k, v in PRODUCTION.items() if k != missing}
     done = manage("check", env=env)
     assert done.returncode != 0
-    assert f"{missing} is not set. Callflow refuses to start without it" in done.stderr
+    assert f"callflow: {missing} is not set. Callflow refuses to start without it" in done.stderr
+    assert "Traceback" not in done.stderr
     blank = manage("check", env={**env, missing: "  "})
     assert blank.returncode != 0 and f"{missing} is not set" in blank.stderr
 
