@@ -63,7 +63,7 @@ test-postgres: setup
 	  $(PY) -m pytest -m "not browser" $(PYTEST_ARGS)
 
 test-fast: setup
-	$(PY) -m pytest -x -q -m "not browser and not worker" $(PYTEST_ARGS)
+	$(PY) -m pytest -x -q -m "not browser and not worker and not faults" $(PYTEST_ARGS)
 
 bench: setup
 	$(PY) -m benchmarks

@@ -103,8 +103,25 @@ class FlowAdmin(admin.ModelAdmin):
         return False
 
 
+class ReadOnlyDefinitionAdmin(admin.ModelAdmin):
+    """Records kept as they were: viewable, never added, changed or deleted here."""
+
+    @admin.display(description="definition")
+    def definition_pretty(self, obj: FlowVersion | KeptDraft) -> str:
+        return _pretty(obj.definition)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(FlowVersion)
-class FlowVersionAdmin(admin.ModelAdmin):
+class FlowVersionAdmin(ReadOnlyDefinitionAdmin):
     """Published versions are immutable: viewable, never added, changed or deleted here."""
 
     list_display = ("flow", "number", "note", "published_at", "published_by", "rolled_back_from")
@@ -122,22 +139,9 @@ class FlowVersionAdmin(admin.ModelAdmin):
     )
     readonly_fields = fields
 
-    @admin.display(description="definition")
-    def definition_pretty(self, obj: FlowVersion) -> str:
-        return _pretty(obj.definition)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(KeptDraft)
-class KeptDraftAdmin(admin.ModelAdmin):
+class KeptDraftAdmin(ReadOnlyDefinitionAdmin):
     """Unpublished drafts a rollback or a restore replaced: viewable here, restored in the
     designer's Versions tab or the API (a restore is a validated draft save)."""
 
@@ -160,19 +164,6 @@ class KeptDraftAdmin(admin.ModelAdmin):
         "definition_pretty",
     )
     readonly_fields = fields
-
-    @admin.display(description="definition")
-    def definition_pretty(self, obj: KeptDraft) -> str:
-        return _pretty(obj.definition)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(PhoneNumber)

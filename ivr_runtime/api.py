@@ -56,6 +56,7 @@ class CallSerializer(serializers.ModelSerializer):
             "provider_status",
             "started_at",
             "ended_at",
+            "duration",
             "current_node",
             "simulated",
         ]

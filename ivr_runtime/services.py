@@ -292,20 +292,7 @@ def _run_turn(
             session.save()  # a new call's row first: requests, steps and effects refer to it
         _save_turn(session, outcome, loaded, old_step, now, carry)
         if effects.needs_outside(request):
-            token = timezone.now()
-            sessions.store_state(session, state)
-            session.pending_since = token
-            session.last_request_hash = fingerprint
-            session.last_twiml = ""
-            session.save(
-                update_fields=[
-                    *sessions.STATE_FIELDS,
-                    "pending_since",
-                    "last_request_hash",
-                    "last_twiml",
-                    "updated_at",
-                ]
-            )
+            token = sessions.save_pending(session, state, fingerprint=fingerprint)
             return _Pending(session_pk=session.pk, token=token, request=request, carry=carry)
         result = effects.fulfil(request, session=session, loaded=loaded, pinned=state.subflows)
         event = Event(kind="effect", result=result)

@@ -8,6 +8,8 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from django.utils import timezone
+
 from flows.models import Flow, PhoneNumber
 from flows.nodes.runtime import CallInfo
 
@@ -63,6 +65,26 @@ def store_state(session: CallSession, state: engine.State) -> None:
     session.variables = state.vars
     session.attempts = state.attempts
     session.flow_finished = state.ended
+
+
+def save_pending(session: CallSession, state: engine.State, *, fingerprint: str) -> datetime:
+    """Save the row as waiting for a request made outside any transaction (an HTTP call, a
+    PIN check): a duplicate arriving meanwhile is told to come back. The token returned is
+    the row's `pending_since`, which the turn checks when it comes back with the answer."""
+    store_state(session, state)
+    session.pending_since = timezone.now()
+    session.last_request_hash = fingerprint
+    session.last_twiml = ""
+    session.save(
+        update_fields=[
+            *STATE_FIELDS,
+            "pending_since",
+            "last_request_hash",
+            "last_twiml",
+            "updated_at",
+        ]
+    )
+    return session.pending_since
 
 
 def save_steps(

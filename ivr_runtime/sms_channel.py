@@ -383,20 +383,8 @@ def _run_locked(
     state, outside = _run_until_outside(session, event, texts, errors, now)
     if outside is None:
         return _finish(session, state, texts, errors, sms, now)
-    sessions.store_state(session, state)
-    session.pending_since = timezone.now()
-    session.last_request_hash = sms.fingerprint
-    session.last_twiml = ""
-    session.save(
-        update_fields=[
-            *sessions.STATE_FIELDS,
-            "pending_since",
-            "last_request_hash",
-            "last_twiml",
-            "updated_at",
-        ]
-    )
-    return _Outside(session.pk, session.pending_since, outside, texts, errors)
+    token = sessions.save_pending(session, state, fingerprint=sms.fingerprint)
+    return _Outside(session.pk, token, outside, texts, errors)
 
 
 def _advance(step: _Outside, sms: IncomingSms, now: datetime) -> SmsTurn:

@@ -47,21 +47,8 @@ _EXIT_NAME = re.compile(EXIT_NAME_PATTERN)
 _REQUIRED = re.compile(r"^'(.+)' is a required property$")
 
 
-class DefinitionParseError(ValueError):
+class DefinitionParseError(jsontext.JSONTextError):
     """The text is not a JSON object; `line` and `column` (or `path`) say where, when known."""
-
-    def __init__(
-        self,
-        message: str,
-        line: int | None = None,
-        column: int | None = None,
-        path: str = "$",
-    ):
-        super().__init__(message)
-        self.message = message
-        self.line = line
-        self.column = column
-        self.path = path
 
     def as_problem(self) -> Problem:
         return Problem(self.message, self.path)
@@ -85,7 +72,9 @@ def parse_definition(text: str | bytes, *, max_bytes: int | None = None) -> dict
     try:
         data = jsontext.loads(text, max_bytes=max_bytes)
     except jsontext.JSONTextError as exc:
-        raise DefinitionParseError(exc.message, exc.line, exc.column, exc.path) from exc
+        raise DefinitionParseError(
+            exc.message, line=exc.line, column=exc.column, path=exc.path
+        ) from exc
     if not isinstance(data, dict):
         raise DefinitionParseError(
             f"The top level must be a JSON object {{...}} describing one flow, not {_json_type(data)}."

@@ -463,6 +463,8 @@ def test_rename_settings_branch_rules_and_unsaved_guard(sessions, small_flow):
     page.fill("#cf-flow-name", "Designer test line (renamed)")
     page.select_option("#cf-flow-fallback", "goodbye")
     page.fill("#cf-flow-fallback-sms", "Sorry, please call back later.")
+    page.check("#cf-flow-subflow")
+    s.shot("flow-settings")
 
     # Leaving with unsaved changes asks first.
     asked = []
@@ -476,6 +478,7 @@ def test_rename_settings_branch_rules_and_unsaved_guard(sessions, small_flow):
     saved = draft("designer-test")
     assert saved["start"] == "hello" and saved["name"] == "Designer test line (renamed)"
     assert saved["fallback"] == {"node": "goodbye", "sms": "Sorry, please call back later."}
+    assert saved["subflow"] is True
     by_id = nodes_by_id(saved)
     assert "greeting" not in by_id and by_id["hello"]["exits"] == {"next": "main_menu"}
     rules = by_id["branch_1"]["config"]["rules"]

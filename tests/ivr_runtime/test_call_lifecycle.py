@@ -105,6 +105,14 @@ def test_the_call_duration_is_kept_from_the_final_status_callback(
     assert session.ended_at is not None
 
 
+def test_the_calls_api_shows_the_duration(signer, place_call, viewer_api):
+    publish(two_menus("api-duration"), NUMBER)
+    call = place_call(NUMBER)
+    status(signer, call, "completed", CallDuration="61")
+    assert viewer_api.get(f"/api/calls/{call.sid}/").json()["duration"] == 61
+    assert viewer_api.get("/api/calls/").json()["results"][0]["duration"] == 61
+
+
 def test_a_final_status_without_a_duration_or_a_garbled_one_keeps_none(signer, place_call):
     publish(two_menus("no-duration"), NUMBER)
     call = place_call(NUMBER)

@@ -1,4 +1,5 @@
-/** The flow's own settings: name, description, start node, time zone, language, voice, fallback. */
+/** The flow's own settings: name, description, start node, time zone, language, voice,
+ * whether it is used as a sub-flow, fallback. */
 export default function SettingsPanel({ settings, nodeIds, readOnly, onChange }) {
   const set = (key, value) => onChange({ ...settings, [key]: value });
   const fallback = settings.fallback || {};
@@ -31,6 +32,21 @@ export default function SettingsPanel({ settings, nodeIds, readOnly, onChange })
       {text("timezone", "Time zone", { placeholder: "Europe/London" })}
       {text("language", "Language", { placeholder: "en-GB" })}
       {text("voice", "Voice", { placeholder: "Polly.Amy" })}
+      <div className="cf-field cf-field-check">
+        <label htmlFor="cf-flow-subflow">
+          <input
+            id="cf-flow-subflow"
+            type="checkbox"
+            checked={settings.subflow === true}
+            disabled={readOnly}
+            onChange={(e) => {
+              const { subflow, ...rest } = settings;
+              onChange(e.target.checked ? { ...rest, subflow: true } : rest);
+            }}
+          />{" "}
+          Used as a sub-flow (an unconnected exit returns to the calling flow)
+        </label>
+      </div>
       <fieldset className="cf-fieldset">
         <legend>When the flow fails</legend>
         <div className="cf-field">
