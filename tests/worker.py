@@ -9,9 +9,15 @@ worker and beat as subprocesses sharing the test database, and the fake Twilio.
   the fake Twilio's base URL in its environment; `kill()` sends SIGKILL.
 
 Worker tests are marked `@pytest.mark.worker`; they need Redis on CALLFLOW_TEST_REDIS_URL
-(default redis://127.0.0.1:6379/14). Each session keeps its keys under a prefix of its own
+(default redis://127.0.0.1:6379/14). Each stack keeps its keys under a prefix of its own
 (kombu's `global_keyprefix`), deleted when it starts and ends, so sessions running at the
 same time on the same Redis do not take each other's tasks.
+
+Isolation: these processes act on the shared test database, so none may outlive the tests
+that started it (the stack lives for one module; `assert_isolated()` fails a test that
+finds a worker or beat of an earlier one still running, or this process's Celery app still
+pointed elsewhere), and `database_restored_after` puts the migrations' rows back under
+their own keys around a module of serialized transactional tests.
 """
 
 from __future__ import annotations
@@ -56,6 +62,48 @@ def use_broker(url: str) -> None:
     app.conf.broker_url = url
     app.conf.task_always_eager = False
     app._after_fork()
+
+
+def celery_conf() -> dict:
+    """What this process's Celery app publishes with: its broker, the broker's options and
+    whether tasks run eagerly (save it before changing them, `celery_conf_restore` after)."""
+    from callflow.celery import app
+
+    return {
+        "broker_url": app.conf.broker_url,
+        "broker_transport_options": dict(app.conf.broker_transport_options or {}),
+        "task_always_eager": app.conf.task_always_eager,
+    }
+
+
+def celery_conf_restore(saved: dict) -> None:
+    """Put back exactly what `celery_conf()` returned (connections to the broker closed)."""
+    from callflow.celery import app
+
+    app.conf.broker_transport_options = dict(saved["broker_transport_options"])
+    use_broker(saved["broker_url"])
+    app.conf.task_always_eager = saved["task_always_eager"]
+
+
+def assert_isolated() -> None:
+    """Fail when an earlier test left behind what would act on this one: a worker or beat
+    still running on the test database (it would take this test's rows and send them to
+    its own fake Twilio) or this process's Celery app not as the settings configure it."""
+    from django.conf import settings
+
+    left = [f"a celery {p.kind} (pid {p.process.pid})" for p in CeleryProcess.running()]
+    configured = {
+        "broker_url": settings.CELERY_BROKER_URL,
+        "broker_transport_options": dict(settings.CELERY_BROKER_TRANSPORT_OPTIONS),
+        "task_always_eager": settings.CELERY_TASK_ALWAYS_EAGER,
+    }
+    current = celery_conf()
+    left += [
+        f"the Celery app's {name} {current[name]!r} (the settings say {value!r})"
+        for name, value in configured.items()
+        if current[name] != value
+    ]
+    assert not left, "an earlier test left " + "; ".join(left)
 
 
 def wait_for(
@@ -189,11 +237,19 @@ def database_url() -> str:
 
 
 class CeleryProcess:
+    #: every one made in this session (`running()` finds those a test left behind)
+    _made: list[CeleryProcess] = []
+
     def __init__(self, kind: str, env: dict[str, str], log_dir: Path) -> None:
         self.kind = kind
         self.env = env
         self.log_path = log_dir / f"celery-{kind}.log"
         self.process: subprocess.Popen | None = None
+        CeleryProcess._made.append(self)
+
+    @classmethod
+    def running(cls) -> list[CeleryProcess]:
+        return [p for p in cls._made if p.process is not None and p.process.poll() is None]
 
     def start(self, *, ready_timeout: float = 30.0) -> CeleryProcess:
         offset = self.log_path.stat().st_size if self.log_path.exists() else 0
@@ -223,11 +279,15 @@ class CeleryProcess:
             command, cwd=REPO, env=self.env, stdout=log, stderr=subprocess.STDOUT
         )
         log.close()
-        wait_for(
-            lambda: marker in self.log()[offset:] or self.process.poll() is not None,
-            timeout=ready_timeout,
-            what=f"the {self.kind} to start",
-        )
+        try:
+            wait_for(
+                lambda: marker in self.log()[offset:] or self.process.poll() is not None,
+                timeout=ready_timeout,
+                what=f"the {self.kind} to start",
+            )
+        except BaseException:
+            self.kill()  # not left running on the test database by a test that gave up on it
+            raise
         if self.process.poll() is not None:
             raise RuntimeError(f"celery {self.kind} exited:\n{self.log()[offset:][-3000:]}")
         return self
@@ -278,11 +338,13 @@ class AsyncStack:
         self.beat = CeleryProcess("beat", env, log_dir)
 
     def start(self) -> AsyncStack:
+        """Start it all (call `stop()` even when this fails: it stops what did start)."""
         from callflow.celery import app
 
         self._forget_keys()
-        self._options = dict(app.conf.broker_transport_options or {})
-        app.conf.broker_transport_options = {**self._options, "global_keyprefix": self.keyprefix}
+        self._conf = celery_conf()
+        options = self._conf["broker_transport_options"]
+        app.conf.broker_transport_options = {**options, "global_keyprefix": self.keyprefix}
         use_broker(self.proxy.url)
         self.worker.start()
         self.beat.start()
@@ -293,14 +355,16 @@ class AsyncStack:
         self.worker.start()
 
     def stop(self) -> None:
-        from callflow.celery import app
-
-        self.beat.stop()
-        self.worker.stop()
+        """Stop beat and the worker (the worker even when stopping beat fails), the proxy
+        and the fake, and put this process's Celery app back as it was before `start()`."""
+        try:
+            self.beat.stop()
+        finally:
+            self.worker.stop()
         self.proxy.down()
         self.twilio.stop()
-        app.conf.broker_transport_options = self._options
-        use_broker("filesystem://")
+        if hasattr(self, "_conf"):
+            celery_conf_restore(self._conf)
         self._forget_keys()
 
     def _forget_keys(self) -> None:
@@ -312,16 +376,20 @@ class AsyncStack:
             client.delete(*keys)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def async_stack(
     django_db_setup, django_db_blocker, tmp_path_factory, live_server
 ) -> Iterator[AsyncStack]:
+    """The stack for one module's tests: its worker and beat share the test database, so
+    they are stopped when the module ends (left running, beat's outbox sweep would hand
+    the later tests' rows to this worker, which sends them to this stack's fake Twilio)."""
     if not redis_available():
         pytest.fail(f"worker tests need Redis at {REDIS_URL} (make test-fast skips them)")
+    assert_isolated()
     with django_db_blocker.unblock():
-        stack = AsyncStack(tmp_path_factory.mktemp("celery"), live_server.url).start()
+        stack = AsyncStack(tmp_path_factory.mktemp("celery"), live_server.url)
     try:
-        yield stack
+        yield stack.start()
     finally:
         stack.stop()
 
@@ -343,20 +411,48 @@ def stack(async_stack: AsyncStack, transactional_db, settings) -> Iterator[Async
     async_stack.twilio.release()
 
 
-@pytest.fixture(scope="module")
-def database_restored_after(django_db_blocker) -> Iterator[None]:
-    """Put back what the migrations wrote (roles...) once a module of transactional tests ends.
+def restore_migration_data() -> None:
+    """Make the test database hold what the migrations wrote (roles...) under the keys they
+    had, as serialized when the session created it, whatever a transactional test left.
 
-    Their flushes leave the test database empty; serialized rollback only restores it at
-    the start of the next transactional test, not for the tests that come after.
+    A transactional test without serialized rollback is flushed with the post_migrate
+    signal, which writes content types and permissions again under new keys: loading the
+    serialized rows over those fails (UNIQUE constraint on django_content_type). So the
+    tables are emptied first without that signal, as Django flushes after a serialized
+    test, and the rows are loaded into an empty database, as Django expects.
     """
-    yield
+    from django.core.management import call_command
     from django.db import connection
 
     contents = getattr(connection, "_test_serialized_contents", None)
-    if contents:
-        with django_db_blocker.unblock():
-            connection.creation.deserialize_db_from_string(contents)
+    if not contents:
+        return  # no test of the session asked for serialized rollback: nothing kept
+    call_command(
+        "flush",
+        verbosity=0,
+        interactive=False,
+        database=connection.alias,
+        reset_sequences=False,
+        inhibit_post_migrate=True,
+    )
+    connection.creation.deserialize_db_from_string(contents)
+
+
+@pytest.fixture(scope="module")
+def database_restored_after(django_db_setup, django_db_blocker) -> Iterator[None]:
+    """The migrations' rows, under their own keys, when a module of serialized transactional
+    tests starts and once it ends.
+
+    Before: serialized rollback loads them at the start of each test into a database it
+    expects empty or holding the same rows, not the ones post_migrate wrote again after a
+    transactional test without serialized rollback. After: the flushes of these tests leave
+    the database empty, for the tests that come after.
+    """
+    with django_db_blocker.unblock():
+        restore_migration_data()
+    yield
+    with django_db_blocker.unblock():
+        restore_migration_data()
 
 
 @pytest.fixture
@@ -368,18 +464,19 @@ def local_broker(tmp_path) -> Iterator[Path]:
     folder = tmp_path / "broker"
     for sub in ("out", "processed", "control"):
         (folder / sub).mkdir(parents=True)
-    saved = dict(app.conf.broker_transport_options or {})
+    saved = celery_conf()
     app.conf.broker_transport_options = {
-        **saved,
+        **saved["broker_transport_options"],
         "data_folder_in": str(folder / "out"),
         "data_folder_out": str(folder / "out"),
         "processed_folder": str(folder / "processed"),
         "control_folder": str(folder / "control"),
     }
     use_broker("filesystem://")
-    yield folder / "out"
-    app.conf.broker_transport_options = saved
-    use_broker("filesystem://")
+    try:
+        yield folder / "out"
+    finally:
+        celery_conf_restore(saved)
 
 
 def published(folder: Path, task_name: str) -> list[tuple[tuple, str | None]]:

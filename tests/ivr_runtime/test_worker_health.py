@@ -32,6 +32,9 @@ from tests.worker import (  # noqa: F401 (fixtures)
     FAST,
     REPO,
     CeleryProcess,
+    assert_isolated,
+    celery_conf,
+    celery_conf_restore,
     database_restored_after,
     database_url,
     use_broker,
@@ -85,9 +88,9 @@ class Embedded:
         from callflow.celery import app
 
         folder = self.var / "broker"
-        self._saved = dict(app.conf.broker_transport_options or {})
+        self._saved = celery_conf()
         app.conf.broker_transport_options = {
-            **self._saved,
+            **self._saved["broker_transport_options"],
             "data_folder_in": str(folder / "out"),
             "data_folder_out": str(folder / "out"),
             "processed_folder": str(folder / "processed"),
@@ -96,27 +99,31 @@ class Embedded:
         use_broker("filesystem://")
 
     def stop(self) -> None:
-        from callflow.celery import app
-
-        for process in self.processes:
-            process.stop()
-        if hasattr(self, "_saved"):
-            app.conf.broker_transport_options = self._saved
-            use_broker("filesystem://")
+        try:
+            for process in self.processes:
+                process.stop()
+        finally:
+            if hasattr(self, "_saved"):
+                celery_conf_restore(self._saved)
 
 
 @pytest.fixture
 def embedded(tmp_path, settings) -> Iterator[Embedded]:
+    # A worker or beat of an earlier test on the test database would send this test's texts
+    # to its own fake Twilio: none may be running, and this process publishes as configured.
+    assert_isolated()
     for name, value in FAST.items():
         setattr(settings, name, float(value))
     twilio = FakeTwilio().start()
     settings.TWILIO_API_BASE_URL = twilio.base_url
-    stack = Embedded(tmp_path, twilio)
-    stack.publish_here()
     try:
-        yield stack
+        stack = Embedded(tmp_path, twilio)
+        stack.publish_here()
+        try:
+            yield stack
+        finally:
+            stack.stop()
     finally:
-        stack.stop()
         twilio.stop()
 
 
