@@ -6,11 +6,13 @@ file that is still being written. Beat and the worker record a heartbeat around 
 sweep (ivr_runtime.health), which the designer and the admin show.
 """
 
-import contextlib
+import logging
 import os
 
 from celery import Celery, signals
 from kombu.transport import TRANSPORT_ALIASES
+
+log = logging.getLogger(__name__)
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "callflow.settings")
 
@@ -39,7 +41,11 @@ def _worker_heartbeat(sender=None, **_kwargs) -> None:
 
 
 def _heartbeat(kind: str) -> None:
+    from django.db import DatabaseError
+
     from ivr_runtime.health import heartbeat_record
 
-    with contextlib.suppress(OSError):  # a full or read-only disk must not stop the sweep
+    try:
         heartbeat_record(kind)
+    except DatabaseError:  # a database outage must not stop the sweep (it says so itself)
+        log.warning("could not record the %s heartbeat", kind, exc_info=True)

@@ -2,67 +2,61 @@
 
 Beat records a heartbeat each time it schedules the outbox sweep, the worker each time it
 runs one (`callflow.celery` connects both to Celery's signals; the sweep runs every
-OUTBOX_SWEEP_SECONDS): a file per process kind under VAR_DIR/health, written at most every
-HEARTBEAT_EVERY seconds. Files are only seen by processes that share VAR_DIR, which the
-embedded filesystem broker requires anyway; with another broker (workers on other hosts)
-the heartbeats are judged only where such files exist. The backlog is read from the
-database, wherever the workers run: texts due longer than OUTBOX_STUCK_SECONDS ago and not
-sent yet, and texts kept unsent because no Twilio account is configured.
+OUTBOX_SWEEP_SECONDS): a row per process kind in the database (`Heartbeat`), written by
+each process at most every HEARTBEAT_EVERY seconds, so that the web processes see the
+workers wherever they run. With another broker than the embedded one, heartbeats are
+judged once a worker or beat has been seen at all. The backlog is read from the database
+too: texts due longer than OUTBOX_STUCK_SECONDS ago and not sent yet, and texts kept
+unsent because no Twilio account is configured.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import socket
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db.models import Min, Q
 from django.utils import timezone
 
-from .models import OutboundMessage
+from .models import Heartbeat, OutboundMessage
 from .outbox import NOT_CONFIGURED
 
 Status = OutboundMessage.Status
 KINDS = ("beat", "worker")
-#: seconds between two heartbeat writes of one process (a file replaced: next to nothing)
-HEARTBEAT_EVERY = 1.0
+#: seconds between two heartbeat writes of one process (one UPDATE)
+HEARTBEAT_EVERY = 5.0
 #: the most texts counted in a backlog (the count is a hint, not a report)
 COUNT_LIMIT = 1000
 
 _written: dict[str, float] = {}
 
 
-def _folder() -> Path:
-    return Path(settings.VAR_DIR) / "health"
-
-
 def heartbeat_record(kind: str, *, force: bool = False) -> None:
     """This process (a worker or beat) is alive; cheap enough to call every second."""
-    now = time.time()
-    if not force and now - _written.get(kind, 0.0) < HEARTBEAT_EVERY:
+    now = time.monotonic()
+    if not force and kind in _written and now - _written[kind] < HEARTBEAT_EVERY:
         return
     _written[kind] = now
-    folder = _folder()
-    folder.mkdir(parents=True, exist_ok=True)
-    data = {"at": now, "pid": os.getpid(), "host": socket.gethostname()}
-    part = folder / f".{kind}.{os.getpid()}.part"
-    part.write_text(json.dumps(data))
-    os.replace(part, folder / f"{kind}.json")
+    Heartbeat.objects.update_or_create(
+        kind=kind,
+        defaults={
+            "seen_at": timezone.now(),
+            "host": socket.gethostname()[:255],
+            "pid": os.getpid(),
+        },
+    )
 
 
 def heartbeat_seen(kind: str) -> dict | None:
     """{"at": aware datetime, "pid", "host"} of the last heartbeat, or None."""
-    try:
-        data = json.loads((_folder() / f"{kind}.json").read_text())
-        data["at"] = datetime.fromtimestamp(float(data["at"]), tz=UTC)
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-    return data
+    seen = Heartbeat.objects.filter(kind=kind).values("seen_at", "pid", "host").first()
+    return (
+        None if seen is None else {"at": seen["seen_at"], "pid": seen["pid"], "host": seen["host"]}
+    )
 
 
 @dataclass(frozen=True)
@@ -113,7 +107,8 @@ def stuck_messages(now: datetime) -> Q:
 
 def health_check(*, now: datetime | None = None) -> Health:
     now = now or timezone.now()
-    seen = {kind: (heartbeat_seen(kind) or {}).get("at") for kind in KINDS}
+    seen = dict.fromkeys(KINDS)
+    seen.update(Heartbeat.objects.filter(kind__in=KINDS).values_list("kind", "seen_at"))
     judged = settings.CELERY_BROKER_URL.startswith("filesystem:") or any(seen.values())
     real = OutboundMessage.objects.filter(simulated=False)
     backlog = real.filter(stuck_messages(now))

@@ -363,3 +363,16 @@ class Agent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.status})"
+
+
+class Heartbeat(models.Model):
+    """The last sign of life of each kind of background process (the worker, beat): one row
+    a kind, written by whichever process of that kind was last alive, on any host."""
+
+    kind = models.CharField(max_length=16, primary_key=True)
+    seen_at = models.DateTimeField()
+    host = models.CharField(max_length=255, blank=True)
+    pid = models.PositiveIntegerField(null=True)
+
+    def __str__(self) -> str:
+        return f"{self.kind} seen at {self.seen_at:%Y-%m-%d %H:%M:%S} on {self.host}"

@@ -26,7 +26,7 @@ import pytest
 from django.utils import timezone
 
 from ivr_runtime import health, outbox
-from ivr_runtime.models import OutboundMessage
+from ivr_runtime.models import Heartbeat, OutboundMessage
 from tests.fakes.twilio_api import FakeTwilio
 from tests.worker import (  # noqa: F401 (fixtures)
     FAST,
@@ -291,7 +291,6 @@ def test_a_supervisor_killed_takes_its_worker_with_it(embedded, tmp_path):
 
 # --- heartbeats and the banner -------------------------------------------------------------
 def test_worker_and_beat_heartbeats_come_and_go(embedded, settings):
-    settings.VAR_DIR = embedded.var  # read the heartbeats these processes write
     settings.WORKER_STALE_SECONDS = 3
     settings.TWILIO_REST_ENABLED = True
     assert {p.kind for p in health.health_check().problems} == {"beat", "worker"}
@@ -301,7 +300,7 @@ def test_worker_and_beat_heartbeats_come_and_go(embedded, settings):
         lambda: not health.health_check().problems, timeout=20, what="both heartbeats to be seen"
     )
     seen = health.heartbeat_seen("worker")
-    assert seen["pid"] == worker.process.pid
+    assert seen["pid"] == worker.process.pid and seen["host"]
     beat.stop()
     wait_for(
         lambda: {p.kind for p in health.health_check().problems} == {"beat", "worker"},
@@ -322,9 +321,8 @@ def test_without_a_twilio_account_the_worker_keeps_texts_unsent(embedded):
 
 # --- what the designer and the admin show (no processes needed) ------------------------------
 @pytest.fixture
-def quiet_health(tmp_path, settings):
-    """Heartbeats in a folder of this test's, both fresh; Twilio configured."""
-    settings.VAR_DIR = tmp_path
+def quiet_health(settings):
+    """Both heartbeats fresh; Twilio configured."""
     settings.TWILIO_REST_ENABLED = True
     settings.CELERY_BROKER_URL = "filesystem://"
     for kind in health.KINDS:
@@ -338,9 +336,7 @@ def test_the_designer_shows_nothing_when_all_is_well(client, viewer, quiet_healt
 
 
 def test_the_designer_shows_a_worker_not_seen_and_texts_stuck(client, viewer, quiet_health):
-    old = time.time() - 600
-    path = Path(health._folder()) / "worker.json"
-    path.write_text(json.dumps({"at": old, "pid": 1, "host": "h"}))
+    Heartbeat.objects.filter(kind="worker").update(seen_at=timezone.now() - timedelta(minutes=10))
     stuck = queued()
     OutboundMessage.objects.filter(pk=stuck.pk).update(
         created_at=timezone.now() - timedelta(minutes=7)
