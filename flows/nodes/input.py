@@ -163,7 +163,9 @@ class Input(NodeType):
         problems = []
         low, high = config.get("min_digits", 1), config.get("max_digits", 20)
         if isinstance(low, int) and isinstance(high, int) and low > high:
-            problems.append(("min_digits", f"min_digits ({low}) is more than max_digits ({high})"))
+            problems.append(
+                ("min_digits", f"More digits are needed (min_digits {low}) than allowed ({high})")
+            )
         pattern = config.get("pattern")
         if isinstance(pattern, str):
             try:
