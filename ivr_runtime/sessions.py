@@ -231,4 +231,5 @@ def call_info(session: CallSession) -> CallInfo:
         caller=session.from_number,
         to=session.to_number,
         simulated=session.simulated,
+        channel="sms" if session.channel == "sms" else "voice",
     )

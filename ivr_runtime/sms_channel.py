@@ -7,6 +7,8 @@ the reply's text; where a call would wait:
 
 - `menu` (and every other node that gathers input) sends its prompt (and a menu its
   options) and waits for the next text: digits, or words matched to the options;
+- `input` takes the reply as the value (digits, or words), validates it like keys or
+  speech, and with `confirm` texts the value back: YES or 1 accepts it;
 - `route` cannot connect a text: it takes `unavailable` (no agent is reserved);
 - `voicemail` cannot record a text: it takes `empty`;
 - an `sms` node (or a self-service link) texting the sender is answered inline, in the
@@ -346,6 +348,12 @@ def _reply_event(session: CallSession, state: engine.State, text: str) -> Event:
     node = _node(session, state)
     numeric = bool(text) and all(ch in "0123456789*# -" for ch in text)
     digits = only_digits(text) if numeric else ""
+    if node is not None and node.get("type") == "input":
+        # Keys where the node takes keys; words (and anything but keys) are its speech,
+        # which a keys-only node refuses as not valid.
+        if digits and (node.get("config") or {}).get("input", "dtmf") != "speech":
+            return Event(kind="input", digits=digits)
+        return Event(kind="input", speech=text, confidence=1.0)
     if node is not None and node.get("type") == "menu":
         config = node.get("config") or {}
         key = match_option(config.get("options") or [], digits, text.lower() if not digits else "")

@@ -251,6 +251,8 @@ class CallInfo:
     caller: str
     to: str
     simulated: bool = False
+    #: "voice", or "sms" for a flow run as a text conversation (nodes word their asks so)
+    channel: str = "voice"
 
 
 @dataclass(frozen=True)

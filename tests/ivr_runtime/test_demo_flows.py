@@ -161,14 +161,24 @@ def test_complaints_speech_reason_then_voicemail_and_text(demo, place_call):
     call.press("0000").press("0000").press("0000")
     assert "could not identify you" in call.said
     call.speak("my parcel is missing")
+    assert call.heard[-1] == "If you have your order number, key it in now, then press hash."
+    call.press("123")
+    assert call.heard[-2] == "Sorry, order numbers have 6 to 10 digits."
+    call.press("12345678")
+    assert call.heard[-2:] == [
+        "You entered 1 2 3 4 5 6 7 8.",
+        "Press 1 if that is right, or any other key to enter it again.",
+    ]
+    call.press("1")
     assert call.waits_for == "Enqueue" and call.waiting.text == "complaints"
     call.queue_ends("queue-full")
     call.record(40)
     assert OutboundMessage.objects.get().body.startswith("We have received your complaint")
-    assert ("complaint_menu", "3") in path(call)
+    assert ("complaint_menu", "3") in path(call) and ("order_number", "valid") in path(call)
     from ivr_runtime.models import CallSession
 
-    assert CallSession.objects.get(call_sid=call.sid).variables["reason"] == "my parcel is missing"
+    variables = CallSession.objects.get(call_sid=call.sid).variables
+    assert (variables["reason"], variables["order_number"]) == ("my parcel is missing", "12345678")
 
 
 def test_complaints_crm_down_still_reaches_the_menu(demo, place_call):

@@ -1,0 +1,330 @@
+import re
+import re._constants as sre  # the parsed form of a pattern: how the guard below reads one
+import re._parser as sre_parse
+from functools import lru_cache
+
+from . import register
+from .base import NodeType
+from .common import LANGUAGE, TEMPLATE, VOICE, obj
+from .runtime import Gather, Next, Say, Wait, only_digits
+
+#: the longest value the node accepts (and the only values a pattern is ever matched on)
+MAX_VALUE = 200
+#: the longest pattern
+MAX_PATTERN = 200
+#: repeats of variable length (`*`, `+`, `?`, `{2,5}`) one pattern may hold: with values of
+#: at most MAX_VALUE characters the work of a match grows with the power of this count
+MAX_VARIABLE_REPEATS = 3
+
+NOT_VALID = "Sorry, that is not valid."
+SAY_AGAIN = "Sorry, I didn't get that."
+CONFIRM_KEYS = "Press 1 if that is right, or any other key to enter it again."
+CONFIRM_SMS = "Reply YES or 1 if that is right, or anything else to enter it again."
+#: what accepts a read-back by speech or text
+YES = frozenset({"1", "one", "yes", "yeah", "yep", "yup", "correct", "right", "ok", "okay"})
+_SPOKEN_KEYS = {"*": "star", "#": "hash"}
+_DIGITS = re.compile(r"[0-9]+")
+_SPOKEN_DIGITS = re.compile(r"^[0-9][0-9 .,-]*$")
+_PUNCTUATION = re.compile(r"[^\w'*#]+", re.UNICODE)
+
+
+class UnsafePattern(ValueError):
+    """A `pattern` that is not a regular expression, or one that could match for too long."""
+
+
+@lru_cache(maxsize=256)
+def compile_pattern(pattern: str) -> re.Pattern[str]:
+    """The compiled `pattern`, or UnsafePattern saying why it is refused.
+
+    Python's `re` backtracks and has no time limit, so a pattern that can match the same
+    text in many ways (`(a+)+b`, `(a|ab)*c`, `\\d*\\d*\\d*\\d*x`) could hold a webhook for
+    minutes. Values are at most MAX_VALUE characters, and patterns are refused that nest a
+    repeat inside a repeat of variable length, repeat an alternation of variable length,
+    hold more than MAX_VARIABLE_REPEATS variable repeats, or use backreferences.
+    """
+    if len(pattern) > MAX_PATTERN:
+        raise UnsafePattern(f"the pattern is longer than {MAX_PATTERN} characters")
+    try:
+        parsed = sre_parse.parse(pattern)
+        compiled = re.compile(pattern)
+    except (re.error, RecursionError, OverflowError) as exc:
+        raise UnsafePattern(f"not a valid regular expression: {exc}") from None
+    variable = _guard(list(parsed), in_repeat=False, in_variable=False)
+    if variable > MAX_VARIABLE_REPEATS:
+        raise UnsafePattern(
+            f"the pattern has {variable} repeats of variable length (*, +, ?, {{m,n}}): "
+            f"at most {MAX_VARIABLE_REPEATS}"
+        )
+    return compiled
+
+
+_REPEATS = {sre.MAX_REPEAT, sre.MIN_REPEAT, getattr(sre, "POSSESSIVE_REPEAT", sre.MAX_REPEAT)}
+
+
+def _guard(items: list, *, in_repeat: bool, in_variable: bool) -> int:
+    """The count of variable repeats in `items`; raises UnsafePattern on a risky shape."""
+    count = 0
+    for op, av in items:
+        if op in _REPEATS:
+            low, high, body = av
+            repeats = high > 1
+            variable = low != high
+            if repeats and in_variable or variable and in_repeat:
+                raise UnsafePattern(
+                    "the pattern repeats a repeat (as in (a+)+): it could take too long to match"
+                )
+            count += variable
+            count += _guard(
+                list(body), in_repeat=in_repeat or repeats, in_variable=in_variable or variable
+            )
+        elif op is sre.BRANCH:
+            if in_variable:
+                raise UnsafePattern(
+                    "the pattern repeats an alternation (as in (a|ab)*): "
+                    "it could take too long to match"
+                )
+            for branch in av[1]:
+                count += _guard(list(branch), in_repeat=in_repeat, in_variable=in_variable)
+        elif op in (sre.GROUPREF, sre.GROUPREF_EXISTS):
+            raise UnsafePattern("the pattern uses a backreference, which is not allowed")
+        elif op is sre.SUBPATTERN:
+            count += _guard(list(av[-1]), in_repeat=in_repeat, in_variable=in_variable)
+        elif op in (sre.ASSERT, sre.ASSERT_NOT) or op is getattr(sre, "ATOMIC_GROUP", None):
+            body = av[-1] if isinstance(av, tuple) else av
+            count += _guard(list(body), in_repeat=in_repeat, in_variable=in_variable)
+    return count
+
+
+@register
+class Input(NodeType):
+    """Collect free input (an order number, a date, a reason) into a variable.
+
+    Keys: between `min_digits` and `max_digits` keys, ended by `finish_on_key` (or by the
+    last key when both are equal). Speech: what the caller says (a number said as digits,
+    "1 2 3 4.", counts as those digits). `pattern` is a regular expression the whole value
+    must match. A wrong value plays `invalid_prompt` and asks again, at most `retries`
+    times, as does silence; then `invalid` or `no_input`. With `confirm` the value is read
+    back (keys one by one) and 1 (or "yes") accepts it; anything else asks again.
+    The value is in `{{ nodes.ID.value }}` and, with `save_as`, in `{{ vars.NAME }}`.
+
+    Example::
+
+        {"id": "order", "type": "input",
+         "config": {"prompt": "Please key in your order number, then press hash.",
+                    "input": "both", "min_digits": 6, "max_digits": 10,
+                    "finish_on_key": "#", "timeout": 8, "pattern": "^[0-9]{6,10}$",
+                    "retries": 2, "invalid_prompt": "Sorry, that is not an order number.",
+                    "confirm": true, "save_as": "order_number"},
+         "exits": {"valid": "lookup", "invalid": "agent", "no_input": "agent"}}
+    """
+
+    type = "input"
+    title = "Input"
+    description = "Collect free input (keys or speech) into a variable, validated."
+    fixed_exits = ("valid", "invalid", "no_input")
+    waits_for_input = True
+    config_schema = obj(
+        {
+            "prompt": TEMPLATE,
+            "input": {"enum": ["dtmf", "speech", "both"], "default": "dtmf"},
+            "min_digits": {"type": "integer", "minimum": 1, "maximum": 64, "default": 1},
+            "max_digits": {"type": "integer", "minimum": 1, "maximum": 64, "default": 20},
+            "finish_on_key": {
+                "type": "string",
+                "pattern": "^[0-9*#]?$",
+                "default": "#",
+                "description": "The key that ends the entry; empty: none",
+            },
+            "timeout": {"type": "integer", "minimum": 1, "maximum": 60, "default": 5},
+            "pattern": {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": MAX_PATTERN,
+                "description": "A regular expression the whole value must match",
+            },
+            "retries": {"type": "integer", "minimum": 0, "maximum": 5, "default": 2},
+            "invalid_prompt": TEMPLATE,
+            "confirm": {"type": "boolean", "default": False},
+            "save_as": {"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]{0,63}$"},
+            "hints": {
+                "type": "array",
+                "items": {"type": "string", "minLength": 1, "maxLength": 100},
+                "maxItems": 50,
+                "description": "Words or phrases the speech recogniser should expect",
+            },
+            "language": LANGUAGE,
+            "voice": VOICE,
+        },
+        required=("prompt",),
+    )
+
+    @classmethod
+    def check(cls, config):
+        problems = []
+        low, high = config.get("min_digits", 1), config.get("max_digits", 20)
+        if isinstance(low, int) and isinstance(high, int) and low > high:
+            problems.append(
+                ("min_digits", f"More digits are needed (min_digits {low}) than allowed ({high})")
+            )
+        pattern = config.get("pattern")
+        if isinstance(pattern, str):
+            try:
+                compile_pattern(pattern)
+            except UnsafePattern as exc:
+                problems.append(("pattern", f"This pattern is refused: {exc}."))
+        key = config.get("finish_on_key", "#")
+        if config.get("input", "dtmf") != "speech" and key and key not in "*#":
+            problems.append(("finish_on_key", "a digit as the finish key can never be entered"))
+        return problems
+
+    # --- runtime ---------------------------------------------------------------------------
+    @classmethod
+    def enter(cls, run, node):
+        return cls.ask(run, node, problem=None)
+
+    @classmethod
+    def ask(cls, run, node, problem):
+        config = node["config"]
+        mode = config.get("input", "dtmf")
+        run.scratch["phase"] = "ask"
+        prompts = []
+        if problem == "invalid" or (problem == "no_input" and config.get("invalid_prompt")):
+            default = NOT_VALID if problem == "invalid" else SAY_AGAIN
+            prompts.append(run.speech(config, "invalid_prompt") or cls._say(run, config, default))
+        prompt = run.speech(config, "prompt")
+        if prompt is not None:
+            prompts.append(prompt)
+        low, high = _bounds(config)
+        hints = config.get("hints") or []
+        run.emit(
+            Gather(
+                seq=run.next_seq,
+                input=mode,
+                prompts=tuple(prompts),
+                num_digits=low if mode != "speech" and low == high else None,
+                timeout=int(config.get("timeout", 5)),
+                finish_on_key=config.get("finish_on_key", "#") if mode != "speech" else None,
+                hints=", ".join(hints)[:1000] if mode != "dtmf" and hints else None,
+                language=config.get("language") or run.flow.language,
+            )
+        )
+        return Wait("input")
+
+    @classmethod
+    def resume(cls, run, node, event):
+        if run.scratch.get("phase") == "confirm":
+            return cls.confirmed(run, node, event)
+        config = node["config"]
+        value, heard, digits, speech = read_value(config, event)
+        run.remember(node["id"], value="", digits=digits, speech=speech)
+        if value is None:
+            return cls.retry(run, node, "invalid" if heard else "no_input", heard)
+        if config.get("confirm"):
+            return cls.read_back(run, node, value, spoken=not digits)
+        return cls.accept(run, node, value)
+
+    @classmethod
+    def accept(cls, run, node, value):
+        run.remember(node["id"], value=value)
+        save_as = node["config"].get("save_as")
+        if save_as:
+            run.vars[save_as] = value
+        return Next("valid", input=value)
+
+    @classmethod
+    def retry(cls, run, node, problem, heard):
+        """Ask again (`problem`: invalid, no_input, or rejected: the read-back was refused),
+        or take the exit once the retries are spent."""
+        if run.tries(node["id"], bump=True) <= int(node["config"].get("retries", 2)):
+            return cls.ask(run, node, problem)
+        return Next("invalid" if problem == "rejected" else problem, input=heard or None)
+
+    @classmethod
+    def read_back(cls, run, node, value, *, spoken):
+        config = node["config"]
+        run.scratch.update(phase="confirm", value=value)
+        by_text = run.call.channel == "sms"
+        keyed = not spoken or _DIGITS.fullmatch(value) is not None
+        shown = read_keys(value) if keyed and not by_text else value
+        verb = "said" if spoken and not by_text else "entered"
+        prompts = (
+            cls._say(run, config, f"You {verb} {shown}."),
+            cls._say(run, config, CONFIRM_SMS if by_text else CONFIRM_KEYS),
+        )
+        mode = config.get("input", "dtmf")
+        run.emit(
+            Gather(
+                seq=run.next_seq,
+                input="dtmf" if mode == "dtmf" else "both",
+                prompts=prompts,
+                num_digits=1,
+                timeout=int(config.get("timeout", 5)),
+                hints="yes, no" if mode != "dtmf" else None,
+                language=config.get("language") or run.flow.language,
+            )
+        )
+        return Wait("input")
+
+    @classmethod
+    def confirmed(cls, run, node, event):
+        value = run.scratch.get("value", "")
+        answer = " ".join(_PUNCTUATION.split((event.digits or event.speech).lower())).strip()
+        if answer.split(" ")[0] in YES or answer in ("that's right", "that is right"):
+            return cls.accept(run, node, value)
+        return cls.retry(run, node, "rejected" if answer else "no_input", answer)
+
+    @staticmethod
+    def _say(run, config, text):
+        return Say(
+            text, config.get("language") or run.flow.language, config.get("voice") or run.flow.voice
+        )
+
+
+def _bounds(config: dict) -> tuple[int, int]:
+    return int(config.get("min_digits", 1)), int(config.get("max_digits", 20))
+
+
+def read_value(config: dict, event) -> tuple[str | None, str, str, str]:
+    """(the value, or None when there is none or it is not valid; what the caller
+    entered, as the step's input; the keys; the words)."""
+    mode = config.get("input", "dtmf")
+    raw_keys = event.digits.strip() if mode != "speech" else ""
+    words = " ".join(event.speech.split()) if mode != "dtmf" or not raw_keys else ""
+    if raw_keys:
+        heard = raw_keys[:MAX_VALUE]
+        if len(raw_keys) > MAX_VALUE + 1 or only_digits(raw_keys, MAX_VALUE + 1) != raw_keys:
+            return None, heard, only_digits(raw_keys), ""  # letters or symbols are no keys
+        keys, key = raw_keys, config.get("finish_on_key", "#")
+        if key and keys.endswith(key):
+            keys = keys[: -len(key)]
+        low, high = _bounds(config)
+        if config.get("pattern"):
+            valid = _matches(config, keys)
+        else:  # without a pattern, * and # are no part of a number
+            valid = _DIGITS.fullmatch(keys) is not None
+        valid = valid and low <= len(keys) <= high
+        return (keys if valid else None), heard, keys, ""
+    if not words:
+        return None, "", "", ""
+    heard = words[:MAX_VALUE]
+    if mode == "dtmf" or len(words) > MAX_VALUE:
+        return None, heard, "", heard  # words where keys were asked for, or far too long
+    value = words
+    if _SPOKEN_DIGITS.match(words.rstrip(".?!")):
+        value = "".join(ch for ch in words if ch.isdigit())
+        low, high = _bounds(config)
+        if not low <= len(value) <= high:
+            return None, heard, "", words
+    return (value if _matches(config, value) else None), heard, "", words
+
+
+def _matches(config: dict, value: str) -> bool:
+    pattern = config.get("pattern")
+    if not pattern:
+        return True
+    return len(value) <= MAX_VALUE and compile_pattern(pattern).fullmatch(value) is not None
+
+
+def read_keys(value: str) -> str:
+    """Keys read back one by one, without SSML: "1 2 3 4", "1 2 star"."""
+    return " ".join(_SPOKEN_KEYS.get(ch, ch) for ch in value)
