@@ -231,4 +231,6 @@ def call_info(session: CallSession) -> CallInfo:
         caller=session.from_number,
         to=session.to_number,
         simulated=session.simulated,
+        direction=session.direction,
+        answered_by=session.answered_by,
     )

@@ -251,6 +251,10 @@ class CallInfo:
     caller: str
     to: str
     simulated: bool = False
+    #: "outbound" on a call we placed (`caller` is then the person called)
+    direction: str = "inbound"
+    #: Twilio's AnsweredBy on an outbound call with answering-machine detection
+    answered_by: str = ""
 
 
 @dataclass(frozen=True)
@@ -291,7 +295,13 @@ class Run:
     def context(self) -> dict[str, Any]:
         return {
             "caller": {"number": self.call.caller},
-            "call": {"sid": self.call.sid, "to": self.call.to, "from": self.call.caller},
+            "call": {
+                "sid": self.call.sid,
+                "to": self.call.to,
+                "from": self.call.caller,
+                "direction": self.call.direction,
+                "answered_by": self.call.answered_by,
+            },
             "vars": self.vars,
             "customer": self.customer or {},
             "nodes": self.nodes,
