@@ -331,6 +331,17 @@ SMS_SESSION_IDLE_MINUTES = float(os.environ.get("SMS_SESSION_IDLE_MINUTES", "30"
 CALLBACK_MAX_ATTEMPTS = int(os.environ.get("CALLBACK_MAX_ATTEMPTS", "3"))
 CALLBACK_RETRY_MINUTES = float(os.environ.get("CALLBACK_RETRY_MINUTES", "15"))
 CALLBACK_LEASE_SECONDS = float(os.environ.get("CALLBACK_LEASE_SECONDS", "120"))
+#: outbound calls (API, `call_out`, callbacks) placed per second at most, across all
+#: processes (Twilio's default limit is 1); calls beyond it wait in a queue
+OUTBOUND_CALLS_PER_SECOND = float(os.environ.get("OUTBOUND_CALLS_PER_SECOND", "1"))
+#: how long a worker owns an outbound call it is placing; past it, the sweep reconciles it
+OUTBOUND_LEASE_SECONDS = float(os.environ.get("OUTBOUND_LEASE_SECONDS", "120"))
+#: the sweep that places queued outbound calls (workers are also handed them directly)
+OUTBOUND_SWEEP_SECONDS = float(os.environ.get("OUTBOUND_SWEEP_SECONDS", "5"))
+CELERY_BEAT_SCHEDULE["outbound-sweep"] = {
+    "task": "ivr_runtime.dispatch_outbound_calls",
+    "schedule": OUTBOUND_SWEEP_SECONDS,
+}
 
 LOGGING = {
     "version": 1,

@@ -19,10 +19,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from flows.models import Flow
-from flows.permissions import CHANGE_FLOW, VIEW_FLOW
+from flows.permissions import CHANGE_FLOW, PUBLISH_FLOW, VIEW_FLOW
 
-from . import reports, simulator
-from .models import CallSession, CallStep
+from . import outbound, reports, simulator
+from .models import CallSession, CallStep, OutboundCall
 
 
 class StepSerializer(serializers.ModelSerializer):
@@ -52,6 +52,8 @@ class CallSerializer(serializers.ModelSerializer):
             "version",
             "from_number",
             "to",
+            "direction",
+            "answered_by",
             "status",
             "provider_status",
             "started_at",
@@ -196,3 +198,64 @@ class SimulateView(APIView):
         except simulator.SimulationError as exc:
             return Response({"detail": str(exc)}, status=exc.status)
         return Response(answer, status=status.HTTP_200_OK)
+
+
+class OutboundCallSerializer(serializers.Serializer):
+    to = serializers.CharField(max_length=64)
+    vars = serializers.DictField(required=False, default=dict)
+    machine_detection = serializers.BooleanField(required=False, default=False)
+
+    def get_fields(self) -> dict[str, Any]:
+        fields = super().get_fields()
+        fields["from"] = serializers.CharField(
+            max_length=64, required=False, allow_null=True, allow_blank=True
+        )
+        return fields
+
+
+class OutboundCallView(APIView):
+    """Place an outbound call that runs the flow's published version (docs/api.md)."""
+
+    required_permissions = {"post": PUBLISH_FLOW}
+
+    @extend_schema(request=OutboundCallSerializer, responses={201: OpenApiTypes.OBJECT})
+    def post(self, request: Request, slug: str) -> Response:
+        parsed = OutboundCallSerializer(data=request.data)
+        parsed.is_valid(raise_exception=True)
+        data = parsed.validated_data
+        try:
+            call = outbound.outbound_request(
+                flow_slug=slug,
+                to=data["to"],
+                from_=data.get("from") or None,
+                variables=data["vars"],
+                machine_detection=data["machine_detection"],
+            )
+        except outbound.Refused as exc:
+            body = {exc.field: [str(exc)]} if exc.field else {"detail": str(exc)}
+            return Response(body, status=exc.status)
+        if call.status == OutboundCall.Status.FAILED:
+            return Response(
+                {"detail": f"Twilio refused the call: {call.last_error}", "id": call.pk},
+                status=status.HTTP_502_BAD_GATEWAY,
+            )
+        return Response(outbound_answer(call), status=status.HTTP_201_CREATED)
+
+
+def outbound_answer(call: OutboundCall) -> dict[str, Any]:
+    """`sid` is Twilio's CallSid once placed (null while the call waits for its slot)."""
+    placed = call.status == OutboundCall.Status.PLACED
+    provider = (
+        CallSession.objects.filter(call_sid=call.call_sid)
+        .values_list("provider_status", flat=True)
+        .first()
+        if placed
+        else None
+    )
+    return {
+        "sid": call.call_sid or None,
+        "status": (provider or "queued") if placed else "queued",
+        "id": call.pk,
+        "to": call.to_number,
+        "from": call.from_number,
+    }

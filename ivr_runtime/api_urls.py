@@ -9,4 +9,5 @@ urlpatterns = [
     path("calls/<str:sid>/", api.CallDetailView.as_view(), name="call-detail"),
     path("flows/<slug:slug>/stats/", api.FlowStatsView.as_view(), name="flow-stats"),
     path("flows/<slug:slug>/simulate/", api.SimulateView.as_view(), name="flow-simulate"),
+    path("flows/<slug:slug>/calls/", api.OutboundCallView.as_view(), name="flow-calls"),
 ]

@@ -9,6 +9,10 @@ Twilio reports the call's outcome on `/ivr/callbacks/<id>/status`: `completed` e
 request; `busy`, `no-answer`, `failed` and `canceled` put it back to pending for another
 attempt CALLBACK_RETRY_MINUTES later, until CALLBACK_MAX_ATTEMPTS calls were placed.
 
+Callbacks are placed through dialler.py, as outbound calls are: within
+OUTBOUND_CALLS_PER_SECOND; a callback finding the rate used up waits for its slot (not
+counted as an attempt).
+
 Opening hours are the flow's first `time_of_day` node (breadth-first from `start`): a
 callback is only placed while it says `open`; a flow without one calls back at any time.
 A claim whose worker died is reconciled with the provider's list of calls before dialling
@@ -32,7 +36,7 @@ from django.utils import timezone
 from flows.models import PhoneNumber
 from flows.nodes.time_of_day import opening_state
 
-from . import twilio_client
+from . import dialler, twilio_client
 from .models import CallbackRequest, CallStep
 
 log = logging.getLogger(__name__)
@@ -46,6 +50,8 @@ HOURS_STEP = timedelta(minutes=5)
 INTRO = "Hello. This is the call back you asked for. Please hold while we connect you."
 SORRY = "Sorry, nobody can take your call right now. We will try again later. Goodbye."
 SWEEP_BATCH = 200
+#: how long placing a callback waits for a slot under OUTBOUND_CALLS_PER_SECOND, at most
+RATE_WAIT_SECONDS = 1.0
 
 
 # --- opening hours ---------------------------------------------------------------------------------
@@ -212,11 +218,23 @@ def callback_place(*, callback_id: int, now: datetime | None = None) -> Callback
             found = twilio_client.call_find(
                 to=callback.number, from_=caller_id, started_after=claimed.reconcile_since
             )
-        placed = found or twilio_client.call_create(
+        placed = found or dialler.call_place(
             to=callback.number,
             from_=caller_id,
             url=f"{settings.PUBLIC_BASE_URL}/ivr/callbacks/{callback_id}/voice",
             status_callback=f"{settings.PUBLIC_BASE_URL}/ivr/callbacks/{callback_id}/status",
+            wait=min(dialler.interval().total_seconds(), RATE_WAIT_SECONDS),
+        )
+    except dialler.RateLimited as exc:
+        # Outbound calls used the rate up: this attempt does not count, it waits its slot.
+        _record(
+            callback_id,
+            claimed.attempt,
+            {"outcome": "deferred", "error": str(exc)},
+            status=Status.PENDING,
+            attempts=claimed.attempt - (claimed.reconcile_since is None),
+            next_attempt_at=exc.next_at,
+            lease_until=None,
         )
     except twilio_client.SendError as exc:
         reason = f"{exc.code}: {exc}" if exc.code else str(exc)

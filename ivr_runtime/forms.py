@@ -108,6 +108,8 @@ class VoiceRequest:
     seq: int | None
     replay: bool
     fingerprint: str
+    #: AnsweredBy: human, machine_start, fax, unknown (answering-machine detection)
+    answered_by: str = ""
 
     @classmethod
     def parse(
@@ -134,6 +136,7 @@ class VoiceRequest:
             seq=seq_field(query),
             replay=_text(query, "replay", 2) == "1",
             fingerprint=fingerprint(full_path, form),
+            answered_by=_text(form, "AnsweredBy", 32),
         )
 
     def event(self, waiting: str) -> Event:

@@ -38,8 +38,17 @@ class CallSession(models.Model):
         max_length=8, choices=[("voice", "Voice"), ("sms", "SMS")], default="voice",
         help_text="voice: a phone call; sms: a text conversation (one per From+To)",
     )
+    class Direction(models.TextChoices):
+        INBOUND = "inbound", "Inbound"
+        OUTBOUND = "outbound", "Outbound"
+
+    # On an outbound call from_number is the person called (`caller.number`), to_number ours.
     from_number = models.CharField(max_length=64, blank=True)
     to_number = models.CharField(max_length=64, blank=True)
+    direction = models.CharField(max_length=8, choices=Direction.choices, default=Direction.INBOUND)
+    answered_by = models.CharField(
+        max_length=32, blank=True, help_text="Twilio's AnsweredBy (answering-machine detection)"
+    )
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
     provider_status = models.CharField(max_length=32, blank=True, help_text="Twilio's last CallStatus")
     current_node = models.CharField(max_length=64, blank=True)
@@ -376,3 +385,53 @@ class Heartbeat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} seen at {self.seen_at:%Y-%m-%d %H:%M:%S} on {self.host}"
+
+
+class OutboundCall(models.Model):
+    """An outbound call asked for (API, `call_out`): queued until its slot under
+    OUTBOUND_CALLS_PER_SECOND, then placed (ivr_runtime.outbound). Once placed, the call
+    itself is the CallSession with the same CallSid.
+
+    queued -> dialling (claimed, with a lease) -> placed, or failed (Twilio refused it).
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        DIALLING = "dialling", "Dialling"
+        PLACED = "placed", "Placed"
+        FAILED = "failed", "Failed"
+
+    flow = models.ForeignKey("flows.Flow", on_delete=models.CASCADE, related_name="outbound_calls")
+    to_number = models.CharField(max_length=64, help_text="The person called (E.164)")
+    from_number = models.CharField(max_length=64, help_text="Our number the call comes from")
+    variables = models.JSONField(default=dict, blank=True, help_text="`vars` the flow starts with")
+    machine_detection = models.BooleanField(default=False)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    not_before = models.DateTimeField(help_text="Its slot under OUTBOUND_CALLS_PER_SECOND")
+    lease_until = models.DateTimeField(null=True, blank=True, help_text="A dialling claim expires then")
+    attempts = models.PositiveSmallIntegerField(default=0)
+    call_sid = models.CharField(max_length=64, blank=True, help_text="Twilio's CallSid once placed")
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    placed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            # The sweep: queued calls whose slot has come, dialling ones past their lease
+            models.Index(fields=["status", "not_before"], name="outboundcall_status_slot"),
+        ]
+
+    def __str__(self) -> str:
+        return f"call to {self.to_number} ({self.status})"
+
+
+class DialSlot(models.Model):
+    """The next free moment to place a call (one row per rate, locked to take a slot): every
+    process placing calls (the API, the workers) shares OUTBOUND_CALLS_PER_SECOND."""
+
+    name = models.CharField(max_length=32, unique=True)
+    next_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.name}: next at {self.next_at:%H:%M:%S.%f}"

@@ -89,6 +89,35 @@ def call_start(
     return _complete(step, request.fingerprint)
 
 
+def call_begin(*, request: VoiceRequest, now: datetime | None = None) -> Turn:
+    """The first webhook of a call whose row was written before it was answered (an
+    outbound call, ivr_runtime.outbound): its flow starts; a retry gets the same answer."""
+    now = now or timezone.now()
+    session = _read(call_sid=request.call_sid)
+    if session is None:
+        log.warning("answer webhook for unknown call %s", request.call_sid)
+        return Turn(twiml=twiml.static(twiml.UNAVAILABLE))
+    if _begun(session):
+        return _resume(session, request, now)
+    turn = _advance_unlocked(session, Event(kind="start"), request.fingerprint, now)
+    if turn is not None:
+        return turn
+    with transaction.atomic():
+        session = _locked(pk=session.pk)
+        if session is None:
+            return Turn(twiml=twiml.static(twiml.UNAVAILABLE))
+        if _begun(session):
+            step = _resume_locked(session, request, now)
+        else:
+            step = _run_turn(session, Event(kind="start"), request.fingerprint, now, _Carry())
+    return _complete(step, request.fingerprint)
+
+
+def _begun(session: CallSession) -> bool:
+    """Whether the call's flow has started (a turn answered or under way)."""
+    return bool(session.last_request_hash) or session.pending_since is not None
+
+
 def call_resume(*, request: VoiceRequest, now: datetime | None = None) -> Turn:
     """The caller answered a wait (or Twilio retried, or something stale arrived)."""
     now = now or timezone.now()

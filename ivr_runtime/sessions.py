@@ -232,4 +232,6 @@ def call_info(session: CallSession) -> CallInfo:
         to=session.to_number,
         simulated=session.simulated,
         channel="sms" if session.channel == "sms" else "voice",
+        direction=session.direction,
+        answered_by=session.answered_by,
     )

@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from . import call_end, callbacks, outbox, sms_channel
+from . import call_end, callbacks, outbound, outbox, sms_channel
 
 
 @shared_task(name="ivr_runtime.send_outbound_message", ignore_result=True)
@@ -33,3 +33,8 @@ def expire_sms_sessions() -> None:
 @shared_task(name="ivr_runtime.sweep_stale_calls", ignore_result=True)
 def sweep_stale_calls() -> None:
     call_end.call_sweep()
+
+
+@shared_task(name="ivr_runtime.dispatch_outbound_calls", ignore_result=True)
+def dispatch_outbound_calls() -> None:
+    outbound.outbound_dispatch()

@@ -144,14 +144,25 @@ def sms_find(*, to: str, from_: str, body: str, sent_after: datetime) -> Sent | 
     return None
 
 
-def call_create(*, to: str, from_: str, url: str, status_callback: str | None = None) -> Sent:
-    extra = {}
+def call_create(
+    *,
+    to: str,
+    from_: str,
+    url: str,
+    status_callback: str | None = None,
+    machine_detection: bool = False,
+) -> Sent:
+    """`machine_detection`: Twilio's answering-machine detection (the answer webhook then
+    carries AnsweredBy)."""
+    extra: dict[str, object] = {}
     if status_callback:
         extra = {
             "status_callback": status_callback,
             "status_callback_event": ["completed"],
             "status_callback_method": "POST",
         }
+    if machine_detection:
+        extra["machine_detection"] = "Enable"
     try:
         call = client().calls.create(to=to, from_=from_, url=url, method="POST", **extra)
     except _FAILURES as exc:

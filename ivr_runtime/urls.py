@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import sms_webhooks, webhooks
+from . import outbound_webhooks, sms_webhooks, webhooks
 
 app_name = "ivr"
 urlpatterns = [
@@ -16,4 +16,6 @@ urlpatterns = [
     path("messages/status", sms_webhooks.message_status, name="message-status"),
     path("callbacks/<int:pk>/voice", sms_webhooks.callback_voice, name="callback-voice"),
     path("callbacks/<int:pk>/status", sms_webhooks.callback_status, name="callback-status"),
+    path("outbound/<int:pk>/voice", outbound_webhooks.answer, name="outbound-voice"),
+    path("outbound/<int:pk>/status", outbound_webhooks.status, name="outbound-status"),
 ]

@@ -253,6 +253,10 @@ class CallInfo:
     simulated: bool = False
     #: "voice", or "sms" for a flow run as a text conversation (nodes word their asks so)
     channel: str = "voice"
+    #: "outbound" on a call we placed (`caller` is then the person called)
+    direction: str = "inbound"
+    #: Twilio's AnsweredBy on an outbound call with answering-machine detection
+    answered_by: str = ""
 
 
 @dataclass(frozen=True)
@@ -293,7 +297,13 @@ class Run:
     def context(self) -> dict[str, Any]:
         return {
             "caller": {"number": self.call.caller},
-            "call": {"sid": self.call.sid, "to": self.call.to, "from": self.call.caller},
+            "call": {
+                "sid": self.call.sid,
+                "to": self.call.to,
+                "from": self.call.caller,
+                "direction": self.call.direction,
+                "answered_by": self.call.answered_by,
+            },
             "vars": self.vars,
             "customer": self.customer or {},
             "nodes": self.nodes,

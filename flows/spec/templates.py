@@ -31,7 +31,10 @@ from .problems import Problem
 #: what every template can read (SPEC, "Texts are templates")
 CONTEXT = ("caller", "call", "vars", "customer", "nodes")
 #: the attributes of `caller` and `call`
-FIELDS = {"caller": frozenset({"number"}), "call": frozenset({"sid", "to", "from", "direction"})}
+FIELDS = {
+    "caller": frozenset({"number"}),
+    "call": frozenset({"sid", "to", "from", "direction", "answered_by"}),
+}
 #: names Jinja itself provides (globals, and names inside loops, macros and call blocks)
 JINJA_NAMES = frozenset({"range", "dict", "cycler", "joiner", "loop", "self", "varargs", "kwargs"})
 

@@ -88,6 +88,14 @@ ENDPOINTS = [
     ("viewer", "get", "/api/calls/CA0123456789abcdef0123456789abcdef/", None, 200),
     ("viewer", "get", "/api/flows/acme/stats/", None, 200),
     ("editor", "post", "/api/flows/acme/simulate/", {"event": {"type": "start"}}, 200),
+    # a number not ours: an allowed role gets past the permission to the 400 (no call placed)
+    (
+        "publisher",
+        "post",
+        "/api/flows/acme/calls/",
+        {"to": "+447700900123", "from": "+15005550006"},
+        400,
+    ),
 ]
 
 

@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.utils import timezone
 
-from ivr_runtime import callbacks
-from ivr_runtime.models import CallbackRequest, CallSession
+from ivr_runtime import callbacks, dialler
+from ivr_runtime.models import CallbackRequest, CallSession, DialSlot
 from tests.fakes.twilio_api import FakeTwilio
 from tests.worker import local_broker, published  # noqa: F401 (fixtures)
 
@@ -41,6 +41,7 @@ def twilio(settings):
     settings.PUBLIC_BASE_URL = "https://ivr.example.com"
     settings.CALLBACK_MAX_ATTEMPTS = 3
     settings.CALLBACK_RETRY_MINUTES = 15
+    settings.OUTBOUND_CALLS_PER_SECOND = 1000  # the rate's own test sets it
     yield fake
     fake.stop()
 
@@ -134,6 +135,22 @@ def test_open_places_the_call_from_the_number_the_caller_called(twilio):
     assert (
         place(callback, MONDAY_10).attempts == 1 and len(twilio.calls()) == 1
     )  # a duplicate task does nothing
+
+
+def test_callbacks_share_the_outbound_call_rate(twilio, settings):
+    """With the rate used up (outbound calls took the slot), the callback waits for the
+    next slot; that attempt does not count."""
+    settings.OUTBOUND_CALLS_PER_SECOND = 0.1  # one call each 10 s
+    assert dialler.slot_take() is None  # an outbound call just took the slot
+    callback = place(flow(target={"number": AGENT}, with_hours=False), MONDAY_10)
+    assert callback.status == Status.PENDING and callback.attempts == 0
+    assert twilio.calls() == []
+    assert 9 <= (callback.next_attempt_at - timezone.now()).total_seconds() <= 10
+    assert callback.attempt_log[-1]["outcome"] == "deferred"
+    DialSlot.objects.update(next_at=timezone.now())  # its slot has come
+    callback = place(callback, callback.next_attempt_at)
+    assert callback.status == Status.PLACED and callback.attempts == 1
+    assert len(twilio.calls()) == 1
 
 
 def test_provider_errors_transient_retry_permanent_fail(twilio):

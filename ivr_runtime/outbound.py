@@ -1,0 +1,326 @@
+"""Outbound calls: the API and `call_out` ask for one, Twilio places it, the flow runs when
+the person called answers (docs/runtime.md, "Outbound calls").
+
+`outbound_request` checks the request and writes an `OutboundCall` row; while the rate
+(OUTBOUND_CALLS_PER_SECOND, dialler.py) has a slot free and nothing waits before it, the
+call is placed at once, else it stays queued and `outbound_dispatch` (a Celery task, and
+the beat sweep) places the queue at the rate. Placing writes the call's `CallSession`,
+keyed by the CallSid Twilio returned, with the flow's published version, the `vars` and
+`direction` outbound: the call is in the history from then on, and its status callback
+(no-answer, busy, failed, completed) closes it as any call's does.
+
+Twilio fetches `/ivr/outbound/<id>/voice` when the call is answered (signed like every
+webhook): the row found by id must carry that CallSid, and the session's flow starts there.
+Either webhook writes the session first if Twilio was quicker than the placing's commit.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from datetime import datetime, timedelta
+from typing import Any
+
+import phonenumbers
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from flows.models import Flow, PhoneNumber
+
+from . import dialler, engine, services, sessions, twilio_client, twiml
+from .forms import VoiceRequest
+from .models import CallSession, OutboundCall
+
+log = logging.getLogger(__name__)
+
+Status = OutboundCall.Status
+#: placing attempts on transient errors (5xx, timeouts) before the call is marked failed
+MAX_ATTEMPTS = 3
+RETRY_SECONDS = 10
+#: a dispatch run places calls for at most this long, then leaves the rest to the next one
+DISPATCH_BUDGET_SECONDS = 10.0
+MAX_VARS = 50
+MAX_VALUE_CHARS = 1000
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+
+
+class Refused(Exception):
+    """The call cannot be asked for: `field` names the request field at fault (if any)."""
+
+    def __init__(self, message: str, *, field: str | None = None, status: int = 400):
+        super().__init__(message)
+        self.field = field
+        self.status = status
+
+
+# --- the request ---------------------------------------------------------------------------------
+def outbound_request(
+    *,
+    flow_slug: str,
+    to: str,
+    from_: str | None = None,
+    variables: dict[str, Any] | None = None,
+    machine_detection: bool = False,
+    now: datetime | None = None,
+) -> OutboundCall:
+    """Ask for an outbound call that runs the flow's published version (Refused)."""
+    flow = Flow.objects.filter(slug=flow_slug).first()
+    if flow is None:
+        raise Refused(f"there is no flow {flow_slug!r}", status=404)
+    if flow.published_version_id is None:
+        raise Refused(f"flow {flow_slug!r} is not published: publish it first", status=409)
+    to = possible_number(to)
+    caller_id = our_number(from_, flow)
+    variables = checked_vars(variables or {})
+    if not settings.TWILIO_REST_ENABLED:
+        raise Refused(
+            f"outbound calls need a Twilio account: {twilio_client.NotConfigured()}", status=503
+        )
+    if not settings.PUBLIC_BASE_URL:
+        raise Refused(
+            "PUBLIC_BASE_URL is not set: Twilio could not reach the call's answer URL", status=503
+        )
+    now = now or timezone.now()
+    waiting = OutboundCall.objects.filter(status=Status.QUEUED).exists()
+    call = OutboundCall.objects.create(
+        flow=flow,
+        to_number=to,
+        from_number=caller_id,
+        variables=variables,
+        machine_detection=machine_detection,
+        not_before=now,
+    )
+    if waiting:
+        return call  # the dispatcher already at work on the queue gets to it in turn
+    placed = outbound_place(call_id=call.pk, now=now)
+    if placed is not None and placed.status == Status.QUEUED:
+        dispatch_publish()
+    return placed or call
+
+
+def possible_number(text: str) -> str:
+    """`text` as E.164 if it is a possible phone number in international form (Refused)."""
+    try:
+        parsed = phonenumbers.parse(str(text or ""), None)
+    except phonenumbers.NumberParseException:
+        parsed = None
+    if parsed is None or not phonenumbers.is_possible_number(parsed):
+        raise Refused(f"{text!r} is not a possible phone number (E.164: +44...)", field="to")
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def our_number(text: str | None, flow: Flow) -> str:
+    """The number to call from: one of ours (a bound PhoneNumber), by default the flow's."""
+    if not text:
+        number = (
+            PhoneNumber.objects.filter(flow=flow)
+            .order_by("number")
+            .values_list("number", flat=True)
+        ).first()
+        if number is None:
+            raise Refused(
+                f"flow {flow.slug!r} has no number bound to it: give one of ours to call from",
+                field="from",
+            )
+        return number
+    if not PhoneNumber.objects.filter(number=text).exists():
+        raise Refused(f"{text!r} is not one of our numbers (bind it first)", field="from")
+    return text
+
+
+def checked_vars(variables: Any) -> dict[str, Any]:
+    if not isinstance(variables, dict):
+        raise Refused("vars must be an object of names and values", field="vars")
+    if len(variables) > MAX_VARS:
+        raise Refused(f"at most {MAX_VARS} vars", field="vars")
+    for name, value in variables.items():
+        if not isinstance(name, str) or not _NAME.match(name):
+            raise Refused(f"{name!r} is not a variable name (letters, digits, _)", field="vars")
+        if value is not None and not isinstance(value, str | int | float | bool):
+            raise Refused(f"vars.{name}: a text, a number or a boolean", field="vars")
+        if isinstance(value, str) and len(value) > MAX_VALUE_CHARS:
+            raise Refused(f"vars.{name}: at most {MAX_VALUE_CHARS} characters", field="vars")
+    return dict(variables)
+
+
+# --- placing ---------------------------------------------------------------------------------------
+def dispatch_publish() -> bool:
+    from .tasks import dispatch_outbound_calls
+
+    try:
+        dispatch_outbound_calls.apply_async((), retry=False)
+    except Exception as exc:
+        log.warning("outbound calls wait for the sweep: the broker is unreachable (%s)", exc)
+        return False
+    return True
+
+
+def outbound_dispatch(*, budget: float = DISPATCH_BUDGET_SECONDS) -> int:
+    """Place the queued calls that are due, oldest first, at the rate, for `budget` seconds
+    at most. How many were placed."""
+    until = timezone.now() + timedelta(seconds=budget)
+    wait = dialler.interval().total_seconds() + 0.05
+    placed = 0
+    while (now := timezone.now()) < until:
+        due = Q(status=Status.QUEUED, not_before__lte=now) | Q(
+            status=Status.DIALLING, lease_until__lt=now
+        )
+        call_id = (
+            OutboundCall.objects.filter(due)
+            .order_by("not_before", "pk")
+            .values_list("pk", flat=True)
+            .first()
+        )
+        if call_id is None:
+            break
+        call = outbound_place(call_id=call_id, wait=min(wait, (until - now).total_seconds()))
+        placed += call is not None and call.status == Status.PLACED
+    return placed
+
+
+def _claim(call_id: int, now: datetime) -> tuple[OutboundCall, datetime | None] | None:
+    """Claim a due call (queued -> dialling, with a lease). With it, when its last claim's
+    worker was lost, since when the provider's calls are searched for it."""
+    lease = timedelta(seconds=settings.OUTBOUND_LEASE_SECONDS)
+    with transaction.atomic():
+        call = (
+            OutboundCall.objects.select_for_update(of=("self",))
+            .select_related("flow")
+            .filter(pk=call_id)
+            .first()
+        )
+        if call is None:
+            return None
+        lost = None
+        if call.status == Status.DIALLING and call.lease_until and call.lease_until < now:
+            lost = call.lease_until - lease
+        elif call.status != Status.QUEUED or call.not_before > now:
+            return None
+        else:
+            call.attempts += 1
+        call.status = Status.DIALLING
+        call.lease_until = now + lease
+        call.save(update_fields=["status", "lease_until", "attempts"])
+    return call, lost
+
+
+def outbound_place(
+    *, call_id: int, now: datetime | None = None, wait: float = 0.0
+) -> OutboundCall | None:
+    """Place a queued call whose slot has come (waiting `wait` seconds at most for the rate)."""
+    now = now or timezone.now()
+    claimed = _claim(call_id, now)
+    if claimed is None:
+        return OutboundCall.objects.filter(pk=call_id).first()
+    call, lost = claimed
+    if call.flow.published_version_id is None:
+        return _settle(call, status=Status.FAILED, last_error="the flow is no longer published")
+    base = settings.PUBLIC_BASE_URL
+    try:
+        found = None
+        if lost is not None:
+            found = twilio_client.call_find(
+                to=call.to_number, from_=call.from_number, started_after=lost
+            )
+        placed = found or dialler.call_place(
+            to=call.to_number,
+            from_=call.from_number,
+            url=f"{base}/ivr/outbound/{call.pk}/voice",
+            status_callback=f"{base}/ivr/outbound/{call.pk}/status",
+            machine_detection=call.machine_detection,
+            wait=wait,
+        )
+    except dialler.RateLimited as exc:
+        return _settle(
+            call, status=Status.QUEUED, not_before=exc.next_at, attempts=call.attempts - 1
+        )
+    except twilio_client.SendError as exc:
+        reason = (f"{exc.code}: {exc}" if exc.code else str(exc))[:1000]
+        retry = exc.transient and call.attempts < MAX_ATTEMPTS
+        log.warning("outbound call %s to %s: %s", call.pk, call.to_number, reason)
+        return _settle(
+            call,
+            status=Status.QUEUED if retry else Status.FAILED,
+            not_before=now + timedelta(seconds=RETRY_SECONDS * call.attempts),
+            last_error=reason,
+        )
+    with transaction.atomic():
+        outbound_session(call, call_sid=placed.sid, provider_status=placed.status)
+        return _settle(
+            call,
+            status=Status.PLACED,
+            call_sid=placed.sid[:64],
+            placed_at=timezone.now(),
+            last_error="",
+        )
+
+
+def _settle(call: OutboundCall, **changes: Any) -> OutboundCall:
+    for name, value in changes.items():
+        setattr(call, name, value)
+    call.lease_until = None
+    call.save(update_fields=[*changes, "lease_until"])
+    return call
+
+
+def outbound_session(call: OutboundCall, *, call_sid: str, provider_status: str) -> CallSession:
+    """The call's session (written now if it is not yet): the person called is the caller,
+    on the flow's published version, with the call's vars."""
+    existing = sessions.read(call_sid=call_sid)
+    if existing is not None:
+        return existing
+    version_id = Flow.objects.filter(pk=call.flow_id).values_list("published_version_id", flat=True)
+    session = CallSession(
+        call_sid=call_sid,
+        flow_id=call.flow_id,
+        flow_version_id=version_id.first(),
+        direction=CallSession.Direction.OUTBOUND,
+        from_number=call.to_number,
+        to_number=call.from_number,
+        provider_status=(provider_status or "queued")[:32],
+        variables=dict(call.variables),
+    )
+    state = engine.State.from_dict(sessions.new_state(session))
+    state.vars = dict(call.variables)
+    session.state = state.to_dict()
+    try:
+        with transaction.atomic():
+            session.save()
+    except IntegrityError:  # the answer webhook (or the placing) wrote it meanwhile
+        return sessions.read(call_sid=call_sid)  # type: ignore[return-value]
+    return session
+
+
+# --- the call's webhooks -----------------------------------------------------------------------------
+def _call_of(call_id: int, call_sid: str) -> OutboundCall | None:
+    call = OutboundCall.objects.filter(pk=call_id).first()
+    if call is None or (call.call_sid and call.call_sid != call_sid):
+        log.warning("webhook of call %s for unknown outbound call %s", call_sid, call_id)
+        return None
+    return call
+
+
+def outbound_answer(*, call_id: int, request: VoiceRequest) -> services.Turn:
+    """The person called answered (or Twilio retried that webhook): the flow runs."""
+    call = _call_of(call_id, request.call_sid)
+    if call is None:
+        return services.Turn(twiml=twiml.static(twiml.UNAVAILABLE))
+    outbound_session(call, call_sid=request.call_sid, provider_status=request.call_status)
+    if request.answered_by:
+        CallSession.objects.filter(call_sid=request.call_sid, answered_by="").update(
+            answered_by=request.answered_by
+        )
+    return services.call_begin(request=request)
+
+
+def outbound_status(
+    *, call_id: int, call_sid: str, status: str, duration: int | None = None
+) -> bool:
+    """The call's status callback: its outcome, on its session. False when nothing matches."""
+    call = _call_of(call_id, call_sid)
+    if call is None:
+        return False
+    outbound_session(call, call_sid=call_sid, provider_status=status)
+    return services.call_status(call_sid=call_sid, status=status, duration=duration)

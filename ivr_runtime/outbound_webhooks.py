@@ -1,0 +1,46 @@
+"""The webhooks of outbound calls (ivr_runtime.outbound): the answer URL and the status
+callback Twilio was given when the call was placed. Signed like every webhook."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.views.decorators.http import require_POST
+
+from . import outbound
+from .forms import BadForm, StatusCallback, VoiceRequest, form_summary, int_field
+from .webhooks import _guarded, form_of, twilio_webhook
+
+log = logging.getLogger(__name__)
+
+
+@require_POST
+@twilio_webhook
+def answer(request: HttpRequest, pk: int) -> HttpResponse:
+    """The person called answered: the flow runs, with them as the caller."""
+    parsed = VoiceRequest.parse(form_of(request), request.GET, request.get_full_path())
+    # Twilio posts our number as From on a call we placed; the flow's caller is the other end.
+    parsed = dataclasses.replace(parsed, caller=parsed.to, to=parsed.caller)
+    return _guarded(parsed, lambda: outbound.outbound_answer(call_id=pk, request=parsed))
+
+
+@require_POST
+@twilio_webhook
+def status(request: HttpRequest, pk: int) -> HttpResponse:
+    """The outbound call's status callback: its outcome (completed, no-answer, busy, failed)."""
+    form = form_of(request)
+    try:
+        update = StatusCallback.parse(form)
+    except BadForm as exc:
+        log.warning("malformed outbound call status callback: %s", form_summary(form))
+        return HttpResponseBadRequest(str(exc), content_type="text/plain")
+    duration = int_field(form, "CallDuration", -1)
+    outbound.outbound_status(
+        call_id=pk,
+        call_sid=update.call_sid,
+        status=update.status,
+        duration=duration if duration >= 0 else None,
+    )
+    return HttpResponse(status=204)
