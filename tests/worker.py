@@ -412,8 +412,8 @@ def stack(async_stack: AsyncStack, transactional_db, settings) -> Iterator[Async
 
 
 def restore_migration_data() -> None:
-    """Make the test database hold what the migrations wrote (roles...) under the keys they
-    had, as serialized when the session created it, whatever a transactional test left.
+    """Make the test database hold the rows serialized when the session created it, whatever
+    a transactional test left, so that a serialized rollback can load them again.
 
     A transactional test without serialized rollback is flushed with the post_migrate
     signal, which writes content types and permissions again under new keys: loading the
