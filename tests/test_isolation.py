@@ -1,16 +1,11 @@
-"""The suite's own isolation (tests/worker.py): the migrations' rows are put back under
-their own keys whatever a transactional test left, a worker that does not start in time is
-not left running on the test database, and the Celery app is put back as it was."""
+"""The suite's own isolation (tests/worker.py): a worker that does not start in time is not
+left running on the test database, and the Celery app is put back as it was."""
 
 from __future__ import annotations
 
 import os
 
 import pytest
-from django.contrib.auth.models import Group, Permission
-from django.contrib.contenttypes.models import ContentType
-from django.core.management import call_command
-from django.db import connection
 
 from tests.worker import (  # noqa: F401 (fixture)
     CeleryProcess,
@@ -21,36 +16,6 @@ from tests.worker import (  # noqa: F401 (fixture)
     restore_migration_data,
     use_broker,
 )
-
-
-def keys(model) -> dict:
-    return {tuple(row[1:]): row[0] for row in model.objects.values_list("pk", *NATURAL[model])}
-
-
-NATURAL = {
-    ContentType: ("app_label", "model"),
-    Permission: ("content_type__app_label", "codename"),
-}
-
-
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
-@pytest.mark.usefixtures("database_restored_after")
-def test_the_migration_data_is_put_back_over_what_post_migrate_wrote_again():
-    restore_migration_data()  # the rows as the migrations made them (saved at set-up)
-    migrated = {model: keys(model) for model in NATURAL}
-    # What a transactional test without serialized rollback leaves: flushed, then the
-    # post_migrate signal writes content types and permissions again, under new keys.
-    call_command("flush", verbosity=0, interactive=False, reset_sequences=False)
-    assert keys(ContentType).keys() == migrated[ContentType].keys()
-    assert keys(ContentType) != migrated[ContentType]
-    assert not Group.objects.exists()
-    restore_migration_data()
-    # the same rows (content types are made again on load, so their keys may differ)
-    assert {model: keys(model).keys() for model in NATURAL} == {
-        model: found.keys() for model, found in migrated.items()
-    }
-    # and serialized rollback loads the same rows over them without a conflict
-    connection.creation.deserialize_db_from_string(connection._test_serialized_contents)
 
 
 def test_a_worker_that_does_not_start_in_time_is_not_left_running(tmp_path):
