@@ -17,6 +17,7 @@ from ivr_runtime import call_end, engine, tasks
 from ivr_runtime.models import Agent, CallSession, CallStep, OutboundMessage, Skill
 
 from .conftest import flow_definition, publish, two_menus
+from .test_concurrency import in_threads
 from .twilio_driver import Call, Signer
 
 NUMBER = "+442079460140"
@@ -380,28 +381,6 @@ def test_an_sms_without_to_texts_the_caller(signer, place_call):
 
 
 # --- concurrent duplicates of an incoming text ------------------------------------------------
-def in_threads(count, target):
-    answers, errors = [None] * count, []
-    barrier = threading.Barrier(count)
-
-    def run(i):
-        try:
-            barrier.wait()
-            answers[i] = target()
-        except Exception as exc:  # reported below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert not errors, errors
-    return answers
-
-
 def text_form(sid, body):
     return {
         "MessageSid": sid,
