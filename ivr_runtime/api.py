@@ -22,7 +22,7 @@ from flows.models import Flow
 from flows.permissions import CHANGE_FLOW, PUBLISH_FLOW, VIEW_FLOW
 
 from . import outbound, reports, simulator
-from .models import CallSession, CallStep, OutboundCall
+from .models import CallSession, CallStep, OutboundCall, Recording
 
 
 class StepSerializer(serializers.ModelSerializer):
@@ -69,11 +69,21 @@ class CallSerializer(serializers.ModelSerializer):
         return {("from" if key == "from_number" else key): value for key, value in data.items()}
 
 
+class RecordingSerializer(serializers.ModelSerializer):
+    node = serializers.CharField(source="node_id")
+    sid = serializers.CharField(source="recording_sid")
+
+    class Meta:
+        model = Recording
+        fields = ["sid", "kind", "node", "url", "duration", "channels", "transcription", "created_at"]
+
+
 class CallDetailSerializer(CallSerializer):
     steps = StepSerializer(many=True, read_only=True)
+    recordings = RecordingSerializer(many=True, read_only=True)
 
     class Meta(CallSerializer.Meta):
-        fields = [*CallSerializer.Meta.fields, "variables", "errors", "steps"]
+        fields = [*CallSerializer.Meta.fields, "variables", "errors", "steps", "recordings"]
 
 
 class CallListView(ListAPIView):
@@ -108,7 +118,9 @@ class CallDetailView(RetrieveAPIView):
     required_permissions = {"get": VIEW_FLOW}
     lookup_field = "call_sid"
     lookup_url_kwarg = "sid"
-    queryset = CallSession.objects.select_related("flow", "flow_version").prefetch_related("steps")
+    queryset = CallSession.objects.select_related("flow", "flow_version").prefetch_related(
+        "steps", "recordings"
+    )
 
 
 class StatsQuery(serializers.Serializer):
@@ -133,9 +145,23 @@ class FlowStatsView(APIView):
         return Response(stats)
 
 
+QUEUE_RESULTS = ("bridged", "leave", "hangup", "queue-full", "error")
+HANDOVER_RESULTS = ("return", "timeout", "unreachable")
+
+
 class SimEventSerializer(serializers.Serializer):
     type = serializers.ChoiceField(
-        choices=["start", "digits", "speech", "silence", "dial", "queue", "record", "hangup"]
+        choices=[
+            "start",
+            "digits",
+            "speech",
+            "silence",
+            "dial",
+            "queue",
+            "record",
+            "redirect",
+            "hangup",
+        ]
     )
     digits = serializers.CharField(
         required=False, allow_blank=True, max_length=64, trim_whitespace=False
@@ -145,7 +171,8 @@ class SimEventSerializer(serializers.Serializer):
         required=False, choices=["completed", "no-answer", "busy", "failed", "canceled"]
     )
     result = serializers.ChoiceField(
-        required=False, choices=["bridged", "leave", "hangup", "queue-full", "error"]
+        required=False,
+        choices=[*QUEUE_RESULTS, *HANDOVER_RESULTS],
     )
     duration = serializers.IntegerField(required=False, min_value=0, max_value=3600)
 
@@ -156,10 +183,16 @@ class SimEventSerializer(serializers.Serializer):
             "dial": "status",
             "queue": "result",
             "record": "duration",
+            "redirect": "result",
         }
         field = needed.get(data["type"])
         if field and field not in data:
             raise ValidationError({field: [f"required for a {data['type']!r} event"]})
+        allowed = {"queue": QUEUE_RESULTS, "redirect": HANDOVER_RESULTS}.get(data["type"])
+        if allowed and data["result"] not in allowed:
+            raise ValidationError(
+                {"result": [f"a {data['type']!r} event's result is one of {', '.join(allowed)}"]}
+            )
         return data
 
 

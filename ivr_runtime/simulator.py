@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import uuid
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any, Literal
 
@@ -28,13 +28,16 @@ DEFAULT_CALLER = "+447700900123"
 RING_OUT = timedelta(seconds=601)
 RECORDING_URL = "https://simulator.invalid/recording.wav"
 
-EventType = Literal["start", "digits", "speech", "silence", "dial", "queue", "record", "hangup"]
+EventType = Literal[
+    "start", "digits", "speech", "silence", "dial", "queue", "record", "redirect", "hangup"
+]
 #: which events answer which wait
 ANSWERS = {
     "input": {"digits", "speech", "silence"},
     "dial": {"dial"},
     "queue": {"queue"},
     "record": {"record"},
+    "redirect": {"redirect"},
 }
 
 
@@ -124,6 +127,13 @@ def _resume(session: CallSession, event: SimEvent) -> services.Turn:
     request = _request(
         session.call_sid, caller=session.from_number, to=session.to_number, seq=session.seq, **form
     )
+    if event.type == "redirect":
+        # the application the call was handed to sent it back, kept it too long, or was
+        # never reached (result "return", "timeout", "unreachable")
+        if event.result == "unreachable":
+            return services.call_unreachable(request=request, error="simulated: not reached")
+        if event.result == "timeout":
+            request = replace(request, handover="timeout")
     return services.call_resume(request=request, now=now)
 
 

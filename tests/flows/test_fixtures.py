@@ -35,7 +35,8 @@ def test_the_demo_flows_fit_the_designer_and_the_uk():
 
 def test_every_node_type_appears_in_a_demo():
     used = {node["type"] for demo in DEMOS.values() for node in demo["nodes"]}
-    assert used == set(nodes.all_types())
+    # a placeholder is what an import leaves where it could not convert: never in a demo
+    assert used == set(nodes.all_types()) - {"placeholder"}
 
 
 def test_the_demo_numbers_are_valid_and_name_demo_flows():
