@@ -162,6 +162,7 @@ def test_the_service_down_apologises_and_goes_to_a_person(service, place_call):
 def test_without_an_order_number_the_caller_reaches_a_person(service, place_call):
     call = place_call(ORDERS).silence().silence().silence()
     assert ("order", "no_input") in path(call.sid)
+    assert "Sorry, I need the order number to look it up." in call.said
     assert call.waits_for == "Enqueue" and call.waiting.text == "orders"
 
 
