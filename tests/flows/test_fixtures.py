@@ -16,6 +16,7 @@ def test_the_demo_flows_publish_without_errors_or_warnings():
     assert set(DEMOS) == {
         "card-services.json",
         "complaints.json",
+        "order-status.json",
         "restaurant.json",
         "shared-auth.json",
     }
@@ -42,7 +43,13 @@ def test_every_node_type_appears_in_a_demo():
 def test_the_demo_numbers_are_valid_and_name_demo_flows():
     numbers = json.loads((FIXTURES / "numbers.json").read_text())
     slugs = {d["slug"] for d in DEMOS.values()}
-    assert {n["flow"] for n in numbers} == {"restaurant", "card-services", "complaints"}
+    assert {n["flow"] for n in numbers} == {
+        "restaurant",
+        "card-services",
+        "complaints",
+        "order-status",
+    }
+    assert len({n["number"] for n in numbers}) == len(numbers)
     for entry in numbers:
         assert phonenumbers.is_valid_number(phonenumbers.parse(entry["number"])), entry
         assert entry["flow"] in slugs

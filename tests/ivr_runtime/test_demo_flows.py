@@ -32,7 +32,7 @@ CHRISTMAS = datetime(2026, 12, 25, 13, 0, tzinfo=UTC)
 @pytest.fixture
 def demo(record_server):
     text_of = {}
-    for name in ("shared-auth", "restaurant", "card-services", "complaints"):
+    for name in ("shared-auth", "restaurant", "card-services", "complaints", "order-status"):
         text = (FIXTURES / f"{name}.json").read_text()
         for host in ("https://crm.example.com", "https://bank.example.com"):
             text = text.replace(host, record_server.url)
