@@ -75,7 +75,16 @@ class RecordingSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Recording
-        fields = ["sid", "kind", "node", "url", "duration", "channels", "transcription", "created_at"]
+        fields = [
+            "sid",
+            "kind",
+            "node",
+            "url",
+            "duration",
+            "channels",
+            "transcription",
+            "created_at",
+        ]
 
 
 class CallDetailSerializer(CallSerializer):
@@ -275,6 +284,26 @@ class OutboundCallView(APIView):
         return Response(outbound_answer(call), status=status.HTTP_201_CREATED)
 
 
+class OutboundCallDetailView(APIView):
+    """One outbound call asked for: queued for its slot, placed (with Twilio's CallSid and
+    the call's status), or failed (with why)."""
+
+    required_permissions = {"get": VIEW_FLOW}
+
+    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    def get(self, request: Request, slug: str, id: int) -> Response:
+        call = get_object_or_404(OutboundCall, pk=id, flow__slug=slug)
+        return Response(
+            {
+                **outbound_answer(call),
+                "attempts": call.attempts,
+                "error": call.last_error or None,
+                "requested_at": call.created_at,
+                "placed_at": call.placed_at,
+            }
+        )
+
+
 def outbound_answer(call: OutboundCall) -> dict[str, Any]:
     """`sid` is Twilio's CallSid once placed (null while the call waits for its slot)."""
     placed = call.status == OutboundCall.Status.PLACED
@@ -285,9 +314,10 @@ def outbound_answer(call: OutboundCall) -> dict[str, Any]:
         if placed
         else None
     )
+    waiting = "failed" if call.status == OutboundCall.Status.FAILED else "queued"
     return {
         "sid": call.call_sid or None,
-        "status": (provider or "queued") if placed else "queued",
+        "status": (provider or "queued") if placed else waiting,
         "id": call.pk,
         "to": call.to_number,
         "from": call.from_number,
