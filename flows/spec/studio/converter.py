@@ -7,6 +7,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..conversion import ConversionNote
+
 #: Studio flows carry no language; `en-US` is what Twilio speaks when none is given.
 DEFAULT_LANGUAGE = "en-US"
 
@@ -302,12 +304,28 @@ class _Converter:
         convert(self, widget)
 
     def skip(self, widget: _Widget, why: str) -> None:
+        what = f"was not converted: {why}; exits leading to it are left unconnected."
         self.notes.append(
-            f"{widget.where()} was not converted: {why}; exits leading to it are left unconnected."
+            ConversionNote(
+                f"{widget.where()} {what}",
+                kind="dropped",
+                source=widget.name,
+                source_type=widget.type,
+                message=f"Not converted: {why}; exits leading to it are left unconnected.",
+            )
         )
 
     def note(self, widget: _Widget, what: str) -> None:
-        self.notes.append(f"{widget.where()}: {what}")
+        node = self.ids.get(widget.name)
+        self.notes.append(
+            ConversionNote(
+                f"{widget.where()}: {what}",
+                node=node,
+                source=widget.name,
+                source_type=widget.type,
+                message=what[:1].upper() + what[1:],
+            )
+        )
 
     def add(
         self,
