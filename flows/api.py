@@ -184,7 +184,11 @@ class FlowViewSet(GenericViewSet):
         data = _parse(s.PublishSerializer, request.data)
         before = flow.published_version_id
         version = services.flow_publish(
-            flow=flow, user=request.user, note=data["note"], base_revision=data["revision"]
+            flow=flow,
+            user=request.user,
+            note=data["note"],
+            base_revision=data["revision"],
+            allow_placeholders=data["allow_placeholders"],
         )
         created = version.pk != before
         return Response(
@@ -276,7 +280,8 @@ class FlowViewSet(GenericViewSet):
 
 
 class ImportView(APIView):
-    """Import callflow/1 definitions (or Twilio Studio exports, converted): all or nothing."""
+    """Import callflow/1 definitions (or Twilio Studio and Amazon Connect exports, converted):
+    all or nothing."""
 
     parser_classes = [StrictJSONParser, BoundedMultiPartParser, FormParser]
     required_permissions = {"post": PUBLISH_FLOW}
@@ -302,7 +307,11 @@ class ImportView(APIView):
             for i, definition in enumerate(data.get("definitions", []))
         ] + [imports.ImportSource(upload.name, upload.read()) for upload in data.get("files", [])]
         report = imports.flows_import(
-            sources=sources, publish=data["publish"], dry_run=data["dry_run"], user=request.user
+            sources=sources,
+            publish=data["publish"],
+            dry_run=data["dry_run"],
+            allow_placeholders=data["allow_placeholders"],
+            user=request.user,
         )
         return Response(
             {

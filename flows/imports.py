@@ -1,4 +1,5 @@
-"""Importing flow files: callflow/1 documents and Twilio Studio exports, all or nothing.
+"""Importing flow files: callflow/1 documents, Twilio Studio and Amazon Connect exports,
+all or nothing.
 
 Every file is parsed, migrated or converted, and validated (with the other files of the
 import as sub-flows) before anything is written; the writes go through the same draft and
@@ -17,6 +18,13 @@ from django.db import transaction
 from flows.models import Flow, canonical_json, definition_checksum
 from flows.services import FlowServiceError, definition_lookup_with, draft_write, version_create
 from flows.spec import Problem, errors, parse_definition, validate, warnings
+from flows.spec.connect import ConnectExportError, convert_connect, is_connect_export
+from flows.spec.conversion import (
+    ConversionNote,
+    conversion_report,
+    placeholder_nodes,
+    placeholder_problems,
+)
 from flows.spec.migrations import UnknownFormat, migrate
 from flows.spec.studio import StudioExportError, convert_studio, is_studio_export
 from flows.spec.validate import DefinitionParseError
@@ -69,10 +77,15 @@ class ImportedFlow:
     #: true when this import published a new version
     published: bool = False
     warnings: list[Problem] = field(default_factory=list)
-    #: what the file was converted from ("Twilio Studio"), None for a callflow file
+    #: what the file was converted from ("Twilio Studio", "Amazon Connect"), None for a
+    #: callflow file
     converted_from: str | None = None
     #: what the conversion could not carry over, one sentence each
     notes: list[str] = field(default_factory=list)
+    #: per node, what became of it (converted, approximated, dropped, placeholder)
+    report: list[ConversionNote] = field(default_factory=list)
+    #: the ids of the placeholder nodes: the flow is published only when allowed
+    placeholders: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -84,7 +97,9 @@ class ImportedFlow:
             "published_version": self.published_version,
             "warnings": [w.as_dict() for w in self.warnings],
             "converted_from": self.converted_from,
-            "notes": list(self.notes),
+            "notes": [str(note) for note in self.notes],
+            "report": [line.as_dict() for line in self.report],
+            "placeholders": list(self.placeholders),
         }
 
 
@@ -108,46 +123,63 @@ class _Parsed:
     notes: list[str] = field(default_factory=list)
 
 
+def _parse_one(source: ImportSource) -> _Parsed | ImportProblem:
+    """The file as a callflow/1 definition: migrated, or converted from Twilio Studio or
+    Amazon Connect; else the problem that stops it."""
+    try:
+        data = parse_definition(source.text, max_bytes=settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
+    except DefinitionParseError as exc:
+        return ImportProblem(source.name, exc.message, exc.path)
+    if is_studio_export(data):
+        try:
+            studio = convert_studio(data, source_name=source.name)
+        except StudioExportError as exc:
+            message = f"Twilio Studio export that cannot be converted: {exc.message}"
+            return ImportProblem(source.name, message, exc.path)
+        return _Parsed(source.name, studio.definition, "Twilio Studio", studio.notes)
+    if is_connect_export(data):
+        try:
+            connect = convert_connect(data, source_name=source.name)
+        except ConnectExportError as exc:
+            message = f"Amazon Connect export that cannot be converted: {exc.message}"
+            return ImportProblem(source.name, message, exc.path)
+        return _Parsed(source.name, connect.definition, "Amazon Connect", connect.notes)
+    try:
+        return _Parsed(source.name, migrate(data))
+    except UnknownFormat as exc:
+        return ImportProblem(source.name, str(exc), "$.format")
+
+
 def _parse_sources(sources: list[ImportSource]) -> tuple[list[_Parsed], list[ImportProblem]]:
-    """Each file as a callflow/1 definition: migrated, or converted from Twilio Studio."""
     parsed: list[_Parsed] = []
     failures: list[ImportProblem] = []
     for source in sources:
-        try:
-            data = parse_definition(source.text, max_bytes=settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
-        except DefinitionParseError as exc:
-            failures.append(ImportProblem(source.name, exc.message, exc.path))
-            continue
-        if is_studio_export(data):
-            try:
-                converted = convert_studio(data, source_name=source.name)
-            except StudioExportError as exc:
-                message = f"Twilio Studio export that cannot be converted: {exc.message}"
-                failures.append(ImportProblem(source.name, message, exc.path))
-                continue
-            parsed.append(
-                _Parsed(source.name, converted.definition, "Twilio Studio", converted.notes)
-            )
-            continue
-        try:
-            data = migrate(data)
-        except UnknownFormat as exc:
-            failures.append(ImportProblem(source.name, str(exc), "$.format"))
-            continue
-        parsed.append(_Parsed(source.name, data))
+        result = _parse_one(source)
+        if isinstance(result, ImportProblem):
+            failures.append(result)
+        else:
+            parsed.append(result)
     return parsed, failures
 
 
 def flows_import(
-    *, sources: list[ImportSource], publish: bool = False, dry_run: bool = False, user=None
+    *,
+    sources: list[ImportSource],
+    publish: bool = False,
+    dry_run: bool = False,
+    allow_placeholders: bool = False,
+    user=None,
 ) -> ImportReport:
-    """Import callflow/1 files (and Twilio Studio exports, converted): all or nothing,
-    idempotent.
+    """Import callflow/1 files (and Twilio Studio and Amazon Connect exports, converted):
+    all or nothing, idempotent.
 
     Every file is checked first (flows in the same import can use one another as
     sub-flows); any error anywhere raises ImportFailed and the database stays as it was.
     A file identical to the flow's draft changes nothing; with `publish`, a draft that is
-    not the current published version is published. `dry_run` reports and writes nothing.
+    not the current published version is published. A flow with placeholder nodes (steps
+    the conversion could not carry over) is published only with `allow_placeholders`;
+    without `publish` it is imported as a draft with its report. `dry_run` reports and
+    writes nothing.
     """
     parsed, failures = _parse_sources(sources)
     batch: dict[str, dict[str, Any]] = {}
@@ -169,6 +201,8 @@ def flows_import(
     checked: list[tuple[_Parsed, list[Problem]]] = []
     for item in parsed:
         problems = validate(item.definition, publish=publish, flow_lookup=lookup)
+        if publish and not allow_placeholders:
+            problems += placeholder_problems(item.definition)
         failures += [ImportProblem(item.name, p.message, p.path, p.node) for p in errors(problems)]
         checked.append((item, warnings(problems)))
     if failures:
@@ -219,4 +253,6 @@ def _import_one(item: _Parsed, found: list[Problem], *, publish: bool, user) -> 
         warnings=found,
         converted_from=item.converted_from,
         notes=item.notes,
+        report=conversion_report(definition, item.notes) if item.converted_from else [],
+        placeholders=[node["id"] for _, node in placeholder_nodes(definition)],
     )

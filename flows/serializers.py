@@ -216,6 +216,14 @@ class DiffSerializer(serializers.Serializer):
         return {"from": side(), "to": side(), **super().get_fields()}
 
 
+class ConversionLineSerializer(serializers.Serializer):
+    node = serializers.CharField(allow_null=True, help_text="The node, if the step became one")
+    source = serializers.CharField(allow_null=True, help_text="The widget's or action's name")
+    source_type = serializers.CharField(allow_null=True, help_text="Its type there")
+    kind = serializers.ChoiceField(choices=["converted", "approximated", "dropped", "placeholder"])
+    message = serializers.CharField(help_text="What became of it, and what to do")
+
+
 class ImportedFlowSerializer(serializers.Serializer):
     slug = serializers.CharField()
     file = serializers.CharField()
@@ -225,10 +233,18 @@ class ImportedFlowSerializer(serializers.Serializer):
     published_version = serializers.IntegerField(allow_null=True)
     warnings = ProblemSerializer(many=True)
     converted_from = serializers.CharField(
-        allow_null=True, help_text='"Twilio Studio" when the file was converted; else null'
+        allow_null=True,
+        help_text='"Twilio Studio" or "Amazon Connect" when the file was converted; else null',
     )
     notes = serializers.ListField(
         child=serializers.CharField(), help_text="What the conversion could not carry over"
+    )
+    report = ConversionLineSerializer(
+        many=True, help_text="Per node: converted, approximated, dropped or placeholder"
+    )
+    placeholders = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="Ids of the placeholder nodes: published only with allow_placeholders",
     )
 
 
@@ -282,6 +298,10 @@ class ValidateSerializer(serializers.Serializer):
 
 class PublishSerializer(serializers.Serializer):
     note = serializers.CharField(required=False, allow_blank=True, max_length=500, default="")
+    allow_placeholders = serializers.BooleanField(
+        default=False,
+        help_text="Publish even if the draft has placeholder nodes (calls reaching one run the fallback)",
+    )
     revision = serializers.IntegerField(
         required=False, allow_null=True, default=None,
         help_text="Refuse (409) if the draft is no longer at this revision.",
@@ -337,6 +357,10 @@ class ImportSerializer(serializers.Serializer):
     )
     publish = serializers.BooleanField(default=False)
     dry_run = serializers.BooleanField(default=False)
+    allow_placeholders = serializers.BooleanField(
+        default=False,
+        help_text="With publish, also publish flows that still have placeholder nodes",
+    )
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if not attrs.get("definitions") and not attrs.get("files"):

@@ -17,6 +17,7 @@ from django.db.models import Max
 from flows.models import Flow, FlowVersion, KeptDraft, canonical_json, definition_checksum
 from flows.spec import Problem, errors, validate
 from flows.spec.graph import FlowLookup
+from flows.spec.conversion import placeholder_problems
 from flows.spec.migrations import UnknownFormat, migrate
 from flows.spec.schema import FORMAT
 
@@ -225,12 +226,18 @@ def draft_write(flow: Flow, definition: dict[str, Any], user) -> None:
 
 
 def flow_publish(
-    *, flow: Flow, user=None, note: str = "", base_revision: int | None = None
+    *,
+    flow: Flow,
+    user=None,
+    note: str = "",
+    base_revision: int | None = None,
+    allow_placeholders: bool = False,
 ) -> FlowVersion:
     """Publish the draft as the next version; new calls run it.
 
     Publishing a draft identical to the current version returns that version unchanged.
-    InvalidDefinition (publish rules), StaleRevision when `base_revision` is not current.
+    InvalidDefinition (publish rules, or placeholder nodes left by an import unless
+    `allow_placeholders`), StaleRevision when `base_revision` is not current.
     """
     with transaction.atomic():
         locked = (
@@ -243,7 +250,13 @@ def flow_publish(
         current = locked.published_version
         if current is not None and current.checksum == definition_checksum(locked.definition):
             return current
-        _validated(locked.definition, publish=True)
+        problems = _validated(locked.definition, publish=True)
+        if not allow_placeholders and (held := placeholder_problems(locked.definition)):
+            raise InvalidDefinition(
+                problems + held,
+                f"The draft has {len(held)} placeholder node(s) left by an import: replace "
+                "them, or publish anyway with allow_placeholders.",
+            )
         version = version_create(locked, locked.definition, user=user, note=note)
     _sync(flow, locked)
     return version

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
+from .problems import Problem
+
 Kind = Literal["converted", "approximated", "dropped", "placeholder"]
 KINDS: tuple[Kind, ...] = ("converted", "approximated", "dropped", "placeholder")
 
@@ -131,3 +133,24 @@ def _node_lines(node: dict[str, Any], notes: list[ConversionNote]) -> list[Conve
             message=f"Converted: {text}.",
         )
     ]
+
+
+def placeholder_problems(definition: dict[str, Any]) -> list[Problem]:
+    """One error per placeholder node, for a publish that was not told to allow them."""
+    problems = []
+    for i, node in placeholder_nodes(definition):
+        config = node.get("config") if isinstance(node.get("config"), dict) else {}
+        source = {"studio": "Twilio Studio widget", "connect": "Amazon Connect action"}.get(
+            str(config.get("source")), "imported step"
+        )
+        what = f"{source} {config.get('source_type')!r}" if config.get("source_type") else source
+        problems.append(
+            Problem(
+                f"Node {node.get('id')!r} is a placeholder for the {what}: calls reaching it run "
+                "the fallback. Replace it before publishing, or publish anyway with "
+                "allow_placeholders (import_flows --allow-placeholders).",
+                f"$.nodes[{i}]",
+                str(node.get("id")),
+            )
+        )
+    return problems

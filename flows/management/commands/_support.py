@@ -7,7 +7,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import CommandError
 
-from flows.imports import ImportFailed, ImportReport, ImportSource
+from flows.imports import ImportedFlow, ImportFailed, ImportReport, ImportSource
 from flows.spec.jsontext import JSONTooLarge
 
 
@@ -63,20 +63,47 @@ def report_lines(report: ImportReport) -> list[str]:
         elif flow.published_version:
             what += f" (published version {flow.published_version})"
         lines.append(f"{flow.slug} ({flow.file}): {what}")
-        if flow.converted_from:
-            lines.append(
-                f"  converted from {flow.converted_from}; "
-                + (
-                    "not converted, or converted with changes:"
-                    if flow.notes
-                    else "everything converted."
-                )
-            )
-            lines += [f"    - {note}" for note in flow.notes]
+        lines += conversion_lines(flow)
         lines += [
             f"  warning: {w.path}{f' (node {w.node!r})' if w.node else ''}: {w.message}"
             for w in flow.warnings
         ]
     if report.dry_run:
         lines.append("Dry run: nothing was written.")
+    return lines
+
+
+#: the report's sections, in the order a supervisor should read them
+SECTIONS = (
+    ("placeholder", "placeholders (replace each before publishing):"),
+    ("approximated", "approximated (check them):"),
+    ("dropped", "left out (no effect here):"),
+)
+
+
+def conversion_lines(flow: ImportedFlow) -> list[str]:
+    """The conversion report of one flow: what needs work first, then what converted."""
+    lines: list[str] = []
+    if flow.converted_from:
+        changed = [n for n in flow.report if n.kind != "converted"] or flow.notes
+        lines.append(
+            f"  converted from {flow.converted_from}; "
+            + ("not converted, or converted with changes:" if changed else "everything converted.")
+        )
+        for kind, title in SECTIONS:
+            found = [n for n in flow.report if n.kind == kind]
+            if found:
+                lines.append(f"    {title}")
+                lines += [f"    - {note}" for note in found]
+        if not flow.report:
+            lines += [f"    - {note}" for note in flow.notes]
+        same = [n.node for n in flow.report if n.kind == "converted" and n.node]
+        if same:
+            lines.append(f"  converted as they were ({len(same)} nodes): {', '.join(same)}")
+    if flow.placeholders and not flow.published:
+        lines.append(
+            f"  imported as a draft with {len(flow.placeholders)} placeholder node(s) "
+            f"({', '.join(flow.placeholders)}): replace them, or publish anyway with "
+            "--publish --allow-placeholders."
+        )
     return lines

@@ -7,9 +7,10 @@ from ._support import import_failed_message, read_sources, report_lines
 
 class Command(BaseCommand):
     help = (
-        "Import callflow/1 flow definitions or Twilio Studio exports (converted; the summary "
-        "lists what did not convert), as files or directories of *.json. All or nothing: on "
-        "any error nothing changes. Importing the same file again changes nothing."
+        "Import callflow/1 flow definitions, Twilio Studio or Amazon Connect exports "
+        "(converted; the report says, per node, what converted, what was approximated and "
+        "what is left as a placeholder), as files or directories of *.json. All or nothing: "
+        "on any error nothing changes. Importing the same file again changes nothing."
     )
 
     def add_arguments(self, parser):
@@ -22,11 +23,22 @@ class Command(BaseCommand):
         parser.add_argument(
             "--dry-run", action="store_true", help="check and report, write nothing"
         )
+        parser.add_argument(
+            "--allow-placeholders",
+            action="store_true",
+            help="with --publish, also publish flows that still have placeholder nodes "
+            "(calls reaching one run the fallback)",
+        )
 
-    def handle(self, *args, paths, publish, dry_run, **options):
+    def handle(self, *args, paths, publish, dry_run, allow_placeholders, **options):
         sources = read_sources(paths)
         try:
-            report = flows_import(sources=sources, publish=publish, dry_run=dry_run)
+            report = flows_import(
+                sources=sources,
+                publish=publish,
+                dry_run=dry_run,
+                allow_placeholders=allow_placeholders,
+            )
         except ImportFailed as exc:
             raise CommandError(import_failed_message(exc)) from exc
         for line in report_lines(report):
