@@ -121,6 +121,8 @@ class _Parsed:
     definition: dict[str, Any]
     converted_from: str | None = None
     notes: list[str] = field(default_factory=list)
+    #: node id -> (the widget's or action's name, its type), when the converter tells
+    sources: dict[str, tuple[str, str]] = field(default_factory=dict)
 
 
 def _parse_one(source: ImportSource) -> _Parsed | ImportProblem:
@@ -143,7 +145,9 @@ def _parse_one(source: ImportSource) -> _Parsed | ImportProblem:
         except ConnectExportError as exc:
             message = f"Amazon Connect export that cannot be converted: {exc.message}"
             return ImportProblem(source.name, message, exc.path)
-        return _Parsed(source.name, connect.definition, "Amazon Connect", connect.notes)
+        return _Parsed(
+            source.name, connect.definition, "Amazon Connect", connect.notes, connect.sources
+        )
     try:
         return _Parsed(source.name, migrate(data))
     except UnknownFormat as exc:
@@ -253,6 +257,8 @@ def _import_one(item: _Parsed, found: list[Problem], *, publish: bool, user) -> 
         warnings=found,
         converted_from=item.converted_from,
         notes=item.notes,
-        report=conversion_report(definition, item.notes) if item.converted_from else [],
+        report=(
+            conversion_report(definition, item.notes, item.sources) if item.converted_from else []
+        ),
         placeholders=[node["id"] for _, node in placeholder_nodes(definition)],
     )

@@ -31,6 +31,8 @@ class Placeholder(NodeType):
     type = "placeholder"
     title = "Placeholder (imported)"
     description = "An imported step with no equivalent: runs the fallback until it is replaced."
+    # a call reaching it leaves for the fallback: an imported loop through one is not endless
+    waits_for_input = True
     config_schema = obj(
         {
             "source": {"enum": SOURCES, "description": "The system the step came from"},

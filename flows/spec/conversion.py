@@ -78,12 +78,17 @@ def placeholder_nodes(definition: dict[str, Any]) -> list[tuple[int, dict[str, A
     ]
 
 
-def conversion_report(definition: dict[str, Any], notes: list[str]) -> list[ConversionNote]:
+def conversion_report(
+    definition: dict[str, Any],
+    notes: list[str],
+    sources: dict[str, tuple[str, str]] | None = None,
+) -> list[ConversionNote]:
     """One or more lines per node of a converted definition, in the order of the nodes,
     then the notes about the flow or about steps that became no node.
 
     A node without a note was converted as it was; a placeholder node is reported as one
-    whatever the converter said about it (its `note` says what to do)."""
+    whatever the converter said about it (its `note` says what to do). `sources` gives
+    the (name, type) each node came from, when the converter tells."""
     notes = [as_note(n) for n in notes]
     by_node: dict[str, list[ConversionNote]] = {}
     for note in notes:
@@ -96,16 +101,18 @@ def conversion_report(definition: dict[str, Any], notes: list[str]) -> list[Conv
             continue
         node_id = node["id"]
         seen.add(node_id)
-        report += _node_lines(node, by_node.get(node_id, []))
+        report += _node_lines(node, by_node.get(node_id, []), (sources or {}).get(node_id))
     report += [n for n in notes if n.node is None or n.node not in seen]
     return report
 
 
-def _node_lines(node: dict[str, Any], notes: list[ConversionNote]) -> list[ConversionNote]:
+def _node_lines(
+    node: dict[str, Any], notes: list[ConversionNote], origin: tuple[str, str] | None
+) -> list[ConversionNote]:
     node_id, type_ = node["id"], str(node.get("type"))
     label = node.get("label") if isinstance(node.get("label"), str) else None
-    source = next((n.source for n in notes if n.source), label)
-    source_type = next((n.source_type for n in notes if n.source_type), None)
+    source = next((n.source for n in notes if n.source), origin[0] if origin else label)
+    source_type = next((n.source_type for n in notes if n.source_type), origin and origin[1])
     if type_ == "placeholder":
         config = node.get("config") if isinstance(node.get("config"), dict) else {}
         what = str(config.get("note") or "Replace it with a node that does the work.")
@@ -123,9 +130,10 @@ def _node_lines(node: dict[str, Any], notes: list[ConversionNote]) -> list[Conve
     if notes:
         return notes
     text = f"became a {type_} node"
+    where = f"{source_type} {source!r}" if source_type else (source or node_id)
     return [
         ConversionNote(
-            f"{source or node_id}: {text}.",
+            f"{where}: {text}.",
             kind="converted",
             node=node_id,
             source=source,

@@ -80,4 +80,4 @@ def convert_connect(data: dict[str, Any], *, source_name: str) -> ConnectConvers
     if converter.module:
         definition["subflow"] = True
     definition["nodes"] = converter.nodes
-    return ConnectConversion(definition, converter.notes)
+    return ConnectConversion(definition, converter.notes, converter.sources)

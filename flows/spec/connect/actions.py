@@ -242,8 +242,10 @@ def _store_input(c: Converter, a: _Action) -> None:
 
 def _lex(c: Converter, a: _Action) -> None:
     bot = a.params.get("LexV2Bot") or a.params.get("LexBot") or {}
-    name = str(bot.get("AliasArn") or bot.get("Name") or "") if isinstance(bot, dict) else ""
-    bot_name = (_name(c, a, "LexV2Bot") or last_segment(name)) if "AliasArn" in bot else name
+    bot = bot if isinstance(bot, dict) else {}
+    alias = str(bot.get("AliasArn") or "")
+    # arn:aws:lex:<region>:<account>:bot-alias/<bot id>/<alias id>
+    bot_name = _name(c, a, "LexV2Bot") or alias.partition("bot-alias/")[2] or alias or str(bot.get("Name") or "")
     intents = [(k.operands[0], k.target) for k in a.conditions if k.operator == "Equals" and k.operands]
     if not intents:
         c.placeholder(a, f"It hands the caller to the Amazon Lex bot {bot_name!r}, which callflow cannot run.")

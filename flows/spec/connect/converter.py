@@ -67,6 +67,8 @@ class ConnectConversion:
     definition: dict[str, Any]
     #: one note per thing that was not (or not exactly) converted
     notes: list[str] = field(default_factory=list)
+    #: node id -> (the action's identifier, its type)
+    sources: dict[str, tuple[str, str]] = field(default_factory=dict)
 
 
 def is_connect_export(data: dict[str, Any]) -> bool:
@@ -296,6 +298,7 @@ class Converter:
         self.taken: set[str] = set()
         self.ids = {a.id: self._node_id(a) for a in actions}
         self.entry: dict[str, str] = {}
+        self.sources: dict[str, tuple[str, str]] = {}
         #: action -> the action a transition into it continues to (steps with no node)
         self.passthrough: dict[str, str | None] = {}
         self.nodes: list[dict[str, Any]] = []
@@ -348,6 +351,7 @@ class Converter:
         if position is not None:
             node["position"] = position
         self.nodes.append(node)
+        self.sources[node_id] = (action.id, action.type)
         if entry:
             self.entry[action.id] = node_id
             self.note_lost_branches(action, exits)
@@ -363,11 +367,13 @@ class Converter:
         return None
 
     def note(self, action: _Action, what: str, kind: Kind = "approximated", *, node: bool = True) -> None:
+        node_id = self.ids[action.id] if node else None
+        where = f"{action.where()}, node {node_id!r}" if node_id else action.where()
         self.notes.append(
             ConversionNote(
-                f"{action.where()}: {what}",
+                f"{where}: {what}",
                 kind=kind,
-                node=self.ids[action.id] if node else None,
+                node=node_id,
                 source=action.id,
                 source_type=action.type,
                 message=what[:1].upper() + what[1:],
