@@ -23,6 +23,7 @@ from .converter import (
 _E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
 _KEY = re.compile(r"^[0-9*#]$")
 _SSML_TAG = re.compile(r"<[^>]*>")
+_SSML_PAUSE = re.compile(r"<(break|p|s)\b[^>]*>|</(p|s)>")
 _QUEUE_CHARS = re.compile(r"[^A-Za-z0-9_ -]+")
 #: Compare operators -> branch operators
 OPERATORS = {
@@ -71,9 +72,11 @@ def prompt(c: Converter, a: _Action, params: dict[str, Any]) -> dict[str, str] |
     if isinstance(params.get("Text"), str) and params["Text"].strip():
         return {"text": c.text(a, params["Text"])}
     if isinstance(params.get("SSML"), str) and params["SSML"].strip():
-        spoken = html.unescape(_SSML_TAG.sub(" ", params["SSML"]))
+        # a pause or a paragraph separates words; emphasis or prosody around a word does not
+        spoken = _SSML_TAG.sub("", _SSML_PAUSE.sub(" ", params["SSML"]))
+        spoken = re.sub(r"\s+([.,;:!?])", r"\1", re.sub(r"\s+", " ", html.unescape(spoken)))
         c.note(a, "its SSML was read as plain text (tags such as <break> and <prosody> were left out).")
-        return {"text": c.text(a, re.sub(r"\s+", " ", spoken).strip())}
+        return {"text": c.text(a, spoken.strip())}
     media = params.get("Media")
     if isinstance(media, dict) and isinstance(media.get("Uri"), str):
         uri = media["Uri"]
