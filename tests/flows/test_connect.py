@@ -456,6 +456,8 @@ def broken(change) -> dict:
         (broken(lambda d: d["Actions"][4].pop("Type")), "$.Actions[4].Type", "no `Type`"),
         (broken(lambda d: d["Actions"][4].update(Identifier=FIRST)), "$.Actions[4].Identifier", "Two actions"),
         (broken(lambda d: d["Actions"].append("action")), "$.Actions[10]", "must be a JSON object"),
+        (export(action("hold", "MessageParticipantIteratively", {"Messages": "Please hold"}, "bye")),
+         "$.Actions[0].Parameters.Messages", "`Messages` must be a list"),
         ({"ContactFlow": {"Content": "{not json"}}, "$.ContactFlow.Content", "not a JSON flow"),
         ({"ContactFlow": {"Content": "[]"}}, "$.ContactFlow.Content", "must be a flow"),
     ],

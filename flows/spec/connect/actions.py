@@ -10,6 +10,7 @@ from typing import Any
 
 from .converter import (
     RETURN,
+    ConnectExportError,
     Converter,
     To,
     _Action,
@@ -104,7 +105,12 @@ def _message(c: Converter, a: _Action) -> None:
 
 
 def _message_iteratively(c: Converter, a: _Action) -> None:
-    messages = [m for m in a.params.get("Messages") or [] if isinstance(m, dict)]
+    messages = a.params.get("Messages") or []
+    if not isinstance(messages, list) or not all(isinstance(m, dict) for m in messages):
+        raise ConnectExportError(
+            f"Action {a.id!r}: `Messages` must be a list of messages ({{Text}}, {{SSML}} or {{PromptId}}).",
+            f"{a.path}.Parameters.Messages",
+        )
     texts, audio = [], None
     for message in messages:
         found = prompt(c, a, message)
