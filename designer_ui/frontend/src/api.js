@@ -56,7 +56,8 @@ export const api = {
     request("PUT", flowUrl(slug), force ? { definition, revision, force: true } : { definition, revision }),
   validate: (slug, definition, publish = false) =>
     request("POST", `${flowUrl(slug)}validate/${publish ? "?publish=1" : ""}`, { definition }),
-  publish: (slug, note, revision) => request("POST", `${flowUrl(slug)}publish/`, { note, revision }),
+  publish: (slug, note, revision, allowPlaceholders = false) =>
+    request("POST", `${flowUrl(slug)}publish/`, { note, revision, allow_placeholders: allowPlaceholders }),
   versions: (slug) => request("GET", `${flowUrl(slug)}versions/`),
   version: (slug, n) => request("GET", `${flowUrl(slug)}versions/${n}/`),
   rollback: (slug, version, note) => request("POST", `${flowUrl(slug)}rollback/`, { version, note }),

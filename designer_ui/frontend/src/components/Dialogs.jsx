@@ -42,6 +42,11 @@ export function PublishDialog({ dirty, busy, refused, onPublish, onClose, onPick
         <div data-publish-refused>
           <p className="cf-error">{refused.detail || "Publishing was refused."}</p>
           <ProblemList problems={refused.problems || []} onPick={onPick} />
+          {refused.onlyPlaceholders && (
+            <p className="cf-muted" data-placeholder-warning>
+              Calls that reach a placeholder hear an apology and run the flow's fallback.
+            </p>
+          )}
         </div>
       ) : (
         <>
@@ -64,6 +69,12 @@ export function PublishDialog({ dirty, busy, refused, onPublish, onClose, onPick
         {!refused && (
           <button type="button" className="cf-button" title="Publish the draft" disabled={busy} onClick={() => onPublish(note)} data-confirm-publish>
             Publish
+          </button>
+        )}
+        {refused?.onlyPlaceholders && (
+          <button type="button" className="cf-button cf-danger" title="Publish with the placeholder nodes" disabled={busy}
+            onClick={() => onPublish(refused.note || "", { allowPlaceholders: true })} data-publish-anyway>
+            Publish anyway
           </button>
         )}
         <button type="button" className="cf-button cf-secondary" title="Close" onClick={onClose}>

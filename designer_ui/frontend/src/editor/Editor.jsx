@@ -171,21 +171,26 @@ export default function Editor({ slug, listUrl, fallbackPerms }) {
   }, [slug]);
 
   const publish = useCallback(
-    async (note) => {
+    async (note, { allowPlaceholders = false } = {}) => {
       if (dirty && !(await save())) {
         setPublishing(null);
         return;
       }
       setPublishing({ busy: true });
       try {
-        const version = await api.publish(slug, note, infoRef.current.revision);
+        const version = await api.publish(slug, note, infoRef.current.revision, allowPlaceholders);
         setPublishing(null);
         flash(`Published version ${version.number}.`);
         setVersionsKey((k) => k + 1);
         await refreshInfo();
       } catch (e) {
         const body = e.status === 400 ? e.body : { detail: e.message, problems: [] };
-        setPublishing({ refused: { detail: body.detail || "Publishing was refused.", problems: body.problems || [] } });
+        const problems = body.problems || [];
+        // refused only for the placeholders an import left: the supervisor may publish anyway
+        const placeholders = new Set(docRef.current.nodes.filter((n) => n.data?.type === "placeholder").map((n) => n.id));
+        const blocking = problems.filter((p) => p.severity !== "warning");
+        const onlyPlaceholders = blocking.length > 0 && blocking.every((p) => placeholders.has(p.node));
+        setPublishing({ refused: { detail: body.detail || "Publishing was refused.", problems, onlyPlaceholders, note } });
         if (body.problems) setProblems(body.problems);
       }
     },

@@ -1,6 +1,7 @@
 // The flow list page: create a flow and import JSON files through the API; the rest is
 // server-rendered.
 import { api } from "../api.js";
+import { showReport } from "./report.js";
 
 function showErrors(box, error) {
   box.hidden = false;
@@ -43,10 +44,11 @@ if (importForm) {
     const data = new FormData();
     for (const file of importForm.querySelector("input[type=file]").files) data.append("files", file);
     if (importForm.querySelector("[name=publish]").checked) data.append("publish", "true");
+    if (importForm.querySelector("[name=allow_placeholders]")?.checked) data.append("allow_placeholders", "true");
     try {
       const result = await api.importFiles(data);
-      const names = (result.flows || []).map((f) => f.slug).join(", ");
-      sessionStorage.setItem("callflow.imported", `Imported ${names || "nothing new"}.`);
+      // the page reloads to list the new flows; the report is shown once it has
+      sessionStorage.setItem("callflow.imported", JSON.stringify(result));
       window.location.reload();
     } catch (error) {
       showErrors(box, error);
@@ -59,7 +61,12 @@ if (imported) {
   sessionStorage.removeItem("callflow.imported");
   const box = document.getElementById("import-result");
   if (box) {
-    box.hidden = false;
-    box.querySelector("li").textContent = imported;
+    let result = null;
+    try {
+      result = JSON.parse(imported);
+    } catch {
+      result = null; // written by an older page: nothing to show
+    }
+    if (result) showReport(box, result, box.dataset.editorUrl);
   }
 }

@@ -1,0 +1,82 @@
+"""The flow list's import shows the conversion report: per node what was converted,
+approximated, left out or left as a placeholder, and what to do."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from flows.models import Flow
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+CONNECT = Path(__file__).parents[1] / "flows" / "connect"
+
+
+def test_the_import_shows_the_report_of_a_connect_export(sessions, publisher_user):
+    s = sessions()
+    s.login("pia")
+    page = s.page
+    page.set_input_files(
+        "#import-files",
+        [str(CONNECT / "with-placeholders" / "queue-experiments.json"), str(CONNECT / "support-line.json")],
+    )
+    page.click("#import-flows input[type=submit]")
+    report = page.wait_for_selector("#import-result:not([hidden])")
+    assert "Imported queue-experiments, support-line" in report.inner_text()
+    drafts = page.locator('[data-report-flow="queue-experiments"]')
+    assert "created as a draft" in drafts.locator("h3").inner_text()
+    assert "Converted from Amazon Connect: 5 placeholders, 2 converted" in drafts.inner_text()
+    loop = drafts.locator('tr[data-node="loop"]')
+    assert loop.get_attribute("data-report-line") == "placeholder"
+    assert "Loop loop" in loop.inner_text() and "no loop counter" in loop.inner_text()
+    assert "Placeholder" in loop.locator(".cf-kind").inner_text()
+    assert "Imported as a draft: 5 placeholder node(s) (split, loop, bot, staffed, view)" in drafts.inner_text()
+    support = page.locator('[data-report-flow="support-line"]')
+    hours = support.locator('tr[data-node="check_hours_of_operation"]')
+    assert hours.get_attribute("data-report-line") == "approximated"
+    assert "Set the opening hours" in hours.inner_text()
+    dropped = support.locator('tr[data-report-line="dropped"]')
+    assert "UpdateFlowLoggingBehavior" in dropped.inner_text()
+    converted = support.locator("details.cf-report-converted")
+    assert "nodes converted as they were" in converted.locator("summary").inner_text()
+    converted.locator("summary").click()
+    assert converted.locator('tr[data-node="get_customer_input"]').is_visible()
+    s.shot("import-report")
+    assert Flow.objects.get(slug="queue-experiments").published_version is None
+    row = page.locator('tr[data-flow="queue-experiments"]')
+    assert row.locator("[data-status]").inner_text() == "draft"
+
+    s.console.allow_status(400)
+    page.set_input_files("#import-files", str(CONNECT / "with-placeholders" / "queue-experiments.json"))
+    page.check("#import-publish")
+    page.click("#import-flows input[type=submit]")
+    refused = page.wait_for_selector("#import-errors:not([hidden])")
+    assert "split — Node 'split' is a placeholder" in refused.inner_text()
+    s.shot("publish-refused")
+    assert Flow.objects.get(slug="queue-experiments").published_version is None
+    assert s.console.unexpected() == []
+
+
+def test_publishing_placeholders_from_the_editor_needs_publish_anyway(sessions, publisher_user):
+    from flows.imports import ImportSource, flows_import
+
+    path = CONNECT / "with-placeholders" / "queue-experiments.json"
+    flows_import(sources=[ImportSource(path.name, path.read_bytes())])
+    s = sessions()
+    s.login("pia")
+    s.open_flow("queue-experiments")
+    page = s.page
+    s.console.allow_status(400)
+    page.click('[data-action="publish"]')
+    page.click("[data-confirm-publish]")
+    refused = page.wait_for_selector("[data-publish-refused]")
+    assert "5 placeholder node(s) left by an import" in refused.inner_text()
+    assert page.locator("[data-placeholder-warning]").is_visible()
+    s.shot("placeholders-refused")
+    assert Flow.objects.get(slug="queue-experiments").published_version is None
+    page.click("[data-publish-anyway]")
+    page.wait_for_selector("[data-publish-refused]", state="detached")
+    assert Flow.objects.get(slug="queue-experiments").published_version.number == 1
+    assert s.console.unexpected() == []
