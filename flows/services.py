@@ -16,8 +16,8 @@ from django.db.models import Max
 
 from flows.models import Flow, FlowVersion, KeptDraft, canonical_json, definition_checksum
 from flows.spec import Problem, errors, validate
-from flows.spec.graph import FlowLookup
 from flows.spec.conversion import placeholder_problems
+from flows.spec.graph import FlowLookup
 from flows.spec.migrations import UnknownFormat, migrate
 from flows.spec.schema import FORMAT
 

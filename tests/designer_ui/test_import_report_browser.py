@@ -20,7 +20,10 @@ def test_the_import_shows_the_report_of_a_connect_export(sessions, publisher_use
     page = s.page
     page.set_input_files(
         "#import-files",
-        [str(CONNECT / "with-placeholders" / "queue-experiments.json"), str(CONNECT / "support-line.json")],
+        [
+            str(CONNECT / "with-placeholders" / "queue-experiments.json"),
+            str(CONNECT / "support-line.json"),
+        ],
     )
     page.click("#import-flows input[type=submit]")
     report = page.wait_for_selector("#import-result:not([hidden])")
@@ -32,7 +35,10 @@ def test_the_import_shows_the_report_of_a_connect_export(sessions, publisher_use
     assert loop.get_attribute("data-report-line") == "placeholder"
     assert "Loop loop" in loop.inner_text() and "no loop counter" in loop.inner_text()
     assert "Placeholder" in loop.locator(".cf-kind").inner_text()
-    assert "Imported as a draft: 5 placeholder node(s) (split, loop, bot, staffed, view)" in drafts.inner_text()
+    assert (
+        "Imported as a draft: 5 placeholder node(s) (split, loop, bot, staffed, view)"
+        in drafts.inner_text()
+    )
     support = page.locator('[data-report-flow="support-line"]')
     hours = support.locator('tr[data-node="check_hours_of_operation"]')
     assert hours.get_attribute("data-report-line") == "approximated"
@@ -49,7 +55,9 @@ def test_the_import_shows_the_report_of_a_connect_export(sessions, publisher_use
     assert row.locator("[data-status]").inner_text() == "draft"
 
     s.console.allow_status(400)
-    page.set_input_files("#import-files", str(CONNECT / "with-placeholders" / "queue-experiments.json"))
+    page.set_input_files(
+        "#import-files", str(CONNECT / "with-placeholders" / "queue-experiments.json")
+    )
     page.check("#import-publish")
     page.click("#import-flows input[type=submit]")
     refused = page.wait_for_selector("#import-errors:not([hidden])")

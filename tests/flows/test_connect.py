@@ -96,7 +96,9 @@ def test_the_api_answer_converts_with_its_name_and_description():
     ],
 )  # fmt: skip
 def test_a_prompt_becomes_a_say(params, config):
-    result = convert(action("hello", "MessageParticipant", params, "bye", errors_=[("NoMatchingError", "bye")]))
+    result = convert(
+        action("hello", "MessageParticipant", params, "bye", errors_=[("NoMatchingError", "bye")])
+    )
     assert node(result, "hello")["type"] == "say"
     assert node(result, "hello")["config"] == config
     assert node(result, "hello")["exits"] == {"next": "bye"}
@@ -168,7 +170,10 @@ def test_store_customer_input_is_an_input_read_as_stored_customer_input():
 
 
 def test_a_lex_bot_with_intents_becomes_a_speech_menu_and_without_a_placeholder():
-    bot = {"LexV2Bot": {"AliasArn": "arn:aws:lex:r:1:bot-alias/BOT123/ALIAS1"}, "Text": "How can I help?"}
+    bot = {
+        "LexV2Bot": {"AliasArn": "arn:aws:lex:r:1:bot-alias/BOT123/ALIAS1"},
+        "Text": "How can I help?",
+    }
     result = convert(
         action("assistant", "GetParticipantInput", bot, "bye",
                [("Equals", "CheckBalance", "bye"), ("Equals", "NoMatch", "bye")]),
@@ -177,7 +182,11 @@ def test_a_lex_bot_with_intents_becomes_a_speech_menu_and_without_a_placeholder(
     )  # fmt: skip
     menu = node(result, "assistant")
     assert menu["type"] == "menu" and menu["config"]["input"] == "speech"
-    assert menu["config"]["options"][0] == {"key": "check_balance", "label": "CheckBalance", "speech": ["check balance"]}
+    assert menu["config"]["options"][0] == {
+        "key": "check_balance",
+        "label": "CheckBalance",
+        "speech": ["check balance"],
+    }
     assert menu["config"]["options"][1]["key"] == "no_match_2"
     placeholder = node(result, "bot")
     assert placeholder["type"] == "placeholder"
@@ -202,7 +211,14 @@ def test_hours_of_operation_is_a_time_of_day_to_fill_in():
 
 def test_set_working_queue_and_transfer_become_a_route_to_the_named_queue():
     queue = "arn:aws:connect:r:1:instance/i/queue/q-42"
-    metadata = {"ActionMetadata": {"set": {"position": {"x": 10, "y": 20}, "parameters": {"QueueId": {"displayName": "Billing"}}}}}
+    metadata = {
+        "ActionMetadata": {
+            "set": {
+                "position": {"x": 10, "y": 20},
+                "parameters": {"QueueId": {"displayName": "Billing"}},
+            }
+        }
+    }
     result = convert(
         action("set", "UpdateContactTargetQueue", {"QueueId": queue}, "transfer"),
         action("transfer", "TransferContactToQueue", {}, "bye", errors_=[("QueueAtCapacity", "full")]),
@@ -245,7 +261,9 @@ def test_with_two_lambdas_and_two_stored_inputs_references_read_variables():
     result = convert_connect(load(HERE / "two-lookups.json"), source_name="two-lookups.json")
     assert node(result, "balance")["config"]["save_as"] == "external"
     assert node(result, "account")["config"]["save_as"] == "stored_customer_input"
-    assert node(result, "balance")["config"]["body"]["account"] == "{{ vars.stored_customer_input }}"
+    assert (
+        node(result, "balance")["config"]["body"]["account"] == "{{ vars.stored_customer_input }}"
+    )
     assert node(result, "say_balance")["config"]["text"] == (
         "Your balance is {{ vars.external.balance }} {{ vars.external.currency }}."
     )
@@ -320,7 +338,10 @@ def test_other_actions(type_, params, node_type, config, exits):
 @pytest.mark.parametrize(
     "type_, params",
     [
-        ("UpdateContactRecordingBehavior", {"RecordingBehavior": {"RecordedParticipants": ["Agent"]}}),
+        (
+            "UpdateContactRecordingBehavior",
+            {"RecordingBehavior": {"RecordedParticipants": ["Agent"]}},
+        ),
         ("UpdateFlowLoggingBehavior", {"FlowLoggingBehavior": "Enabled"}),
         ("TagContact", {"Tags": {"a": "b"}}),
     ],
@@ -356,7 +377,11 @@ def test_an_unknown_action_becomes_a_placeholder_keeping_its_branches():
     assert split["type"] == "placeholder"
     assert split["config"]["source"] == "connect"
     assert split["config"]["source_type"] == "DistributeByPercentage"
-    assert split["exits"] == {"next": "bye", "number_less_than_21": "a", "no_matching_condition": "bye"}
+    assert split["exits"] == {
+        "next": "bye",
+        "number_less_than_21": "a",
+        "no_matching_condition": "bye",
+    }
     assert split["config"]["exit_names"] == list(split["exits"])
     report = conversion_report(result.definition, result.notes)
     (line,) = [r for r in report if r.node == "split"]
@@ -400,7 +425,9 @@ def _others(path: Path):
 
 
 def test_the_large_export_converts_every_action_and_reference():
-    result = convert_connect(load(HERE / "acme-contact-centre.json"), source_name="acme-contact-centre.json")
+    result = convert_connect(
+        load(HERE / "acme-contact-centre.json"), source_name="acme-contact-centre.json"
+    )
     types = {n["id"]: n["type"] for n in result.definition["nodes"]}
     assert {t for t in types.values()} >= {
         "say", "http", "set", "branch", "menu", "input", "time_of_day", "route", "callback",
@@ -482,16 +509,27 @@ def run(*args) -> str:
 def test_import_flows_publishes_the_exports_prints_the_report_and_a_second_import_changes_nothing():
     out = run("import_flows", str(HERE), "--publish")
     lines = out.splitlines()
-    assert f"acme-contact-centre ({HERE / 'acme-contact-centre.json'}): created, published as version 1" in lines
+    assert (
+        f"acme-contact-centre ({HERE / 'acme-contact-centre.json'}): created, published as version 1"
+        in lines
+    )
     assert "  converted from Amazon Connect; not converted, or converted with changes:" in lines
     assert "    approximated (check them):" in lines
-    assert any(line.startswith("    - action 'lookup' (InvokeLambdaFunction), node 'lookup': set the URL") for line in lines)
+    assert any(
+        line.startswith("    - action 'lookup' (InvokeLambdaFunction), node 'lookup': set the URL")
+        for line in lines
+    )
     assert "    left out (no effect here):" in lines
-    assert any(line.startswith("  converted as they were (") and "main_menu" in line for line in lines)
+    assert any(
+        line.startswith("  converted as they were (") and "main_menu" in line for line in lines
+    )
     assert Flow.objects.get(slug="verify-caller").published_version.number == 1
     before = snapshot()
     again = run("import_flows", str(HERE), "--publish")
-    assert f"support-line ({HERE / 'support-line.json'}): unchanged (published version 1)" in again.splitlines()
+    assert (
+        f"support-line ({HERE / 'support-line.json'}): unchanged (published version 1)"
+        in again.splitlines()
+    )
     assert snapshot() == before
 
 
@@ -510,7 +548,10 @@ def test_a_flow_with_placeholders_imports_as_a_draft_and_publish_refuses_it_unle
         run("import_flows", str(HERE / "support-line.json"), str(WITH_PLACEHOLDERS), "--publish")
     message = str(refused.value)
     assert message.startswith("Nothing was imported: 5 error(s).")
-    assert f"{WITH_PLACEHOLDERS}: $.nodes[0] (node 'split'): Node 'split' is a placeholder for the Amazon Connect action 'DistributeByPercentage'" in message
+    assert (
+        f"{WITH_PLACEHOLDERS}: $.nodes[0] (node 'split'): Node 'split' is a placeholder for the Amazon Connect action 'DistributeByPercentage'"
+        in message
+    )
     assert "--allow-placeholders" in message
     assert snapshot() == before  # all or nothing: support-line was not imported either
     out = run("import_flows", str(WITH_PLACEHOLDERS), "--publish", "--allow-placeholders")
@@ -520,7 +561,9 @@ def test_a_flow_with_placeholders_imports_as_a_draft_and_publish_refuses_it_unle
 @pytest.mark.django_db
 def test_a_broken_connect_file_names_the_file_and_the_path_and_changes_nothing(tmp_path):
     bad = tmp_path / "bad.json"
-    bad.write_text(json.dumps(broken(lambda d: d["Actions"][2]["Transitions"].update(NextAction="gone"))))
+    bad.write_text(
+        json.dumps(broken(lambda d: d["Actions"][2]["Transitions"].update(NextAction="gone")))
+    )
     before = snapshot()
     with pytest.raises(CommandError) as refused:
         run("import_flows", str(HERE / "after-hours.json"), str(bad))
@@ -537,10 +580,18 @@ def test_the_api_import_returns_the_report_and_applies_the_placeholder_rule(publ
     body = {"definitions": [load(WITH_PLACEHOLDERS)], "publish": True}
     refused = publisher_api.post("/api/import/", body, format="json")
     assert refused.status_code == 400
-    assert [e["node"] for e in refused.json()["errors"]] == ["split", "loop", "bot", "staffed", "view"]
+    assert [e["node"] for e in refused.json()["errors"]] == [
+        "split",
+        "loop",
+        "bot",
+        "staffed",
+        "view",
+    ]
     assert "allow_placeholders" in refused.json()["errors"][0]["message"]
     assert counts() == (0, 0, 0)
-    draft = publisher_api.post("/api/import/", {"definitions": [load(WITH_PLACEHOLDERS)]}, format="json")
+    draft = publisher_api.post(
+        "/api/import/", {"definitions": [load(WITH_PLACEHOLDERS)]}, format="json"
+    )
     assert draft.status_code == 200, draft.content
     (imported,) = draft.json()["flows"]
     assert imported["converted_from"] == "Amazon Connect"
@@ -549,7 +600,9 @@ def test_the_api_import_returns_the_report_and_applies_the_placeholder_rule(publ
     assert lines["loop"]["kind"] == "placeholder" and lines["loop"]["source_type"] == "Loop"
     assert lines["nag"] == {"node": "nag", "source": "nag", "source_type": "MessageParticipant",
                             "kind": "converted", "message": "Converted: became a say node."}  # fmt: skip
-    allowed = publisher_api.post("/api/import/", {**body, "allow_placeholders": True}, format="json")
+    allowed = publisher_api.post(
+        "/api/import/", {**body, "allow_placeholders": True}, format="json"
+    )
     assert allowed.status_code == 200 and allowed.json()["flows"][0]["published_version"] == 1
 
 
@@ -583,6 +636,11 @@ def test_studio_notes_are_still_sentences_and_now_name_their_node():
     result = convert_studio(studio, source_name="tiny.json")
     kept, dropped = result.notes
     assert isinstance(kept, str) and kept.startswith("widget 'hi' (say-play): ")
-    assert (kept.node, kept.kind, dropped.node, dropped.kind) == ("hi", "approximated", None, "dropped")
+    assert (kept.node, kept.kind, dropped.node, dropped.kind) == (
+        "hi",
+        "approximated",
+        None,
+        "dropped",
+    )
     report = conversion_report(result.definition, result.notes)
     assert [(r.node, r.kind) for r in report] == [("hi", "approximated"), (None, "dropped")]

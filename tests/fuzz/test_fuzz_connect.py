@@ -54,7 +54,9 @@ def exports(draw) -> dict:
         if change == "delete":
             del parent[last]
         elif change == "add" and isinstance(parent, dict):
-            parent[draw(st.sampled_from(["Text", "SSML", "PromptId", "StoreInput", "LexV2Bot", "x"]))] = draw(connect_values)
+            parent[
+                draw(st.sampled_from(["Text", "SSML", "PromptId", "StoreInput", "LexV2Bot", "x"]))
+            ] = draw(connect_values)
         else:
             parent[last] = draw(connect_values)
     return document
@@ -110,15 +112,37 @@ ACTION_TYPES = sorted(
      "InvokeFlowModule", "CreateCallbackContact", "DisconnectParticipant", "TransferToFlow",
      "UpdateContactTextToSpeechVoice", "EndFlowModuleExecution", "Loop", "SomethingNew"}
 )  # fmt: skip
-OPERATORS = ["Equals", "TextStartsWith", "TextEndsWith", "TextContains", "NumberLessThan", "Odd", ""]
+OPERATORS = [
+    "Equals",
+    "TextStartsWith",
+    "TextEndsWith",
+    "TextContains",
+    "NumberLessThan",
+    "Odd",
+    "",
+]
 
 
 @st.composite
 def one_action_exports(draw) -> dict:
     """An action of each type with parameters drawn from the ones the converters read."""
-    params = draw(st.dictionaries(st.sampled_from(PARAMETER_KEYS), connect_values, min_size=2, max_size=12))
+    params = draw(
+        st.dictionaries(st.sampled_from(PARAMETER_KEYS), connect_values, min_size=2, max_size=12)
+    )
     conditions = draw(st.lists(st.tuples(st.sampled_from(OPERATORS), connect_values), max_size=3))
-    errors = draw(st.lists(st.sampled_from(["NoMatchingError", "NoMatchingCondition", "InputTimeLimitExceeded", "QueueAtCapacity"]), max_size=3))
+    errors = draw(
+        st.lists(
+            st.sampled_from(
+                [
+                    "NoMatchingError",
+                    "NoMatchingCondition",
+                    "InputTimeLimitExceeded",
+                    "QueueAtCapacity",
+                ]
+            ),
+            max_size=3,
+        )
+    )
     first = {
         "Identifier": draw(st.sampled_from(["first", "0d8e5a2c-1111-4222-8333-444444444444", "é ü"])),
         "Type": draw(st.sampled_from(ACTION_TYPES)),
@@ -129,7 +153,12 @@ def one_action_exports(draw) -> dict:
             "Errors": [{"NextAction": draw(st.sampled_from(["end", ""])), "ErrorType": e} for e in errors],
         },
     }  # fmt: skip
-    end = {"Identifier": "end", "Type": "DisconnectParticipant", "Parameters": {}, "Transitions": {}}
+    end = {
+        "Identifier": "end",
+        "Type": "DisconnectParticipant",
+        "Parameters": {},
+        "Transitions": {},
+    }
     return {"Version": "2019-10-30", "StartAction": first["Identifier"], "Actions": [first, end]}
 
 

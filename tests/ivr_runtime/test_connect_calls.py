@@ -49,7 +49,10 @@ def connect_flows(record_server):
 
 def test_the_support_line_menu_sends_each_key_to_its_queue(connect_flows, place_call):
     call = place_call(SUPPORT)
-    assert call.heard == ["Thanks for calling Example Corp support.", "For sales press 1. For support press 2."]
+    assert call.heard == [
+        "Thanks for calling Example Corp support.",
+        "For sales press 1. For support press 2.",
+    ]
     call.press("1")
     assert call.waits_for == "Enqueue" and call.waiting.text == "Sales"
     call = place_call(SUPPORT).press("2")
@@ -92,7 +95,10 @@ def test_a_gold_customer_hears_the_lookup_then_keys_an_order_and_waits_in_the_or
     call.press("1")
     assert call.heard[-1] == "Please key in your order number, then press hash."
     call.press("12345")
-    assert call.heard[-2:] == ["Thank you. Order 12345 is on its way.", "All our agents are busy. Please hold."]
+    assert call.heard[-2:] == [
+        "Thank you. Order 12345 is on its way.",
+        "All our agents are busy. Please hold.",
+    ]
     assert call.waits_for == "Enqueue" and call.waiting.text == "Orders"
 
 
@@ -131,7 +137,9 @@ def test_silence_runs_the_module_then_the_transferred_flow(connect_flows, place_
 def test_a_failed_lookup_takes_the_error_branch_to_the_menu(connect_flows, place_call):
     flow = Flow.objects.get(slug="acme-contact-centre")
     definition = flow.definition
-    next(n for n in definition["nodes"] if n["id"] == "lookup")["config"]["url"] = connect_flows.url + "/error"
+    next(n for n in definition["nodes"] if n["id"] == "lookup")["config"]["url"] = (
+        connect_flows.url + "/error"
+    )
     flow_update_draft(flow=flow, definition=definition, base_revision=flow.revision)
     flow_publish(flow=Flow.objects.get(slug="acme-contact-centre"))
     call = place_call(ACME)
@@ -140,8 +148,12 @@ def test_a_failed_lookup_takes_the_error_branch_to_the_menu(connect_flows, place
 
 def test_a_placeholder_published_anyway_runs_the_fallback(place_call):
     path = CONNECT / "with-placeholders" / "queue-experiments.json"
-    flows_import(sources=[ImportSource(path.name, path.read_bytes())], publish=True, allow_placeholders=True)
-    PhoneNumber.objects.create(number="+442070000103", flow=Flow.objects.get(slug="queue-experiments"))
+    flows_import(
+        sources=[ImportSource(path.name, path.read_bytes())], publish=True, allow_placeholders=True
+    )
+    PhoneNumber.objects.create(
+        number="+442070000103", flow=Flow.objects.get(slug="queue-experiments")
+    )
     call = place_call("+442070000103")
     assert call.heard == ["Sorry, something went wrong on our side."]
     assert call.ended

@@ -21,10 +21,10 @@ from ..schema import FORMAT
 from .actions import CONVERTERS
 from .converter import (
     DEFAULT_LANGUAGE,
+    WRAPPERS,
     ConnectConversion,
     ConnectExportError,
     Converter,
-    WRAPPERS,
     To,
     checked_actions,
     is_connect_export,
@@ -32,6 +32,7 @@ from .converter import (
 )
 
 __all__ = ["ConnectConversion", "ConnectExportError", "convert_connect", "is_connect_export"]
+
 
 def _unwrap(data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any], str]:
     """(the API's resource around the flow or {}, the flow, the JSON path of the flow)."""

@@ -55,8 +55,16 @@ def _name(c: Converter, a: _Action, parameter: str) -> str:
     """What a referenced resource is called: the designer's display name kept in the
     export's metadata, else the end of its ARN."""
     meta = c.metadata.get(a.id) if isinstance(c.metadata.get(a.id), dict) else {}
-    shown = (meta.get("parameters") or {}).get(parameter) if isinstance(meta.get("parameters"), dict) else None
-    if isinstance(shown, dict) and isinstance(shown.get("displayName"), str) and shown["displayName"].strip():
+    shown = (
+        (meta.get("parameters") or {}).get(parameter)
+        if isinstance(meta.get("parameters"), dict)
+        else None
+    )
+    if (
+        isinstance(shown, dict)
+        and isinstance(shown.get("displayName"), str)
+        and shown["displayName"].strip()
+    ):
         return shown["displayName"].strip()
     for value in meta.values():
         if isinstance(value, dict) and isinstance(value.get("text"), str) and value["text"].strip():
@@ -76,14 +84,18 @@ def prompt(c: Converter, a: _Action, params: dict[str, Any]) -> dict[str, str] |
         # a pause or a paragraph separates words; emphasis or prosody around a word does not
         spoken = _SSML_TAG.sub("", _SSML_PAUSE.sub(" ", params["SSML"]))
         spoken = re.sub(r"\s+([.,;:!?])", r"\1", re.sub(r"\s+", " ", html.unescape(spoken)))
-        c.note(a, "its SSML was read as plain text (tags such as <break> and <prosody> were left out).")
+        c.note(
+            a, "its SSML was read as plain text (tags such as <break> and <prosody> were left out)."
+        )
         return {"text": c.text(a, spoken.strip())}
     media = params.get("Media")
     if isinstance(media, dict) and isinstance(media.get("Uri"), str):
         uri = media["Uri"]
         if uri.startswith(("https://", "http://")):
             return {"audio_url": uri}
-        c.note(a, f"plays {uri!r}: put the audio at an https URL and set it as the node's audio URL.")
+        c.note(
+            a, f"plays {uri!r}: put the audio at an https URL and set it as the node's audio URL."
+        )
         return {"audio_url": f"https://audio.{UNKNOWN_HOST}/{slug_of(last_segment(uri), 'audio')}"}
     if isinstance(params.get("PromptId"), str) and params["PromptId"].strip():
         name = _name(c, a, "PromptId") or last_segment(params["PromptId"])
@@ -145,7 +157,9 @@ def _timeout(c: Converter, a: _Action) -> int:
     return min(seconds, 60)
 
 
-def _prompted(c: Converter, a: _Action, type_: str, config: dict[str, Any], exits: dict[str, To]) -> None:
+def _prompted(
+    c: Converter, a: _Action, type_: str, config: dict[str, Any], exits: dict[str, To]
+) -> None:
     """A node that asks with a text prompt; an audio prompt plays just before it."""
     found = prompt(c, a, a.params) or {"text": ""}
     if "text" in found:
@@ -221,9 +235,17 @@ def _free_input(c: Converter, a: _Action) -> None:
 
 def _store_input(c: Converter, a: _Action) -> None:
     params = a.params
-    validation = params.get("InputValidation") if isinstance(params.get("InputValidation"), dict) else {}
-    custom = validation.get("CustomValidation") if isinstance(validation.get("CustomValidation"), dict) else {}
-    dtmf = params.get("DTMFConfiguration") if isinstance(params.get("DTMFConfiguration"), dict) else {}
+    validation = (
+        params.get("InputValidation") if isinstance(params.get("InputValidation"), dict) else {}
+    )
+    custom = (
+        validation.get("CustomValidation")
+        if isinstance(validation.get("CustomValidation"), dict)
+        else {}
+    )
+    dtmf = (
+        params.get("DTMFConfiguration") if isinstance(params.get("DTMFConfiguration"), dict) else {}
+    )
     config: dict[str, Any] = {
         "input": "dtmf",
         "max_digits": _int(custom.get("MaximumLength", params.get("MaxDigits")), 20, 1, 64),
@@ -240,7 +262,10 @@ def _store_input(c: Converter, a: _Action) -> None:
         config.update(min_digits=6, max_digits=15)
         c.note(a, "validates a phone number in Connect; the node accepts 6 to 15 keys.")
     if params.get("InputEncryption"):
-        c.note(a, "encrypts the input in Connect; callflow does not (avoid collecting card numbers this way).")
+        c.note(
+            a,
+            "encrypts the input in Connect; callflow does not (avoid collecting card numbers this way).",
+        )
     exits = {
         "valid": To(a.next),
         "invalid": To(a.error("InvalidPhoneNumber", "NoMatchingError")),
@@ -254,15 +279,26 @@ def _lex(c: Converter, a: _Action) -> None:
     bot = bot if isinstance(bot, dict) else {}
     alias = str(bot.get("AliasArn") or "")
     # arn:aws:lex:<region>:<account>:bot-alias/<bot id>/<alias id>
-    bot_name = _name(c, a, "LexV2Bot") or alias.partition("bot-alias/")[2] or alias or str(bot.get("Name") or "")
-    intents = [(k.operands[0], k.target) for k in a.conditions if k.operator == "Equals" and k.operands]
+    bot_name = (
+        _name(c, a, "LexV2Bot")
+        or alias.partition("bot-alias/")[2]
+        or alias
+        or str(bot.get("Name") or "")
+    )
+    intents = [
+        (k.operands[0], k.target) for k in a.conditions if k.operator == "Equals" and k.operands
+    ]
     if not intents:
-        c.placeholder(a, f"It hands the caller to the Amazon Lex bot {bot_name!r}, which callflow cannot run.")
+        c.placeholder(
+            a, f"It hands the caller to the Amazon Lex bot {bot_name!r}, which callflow cannot run."
+        )
         return
     options, exits, names = [], {}, {"no_input", "no_match"}
     for intent, target in intents:
         key = unique_name(intent, names, limit=32, prefix="intent")
-        options.append({"key": key, "label": intent[:200], "speech": [words_of(intent)[:100] or key]})
+        options.append(
+            {"key": key, "label": intent[:200], "speech": [words_of(intent)[:100] or key]}
+        )
         exits[key] = To(target)
     exits["no_match"] = To(a.error("NoMatchingCondition", "NoMatchingError"))
     exits["no_input"] = To(a.error("InputTimeLimitExceeded", "NoMatchingError"))
@@ -278,12 +314,17 @@ def _lex(c: Converter, a: _Action) -> None:
 # --- branching ------------------------------------------------------------------------------
 
 
-def _rules_node(c: Converter, a: _Action, var: str, otherwise: str | None, *, node_id: str | None = None) -> bool:
+def _rules_node(
+    c: Converter, a: _Action, var: str, otherwise: str | None, *, node_id: str | None = None
+) -> bool:
     rules, exits, names = [], {}, set()
     for condition in a.conditions:
         op = OPERATORS.get(condition.operator)
         if op is None or len(condition.operands) != 1:
-            c.note(a, f"a condition {condition.operator or 'without an operator'} (to {condition.target!r}) was not converted.")
+            c.note(
+                a,
+                f"a condition {condition.operator or 'without an operator'} (to {condition.target!r}) was not converted.",
+            )
             continue
         value = condition.operands[0]
         exit_name = unique_name(f"{op} {value}", names, limit=28, prefix="if")
@@ -331,7 +372,10 @@ def _hours(c: Converter, a: _Action) -> None:
 def _queue_name(c: Converter, a: _Action) -> str:
     raw = a.params.get("QueueId", a.params.get("AgentId"))
     if isinstance(raw, str) and raw.startswith("$."):
-        c.note(a, f"sets the queue from {raw}; callflow queues are named in the flow: 'dynamic' was used.")
+        c.note(
+            a,
+            f"sets the queue from {raw}; callflow queues are named in the flow: 'dynamic' was used.",
+        )
         return "dynamic"
     name = _name(c, a, "QueueId" if "QueueId" in a.params else "AgentId")
     return _QUEUE_CHARS.sub("_", name).strip()[:64] or "default"
@@ -341,7 +385,11 @@ def _queues_before(c: Converter, a: _Action) -> list[str]:
     """The queues the Set working queue actions that lead to `a` set, nearest first."""
     before: dict[str, list[str]] = {}
     for action in c.order:
-        for target in [action.next, *(k.target for k in action.conditions), *action.errors.values()]:
+        for target in [
+            action.next,
+            *(k.target for k in action.conditions),
+            *action.errors.values(),
+        ]:
             if target:
                 before.setdefault(target, []).append(action.id)
     found, seen, todo = [], {a.id}, deque(before.get(a.id, []))
@@ -380,7 +428,12 @@ def _transfer_to_queue(c: Converter, a: _Action) -> None:
     routes = [unique_name(f"{c.ids[a.id]}_{q}", c.taken) for q in queues]
     names: set[str] = set()
     rules = [
-        {"exit": unique_name(q, names, limit=28, prefix="q"), "var": "vars.working_queue", "op": "eq", "value": q}
+        {
+            "exit": unique_name(q, names, limit=28, prefix="q"),
+            "var": "vars.working_queue",
+            "op": "eq",
+            "value": q,
+        }
         for q in queues
     ]
     branch_exits = {r["exit"]: route for r, route in zip(rules, routes, strict=True)}
@@ -391,7 +444,11 @@ def _transfer_to_queue(c: Converter, a: _Action) -> None:
         c.add(a, "route", {"target": {"queue": queue}}, dict(exits), node_id=route, entry=False)
         if position is not None:
             c.nodes[-1]["position"] = {"x": position["x"] + 240, "y": position["y"] + 140 * i}
-    c.note(a, f"transfers to the queue set before it ({', '.join(queues)}): a branch on that queue leads to a route per queue.", "converted")
+    c.note(
+        a,
+        f"transfers to the queue set before it ({', '.join(queues)}): a branch on that queue leads to a route per queue.",
+        "converted",
+    )
 
 
 def _transfer_to_number(c: Converter, a: _Action) -> None:
@@ -433,7 +490,9 @@ def _attributes(c: Converter, a: _Action, values: Any) -> dict[str, str]:
         if isinstance(value, dict):
             value = value.get("Value", "")
         if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,63}", str(key)):
-            c.note(a, f"the attribute {key!r} is not a valid callflow variable name and was left out.")
+            c.note(
+                a, f"the attribute {key!r} is not a valid callflow variable name and was left out."
+            )
             continue
         found[str(key)] = c.text(a, value)
     return found
@@ -445,12 +504,17 @@ def _set_attributes(c: Converter, a: _Action) -> None:
         c.drop(a, "it sets no attribute")
         return
     if a.params.get("TargetContact") == "Related":
-        c.note(a, "sets the attributes of the related contact in Connect; here they are this call's variables.")
+        c.note(
+            a,
+            "sets the attributes of the related contact in Connect; here they are this call's variables.",
+        )
     c.add(a, "set", {"vars": values}, {"next": To(a.next)})
 
 
 def _set_contact_data(c: Converter, a: _Action) -> None:
-    values = _attributes(c, a, {k: v for k, v in a.params.items() if isinstance(v, str) and k != "TargetContact"})
+    values = _attributes(
+        c, a, {k: v for k, v in a.params.items() if isinstance(v, str) and k != "TargetContact"}
+    )
     if not values:
         c.drop(a, "it sets no contact data callflow keeps")
         return
@@ -485,7 +549,10 @@ def _lambda(c: Converter, a: _Action) -> None:
 def _subflow(c: Converter, a: _Action, parameter: str, what: str) -> str:
     name = _name(c, a, parameter) or "flow"
     slug = slug_of(name)
-    c.note(a, f"continues in the {what} {name!r}: import its export as the flow {slug!r} ({slug}.json).")
+    c.note(
+        a,
+        f"continues in the {what} {name!r}: import its export as the flow {slug!r} ({slug}.json).",
+    )
     return slug
 
 
@@ -506,7 +573,12 @@ def _hangup(c: Converter, a: _Action) -> None:
 
 def _end_module(c: Converter, a: _Action) -> None:
     c.passthrough[a.id] = RETURN
-    c.note(a, "the module returns here: exits leading to it are left unconnected.", "converted", node=False)
+    c.note(
+        a,
+        "the module returns here: exits leading to it are left unconnected.",
+        "converted",
+        node=False,
+    )
 
 
 def _voice_change(c: Converter, a: _Action) -> None:
@@ -547,7 +619,9 @@ def _dropped(c: Converter, a: _Action) -> None:
 
 
 def _other(c: Converter, a: _Action) -> None:
-    c.placeholder(a, _PLACEHOLDERS.get(a.type, f"callflow has no node that does what {a.type} does."))
+    c.placeholder(
+        a, _PLACEHOLDERS.get(a.type, f"callflow has no node that does what {a.type} does.")
+    )
 
 
 CONVERTERS: dict[str, Callable[[Converter, _Action], None]] = {

@@ -173,9 +173,7 @@ def _checked_action(index: int, raw: Any, base: str) -> _Action:
     if not isinstance(identifier, str) or not identifier.strip():
         raise ConnectExportError("The action has no `Identifier`.", f"{path}.Identifier")
     if not isinstance(type_, str) or not type_:
-        raise ConnectExportError(
-            f"Action {identifier!r} has no `Type` (a string).", f"{path}.Type"
-        )
+        raise ConnectExportError(f"Action {identifier!r} has no `Type` (a string).", f"{path}.Type")
     params = raw.get("Parameters", {})
     if params is None:
         params = {}
@@ -190,9 +188,18 @@ def _checked_action(index: int, raw: Any, base: str) -> _Action:
         )
     tpath = f"{path}.Transitions"
     action = _Action(
-        index, identifier, type_, params, _target(transitions.get("NextAction"), f"{tpath}.NextAction"), [], {}, path
+        index,
+        identifier,
+        type_,
+        params,
+        _target(transitions.get("NextAction"), f"{tpath}.NextAction"),
+        [],
+        {},
+        path,
     )
-    for i, item in enumerate(_list(transitions.get("Conditions"), f"{tpath}.Conditions", "Conditions")):
+    for i, item in enumerate(
+        _list(transitions.get("Conditions"), f"{tpath}.Conditions", "Conditions")
+    ):
         cpath = f"{tpath}.Conditions[{i}]"
         condition = item.get("Condition") if isinstance(item, dict) else None
         if not isinstance(condition, dict):
@@ -209,7 +216,9 @@ def _checked_action(index: int, raw: Any, base: str) -> _Action:
         epath = f"{tpath}.Errors[{i}]"
         if not isinstance(item, dict) or not isinstance(item.get("ErrorType"), str):
             raise ConnectExportError("An error branch must be {NextAction, ErrorType}.", epath)
-        action.errors.setdefault(item["ErrorType"], _target(item.get("NextAction"), f"{epath}.NextAction"))
+        action.errors.setdefault(
+            item["ErrorType"], _target(item.get("NextAction"), f"{epath}.NextAction")
+        )
     return action
 
 
@@ -243,7 +252,8 @@ def checked_actions(data: dict[str, Any], base: str) -> tuple[list[_Action], str
         )
     if start not in ids:
         raise ConnectExportError(
-            f"`StartAction` is {start!r}, which is not an action of this flow.", f"{base}.StartAction"
+            f"`StartAction` is {start!r}, which is not an action of this flow.",
+            f"{base}.StartAction",
         )
     for action in actions:
         _check_targets(action, ids)
@@ -293,7 +303,11 @@ class Converter:
     ):
         self.actions = {a.id: a for a in actions}
         self.order = actions
-        self.metadata = metadata.get("ActionMetadata") if isinstance(metadata.get("ActionMetadata"), dict) else {}
+        self.metadata = (
+            metadata.get("ActionMetadata")
+            if isinstance(metadata.get("ActionMetadata"), dict)
+            else {}
+        )
         self.converters = converters
         self.taken: set[str] = set()
         self.ids = {a.id: self._node_id(a) for a in actions}
@@ -308,19 +322,27 @@ class Converter:
         self.queues: dict[str, str] = {}
         self.module = any(a.type == "EndFlowModuleExecution" for a in actions)
         self.end_id: str | None = None
-        stored = [a for a in actions if a.type == "GetParticipantInput" and _true(a.params.get("StoreInput"))]
+        stored = [
+            a
+            for a in actions
+            if a.type == "GetParticipantInput" and _true(a.params.get("StoreInput"))
+        ]
         lambdas = [a for a in actions if a.type == "InvokeLambdaFunction"]
         #: `$.StoredCustomerInput` and `$.External` read the one node, or a variable all set
         self.stored_input = self.ids[stored[0].id] if len(stored) == 1 else None
         self.external = self.ids[lambdas[0].id] if len(lambdas) == 1 else None
-        errors = Counter(a.errors.get("NoMatchingError") for a in actions if a.errors.get("NoMatchingError"))
+        errors = Counter(
+            a.errors.get("NoMatchingError") for a in actions if a.errors.get("NoMatchingError")
+        )
         common = errors.most_common(1)
         #: the action most error branches lead to becomes the flow's fallback
         self.fallback_action = common[0][0] if common and common[0][1] >= 2 else None
 
     def _node_id(self, action: _Action) -> str:
         friendly = not _OPAQUE.match(action.id)
-        return unique_name(action.id if friendly else BLOCKS.get(action.type, action.type), self.taken)
+        return unique_name(
+            action.id if friendly else BLOCKS.get(action.type, action.type), self.taken
+        )
 
     def label(self, action: _Action) -> str:
         block = BLOCKS.get(action.type, action.type)
@@ -361,12 +383,15 @@ class Converter:
         meta = self.metadata.get(action.id)
         found = meta.get("position") or meta.get("Position") if isinstance(meta, dict) else None
         if isinstance(found, dict) and all(
-            isinstance(found.get(k), int | float) and not isinstance(found.get(k), bool) for k in "xy"
+            isinstance(found.get(k), int | float) and not isinstance(found.get(k), bool)
+            for k in "xy"
         ):
             return {"x": found["x"], "y": found["y"]}
         return None
 
-    def note(self, action: _Action, what: str, kind: Kind = "approximated", *, node: bool = True) -> None:
+    def note(
+        self, action: _Action, what: str, kind: Kind = "approximated", *, node: bool = True
+    ) -> None:
         node_id = self.ids[action.id] if node else None
         where = f"{action.where()}, node {node_id!r}" if node_id else action.where()
         self.notes.append(
@@ -383,7 +408,9 @@ class Converter:
     def drop(self, action: _Action, why: str, *, to: str | None = None) -> None:
         """A step with no effect here: calls go on to its next action."""
         self.passthrough[action.id] = action.next if to is None else to
-        self.note(action, f"was left out: {why}; calls go on to the next action.", "dropped", node=False)
+        self.note(
+            action, f"was left out: {why}; calls go on to the next action.", "dropped", node=False
+        )
 
     def placeholder(self, action: _Action, why: str) -> None:
         """A marked node that keeps the action, its settings and its branches."""
@@ -427,7 +454,12 @@ class Converter:
     def node_for(self, to: To) -> str | None:
         seen: set[str] = set()
         target = to.action
-        while target is not None and target != RETURN and target in self.passthrough and target not in seen:
+        while (
+            target is not None
+            and target != RETURN
+            and target in self.passthrough
+            and target not in seen
+        ):
             seen.add(target)
             target = self.passthrough[target]
         if target == RETURN:
@@ -445,7 +477,10 @@ class Converter:
             placed = [n["position"] for n in self.nodes if "position" in n]
             if placed:
                 # right of everything, so that it crosses nothing on the canvas
-                node["position"] = {"x": max(p["x"] for p in placed) + 240, "y": min(p["y"] for p in placed)}
+                node["position"] = {
+                    "x": max(p["x"] for p in placed) + 240,
+                    "y": min(p["y"] for p in placed),
+                }
             self.nodes.append(node)
         return self.end_id
 
@@ -464,9 +499,18 @@ class Converter:
         if path in _FIXED_REFERENCES:
             return _FIXED_REFERENCES[path]
         if path == "$.StoredCustomerInput":
-            return f"nodes.{self.stored_input}.value" if self.stored_input else "vars.stored_customer_input"
+            return (
+                f"nodes.{self.stored_input}.value"
+                if self.stored_input
+                else "vars.stored_customer_input"
+            )
         parts = path.split(".")
-        if len(parts) >= 3 and parts[1] == "Attributes" and len(parts) == 3 and _VAR.match(parts[2]):
+        if (
+            len(parts) >= 3
+            and parts[1] == "Attributes"
+            and len(parts) == 3
+            and _VAR.match(parts[2])
+        ):
             return f"vars.{parts[2]}"
         if len(parts) >= 3 and parts[1] == "External" and all(p for p in parts[2:]):
             base = f"nodes.{self.external}.response" if self.external else "vars.external"
@@ -487,7 +531,10 @@ class Converter:
 
         converted = _REFERENCE.sub(replace, "" if value is None else str(value))
         if kept:
-            self.note(action, f"{', '.join(sorted(set(kept)))} has no callflow equivalent and was kept as text.")
+            self.note(
+                action,
+                f"{', '.join(sorted(set(kept)))} has no callflow equivalent and was kept as text.",
+            )
         return converted
 
 
