@@ -325,6 +325,10 @@ def test_compare_becomes_a_branch_with_each_operator(operator, op, value):
         ("TransferParticipantToThirdParty", {"ThirdPartyPhoneNumber": "+442071838750", "ThirdPartyConnectionTimeLimitSeconds": "20"},
          "route", {"target": {"number": "+442071838750"}, "timeout": 20},
          {"connected": "bye", "unavailable": "end_of_call", "timeout": "end_of_call"}),
+        ("UpdateContactRecordingBehavior", {"RecordingBehavior": {"RecordedParticipants": ["Agent", "Customer"]}},
+         "record_call", {"action": "start", "channels": "dual"}, {"next": "bye"}),
+        ("UpdateContactRecordingBehavior", {"RecordingBehavior": {"RecordedParticipants": []}},
+         "record_call", {"action": "stop"}, {"next": "bye"}),
         ("DisconnectParticipant", {}, "hangup", {}, {}),
         ("EndFlowExecution", {}, "hangup", {}, {}),
     ],
@@ -338,10 +342,7 @@ def test_other_actions(type_, params, node_type, config, exits):
 @pytest.mark.parametrize(
     "type_, params",
     [
-        (
-            "UpdateContactRecordingBehavior",
-            {"RecordingBehavior": {"RecordedParticipants": ["Agent"]}},
-        ),
+        ("UpdateContactRoutingBehavior", {"QueuePriority": "1"}),
         ("UpdateFlowLoggingBehavior", {"FlowLoggingBehavior": "Enabled"}),
         ("TagContact", {"Tags": {"a": "b"}}),
     ],
@@ -431,7 +432,7 @@ def test_the_large_export_converts_every_action_and_reference():
     types = {n["id"]: n["type"] for n in result.definition["nodes"]}
     assert {t for t in types.values()} >= {
         "say", "http", "set", "branch", "menu", "input", "time_of_day", "route", "callback",
-        "subflow", "hangup",
+        "subflow", "hangup", "record_call",
     }  # fmt: skip
     text = json.dumps(result.definition)
     for reference in ("caller.number", "call.to", "vars.tier", "nodes.lookup.response.tier",

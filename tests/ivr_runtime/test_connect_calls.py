@@ -10,7 +10,7 @@ import pytest
 from flows.imports import ImportSource, flows_import
 from flows.models import Flow, PhoneNumber
 from flows.services import flow_publish, flow_update_draft
-from ivr_runtime.models import CallbackRequest, CallStep
+from ivr_runtime.models import CallbackRequest, CallControl, CallStep
 
 pytestmark = pytest.mark.django_db
 
@@ -92,6 +92,7 @@ def test_a_gold_customer_hears_the_lookup_then_keys_an_order_and_waits_in_the_or
     method, path, body = connect_flows.requests[0]
     assert (method, path) == ("POST", "/customer")
     assert b'"phone": "+447700900123"' in body and b'"dialled": "+442070000102"' in body
+    assert CallControl.objects.get().action == "start_recording"
     call.press("1")
     assert call.heard[-1] == "Please key in your order number, then press hash."
     call.press("12345")

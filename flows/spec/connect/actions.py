@@ -596,7 +596,6 @@ def _voice_change(c: Converter, a: _Action) -> None:
 
 
 _DROPPED = {
-    "UpdateContactRecordingBehavior": "callflow does not record whole calls yet (voicemail nodes record messages)",
     "UpdateFlowLoggingBehavior": "callflow keeps a log of every step of every call",
     "UpdateContactRoutingBehavior": "callflow queues have no routing priority",
     "TagContact": "callflow has no contact tags",
@@ -612,6 +611,26 @@ _PLACEHOLDERS = {
     "Wait": "callflow runs calls, and Connect's Wait is for chats.",
     "TransferContactToAgent": "callflow transfers to queues, numbers and skills, not to a named agent.",
 }
+
+
+def _recording(c: Converter, a: _Action) -> None:
+    behaviour = a.params.get("RecordingBehavior")
+    who = behaviour.get("RecordedParticipants") if isinstance(behaviour, dict) else None
+    ivr = str(a.params.get("IVRRecordingBehavior", "")).lower()
+    if not isinstance(who, list) and ivr not in ("enabled", "disabled"):
+        c.drop(a, "it sets no recording")
+        return
+    start = bool(who) or ivr == "enabled"
+    config = {"action": "start" if start else "stop"}
+    if start and isinstance(who, list) and {"Agent", "Customer"} <= set(who):
+        config["channels"] = "dual"
+    if start:
+        c.note(
+            a,
+            "records the whole call from here on, prompts included (Connect records from when "
+            "an agent joins, unless IVR recording is on).",
+        )
+    c.add(a, "record_call", config, {"next": To(a.next)})
 
 
 def _dropped(c: Converter, a: _Action) -> None:
@@ -646,6 +665,7 @@ CONVERTERS: dict[str, Callable[[Converter, _Action], None]] = {
     "EndFlowModuleExecution": _end_module,
     "TransferToFlow": _transfer_to_flow,
     "UpdateContactTextToSpeechVoice": _voice_change,
+    "UpdateContactRecordingBehavior": _recording,
     **dict.fromkeys(_DROPPED, _dropped),
     "*": _other,
 }
