@@ -89,9 +89,9 @@ def conversion_report(
     A node without a note was converted as it was; a placeholder node is reported as one
     whatever the converter said about it (its `note` says what to do). `sources` gives
     the (name, type) each node came from, when the converter tells."""
-    notes = [as_note(n) for n in notes]
+    lines = [as_note(n) for n in notes]
     by_node: dict[str, list[ConversionNote]] = {}
-    for note in notes:
+    for note in lines:
         if note.node is not None:
             by_node.setdefault(note.node, []).append(note)
     report: list[ConversionNote] = []
@@ -102,7 +102,7 @@ def conversion_report(
         node_id = node["id"]
         seen.add(node_id)
         report += _node_lines(node, by_node.get(node_id, []), (sources or {}).get(node_id))
-    report += [n for n in notes if n.node is None or n.node not in seen]
+    report += [n for n in lines if n.node is None or n.node not in seen]
     return report
 
 
@@ -114,7 +114,7 @@ def _node_lines(
     source = next((n.source for n in notes if n.source), origin[0] if origin else label)
     source_type = next((n.source_type for n in notes if n.source_type), origin and origin[1])
     if type_ == "placeholder":
-        config = node.get("config") if isinstance(node.get("config"), dict) else {}
+        config = node["config"] if isinstance(node.get("config"), dict) else {}
         what = str(config.get("note") or "Replace it with a node that does the work.")
         kind_of = str(config.get("source_type") or source_type or "step")
         text = f"{kind_of} became a placeholder (node {node_id!r}): {what}"
@@ -147,7 +147,7 @@ def placeholder_problems(definition: dict[str, Any]) -> list[Problem]:
     """One error per placeholder node, for a publish that was not told to allow them."""
     problems = []
     for i, node in placeholder_nodes(definition):
-        config = node.get("config") if isinstance(node.get("config"), dict) else {}
+        config = node["config"] if isinstance(node.get("config"), dict) else {}
         source = {"studio": "Twilio Studio widget", "connect": "Amazon Connect action"}.get(
             str(config.get("source")), "imported step"
         )

@@ -19,15 +19,13 @@ from typing import Any
 
 from ..schema import FORMAT
 from .actions import CONVERTERS
-from .converter import (
-    DEFAULT_LANGUAGE,
+from .converter import DEFAULT_LANGUAGE, ConnectConversion, Converter, To
+from .export import (
     WRAPPERS,
-    ConnectConversion,
     ConnectExportError,
-    Converter,
-    To,
     checked_actions,
     is_connect_export,
+    object_at,
     slug_of,
 )
 
@@ -56,7 +54,7 @@ def convert_connect(data: dict[str, Any], *, source_name: str) -> ConnectConvers
     """The callflow/1 definition of a Connect export. ConnectExportError when it is broken."""
     outer, flow, base = _unwrap(data)
     actions, start = checked_actions(flow, base)
-    metadata = flow.get("Metadata") if isinstance(flow.get("Metadata"), dict) else {}
+    metadata = object_at(flow, "Metadata")
     converter = Converter(actions, metadata, CONVERTERS)
     start_node = converter.run(start) or converter.end()
     stem = PurePath(source_name).stem

@@ -1,356 +1,33 @@
-"""One function per Amazon Connect action type, turning the action into callflow/1 nodes."""
+"""One function per Amazon Connect action type, turning the action into callflow/1 nodes
+(the participant actions are in `participant.py`), and the table of them all."""
 
 from __future__ import annotations
 
-import html
 import re
 from collections import deque
 from collections.abc import Callable
 from typing import Any
 
-from .converter import (
-    RETURN,
-    ConnectExportError,
-    Converter,
-    To,
-    _Action,
-    _true,
-    last_segment,
-    slug_of,
-    unique_name,
-    words_of,
-)
-
-_E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
-_KEY = re.compile(r"^[0-9*#]$")
-_SSML_TAG = re.compile(r"<[^>]*>")
-_SSML_PAUSE = re.compile(r"<(break|p|s)\b[^>]*>|</(p|s)>")
-_QUEUE_CHARS = re.compile(r"[^A-Za-z0-9_ -]+")
-#: Compare operators -> branch operators
-OPERATORS = {
-    "Equals": "eq",
-    "TextStartsWith": "starts_with",
-    "TextEndsWith": "matches",
-    "TextContains": "contains",
-    "NumberGreaterThan": "gt",
-    "NumberGreaterOrEqualTo": "gte",
-    "NumberLessThan": "lt",
-    "NumberLessOrEqualTo": "lte",
-}
-#: an address no request reaches, for the URLs an import cannot know
-UNKNOWN_HOST = "invalid"
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri")
-
-
-def _int(value: Any, default: int, lowest: int, highest: int) -> int:
-    """A Connect number (usually a string) within callflow's limits."""
-    try:
-        number = int(float(value))
-    except (TypeError, ValueError):
-        number = default
-    return min(max(number, lowest), highest)
-
-
-def _name(c: Converter, a: _Action, parameter: str) -> str:
-    """What a referenced resource is called: the designer's display name kept in the
-    export's metadata, else the end of its ARN."""
-    meta = c.metadata.get(a.id) if isinstance(c.metadata.get(a.id), dict) else {}
-    shown = (
-        (meta.get("parameters") or {}).get(parameter)
-        if isinstance(meta.get("parameters"), dict)
-        else None
-    )
-    if (
-        isinstance(shown, dict)
-        and isinstance(shown.get("displayName"), str)
-        and shown["displayName"].strip()
-    ):
-        return shown["displayName"].strip()
-    for value in meta.values():
-        if isinstance(value, dict) and isinstance(value.get("text"), str) and value["text"].strip():
-            return value["text"].strip()
-    raw = a.params.get(parameter)
-    return last_segment(raw) if isinstance(raw, str) else ""
-
-
-# --- prompts ------------------------------------------------------------------------------
-
-
-def prompt(c: Converter, a: _Action, params: dict[str, Any]) -> dict[str, str] | None:
-    """{"text": ...} or {"audio_url": ...} for a Text, SSML, PromptId or Media prompt."""
-    if isinstance(params.get("Text"), str) and params["Text"].strip():
-        return {"text": c.text(a, params["Text"])}
-    if isinstance(params.get("SSML"), str) and params["SSML"].strip():
-        # a pause or a paragraph separates words; emphasis or prosody around a word does not
-        spoken = _SSML_TAG.sub("", _SSML_PAUSE.sub(" ", params["SSML"]))
-        spoken = re.sub(r"\s+([.,;:!?])", r"\1", re.sub(r"\s+", " ", html.unescape(spoken)))
-        c.note(
-            a, "its SSML was read as plain text (tags such as <break> and <prosody> were left out)."
-        )
-        return {"text": c.text(a, spoken.strip())}
-    media = params.get("Media")
-    if isinstance(media, dict) and isinstance(media.get("Uri"), str):
-        uri = media["Uri"]
-        if uri.startswith(("https://", "http://")):
-            return {"audio_url": uri}
-        c.note(
-            a, f"plays {uri!r}: put the audio at an https URL and set it as the node's audio URL."
-        )
-        return {"audio_url": f"https://audio.{UNKNOWN_HOST}/{slug_of(last_segment(uri), 'audio')}"}
-    if isinstance(params.get("PromptId"), str) and params["PromptId"].strip():
-        name = _name(c, a, "PromptId") or last_segment(params["PromptId"])
-        c.note(
-            a,
-            f"plays the Connect prompt {name!r}: upload its audio and set the node's audio URL "
-            "(until then the prompt is not heard).",
-        )
-        return {"audio_url": f"https://prompts.{UNKNOWN_HOST}/{slug_of(name, 'prompt')}.wav"}
-    return None
-
-
-def _message(c: Converter, a: _Action) -> None:
-    found = prompt(c, a, a.params)
-    if found is None:
-        c.drop(a, "it plays nothing")
-        return
-    c.add(a, "say", found, {"next": To(a.next)})
-
-
-def _message_iteratively(c: Converter, a: _Action) -> None:
-    messages = a.params.get("Messages") or []
-    if not isinstance(messages, list) or not all(isinstance(m, dict) for m in messages):
-        raise ConnectExportError(
-            f"Action {a.id!r}: `Messages` must be a list of messages ({{Text}}, {{SSML}} or {{PromptId}}).",
-            f"{a.path}.Parameters.Messages",
-        )
-    texts, audio = [], None
-    for message in messages:
-        found = prompt(c, a, message)
-        if found and "text" in found:
-            texts.append(found["text"])
-        elif found and audio is None:
-            audio = found["audio_url"]
-    if not texts and audio is None:
-        c.drop(a, "it plays nothing")
-        return
-    config: dict[str, Any] = {"text": " ".join(texts)} if texts else {"audio_url": audio}
-    config["loop"] = 3
-    if texts and audio:
-        c.note(a, "its audio prompts were left out: the node speaks its text messages.")
-    c.note(
-        a,
-        "plays its messages 3 times, then goes on (Connect loops them until the contact "
-        "leaves the queue or the interrupt time elapses).",
-    )
-    done = next((k.target for k in a.conditions if "MessagesInterrupted" in k.operands), a.next)
-    c.add(a, "say", config, {"next": To(done)})
-
-
-# --- input ----------------------------------------------------------------------------------
-
-
-def _timeout(c: Converter, a: _Action) -> int:
-    raw = a.params.get("InputTimeLimitSeconds", a.params.get("InputTimeoutSeconds"))
-    seconds = _int(raw, 5, 1, 600)
-    if seconds > 60:
-        c.note(a, f"waits {seconds} seconds for input in Connect; callflow waits at most 60.")
-    return min(seconds, 60)
-
-
-def _prompted(
-    c: Converter, a: _Action, type_: str, config: dict[str, Any], exits: dict[str, To]
-) -> None:
-    """A node that asks with a text prompt; an audio prompt plays just before it."""
-    found = prompt(c, a, a.params) or {"text": ""}
-    if "text" in found:
-        config["prompt"] = found["text"]
-        c.add(a, type_, config, exits)
-        return
-    config["prompt"] = ""
-    first = unique_name(f"{c.ids[a.id]}_prompt", c.taken)
-    c.add(a, "say", dict(found), {"next": To(None)}, node_id=first, entry=False)
-    say = c.nodes[-1]
-    c.entry[a.id] = first
-    say["exits"]["next"] = c.add(a, type_, config, exits, entry=False)
-    c.note_lost_branches(a, exits)
-
-
-def _get_input(c: Converter, a: _Action) -> None:
-    if isinstance(a.params.get("LexV2Bot"), dict) or isinstance(a.params.get("LexBot"), dict):
-        _lex(c, a)
-    elif _true(a.params.get("StoreInput")):
-        _store_input(c, a)
-    elif (keys := _dtmf_keys(a)) is not None:
-        _menu(c, a, keys)
-    else:
-        _free_input(c, a)
-
-
-def _dtmf_keys(a: _Action) -> list[tuple[str, str | None]] | None:
-    """(key, target) per condition when every condition tests one fixed key."""
-    keys: list[tuple[str, str | None]] = []
-    for condition in a.conditions:
-        if condition.operator != "Equals" or len(condition.operands) != 1:
-            return None
-        key = condition.operands[0].strip()
-        if not _KEY.match(key):
-            return None
-        if key not in (k for k, _ in keys):
-            keys.append((key, condition.target))
-    return keys or None
-
-
-def _menu(c: Converter, a: _Action, keys: list[tuple[str, str | None]]) -> None:
-    config: dict[str, Any] = {
-        "input": "dtmf",
-        "options": [{"key": key} for key, _ in keys],
-        "timeout": _timeout(c, a),
-        "retries": 0,  # Connect asks once, then takes a branch
-    }
-    exits = {key: To(target) for key, target in keys}
-    exits["no_match"] = To(a.error("NoMatchingCondition", "NoMatchingError"))
-    exits["no_input"] = To(a.error("InputTimeLimitExceeded", "NoMatchingError"))
-    _prompted(c, a, "menu", config, exits)
-
-
-def _free_input(c: Converter, a: _Action) -> None:
-    """A key the conditions test otherwise than for fixed keys: an input then a branch."""
-    config: dict[str, Any] = {
-        "input": "dtmf", "min_digits": 1, "max_digits": 1, "finish_on_key": "",
-        "timeout": _timeout(c, a), "retries": 0,
-    }  # fmt: skip
-    no_match = a.error("NoMatchingCondition", "NoMatchingError")
-    check = unique_name(f"{c.ids[a.id]}_check", c.taken) if a.conditions else None
-    exits = {
-        "valid": To(None) if check else To(no_match),
-        "invalid": To(no_match),
-        "no_input": To(a.error("InputTimeLimitExceeded", "NoMatchingError")),
-    }
-    _prompted(c, a, "input", config, exits)
-    node = c.nodes[-1]
-    if check:
-        node["exits"]["valid"] = check
-        _rules_node(c, a, f"nodes.{node['id']}.value", no_match, node_id=check)
-
-
-def _store_input(c: Converter, a: _Action) -> None:
-    params = a.params
-    validation = (
-        params.get("InputValidation") if isinstance(params.get("InputValidation"), dict) else {}
-    )
-    custom = (
-        validation.get("CustomValidation")
-        if isinstance(validation.get("CustomValidation"), dict)
-        else {}
-    )
-    dtmf = (
-        params.get("DTMFConfiguration") if isinstance(params.get("DTMFConfiguration"), dict) else {}
-    )
-    config: dict[str, Any] = {
-        "input": "dtmf",
-        "max_digits": _int(custom.get("MaximumLength", params.get("MaxDigits")), 20, 1, 64),
-        "timeout": _timeout(c, a),
-        "retries": 0,
-    }
-    end_key = str(dtmf.get("InputTerminationSequence") or "#")
-    config["finish_on_key"] = end_key if _KEY.match(end_key) else "#"
-    if end_key != config["finish_on_key"]:
-        c.note(a, f"ends on {end_key!r} in Connect; callflow ends an entry on one key, '#'.")
-    if c.stored_input is None:
-        config["save_as"] = "stored_customer_input"
-    if isinstance(validation.get("PhoneNumberValidation"), dict):
-        config.update(min_digits=6, max_digits=15)
-        c.note(a, "validates a phone number in Connect; the node accepts 6 to 15 keys.")
-    if params.get("InputEncryption"):
-        c.note(
-            a,
-            "encrypts the input in Connect; callflow does not (avoid collecting card numbers this way).",
-        )
-    exits = {
-        "valid": To(a.next),
-        "invalid": To(a.error("InvalidPhoneNumber", "NoMatchingError")),
-        "no_input": To(a.error("InputTimeLimitExceeded") or a.next),
-    }
-    _prompted(c, a, "input", config, exits)
-
-
-def _lex(c: Converter, a: _Action) -> None:
-    bot = a.params.get("LexV2Bot") or a.params.get("LexBot") or {}
-    bot = bot if isinstance(bot, dict) else {}
-    alias = str(bot.get("AliasArn") or "")
-    # arn:aws:lex:<region>:<account>:bot-alias/<bot id>/<alias id>
-    bot_name = (
-        _name(c, a, "LexV2Bot")
-        or alias.partition("bot-alias/")[2]
-        or alias
-        or str(bot.get("Name") or "")
-    )
-    intents = [
-        (k.operands[0], k.target) for k in a.conditions if k.operator == "Equals" and k.operands
-    ]
-    if not intents:
-        c.placeholder(
-            a, f"It hands the caller to the Amazon Lex bot {bot_name!r}, which callflow cannot run."
-        )
-        return
-    options, exits, names = [], {}, {"no_input", "no_match"}
-    for intent, target in intents:
-        key = unique_name(intent, names, limit=32, prefix="intent")
-        options.append(
-            {"key": key, "label": intent[:200], "speech": [words_of(intent)[:100] or key]}
-        )
-        exits[key] = To(target)
-    exits["no_match"] = To(a.error("NoMatchingCondition", "NoMatchingError"))
-    exits["no_input"] = To(a.error("InputTimeLimitExceeded", "NoMatchingError"))
-    config = {"input": "speech", "options": options, "timeout": _timeout(c, a), "retries": 0}
-    c.note(
-        a,
-        f"became a speech menu in place of the Amazon Lex bot {bot_name!r}: each intent is "
-        "chosen by saying its name; add the phrases callers use to each option.",
-    )
-    _prompted(c, a, "menu", config, exits)
-
+from .common import E164, QUEUE_CHARS, UNKNOWN_HOST, WEEKDAYS, bounded, resource_name, rules_node
+from .converter import RETURN, Converter, To, is_true
+from .export import Action, last_segment, slug_of, unique_name
+from .participant import _get_input, _lex, _message, _message_iteratively
 
 # --- branching ------------------------------------------------------------------------------
 
 
-def _rules_node(
-    c: Converter, a: _Action, var: str, otherwise: str | None, *, node_id: str | None = None
-) -> bool:
-    rules, exits, names = [], {}, set()
-    for condition in a.conditions:
-        op = OPERATORS.get(condition.operator)
-        if op is None or len(condition.operands) != 1:
-            c.note(
-                a,
-                f"a condition {condition.operator or 'without an operator'} (to {condition.target!r}) was not converted.",
-            )
-            continue
-        value = condition.operands[0]
-        exit_name = unique_name(f"{op} {value}", names, limit=28, prefix="if")
-        if condition.operator == "TextEndsWith":
-            value = "(?i)" + re.escape(value) + "$"
-        rules.append({"exit": exit_name, "var": var, "op": op, "value": value})
-        exits[exit_name] = To(condition.target)
-    if not rules:
-        return False
-    exits["else"] = To(otherwise)
-    c.add(a, "branch", {"rules": rules}, exits, node_id=node_id, entry=node_id is None)
-    return True
-
-
-def _compare(c: Converter, a: _Action) -> None:
+def _compare(c: Converter, a: Action) -> None:
     value = str(a.params.get("ComparisonValue") or "")
     var = c.reference(value)
     if var is None:
         c.placeholder(a, f"It compares {value!r}, which is not a value callflow has.")
         return
-    if not _rules_node(c, a, var, a.error("NoMatchingCondition", "NoMatchingError")):
+    if not rules_node(c, a, var, a.error("NoMatchingCondition", "NoMatchingError")):
         c.placeholder(a, "None of its conditions converts.")
 
 
-def _hours(c: Converter, a: _Action) -> None:
-    name = _name(c, a, "HoursOfOperationId") or "the queue's hours"
+def _hours(c: Converter, a: Action) -> None:
+    name = resource_name(c, a, "HoursOfOperationId") or "the queue's hours"
     outcome = {k.operands[0].lower(): k.target for k in a.conditions if k.operands}
     config = {"schedule": {day: [["09:00", "17:00"]] for day in WEEKDAYS}}
     exits = {
@@ -369,7 +46,7 @@ def _hours(c: Converter, a: _Action) -> None:
 # --- people -----------------------------------------------------------------------------------
 
 
-def _queue_name(c: Converter, a: _Action) -> str:
+def _queue_name(c: Converter, a: Action) -> str:
     raw = a.params.get("QueueId", a.params.get("AgentId"))
     if isinstance(raw, str) and raw.startswith("$."):
         c.note(
@@ -377,11 +54,11 @@ def _queue_name(c: Converter, a: _Action) -> str:
             f"sets the queue from {raw}; callflow queues are named in the flow: 'dynamic' was used.",
         )
         return "dynamic"
-    name = _name(c, a, "QueueId" if "QueueId" in a.params else "AgentId")
-    return _QUEUE_CHARS.sub("_", name).strip()[:64] or "default"
+    name = resource_name(c, a, "QueueId" if "QueueId" in a.params else "AgentId")
+    return QUEUE_CHARS.sub("_", name).strip()[:64] or "default"
 
 
-def _queues_before(c: Converter, a: _Action) -> list[str]:
+def _queues_before(c: Converter, a: Action) -> list[str]:
     """The queues the Set working queue actions that lead to `a` set, nearest first."""
     before: dict[str, list[str]] = {}
     for action in c.order:
@@ -407,12 +84,12 @@ def _queues_before(c: Converter, a: _Action) -> list[str]:
     return found
 
 
-def _set_queue(c: Converter, a: _Action) -> None:
+def _set_queue(c: Converter, a: Action) -> None:
     c.queues[a.id] = _queue_name(c, a)
     c.add(a, "set", {"vars": {"working_queue": c.queues[a.id]}}, {"next": To(a.next)})
 
 
-def _transfer_to_queue(c: Converter, a: _Action) -> None:
+def _transfer_to_queue(c: Converter, a: Action) -> None:
     """A route to the queue set before; where several Set working queue actions lead here,
     a branch on the queue they set, then a route per queue."""
     queues = [_queue_name(c, a)] if "QueueId" in a.params else _queues_before(c, a)
@@ -451,21 +128,21 @@ def _transfer_to_queue(c: Converter, a: _Action) -> None:
     )
 
 
-def _transfer_to_number(c: Converter, a: _Action) -> None:
+def _transfer_to_number(c: Converter, a: Action) -> None:
     number = c.text(a, a.params.get("ThirdPartyPhoneNumber") or "").strip()
-    if not (_E164.match(number) or re.fullmatch(r"\{\{.+\}\}", number)):
+    if not (E164.match(number) or re.fullmatch(r"\{\{.+\}\}", number)):
         c.placeholder(a, f"It transfers to {number!r}, which is not an E.164 number.")
         return
     config: dict[str, Any] = {"target": {"number": number}}
     if a.params.get("ThirdPartyConnectionTimeLimitSeconds"):
-        config["timeout"] = _int(a.params["ThirdPartyConnectionTimeLimitSeconds"], 30, 5, 600)
-    after = To(a.next) if _true(a.params.get("ContinueFlowExecution", "True")) else To(None)
+        config["timeout"] = bounded(a.params["ThirdPartyConnectionTimeLimitSeconds"], 30, 5, 600)
+    after = To(a.next) if is_true(a.params.get("ContinueFlowExecution", "True")) else To(None)
     failed = To(a.error("CallFailed", "ConnectionTimeLimitExceeded", "NoMatchingError"))
     c.add(a, "route", config, {"connected": after, "unavailable": failed, "timeout": failed})
 
 
-def _callback(c: Converter, a: _Action) -> None:
-    delay = _int(a.params.get("InitialCallDelaySeconds"), 300, 1, 259_200)
+def _callback(c: Converter, a: Action) -> None:
+    delay = bounded(a.params.get("InitialCallDelaySeconds"), 300, 1, 259_200)
     config: dict[str, Any] = {
         "prompt": "Press 1 and we will call you back on the number you are calling from.",
         "confirm_number": False,
@@ -484,7 +161,7 @@ def _callback(c: Converter, a: _Action) -> None:
 # --- data and other flows -----------------------------------------------------------------------
 
 
-def _attributes(c: Converter, a: _Action, values: Any) -> dict[str, str]:
+def _attributes(c: Converter, a: Action, values: Any) -> dict[str, str]:
     found: dict[str, str] = {}
     for key, value in (values or {}).items() if isinstance(values, dict) else []:
         if isinstance(value, dict):
@@ -498,7 +175,7 @@ def _attributes(c: Converter, a: _Action, values: Any) -> dict[str, str]:
     return found
 
 
-def _set_attributes(c: Converter, a: _Action) -> None:
+def _set_attributes(c: Converter, a: Action) -> None:
     values = _attributes(c, a, a.params.get("Attributes", a.params.get("FlowAttributes")))
     if not values:
         c.drop(a, "it sets no attribute")
@@ -511,7 +188,7 @@ def _set_attributes(c: Converter, a: _Action) -> None:
     c.add(a, "set", {"vars": values}, {"next": To(a.next)})
 
 
-def _set_contact_data(c: Converter, a: _Action) -> None:
+def _set_contact_data(c: Converter, a: Action) -> None:
     values = _attributes(
         c, a, {k: v for k, v in a.params.items() if isinstance(v, str) and k != "TargetContact"}
     )
@@ -522,16 +199,16 @@ def _set_contact_data(c: Converter, a: _Action) -> None:
     c.add(a, "set", {"vars": values}, {"next": To(a.next)})
 
 
-def _lambda(c: Converter, a: _Action) -> None:
+def _lambda(c: Converter, a: Action) -> None:
     arn = str(a.params.get("LambdaFunctionARN") or "")
-    name = _name(c, a, "LambdaFunctionARN") or last_segment(arn) or "function"
+    name = resource_name(c, a, "LambdaFunctionARN") or last_segment(arn) or "function"
     body = {"caller": "{{ caller.number }}", "called": "{{ call.to }}"}
     body.update(_attributes(c, a, a.params.get("LambdaInvocationAttributes")))
     config: dict[str, Any] = {
         "url": f"https://lambda.{UNKNOWN_HOST}/{slug_of(name, 'function')}",
         "method": "POST",
         "body": body,
-        "timeout": _int(a.params.get("InvocationTimeLimitSeconds"), 3, 1, 5),
+        "timeout": bounded(a.params.get("InvocationTimeLimitSeconds"), 3, 1, 5),
     }
     if c.external is None:
         config["save_as"] = "external"
@@ -546,8 +223,8 @@ def _lambda(c: Converter, a: _Action) -> None:
     c.add(a, "http", config, {"success": To(a.next), "failure": To(a.error("NoMatchingError"))})
 
 
-def _subflow(c: Converter, a: _Action, parameter: str, what: str) -> str:
-    name = _name(c, a, parameter) or "flow"
+def _subflow(c: Converter, a: Action, parameter: str, what: str) -> str:
+    name = resource_name(c, a, parameter) or "flow"
     slug = slug_of(name)
     c.note(
         a,
@@ -556,22 +233,22 @@ def _subflow(c: Converter, a: _Action, parameter: str, what: str) -> str:
     return slug
 
 
-def _module(c: Converter, a: _Action) -> None:
+def _module(c: Converter, a: Action) -> None:
     slug = _subflow(c, a, "FlowModuleId", "module")
     c.add(a, "subflow", {"flow": slug}, {"return": To(a.next)})
 
 
-def _transfer_to_flow(c: Converter, a: _Action) -> None:
+def _transfer_to_flow(c: Converter, a: Action) -> None:
     slug = _subflow(c, a, "ContactFlowId", "flow")
     c.note(a, "Connect does not come back from a transfer: the call ends when that flow returns.")
     c.add(a, "subflow", {"flow": slug}, {"return": To(None)})
 
 
-def _hangup(c: Converter, a: _Action) -> None:
+def _hangup(c: Converter, a: Action) -> None:
     c.add(a, "hangup", {}, {})
 
 
-def _end_module(c: Converter, a: _Action) -> None:
+def _end_module(c: Converter, a: Action) -> None:
     c.passthrough[a.id] = RETURN
     c.note(
         a,
@@ -581,7 +258,7 @@ def _end_module(c: Converter, a: _Action) -> None:
     )
 
 
-def _voice_change(c: Converter, a: _Action) -> None:
+def _voice_change(c: Converter, a: Action) -> None:
     voice = str(a.params.get("TextToSpeechVoice") or "").strip()
     engine = str(a.params.get("TextToSpeechEngine") or "").strip().lower()
     if not re.fullmatch(r"[A-Za-z]{2,30}", voice):
@@ -613,7 +290,7 @@ _PLACEHOLDERS = {
 }
 
 
-def _recording(c: Converter, a: _Action) -> None:
+def _recording(c: Converter, a: Action) -> None:
     behaviour = a.params.get("RecordingBehavior")
     who = behaviour.get("RecordedParticipants") if isinstance(behaviour, dict) else None
     ivr = str(a.params.get("IVRRecordingBehavior", "")).lower()
@@ -633,17 +310,17 @@ def _recording(c: Converter, a: _Action) -> None:
     c.add(a, "record_call", config, {"next": To(a.next)})
 
 
-def _dropped(c: Converter, a: _Action) -> None:
+def _dropped(c: Converter, a: Action) -> None:
     c.drop(a, _DROPPED[a.type])
 
 
-def _other(c: Converter, a: _Action) -> None:
+def _other(c: Converter, a: Action) -> None:
     c.placeholder(
         a, _PLACEHOLDERS.get(a.type, f"callflow has no node that does what {a.type} does.")
     )
 
 
-CONVERTERS: dict[str, Callable[[Converter, _Action], None]] = {
+CONVERTERS: dict[str, Callable[[Converter, Action], None]] = {
     "MessageParticipant": _message,
     "MessageParticipantIteratively": _message_iteratively,
     "GetParticipantInput": _get_input,

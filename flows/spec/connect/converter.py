@@ -1,5 +1,6 @@
-"""Checking an Amazon Connect flow export and walking its actions: ids, transitions,
-references, notes. The action types themselves are converted in `actions.py`."""
+"""Walking the actions of a checked Connect export: node ids, labels and positions,
+exits resolved once every action is converted, references as templates, notes. The
+action types themselves are converted in `participant.py` and `actions.py`."""
 
 from __future__ import annotations
 
@@ -10,18 +11,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..conversion import ConversionNote, Kind
+from .export import Action, object_at, unique_name
 
-#: the only version of the Amazon Connect flow language
-CONNECT_VERSION = "2019-10-30"
 #: Connect flows carry no language; Amazon Polly's default voices speak US English
 DEFAULT_LANGUAGE = "en-US"
 
-_ID_CHARS = re.compile(r"[^a-z0-9_]+")
-_SLUG_CHARS = re.compile(r"[^a-z0-9-]+")
 _OPAQUE = re.compile(r"^[0-9A-Fa-f-]{16,}$")
 _REFERENCE = re.compile(r"\$\.[A-Za-z][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+)*")
 _VAR = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
-_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 _FIXED_REFERENCES = {
     "$.CustomerEndpoint.Address": "caller.number",
     "$.SystemEndpoint.Address": "call.to",
@@ -53,15 +50,6 @@ BLOCKS = {
 }
 
 
-class ConnectExportError(ValueError):
-    """The Connect export is broken: `path` says where."""
-
-    def __init__(self, message: str, path: str = "$"):
-        self.message = message
-        self.path = path
-        super().__init__(message)
-
-
 @dataclass(frozen=True)
 class ConnectConversion:
     definition: dict[str, Any]
@@ -69,214 +57,6 @@ class ConnectConversion:
     notes: list[str] = field(default_factory=list)
     #: node id -> (the action's identifier, its type)
     sources: dict[str, tuple[str, str]] = field(default_factory=dict)
-
-
-def is_connect_export(data: dict[str, Any]) -> bool:
-    """A Connect flow (`Version`, `StartAction`, `Actions`), bare or as the
-    DescribeContactFlow / DescribeContactFlowModule answer (`Content` under
-    `ContactFlow` or `ContactFlowModule`). A callflow document always has `format`."""
-    if "format" in data:
-        return False
-    if "StartAction" in data or ("Actions" in data and "Version" in data):
-        return True
-    return any(isinstance(data.get(k), dict) and "Content" in data[k] for k in WRAPPERS)
-
-
-#: the DescribeContactFlow and DescribeContactFlowModule answers hold the flow as `Content`
-WRAPPERS = ("ContactFlow", "ContactFlowModule")
-
-
-# --- names ------------------------------------------------------------------------------
-
-
-def slug_of(text: str, default: str = "connect-flow") -> str:
-    slug = _SLUG_CHARS.sub("-", text.lower()).strip("-")[:64].strip("-")
-    return slug or default
-
-
-def unique_name(text: str, taken: set[str], *, limit: int = 60, prefix: str = "a") -> str:
-    """An id or exit name (`^[a-z][a-z0-9_]*$`) made from `text`, not in `taken`."""
-    base = _ID_CHARS.sub("_", _CAMEL.sub("_", text).lower()).strip("_")[:limit] or prefix
-    if not base[0].isalpha():
-        base = f"{prefix}_{base}"[:limit]
-    candidate, n = base, 2
-    while candidate in taken or candidate == "else":
-        candidate, n = f"{base[: limit - 4]}_{n}", n + 1
-    taken.add(candidate)
-    return candidate
-
-
-def words_of(name: str) -> str:
-    """`CheckBalance` or `check_balance` -> "check balance" (what a caller might say)."""
-    return re.sub(r"[\s_-]+", " ", _CAMEL.sub(" ", name)).strip().lower()
-
-
-def last_segment(arn: str) -> str:
-    """The name or id at the end of an ARN (`...:function:Lookup`, `.../queue/<id>`)."""
-    return re.split(r"[:/]", arn.strip())[-1] if arn.strip() else ""
-
-
-# --- checking the export ------------------------------------------------------------------
-
-
-@dataclass
-class _Condition:
-    operator: str
-    operands: list[str]
-    target: str | None
-
-
-@dataclass
-class _Action:
-    index: int
-    id: str
-    type: str
-    params: dict[str, Any]
-    next: str | None
-    conditions: list[_Condition]
-    #: ErrorType -> the action it leads to, in the export's order
-    errors: dict[str, str | None]
-    path: str
-
-    def where(self) -> str:
-        return f"action {self.id!r} ({self.type})"
-
-    def error(self, *types: str) -> str | None:
-        """The target of the first of `types` that has one."""
-        for error_type in types:
-            if self.errors.get(error_type):
-                return self.errors[error_type]
-        return None
-
-
-def _target(value: Any, path: str) -> str | None:
-    if value is None or value == "":
-        return None
-    if not isinstance(value, str):
-        raise ConnectExportError("`NextAction` must be an action's identifier (a string).", path)
-    return value
-
-
-def _list(value: Any, path: str, what: str) -> list[Any]:
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        raise ConnectExportError(f"`{what}` must be a list.", path)
-    return value
-
-
-def _checked_action(index: int, raw: Any, base: str) -> _Action:
-    path = f"{base}.Actions[{index}]"
-    if not isinstance(raw, dict):
-        raise ConnectExportError("An action must be a JSON object.", path)
-    identifier, type_ = raw.get("Identifier"), raw.get("Type")
-    if not isinstance(identifier, str) or not identifier.strip():
-        raise ConnectExportError("The action has no `Identifier`.", f"{path}.Identifier")
-    if not isinstance(type_, str) or not type_:
-        raise ConnectExportError(f"Action {identifier!r} has no `Type` (a string).", f"{path}.Type")
-    params = raw.get("Parameters", {})
-    if params is None:
-        params = {}
-    if not isinstance(params, dict):
-        raise ConnectExportError(
-            f"Action {identifier!r}: `Parameters` must be an object.", f"{path}.Parameters"
-        )
-    transitions = raw.get("Transitions") or {}
-    if not isinstance(transitions, dict):
-        raise ConnectExportError(
-            f"Action {identifier!r}: `Transitions` must be an object.", f"{path}.Transitions"
-        )
-    tpath = f"{path}.Transitions"
-    action = _Action(
-        index,
-        identifier,
-        type_,
-        params,
-        _target(transitions.get("NextAction"), f"{tpath}.NextAction"),
-        [],
-        {},
-        path,
-    )
-    for i, item in enumerate(
-        _list(transitions.get("Conditions"), f"{tpath}.Conditions", "Conditions")
-    ):
-        cpath = f"{tpath}.Conditions[{i}]"
-        condition = item.get("Condition") if isinstance(item, dict) else None
-        if not isinstance(condition, dict):
-            raise ConnectExportError("A condition must be {NextAction, Condition}.", cpath)
-        operands = _list(condition.get("Operands"), f"{cpath}.Condition.Operands", "Operands")
-        action.conditions.append(
-            _Condition(
-                str(condition.get("Operator") or ""),
-                [str(o) for o in operands if isinstance(o, str | int | float | bool)],
-                _target(item.get("NextAction"), f"{cpath}.NextAction"),
-            )
-        )
-    for i, item in enumerate(_list(transitions.get("Errors"), f"{tpath}.Errors", "Errors")):
-        epath = f"{tpath}.Errors[{i}]"
-        if not isinstance(item, dict) or not isinstance(item.get("ErrorType"), str):
-            raise ConnectExportError("An error branch must be {NextAction, ErrorType}.", epath)
-        action.errors.setdefault(
-            item["ErrorType"], _target(item.get("NextAction"), f"{epath}.NextAction")
-        )
-    return action
-
-
-def checked_actions(data: dict[str, Any], base: str) -> tuple[list[_Action], str]:
-    """The actions of an export and the identifier calls start at; ConnectExportError
-    naming the JSON path of the first thing that is wrong."""
-    version = data.get("Version")
-    if version is not None and version != CONNECT_VERSION:
-        raise ConnectExportError(
-            f"Unknown flow language version {version!r} (Amazon Connect exports are {CONNECT_VERSION}).",
-            f"{base}.Version",
-        )
-    raw = data.get("Actions")
-    if not isinstance(raw, list) or not raw:
-        raise ConnectExportError(
-            "The Connect export has no actions: `Actions` is missing or empty.", f"{base}.Actions"
-        )
-    actions = [_checked_action(i, item, base) for i, item in enumerate(raw)]
-    ids: dict[str, _Action] = {}
-    for action in actions:
-        if action.id in ids:
-            raise ConnectExportError(
-                f"Two actions have the identifier {action.id!r}.", f"{action.path}.Identifier"
-            )
-        ids[action.id] = action
-    start = data.get("StartAction")
-    if not isinstance(start, str) or not start:
-        raise ConnectExportError(
-            "The Connect export has no `StartAction`: there is nothing for calls to run.",
-            f"{base}.StartAction",
-        )
-    if start not in ids:
-        raise ConnectExportError(
-            f"`StartAction` is {start!r}, which is not an action of this flow.",
-            f"{base}.StartAction",
-        )
-    for action in actions:
-        _check_targets(action, ids)
-    return actions, start
-
-
-def _check_targets(action: _Action, ids: dict[str, _Action]) -> None:
-    tpath = f"{action.path}.Transitions"
-    targets = [("NextAction", f"{tpath}.NextAction", action.next)]
-    targets += [
-        (f"condition {i + 1}", f"{tpath}.Conditions[{i}].NextAction", c.target)
-        for i, c in enumerate(action.conditions)
-    ]
-    targets += [
-        (error_type, f"{tpath}.Errors[{i}].NextAction", target)
-        for i, (error_type, target) in enumerate(action.errors.items())
-    ]
-    for what, path, target in targets:
-        if target is not None and target not in ids:
-            raise ConnectExportError(
-                f"Action {action.id!r} ({what}) leads to {target!r}, which is not an action of this flow.",
-                path,
-            )
 
 
 # --- conversion ---------------------------------------------------------------------------
@@ -297,17 +77,13 @@ class To:
 class Converter:
     def __init__(
         self,
-        actions: list[_Action],
+        actions: list[Action],
         metadata: dict[str, Any],
-        converters: dict[str, Callable[[Converter, _Action], None]],
+        converters: dict[str, Callable[[Converter, Action], None]],
     ):
         self.actions = {a.id: a for a in actions}
         self.order = actions
-        self.metadata = (
-            metadata.get("ActionMetadata")
-            if isinstance(metadata.get("ActionMetadata"), dict)
-            else {}
-        )
+        self.metadata = object_at(metadata, "ActionMetadata")
         self.converters = converters
         self.taken: set[str] = set()
         self.ids = {a.id: self._node_id(a) for a in actions}
@@ -325,7 +101,7 @@ class Converter:
         stored = [
             a
             for a in actions
-            if a.type == "GetParticipantInput" and _true(a.params.get("StoreInput"))
+            if a.type == "GetParticipantInput" and is_true(a.params.get("StoreInput"))
         ]
         lambdas = [a for a in actions if a.type == "InvokeLambdaFunction"]
         #: `$.StoredCustomerInput` and `$.External` read the one node, or a variable all set
@@ -338,13 +114,13 @@ class Converter:
         #: the action most error branches lead to becomes the flow's fallback
         self.fallback_action = common[0][0] if common and common[0][1] >= 2 else None
 
-    def _node_id(self, action: _Action) -> str:
+    def _node_id(self, action: Action) -> str:
         friendly = not _OPAQUE.match(action.id)
         return unique_name(
             action.id if friendly else BLOCKS.get(action.type, action.type), self.taken
         )
 
-    def label(self, action: _Action) -> str:
+    def label(self, action: Action) -> str:
         block = BLOCKS.get(action.type, action.type)
         return (action.id if not _OPAQUE.match(action.id) else block)[:200]
 
@@ -358,7 +134,7 @@ class Converter:
 
     def add(
         self,
-        action: _Action,
+        action: Action,
         type_: str,
         config: dict[str, Any],
         exits: dict[str, To],
@@ -379,9 +155,9 @@ class Converter:
             self.note_lost_branches(action, exits)
         return node_id
 
-    def position(self, action: _Action) -> dict[str, float] | None:
-        meta = self.metadata.get(action.id)
-        found = meta.get("position") or meta.get("Position") if isinstance(meta, dict) else None
+    def position(self, action: Action) -> dict[str, float] | None:
+        meta = object_at(self.metadata, action.id)
+        found = meta.get("position") or meta.get("Position")
         if isinstance(found, dict) and all(
             isinstance(found.get(k), int | float) and not isinstance(found.get(k), bool)
             for k in "xy"
@@ -390,7 +166,7 @@ class Converter:
         return None
 
     def note(
-        self, action: _Action, what: str, kind: Kind = "approximated", *, node: bool = True
+        self, action: Action, what: str, kind: Kind = "approximated", *, node: bool = True
     ) -> None:
         node_id = self.ids[action.id] if node else None
         where = f"{action.where()}, node {node_id!r}" if node_id else action.where()
@@ -405,14 +181,14 @@ class Converter:
             )
         )
 
-    def drop(self, action: _Action, why: str, *, to: str | None = None) -> None:
+    def drop(self, action: Action, why: str, *, to: str | None = None) -> None:
         """A step with no effect here: calls go on to its next action."""
         self.passthrough[action.id] = action.next if to is None else to
         self.note(
             action, f"was left out: {why}; calls go on to the next action.", "dropped", node=False
         )
 
-    def placeholder(self, action: _Action, why: str) -> None:
+    def placeholder(self, action: Action, why: str) -> None:
         """A marked node that keeps the action, its settings and its branches."""
         exits: dict[str, To] = {}
         names: set[str] = set()
@@ -435,7 +211,7 @@ class Converter:
         self.add(action, "placeholder", config, exits, entry=True)
         self.note(action, note, "placeholder")
 
-    def note_lost_branches(self, action: _Action, exits: dict[str, To]) -> None:
+    def note_lost_branches(self, action: Action, exits: dict[str, To]) -> None:
         """Branches of the action that no exit of its node carries over."""
         kept = {to.action for to in exits.values() if isinstance(to, To)}
         for error_type, target in action.errors.items():
@@ -517,7 +293,7 @@ class Converter:
             return ".".join([base, *parts[2:]])
         return None
 
-    def text(self, action: _Action, value: Any) -> str:
+    def text(self, action: Action, value: Any) -> str:
         """Connect text with `$.` references as a callflow template; a reference callflow
         does not have is kept as it is and noted."""
         kept: list[str] = []
@@ -538,5 +314,5 @@ class Converter:
         return converted
 
 
-def _true(value: Any) -> bool:
+def is_true(value: Any) -> bool:
     return str(value).strip().lower() == "true"
