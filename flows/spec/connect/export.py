@@ -146,16 +146,20 @@ def _checked_action(index: int, raw: Any, base: str) -> Action:
             f"Action {identifier!r}: `Transitions` must be an object.", f"{path}.Transitions"
         )
     tpath = f"{path}.Transitions"
-    action = Action(
-        index,
-        identifier,
-        type_,
-        params,
-        _target(transitions.get("NextAction"), f"{tpath}.NextAction"),
-        [],
-        {},
-        path,
-    )
+    next_action = _target(transitions.get("NextAction"), f"{tpath}.NextAction")
+    action = Action(index, identifier, type_, params, next_action, [], {}, path)
+    action.conditions = _conditions(transitions, tpath)
+    for i, item in enumerate(_list(transitions.get("Errors"), f"{tpath}.Errors", "Errors")):
+        epath = f"{tpath}.Errors[{i}]"
+        if not isinstance(item, dict) or not isinstance(item.get("ErrorType"), str):
+            raise ConnectExportError("An error branch must be {NextAction, ErrorType}.", epath)
+        target = _target(item.get("NextAction"), f"{epath}.NextAction")
+        action.errors.setdefault(item["ErrorType"], target)
+    return action
+
+
+def _conditions(transitions: dict[str, Any], tpath: str) -> list[Condition]:
+    found = []
     for i, item in enumerate(
         _list(transitions.get("Conditions"), f"{tpath}.Conditions", "Conditions")
     ):
@@ -164,21 +168,14 @@ def _checked_action(index: int, raw: Any, base: str) -> Action:
         if not isinstance(condition, dict):
             raise ConnectExportError("A condition must be {NextAction, Condition}.", cpath)
         operands = _list(condition.get("Operands"), f"{cpath}.Condition.Operands", "Operands")
-        action.conditions.append(
+        found.append(
             Condition(
                 str(condition.get("Operator") or ""),
                 [str(o) for o in operands if isinstance(o, str | int | float | bool)],
                 _target(item.get("NextAction"), f"{cpath}.NextAction"),
             )
         )
-    for i, item in enumerate(_list(transitions.get("Errors"), f"{tpath}.Errors", "Errors")):
-        epath = f"{tpath}.Errors[{i}]"
-        if not isinstance(item, dict) or not isinstance(item.get("ErrorType"), str):
-            raise ConnectExportError("An error branch must be {NextAction, ErrorType}.", epath)
-        action.errors.setdefault(
-            item["ErrorType"], _target(item.get("NextAction"), f"{epath}.NextAction")
-        )
-    return action
+    return found
 
 
 def checked_actions(data: dict[str, Any], base: str) -> tuple[list[Action], str]:
