@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import re
 from typing import Any
 from urllib.parse import quote
 
@@ -75,7 +76,8 @@ def voice_config(
 
 
 def is_url(text: str) -> bool:
-    return text.startswith(("http://", "https://", "{{")) and not any(ch.isspace() for ch in text)
+    bare = re.sub(r"\{\{.*?\}\}|\{%.*?%\}", "x", text)
+    return text.startswith(("http://", "https://", "{{")) and not any(ch.isspace() for ch in bare)
 
 
 def form_body(c: _Converter, w: _Widget, parameters: list[dict[str, Any]]) -> str:

@@ -388,7 +388,8 @@ class _Converter:
                 f"{widget.path}.properties",
             ) from None
         if len(self.notes) == notes and len(self.nodes) > nodes:
-            self.exact.append(f"{widget.name!r} ({widget.type} -> {self.nodes[-1]['type']})")
+            types = " + ".join(dict.fromkeys(n["type"] for n in self.nodes[nodes:]))
+            self.exact.append(f"{widget.name!r} ({widget.type} -> {types})")
 
     def note(self, widget: _Widget, what: str) -> None:
         self.notes.append(f"{widget.where()}: {what}")
