@@ -402,12 +402,16 @@ def _parts(path: str) -> list[str]:
     return parts
 
 
+#: names a template would read as a method of the value (`vars.items`) rather than its key
+_METHOD_NAMES = frozenset(dir(dict)) | frozenset(dir(list)) | frozenset(dir(str))
+
+
 def _jinja_path(parts: list[str]) -> str:
     text = parts[0]
     for part in parts[1:]:
         if part.isdigit():
             text += f"[{part}]"
-        elif _IDENT.match(part):
+        elif _IDENT.match(part) and part not in _METHOD_NAMES:
             text += f".{part}"
         else:
             text += f"[{json.dumps(part)}]"
