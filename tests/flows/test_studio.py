@@ -660,7 +660,12 @@ def test_widget_names_become_unique_node_ids():
         widget("1st step", "say-play", {"say": "a"}, audioComplete="1st-step"),
         widget("1st-step", "say-play", {"say": "b"}, audioComplete="bye"),
     )
-    assert [n["id"] for n in result.definition["nodes"]] == ["w_1st_step", "w_1st_step_2", "bye", "end"]
+    assert [n["id"] for n in result.definition["nodes"]] == [
+        "w_1st_step",
+        "w_1st_step_2",
+        "bye",
+        "end",
+    ]
     assert node_of(result, "w_1st_step")["exits"] == {"next": "w_1st_step_2"}
 
 
@@ -673,7 +678,9 @@ def test_widget_names_become_unique_node_ids():
             {"success": "bye", "hangup": "end"},
         ),
         (
-            widget("bot", "connect-virtual-agent", {"connector": "df"}, hangup="", **{"return": "bye"}),
+            widget(
+                "bot", "connect-virtual-agent", {"connector": "df"}, hangup="", **{"return": "bye"}
+            ),
             "callflow has no virtual agents",
             {"hangup": "end", "return": "bye"},
         ),
@@ -688,7 +695,9 @@ def test_widget_names_become_unique_node_ids():
             {"success": "bye", "failed": "bye"},
         ),
         (
-            widget("tw", "add-twiml-redirect", {"url": "https://x.example.com/t"}, **{"return": "bye"}),
+            widget(
+                "tw", "add-twiml-redirect", {"url": "https://x.example.com/t"}, **{"return": "bye"}
+            ),
             "callflow does not run TwiML from elsewhere",
             {"return": "bye"},
         ),
@@ -698,7 +707,9 @@ def test_widget_names_become_unique_node_ids():
             {"done": "bye"},
         ),
         (
-            widget("conf", "connect-call-to", {"noun": "conference", "to": "room"}, callCompleted="bye"),
+            widget(
+                "conf", "connect-call-to", {"noun": "conference", "to": "room"}, callCompleted="bye"
+            ),
             "connecting to conference 'room' does not convert",
             {"call_completed": "bye"},
         ),
@@ -758,7 +769,9 @@ def test_widgets_that_do_nothing_here_pass_the_call_on():
 
 
 def test_widgets_nothing_leads_to_are_left_out_and_noted():
-    result = convert(widget("hi", "say-play", {"say": "Hi"}), widget("old", "say-play", {"say": "Old."}))
+    result = convert(
+        widget("hi", "say-play", {"say": "Hi"}), widget("old", "say-play", {"say": "Old."})
+    )
     assert [n["id"] for n in result.definition["nodes"]] == ["hi", "end"]
     assert "widget 'old' (say-play): was left out: nothing leads to it" in "\n".join(result.notes)
     assert "widget 'bye' (say-play): was left out" in "\n".join(result.notes)
@@ -806,7 +819,10 @@ def test_one_trigger_path_starts_the_flow_the_others_are_noted_and_left_out():
 )
 def test_a_flow_started_by_a_request_a_message_or_a_parent_converts(event, start, subflow):
     data = export(widget("hello", "say-play", {"say": "Hi"}))
-    data["states"][0]["transitions"] = [{"event": "incomingCall"}, {"event": event, "next": "hello"}]
+    data["states"][0]["transitions"] = [
+        {"event": "incomingCall"},
+        {"event": event, "next": "hello"},
+    ]
     result = convert_studio(data, source_name="other.json")
     assert result.definition["start"] == start
     assert result.definition.get("subflow") is subflow
@@ -858,7 +874,9 @@ def test_a_flow_started_by_a_request_a_message_or_a_parent_converts(event, start
             "a transition should be an object with a text `event`",
         ),
         (
-            export({"name": "hello", "type": "say-play", "transitions": [{"event": "a", "next": 5}]}),
+            export(
+                {"name": "hello", "type": "say-play", "transitions": [{"event": "a", "next": 5}]}
+            ),
             "$.states[1].transitions[0].next",
             "`next` should be a widget name, not int.",
         ),
@@ -933,7 +951,9 @@ def test_the_fixture_converts_to_a_valid_flow():
         "3": "pay",
         "no_match": "by_tier",
     }
-    assert any(n.startswith("widget 'pay' (capture-payments): left as a placeholder") for n in result.notes)
+    assert any(
+        n.startswith("widget 'pay' (capture-payments): left as a placeholder") for n in result.notes
+    )
 
 
 # --- importing ------------------------------------------------------------------------------

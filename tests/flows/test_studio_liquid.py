@@ -22,7 +22,13 @@ SOURCES = [
 CONTEXT = {
     "caller": {"number": "+447700900123"},
     "call": {"sid": "CA1", "to": "+442079460500", "from": "+447700900123", "answered_by": "human"},
-    "vars": {"name": "ada lovelace", "tier": "gold", "items": "a,b,c", "count": "4", "when": "2026-12-03"},
+    "vars": {
+        "name": "ada lovelace",
+        "tier": "gold",
+        "items": "a,b,c",
+        "count": "4",
+        "when": "2026-12-03",
+    },
     "customer": {},
     "nodes": {
         "menu": {"digits": "42", "speech": "Sales please"},
@@ -48,13 +54,25 @@ CASES = [
     ("{{widgets.crm.parsed.orders[1].id}}", "B2"),
     ("{{widgets.crm.status_code}}", "200"),
     ("{{widgets.fn.parsed.ok}}", "True"),
-    ("{{widgets.vm.RecordingUrl}} {{widgets.vm.RecordingDuration}}", "https://api.twilio.com/RE1 12"),
+    (
+        "{{widgets.vm.RecordingUrl}} {{widgets.vm.RecordingDuration}}",
+        "https://api.twilio.com/RE1 12",
+    ),
     ("{{widgets.desk.DialCallStatus}}", "busy"),
     ("{{widgets.queue.QueueResult}} {{widgets.flex.QueueResult}}", "hangup bridged"),
     ("{{widgets.out.AnsweredBy}}", "human"),
-    ("{{flow.variables.tier}} {{flow.data.name}} {{trigger.request.parameters.count}}", "gold ada lovelace 4"),
-    ("{{trigger.call.From}} {{trigger.call.To}} {{trigger.call.CallSid}}", "+447700900123 +442079460500 CA1"),
-    ("{{trigger.message.From}} {{contact.channel.address}} {{flow.channel.address}}", "+447700900123 +447700900123 +442079460500"),
+    (
+        "{{flow.variables.tier}} {{flow.data.name}} {{trigger.request.parameters.count}}",
+        "gold ada lovelace 4",
+    ),
+    (
+        "{{trigger.call.From}} {{trigger.call.To}} {{trigger.call.CallSid}}",
+        "+447700900123 +442079460500 CA1",
+    ),
+    (
+        "{{trigger.message.From}} {{contact.channel.address}} {{flow.channel.address}}",
+        "+447700900123 +447700900123 +442079460500",
+    ),
     ("{{ flow.variables.tier }}", "gold"),
     # filters
     ("{{flow.variables.name | upcase}}", "ADA LOVELACE"),
@@ -72,22 +90,37 @@ CASES = [
     ("{{flow.variables.tier | append: ' member'}}", "gold member"),
     ("{{flow.variables.tier | prepend: 'a '}}", "a gold"),
     ("{{flow.variables.name | truncate: 8}}", "ada l..."),
-    ("{{flow.variables.count | plus: 1}} {{flow.variables.count | minus: 1}} {{flow.variables.count | times: 2}} {{flow.variables.count | divided_by: 3}}", "5 3 8 1"),
+    (
+        "{{flow.variables.count | plus: 1}} {{flow.variables.count | minus: 1}} {{flow.variables.count | times: 2}} {{flow.variables.count | divided_by: 3}}",
+        "5 3 8 1",
+    ),
     ("{{flow.variables.name | remove: 'a'}}", "d lovelce"),
     ("{{widgets.crm.parsed.orders | map: 'id' | join: ', '}}", "A1, B2, C3"),
     ("{{trigger.call.From | url_encode}}", "%2B447700900123"),
     ("{{widgets.menu.Digits | plus: 0.5 | round}}", "42"),
     # tags
     ("{% if widgets.menu.Digits == '42' %}yes{% else %}no{% endif %}", "yes"),
-    ("{% if flow.variables.tier == 'silver' %}s{% elsif flow.variables.tier == 'gold' %}g{% endif %}", "g"),
+    (
+        "{% if flow.variables.tier == 'silver' %}s{% elsif flow.variables.tier == 'gold' %}g{% endif %}",
+        "g",
+    ),
     ("{% unless flow.variables.missing %}none{% endunless %}", "none"),
     ("{% if widgets.menu.SpeechResult contains 'Sales' %}sales{% endif %}", "sales"),
     ("{% if flow.variables.count > 3 and flow.variables.tier != blank %}many{% endif %}", "many"),
-    ("{% if flow.variables.missing == nil %}nil{% endif %}{% if flow.variables.tier == empty %}x{% endif %}", "nil"),
-    ("{% case flow.variables.tier %}{% when 'silver' %}S{% when 'gold', 'platinum' %}G{% else %}?{% endcase %}", "G"),
+    (
+        "{% if flow.variables.missing == nil %}nil{% endif %}{% if flow.variables.tier == empty %}x{% endif %}",
+        "nil",
+    ),
+    (
+        "{% case flow.variables.tier %}{% when 'silver' %}S{% when 'gold', 'platinum' %}G{% else %}?{% endcase %}",
+        "G",
+    ),
     ("{% assign who = flow.variables.name | upcase %}Hi {{who}}", "Hi ADA LOVELACE"),
     ("{% capture line %}{{flow.variables.tier}}!{% endcapture %}{{line}}{{line}}", "gold!gold!"),
-    ("{% for o in widgets.crm.parsed.orders limit:2 %}{{forloop.index}}={{o.id}} {% endfor %}", "1=A1 2=B2 "),
+    (
+        "{% for o in widgets.crm.parsed.orders limit:2 %}{{forloop.index}}={{o.id}} {% endfor %}",
+        "1=A1 2=B2 ",
+    ),
     ("{% for o in widgets.crm.parsed.orders offset:1 %}{{o.id}}{% endfor %}", "B2C3"),
     ("a{% comment %}{{ secret }}{% endcomment %}b", "ab"),
     ("{% raw %}{{ kept }}{% endraw %}", "{{ kept }}"),

@@ -44,7 +44,11 @@ def studio(record_server, tmp_path):
         (tmp_path / source.name).write_text(content)
     out = io.StringIO()
     call_command("import_flows", str(tmp_path), "--publish", stdout=out)
-    for number, slug in ((CLINIC, "clinic-ivr"), (SURVEY, "sms-survey"), (REMINDERS, "appointment-reminder")):
+    for number, slug in (
+        (CLINIC, "clinic-ivr"),
+        (SURVEY, "sms-survey"),
+        (REMINDERS, "appointment-reminder"),
+    ):
         PhoneNumber.objects.create(number=number, flow=Flow.objects.get(slug=slug))
     record_server.report = out.getvalue()
     return record_server
@@ -81,7 +85,10 @@ def test_every_export_imports_the_ones_without_placeholders_publish(studio):
 
 def test_a_known_patient_books_an_appointment(studio, place_call):
     studio.answers["/patients"] = (200, {"found": True, "name": "ada"})
-    studio.answers["/book"] = (200, {"status": "booked", "slot": "3 December at 10:00", "reference": "c42"})
+    studio.answers["/book"] = (
+        200,
+        {"status": "booked", "slot": "3 December at 10:00", "reference": "c42"},
+    )
     call = place_call(CLINIC, caller=ADA)
     assert call.heard == [
         "Welcome to RIVERSIDE CLINIC. You are calling from +447700900123.",
@@ -161,7 +168,13 @@ def test_test_results_run_the_verification_sub_flow_with_its_parameters(studio, 
     studio.answers["/verify"] = (200, {"match": True, "id": "P7"})
     studio.answers["/results"] = (
         200,
-        {"results": [{"name": "Blood", "status": "READY"}, {"name": "X-ray", "status": "Pending"}, {"name": "ECG", "status": "ready"}]},
+        {
+            "results": [
+                {"name": "Blood", "status": "READY"},
+                {"name": "X-ray", "status": "Pending"},
+                {"name": "ECG", "status": "ready"},
+            ]
+        },
     )
     call = place_call(CLINIC, caller=ADA)
     call.press("3")
@@ -171,7 +184,11 @@ def test_test_results_run_the_verification_sub_flow_with_its_parameters(studio, 
         "You have 3 results. 1: Blood is ready. 2: X-ray is pending.",
         "Thank you for calling Riverside Clinic. Goodbye.",
     ]
-    assert json.loads(request(studio, "/verify")[2]) == {"dob": "01021990", "phone": ADA, "purpose": "results"}
+    assert json.loads(request(studio, "/verify")[2]) == {
+        "dob": "01021990",
+        "phone": ADA,
+        "purpose": "results",
+    }
     assert request(studio, "/results")[1] == "/results?patient=P7"
     assert OutboundMessage.objects.get().body == "Your results: Blood, X-ray, ECG."
 
@@ -218,7 +235,9 @@ def test_the_messaging_flow_answers_texts(studio, signer):
     assert parse_qs(body.decode()) == {"rating": ["5"], "comment": ["The nurse was lovely"]}
     other = "+447700900456"
     assert text(signer, "hello", sender=other, to=SURVEY)[-1].endswith("from 1 to 5?")
-    assert text(signer, "2", sender=other, to=SURVEY) == ["Sorry to hear that. Reply YES and we will call you."]
+    assert text(signer, "2", sender=other, to=SURVEY) == [
+        "Sorry to hear that. Reply YES and we will call you."
+    ]
     assert text(signer, " Yes ", sender=other, to=SURVEY) == [f"We will call {other} today."]
 
 

@@ -242,9 +242,7 @@ def _checked_widget(state: Any, path: str, index: int) -> _Widget:
         widget.events.append(event)
         if event == "match":
             conditions = t.get("conditions", [])
-            if not isinstance(conditions, list) or not all(
-                isinstance(c, dict) for c in conditions
-            ):
+            if not isinstance(conditions, list) or not all(isinstance(c, dict) for c in conditions):
                 raise StudioExportError(
                     f"Widget {name!r}: `conditions` should be a list of objects.",
                     f"{where}.conditions",

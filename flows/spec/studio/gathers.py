@@ -104,7 +104,9 @@ def _common(c: _Converter, w: _Widget, speech: bool) -> dict[str, Any]:
         "timeout": w.number("timeout", 5, 1, 60),
         "retries": 0,
     }
-    voice_config(c, w, config, "gather_language" if speech and w.text("gather_language") else "language")
+    voice_config(
+        c, w, config, "gather_language" if speech and w.text("gather_language") else "language"
+    )
     if w.number("loop", 1, 1, 10) > 1:
         c.note(w, "its prompt is said once (`loop` was not converted).")
     return config
@@ -143,7 +145,10 @@ def _menu(c: _Converter, w: _Widget, splits: dict[str, _Widget]) -> tuple[dict, 
     config = {**_common(c, w, mode != "dtmf"), "input": mode, "options": options}
     for event in ("keypress", "speech"):
         if event not in splits and w.next.get(event):
-            c.note(w, f"its {event} path (to {w.next[event]!r}) was not converted: the menu takes {mode} only.")
+            c.note(
+                w,
+                f"its {event} path (to {w.next[event]!r}) was not converted: the menu takes {mode} only.",
+            )
     if mode != "dtmf" and w.text("hints"):
         c.note(w, "its speech `hints` were not converted (the options' words are the hints).")
     return config, exits
@@ -159,7 +164,9 @@ def _input(c: _Converter, w: _Widget) -> tuple[dict, dict]:
     if key in ("", "*", "#"):
         config["finish_on_key"] = key
     else:
-        c.note(w, f"its finish key {key!r} was left out (a digit cannot end an entry here); # ends it.")
+        c.note(
+            w, f"its finish key {key!r} was left out (a digit cannot end an entry here); # ends it."
+        )
     hints = [h.strip()[:100] for h in w.text("hints").split(",") if h.strip()][:50]
     if hints and mode != "dtmf":
         config["hints"] = hints

@@ -221,7 +221,9 @@ class LiquidConverter:
         args = [self._value(arg, scope) for arg in _split_top(rest, ",") if arg]
         built = _filter_call(name, value, args)
         if built is None:
-            self.notes.append(f"the Liquid filter {name!r} has no callflow equivalent and was left out")
+            self.notes.append(
+                f"the Liquid filter {name!r} has no callflow equivalent and was left out"
+            )
             return value
         return built
 
@@ -278,7 +280,9 @@ class LiquidConverter:
         if not scope.cases or scope.blocks[-1:] != ["case"]:
             raise _Unsupported("`when` outside a case")
         subject, seen = scope.cases[-1]
-        values = [self._value(v, scope) for v in _split_top(_tokens(rest.replace(" or ", ",")), ",") if v]
+        values = [
+            self._value(v, scope) for v in _split_top(_tokens(rest.replace(" or ", ",")), ",") if v
+        ]
         test = " or ".join(f"({subject}) == {v}" for v in values) or "false"
         scope.cases[-1][1] = seen + 1
         return ("{% elif " if seen else "{% if ") + test + " %}"
@@ -377,7 +381,9 @@ def _tokens(source: str) -> list[tuple[str, str]]:
     while position < len(source):
         found = _TOKEN.match(source, position)
         if not found or found.end() == position:
-            raise _Unsupported(f"{source.strip()!r} cannot be read from {source[position:].strip()!r}")
+            raise _Unsupported(
+                f"{source.strip()!r} cannot be read from {source[position:].strip()!r}"
+            )
         kind = found.lastgroup or ""
         tokens.append((kind, found.group(kind)))
         position = found.end()
@@ -436,7 +442,7 @@ def _filter_call(name: str, value: str, args: list[str]) -> str | None:
         return f"({value} | string | replace({one}, {new}{count}))"
     if name in ("remove", "remove_first"):
         count = ", 1" if name == "remove_first" else ""
-        return f"({value} | string | replace({one}, \"\"{count}))"
+        return f'({value} | string | replace({one}, ""{count}))'
     if name == "truncate":
         end = args[1] if len(args) > 1 else '"..."'
         return f"({value} | string | truncate({args[0] if args else 50}, true, {end}, 0))"

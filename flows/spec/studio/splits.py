@@ -92,7 +92,9 @@ class _Chain:
         on = _To(target)
         for node_id, (op, value, negated) in reversed(list(zip(ids, first, strict=True))):
             held, failed = (rest, on) if negated else (on, rest)
-            on = self.branch(node_id, [self.rule("holds", op, value)], {"holds": held, "else": failed})
+            on = self.branch(
+                node_id, [self.rule("holds", op, value)], {"holds": held, "else": failed}
+            )
         return on
 
     def rule(self, name: str, op: str, value: Any) -> dict[str, Any]:
@@ -119,7 +121,11 @@ def split(c: _Converter, w: _Widget) -> None:
         label = str(conditions[0].get("friendly_name") or conditions[0].get("type") or f"match {i}")
         transitions.append(([r for r in rules if r is not None], target, label))
     if not transitions:
-        c.skip_to(w, w.next.get("noMatch"), "none of its conditions converts; the flow takes its noMatch path")
+        c.skip_to(
+            w,
+            w.next.get("noMatch"),
+            "none of its conditions converts; the flow takes its noMatch path",
+        )
         return
     chain = _Chain(c, w, var, None if value_node else c.ids[w.name])
     entry = chain.build(transitions, c.to(w, "noMatch"))
@@ -139,15 +145,23 @@ def _tested(c: _Converter, w: _Widget, source: str) -> tuple[str, str | None]:
     return f"vars.{name}", template
 
 
-def _condition(c: _Converter, w: _Widget, condition: dict[str, Any], target: str | None) -> Rule | None:
+def _condition(
+    c: _Converter, w: _Widget, condition: dict[str, Any], target: str | None
+) -> Rule | None:
     kind = str(condition.get("type"))
     if kind not in OPERATORS:
-        c.note(w, f"the condition {kind!r} (to {target!r}) was not converted: callflow has no such test.")
+        c.note(
+            w,
+            f"the condition {kind!r} (to {target!r}) was not converted: callflow has no such test.",
+        )
         return None
     op, negated = OPERATORS[kind]
     raw = condition.get("value")
-    if isinstance(raw, dict | list) or isinstance(raw, bool):
-        c.note(w, f"the condition {kind!r} (to {target!r}) has a value that is not text and was not converted.")
+    if isinstance(raw, dict | list | bool):
+        c.note(
+            w,
+            f"the condition {kind!r} (to {target!r}) has a value that is not text and was not converted.",
+        )
         return None
     value: Any = c.template(w, "" if raw is None else str(raw))
     if op == "in" and "{" not in value:
@@ -156,7 +170,10 @@ def _condition(c: _Converter, w: _Widget, condition: dict[str, Any], target: str
         try:
             re.compile(value)
         except re.error as exc:
-            c.note(w, f"its regex {value!r} (to {target!r}) is not one callflow reads ({exc}) and was not converted.")
+            c.note(
+                w,
+                f"its regex {value!r} (to {target!r}) is not one callflow reads ({exc}) and was not converted.",
+            )
             return None
     if kind in _AS_TEXT:
         c.note(

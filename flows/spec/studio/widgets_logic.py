@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from .common import FORM, form_body, is_url, placeholder
@@ -18,7 +17,9 @@ def set_variables(c: _Converter, w: _Widget) -> None:
         if not key:
             continue
         if not _VAR_NAME.match(key):
-            c.note(w, f"the variable {key!r} is not a valid callflow variable name and was left out.")
+            c.note(
+                w, f"the variable {key!r} is not a valid callflow variable name and was left out."
+            )
             continue
         values[key] = c.template(w, item.get("value"))
     if not values:
@@ -30,7 +31,9 @@ def set_variables(c: _Converter, w: _Widget) -> None:
 def http_request(c: _Converter, w: _Widget) -> None:
     url = c.template(w, w.text("url").strip())
     if not is_url(url):
-        placeholder(c, w, f"{url!r} is not an http(s) URL: replace this placeholder with an http node")
+        placeholder(
+            c, w, f"{url!r} is not an http(s) URL: replace this placeholder with an http node"
+        )
         return
     method = w.text("method", "GET").upper()
     config: dict[str, Any] = {"url": url, "method": method if method in _METHODS else "GET"}
@@ -48,7 +51,10 @@ def http_request(c: _Converter, w: _Widget) -> None:
         config["body"] = c.template(w, w.text("body"))
         config["headers"] = {"Content-Type": w.text("content_type") or "application/json"}
     if w.props.get("add_twilio_auth") in (True, "true"):
-        c.note(w, "the request is not signed with Twilio credentials (`add_twilio_auth`): add an Authorization header if the service needs one.")
+        c.note(
+            w,
+            "the request is not signed with Twilio credentials (`add_twilio_auth`): add an Authorization header if the service needs one.",
+        )
     if content_type.startswith("application/json") and parameters:
         c.note(w, "its parameters are sent form-encoded.")
     c.note(
@@ -110,10 +116,12 @@ def run_subflow(c: _Converter, w: _Widget) -> None:
         c.add(w, "subflow", {"flow": slug}, subflow_exits)
         return
     params_id = _node_id(f"{c.ids[w.name]}_parameters", c.taken)
-    c.add(w, "set", {"vars": dict(list(parameters.items())[:50])}, {"next": _To(None)}, node_id=params_id)
+    c.add(
+        w,
+        "set",
+        {"vars": dict(list(parameters.items())[:50])},
+        {"next": _To(None)},
+        node_id=params_id,
+    )
     setter = c.nodes[-1]
     setter["exits"]["next"] = c.add(w, "subflow", {"flow": slug}, subflow_exits, entry=False)
-
-
-def describe(value: Any) -> str:
-    return json.dumps(value)[:200]

@@ -30,16 +30,23 @@ def send_message(c: _Converter, w: _Widget) -> None:
     if to:
         number = c.number_or_template(w, to)
         if number is None:
-            placeholder(c, w, f"{to!r} is not a phone number: replace this placeholder with an sms node")
+            placeholder(
+                c, w, f"{to!r} is not a phone number: replace this placeholder with an sms node"
+            )
             return
         if number != _CONTACT:
             config["to"] = number
     ignored: list[str] = []
     _ignored(w, ignored)
     if w.next.get("failed") and w.next.get("failed") != w.next.get("sent"):
-        ignored.append(f"the failed path (to {w.next['failed']!r}: a text is retried in the background)")
+        ignored.append(
+            f"the failed path (to {w.next['failed']!r}: a text is retried in the background)"
+        )
     if ignored:
-        c.note(w, f"became an sms node; {', '.join(ignored)} {'was' if len(ignored) == 1 else 'were'} not converted.")
+        c.note(
+            w,
+            f"became an sms node; {', '.join(ignored)} {'was' if len(ignored) == 1 else 'were'} not converted.",
+        )
     c.add(w, "sms", config, {"next": c.to(w, "sent", "failed")})
 
 
@@ -66,4 +73,6 @@ def send_and_wait(c: _Converter, w: _Widget) -> None:
         note += f"; {', '.join(ignored)} {'was' if len(ignored) == 1 else 'were'} not converted"
     c.note(w, f"{note}.")
     answered = c.to(w, "incomingMessage")
-    c.add(w, "input", config, {"valid": answered, "invalid": answered, "no_input": c.to(w, "timeout")})
+    c.add(
+        w, "input", config, {"valid": answered, "invalid": answered, "no_input": c.to(w, "timeout")}
+    )

@@ -24,7 +24,11 @@ def say_play(c: _Converter, w: _Widget) -> None:
         c.skip_to(w, w.next.get("audioComplete"), f"{play!r} is not an http(s) URL to play")
         return
     else:
-        why = "it sends DTMF tones, which callflow does not" if w.text("digits") else "it says nothing"
+        why = (
+            "it sends DTMF tones, which callflow does not"
+            if w.text("digits")
+            else "it says nothing"
+        )
         c.skip_to(w, w.next.get("audioComplete"), f"{why}; the flow goes on to what followed it")
         return
     voice_config(c, w, config)
@@ -49,7 +53,9 @@ def _target(c: _Converter, w: _Widget) -> dict[str, str] | None:
     if noun == "sip":
         to = w.text("sip_endpoint") or to
         if w.text("sip_username"):
-            c.note(w, "its SIP username and password were not converted (set them on the SIP domain).")
+            c.note(
+                w, "its SIP username and password were not converted (set them on the SIP domain)."
+            )
         return {"sip": c.template(w, to)} if re.match(r"^sips?:.+@.+", to) else None
     if noun == "client":
         found = _CLIENT.match(to)
@@ -167,7 +173,5 @@ def outgoing_call(c: _Converter, w: _Widget) -> None:
             "closed as no-answer, busy or failed in the call history"
         )
     if w.props.get("detect_answering_machine") in (True, "true"):
-        why += (
-            "; ask for the call with machine_detection true, and branch on call.answered_by"
-        )
+        why += "; ask for the call with machine_detection true, and branch on call.answered_by"
     c.skip_to(w, w.next.get("answered"), why)
