@@ -1036,3 +1036,61 @@ def test_the_api_import_reports_the_notes(publisher_api):
     assert imported["slug"] == "acme-ivr"  # from the description: no file name
     assert imported["converted_from"] == "Twilio Studio"
     assert any("capture-payments" in note for note in imported["notes"])
+
+
+def _with_wrong_types(data: dict):
+    """Each property of each widget, and each transition, replaced by every wrong type."""
+    states = data.get("states") or data["definition"]["states"]
+    for i, state in enumerate(states):
+        for key in [*state.get("properties", {}), "properties", "transitions"]:
+            for wrong in ({}, [], 3.5, True, None, {"a": [1]}):
+                broken = json.loads(json.dumps(data))
+                target = (broken.get("states") or broken["definition"]["states"])[i]
+                if key in ("properties", "transitions"):
+                    target[key] = wrong
+                else:
+                    target["properties"][key] = wrong
+                yield broken
+
+
+QUEUES = export(
+    widget("queue", "enqueue-call", {"queue_name": "q", "timeout": 60}, callComplete="flex"),
+    widget("flex", "send-to-flex", {"workflow": "WW1", "timeout": "60"}, callComplete="auth"),
+    widget(
+        "auth",
+        "run-subflow",
+        {"flow_sid": "FW1", "parameters": [{"key": "a", "value": "1"}]},
+        completed="desk",
+    ),
+    widget("desk", "connect-call-to", {"noun": "client", "to": "desk", "timeout": 9}),
+)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "sms-survey.json",
+        "appointment-reminder.json",
+        "extras.json",
+        "acme-ivr.json",
+        "studio-fw0123456789abcdef0123456789abcdef.json",
+        "queues",
+    ],
+)
+def test_wrong_types_anywhere_give_an_error_with_a_json_path_or_convert(name):
+    data = QUEUES if name == "queues" else json.loads((FIXTURE.parent / name).read_text())
+    for broken in _with_wrong_types(data):
+        try:
+            result = convert_studio(broken, source_name=name)
+        except StudioExportError as exc:
+            assert exc.path.startswith("$") and exc.message
+        else:
+            assert errors(validate(result.definition)) == [], result.definition
+
+
+def test_a_placeholder_keeps_the_liquid_of_its_settings_which_is_not_read_as_a_template():
+    pay = widget("pay", "capture-payments", {"payment_amount": "{{flow.data.amount | default: 0}}"})
+    result = convert(widget("hi", "say-play", {"say": "Hi"}, audioComplete="pay"), pay)
+    node = node_of(result, "pay")
+    assert node["config"]["original"] == {"payment_amount": "{{flow.data.amount | default: 0}}"}
+    assert [p for p in validate(result.definition, publish=True) if p.node == "pay"] == []

@@ -313,6 +313,12 @@ class _Converter:
             elif widget.name not in self.absorbed or self.shared_split(widget):
                 self.convert(widget)
         entry = self.follow(start)
+        if entry is None:
+            raise StudioExportError(
+                f"The flow starts at {self.widgets[start].where()}, which leads nowhere "
+                "here: there is nothing to run.",
+                f"{trigger.path}.transitions",
+            )
         self.resolve()
         if self.exact:
             self.notes.insert(0, f"converted exactly: {', '.join(self.exact)}.")
