@@ -462,15 +462,18 @@ class _Converter:
                 exits[name] = target
             node["exits"] = exits
         if ends:
-            self.nodes.append(
-                {
-                    "id": END_ID,
-                    "type": "hangup",
-                    "label": "End (a Studio transition with no next)",
-                    "config": {},
-                    "exits": {},
-                }
-            )
+            end: dict[str, Any] = {
+                "id": END_ID,
+                "type": "hangup",
+                "label": "End (a Studio transition with no next)",
+                "config": {},
+                "exits": {},
+            }
+            placed = [n["position"] for n in self.nodes if "position" in n]
+            if placed:  # below the flow: the designer lays out a flow with an unplaced node anew
+                left = min(p["x"] for p in placed)
+                end["position"] = {"x": left, "y": max(p["y"] for p in placed) + 250}
+            self.nodes.append(end)
 
     # --- templates ------------------------------------------------------------------------
 
