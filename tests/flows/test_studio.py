@@ -647,7 +647,14 @@ def test_the_flow_takes_slug_name_and_positions_from_the_export():
     assert definition["language"] == "en-US" and "timezone" not in definition
     assert "fallback" not in definition
     node, end = definition["nodes"]
-    assert end == {"id": "end", "type": "hangup", "label": end["label"], "config": {}, "exits": {}}
+    assert end == {
+        "id": "end",
+        "type": "hangup",
+        "label": "End (a Studio transition with no next)",
+        "config": {},
+        "exits": {},
+        "position": {"x": 10, "y": 230},  # below the flow
+    }
     assert (node["id"], node["label"], node["position"]) == ("hello", "Hello!", {"x": 10, "y": -20})
     wrapped = convert_studio(
         {"friendly_name": "Main line", "definition": data}, source_name="x.json"
@@ -748,13 +755,8 @@ def test_a_transition_with_no_next_ends_the_call_at_one_shared_hangup():
     )
     assert node_of(result, "ask")["exits"] == {"no_input": "end", "1": "bye", "no_match": "end"}
     assert node_of(result, "bye")["exits"] == {"next": "end"}
-    assert node_of(result, "end") == {
-        "id": "end",
-        "type": "hangup",
-        "label": "End (a Studio transition with no next)",
-        "config": {},
-        "exits": {},
-    }
+    assert node_of(result, "end")["type"] == "hangup"
+    assert node_of(result, "end")["config"] == {}
     assert errors(validate(result.definition, publish=True)) == []
 
 
@@ -1094,3 +1096,28 @@ def test_a_placeholder_keeps_the_liquid_of_its_settings_which_is_not_read_as_a_t
     node = node_of(result, "pay")
     assert node["config"]["original"] == {"payment_amount": "{{flow.data.amount | default: 0}}"}
     assert [p for p in validate(result.definition, publish=True) if p.node == "pay"] == []
+
+
+def test_positions_are_studio_offsets_moved_down_only_where_a_taller_node_would_cover_another():
+    from flows.spec.studio.layout import NODE_WIDTH, node_height
+
+    data = json.loads((FIXTURE.parent / "clinic-ivr.json").read_text())
+    offsets = {w["name"]: w["properties"]["offset"] for w in data["definition"]["states"]}
+    nodes = convert_studio(data, source_name="clinic-ivr.json").definition["nodes"]
+    for node in nodes:
+        offset = offsets.get(node["label"])
+        if offset:
+            assert node["position"]["x"] == offset["x"]  # never moved sideways
+            assert node["position"]["y"] >= offset["y"]
+    assert node_of_list(nodes, "welcome")["position"] == {"x": 0, "y": 420}  # nothing covers it
+    for i, a in enumerate(nodes):
+        for b in nodes[i + 1 :]:
+            (ax, ay), (bx, by) = a["position"].values(), b["position"].values()
+            apart = (
+                abs(ax - bx) >= NODE_WIDTH or ay + node_height(a) <= by or by + node_height(b) <= ay
+            )
+            assert apart, (a["id"], b["id"])
+
+
+def node_of_list(nodes: list[dict], node_id: str) -> dict:
+    return next(n for n in nodes if n["id"] == node_id)
