@@ -1121,3 +1121,21 @@ def test_positions_are_studio_offsets_moved_down_only_where_a_taller_node_would_
 
 def node_of_list(nodes: list[dict], node_id: str) -> dict:
     return next(n for n in nodes if n["id"] == node_id)
+
+
+def test_numbers_written_with_spaces_convert_and_speech_answers_never_take_a_menu_exit_name():
+    result = convert(
+        widget("desk", "connect-call-to", {"noun": "number", "to": "+44 (20) 7946-0599"}),
+        widget("ask", "gather-input-on-call", {"say": "Yes or no?"}, speech="split"),
+        widget(
+            "split",
+            "split-based-on",
+            {"input": "{{widgets.ask.SpeechResult}}"},
+            m=[match("desk", "equal_to", "no match"), match("bye", "equal_to", "no input")],
+        ),
+        start="ask",
+    )
+    assert node_of(result, "desk")["config"]["target"] == {"number": "+442079460599"}
+    options = node_of(result, "ask")["config"]["options"]
+    assert [o["key"] for o in options] == ["no_match_2", "no_input_2"]
+    assert errors(validate(result.definition, publish=True)) == []

@@ -345,6 +345,8 @@ class _Converter:
             )
         self.runs_as = chosen
         start = trigger.next[chosen]
+        if chosen != "incomingCall":
+            self.note(trigger, f"the flow runs {RUNS_AS[chosen]} (Studio's {chosen} path).")
         for event, target in trigger.next.items():
             if event != chosen and target != start:
                 self.note(
@@ -493,6 +495,10 @@ class _Converter:
         return converted
 
     def number_or_template(self, widget: _Widget, text: str) -> str | None:
-        """An E.164 number or a template that renders one, else None."""
-        value = self.template(widget, text.strip())
+        """An E.164 number (written with spaces, dashes or brackets too) or a template that
+        renders one, else None."""
+        text = text.strip()
+        if text.startswith("+") and "{" not in text:
+            text = re.sub(r"[\s().-]", "", text)
+        value = self.template(widget, text)
         return value if _E164.match(value) or _TEMPLATE.match(value) else None

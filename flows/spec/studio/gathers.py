@@ -115,7 +115,7 @@ def _common(c: _Converter, w: _Widget, speech: bool) -> dict[str, Any]:
 def _menu(c: _Converter, w: _Widget, splits: dict[str, _Widget]) -> tuple[dict, dict]:
     options: list[dict[str, Any]] = []
     exits: dict[str, _To] = {"no_input": c.to(w, "timeout")}
-    keys: set[str] = set()
+    keys: set[str] = {"no_input", "no_match"}  # the menu's own exits
     by_target: dict[str | None, dict[str, Any]] = {}
     if "keypress" in splits:
         for words, target in _answers(splits["keypress"], "Digits") or []:
