@@ -182,7 +182,8 @@ class _Widget:
 
 
 def _kind(value: Any) -> str:
-    return {dict: "an object", list: "a list"}.get(type(value), type(value).__name__)
+    kinds: dict[type, str] = {dict: "an object", list: "a list"}
+    return kinds.get(type(value), type(value).__name__)
 
 
 def _checked_states(states: list[Any], base: str) -> list[_Widget]:

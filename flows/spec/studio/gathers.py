@@ -129,13 +129,13 @@ def _menu(c: _Converter, w: _Widget, splits: dict[str, _Widget]) -> tuple[dict, 
                 exits[key] = _To(target)
     if "speech" in splits:
         for words, target in _answers(splits["speech"], "SpeechResult") or []:
-            option = by_target.get(target)
-            if option is None or "speech" in option:
+            found = by_target.get(target)
+            if found is None or "speech" in found:
                 key = _exit_name(words[0], keys)
-                option = {"key": key, "label": words[0]}
-                options.append(option)
+                found = {"key": key, "label": words[0]}
+                options.append(found)
                 exits[key] = _To(target)
-            option["speech"] = [word[:100] for word in words][:50]
+            found["speech"] = [word[:100] for word in words][:50]
     first = next(iter(splits.values()))
     exits["no_match"] = c.to(first, "noMatch")
     for split in splits.values():

@@ -79,7 +79,9 @@ class _Chain:
                 count += 1
             node_id = self.node_id()
             rest = self.build(transitions[count:], else_to)
-            rules, exits, names = [], {}, set()
+            rules: list[dict[str, Any]] = []
+            exits: dict[str, Any] = {}
+            names: set[str] = set()
             for rule_list, to, text in transitions[:count]:
                 op, value, _ = rule_list[0]
                 name = _exit_name(text, names)
@@ -89,7 +91,7 @@ class _Chain:
             return self.branch(node_id, rules, exits)
         ids = [self.node_id() for _ in first]
         rest = self.build(transitions[1:], else_to)
-        on = _To(target)
+        on: Any = _To(target)
         for node_id, (op, value, negated) in reversed(list(zip(ids, first, strict=True))):
             held, failed = (rest, on) if negated else (on, rest)
             on = self.branch(
