@@ -697,18 +697,6 @@ def test_widget_names_become_unique_node_ids():
             {"next": "bye"},
         ),
         (
-            widget("rec", "record-call", {"record_call": True}, success="bye", failed="bye"),
-            "call recording does not convert yet",
-            {"success": "bye", "failed": "bye"},
-        ),
-        (
-            widget(
-                "tw", "add-twiml-redirect", {"url": "https://x.example.com/t"}, **{"return": "bye"}
-            ),
-            "callflow does not run TwiML from elsewhere",
-            {"return": "bye"},
-        ),
-        (
             widget("fax", "some-future-widget", {}, done="bye"),
             "callflow has no node that does this",
             {"done": "bye"},
@@ -1139,3 +1127,57 @@ def test_numbers_written_with_spaces_convert_and_speech_answers_never_take_a_men
     options = node_of(result, "ask")["config"]["options"]
     assert [o["key"] for o in options] == ["no_match_2", "no_input_2"]
     assert errors(validate(result.definition, publish=True)) == []
+
+
+@pytest.mark.parametrize(
+    ("props", "config"),
+    [
+        (
+            {"record_call": True, "recording_channels": "dual"},
+            {"action": "start", "channels": "dual"},
+        ),
+        ({"record_call": True}, {"action": "start", "channels": "mono"}),
+        ({"record_call": False}, {"action": "stop"}),
+    ],
+)
+def test_call_recording_becomes_a_record_call_node(props, config):
+    start = widget("hello", "say-play", {"say": "Hi"}, audioComplete="rec")
+    result = convert(
+        start,
+        widget("rec", "record-call", props, success="bye", failed="other"),
+        widget("other", "say-play", {"say": "Other"}),
+    )
+    node = node_of(result, "rec")
+    assert (node["type"], node["config"], node["exits"]) == ("record_call", config, {"next": "bye"})
+    assert "its failed path (to 'other') was not converted" in "\n".join(result.notes)
+
+
+def test_twiml_redirect_becomes_a_redirect_node_back_on_return():
+    start = widget("hello", "say-play", {"say": "Hi"}, audioComplete="tw")
+    tw = widget(
+        "tw",
+        "add-twiml-redirect",
+        {
+            "url": "https://x.example.com/t?c={{contact.channel.address}}",
+            "method": "GET",
+            "timeout": "600",
+        },
+        **{"return": "bye", "timeout": "late", "fail": "broken"},
+    )
+    result = convert(
+        start,
+        tw,
+        widget("late", "say-play", {"say": "Late"}),
+        widget("broken", "say-play", {"say": "Broken"}),
+    )
+    node = node_of(result, "tw")
+    assert node["type"] == "redirect"
+    assert node["config"] == {
+        "url": "https://x.example.com/t?c={{ caller.number }}",
+        "method": "GET",
+        "return_after": 600,
+    }
+    split = node_of(result, node["exits"]["failed"])
+    assert split["type"] == "branch" and split["exits"] == {"timeout": "late", "else": "broken"}
+    assert split["config"]["rules"][0]["var"] == "nodes.tw.outcome"
+    assert "ReturnUrl" in "\n".join(result.notes)

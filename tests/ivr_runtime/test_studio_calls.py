@@ -30,6 +30,7 @@ pytestmark = pytest.mark.django_db
 
 STUDIO = Path(settings.BASE_DIR) / "tests" / "flows" / "studio"
 CLINIC, SURVEY, REMINDERS = "+442079460500", "+442079460501", "+442079460502"
+PAYMENTS = "+442079460503"
 ADA, PERSON = "+447700900123", "+447700900777"
 HOSTS = ("https://clinic.example.com", "https://clinic-1234.twil.io")
 
@@ -45,6 +46,7 @@ def studio(record_server, tmp_path):
     out = io.StringIO()
     call_command("import_flows", str(tmp_path), "--publish", stdout=out)
     for number, slug in (
+        (PAYMENTS, "card-payments"),
         (CLINIC, "clinic-ivr"),
         (SURVEY, "sms-survey"),
         (REMINDERS, "appointment-reminder"),
@@ -70,13 +72,14 @@ def test_every_export_imports_the_ones_without_placeholders_publish(studio):
         "studio-fw0123456789abcdef0123456789abcdef": 1,
         "sms-survey": 1,
         "appointment-reminder": 1,
+        "card-payments": 1,
         "acme-ivr": None,
         "extras": None,
     }
     extras = Flow.objects.get(slug="extras").definition
-    assert [n["type"] for n in extras["nodes"]].count("placeholder") == 5
+    assert [n["type"] for n in extras["nodes"]].count("placeholder") == 3
     record = next(n for n in extras["nodes"] if n["id"] == "record")
-    assert record["exits"] == {"success": "pay_intro", "failed": "pay_intro"}  # kept reachable
+    assert (record["type"], record["exits"]) == ("record_call", {"next": "pay_intro"})
     assert "Not published: the flow has placeholder nodes" in studio.report
     clinic = Flow.objects.get(slug="clinic-ivr").definition
     assert len(clinic["nodes"]) >= 60
@@ -280,3 +283,80 @@ def answer_action(signer, call: dict, document: str, **params: str) -> str:
     form = {"CallSid": call["sid"], "AccountSid": "AC" + "0" * 32, "From": call["From"],
             "To": call["To"], "CallStatus": "in-progress", "Direction": "outbound-api", **params}  # fmt: skip
     return signer.post(gather.get("action"), form).content.decode()
+
+
+def _payment_line(seen, reference=None):
+    def app(url, form):
+        seen.append(url)
+        if reference is None:
+            return '<Response><Play loop="0">https://pay.example.com/hold.mp3</Play></Response>'
+        back = parse_qs(url.split("?", 1)[1])["ReturnUrl"][0]
+        return f"<Response><Redirect>{back}</Redirect></Response>".replace("&", "&amp;")
+
+    return app
+
+
+def test_call_recording_and_the_twiml_redirect_run_as_in_studio(studio, settings, client):
+    from ivr_runtime import call_control
+    from ivr_runtime.models import CallControl
+
+    from .twilio_driver import Call
+
+    fake = FakeTwilio().start()
+    try:
+        settings.TWILIO_API_BASE_URL, settings.PUBLIC_BASE_URL = fake.base_url, PUBLIC
+        seen = []
+        call = Call(Signer(client, base=PUBLIC), to=PAYMENTS)
+        call.apps["https://pay.example.com"] = _payment_line(seen, reference="R1")
+        call.start()
+        assert call.heard == [
+            "Welcome to card payments. This call is recorded.",
+            "Payment complete.",
+        ]
+        assert parse_qs(seen[0].split("?", 1)[1])["from"] == [ADA]
+        assert [n for n, _ in path(call)] == [
+            "welcome",
+            "record_on",
+            "record_off",
+            "pay",
+            "paid",
+            "end",
+        ]
+        call_control.control_sweep()
+        posted = [r.path.split(f"/Calls/{call.sid}/")[1] for r in fake.requests]
+        assert posted == ["Recordings.json", "Recordings/Twilio.CURRENT.json"]
+        actions = list(CallControl.objects.order_by("pk").values_list("action", "status"))
+        assert actions[:2] == [("start_recording", "done"), ("stop_recording", "done")]
+    finally:
+        fake.stop()
+
+
+@pytest.mark.parametrize(
+    ("reachable", "said"),
+    [(True, "The payment took too long."), (False, "Payments are not available.")],
+)
+def test_the_twiml_redirects_timeout_and_fail_paths_are_told_apart(
+    studio, settings, client, reachable, said
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from ivr_runtime import call_control
+
+    from .twilio_driver import Call
+
+    fake = FakeTwilio().start()
+    try:
+        settings.TWILIO_API_BASE_URL, settings.PUBLIC_BASE_URL = fake.base_url, PUBLIC
+        call = Call(Signer(client, base=PUBLIC), to=PAYMENTS)
+        if reachable:
+            call.apps["https://pay.example.com"] = _payment_line([])
+        call.start()
+        if reachable:  # the payment line keeps the call: taken back after `timeout`
+            call_control.control_sweep(now=timezone.now() + timedelta(seconds=301))
+            call.ended = False
+            call.follow(fake.redirects[0]["Url"])
+        assert call.heard[-1] == said
+    finally:
+        fake.stop()

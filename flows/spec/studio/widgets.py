@@ -6,8 +6,8 @@ from __future__ import annotations
 from .common import no_equivalent
 from .converter import Convert
 from .gathers import gather
-from .pending import record_call, twiml_redirect
 from .splits import split
+from .widgets_handover import record_call, twiml_redirect
 from .widgets_logic import http_request, run_function, run_subflow, set_variables
 from .widgets_messaging import send_and_wait, send_message
 from .widgets_voice import (
