@@ -19,12 +19,7 @@ from flows.models import Flow, canonical_json, definition_checksum
 from flows.services import FlowServiceError, definition_lookup_with, draft_write, version_create
 from flows.spec import Problem, errors, parse_definition, validate, warnings
 from flows.spec.connect import ConnectExportError, convert_connect, is_connect_export
-from flows.spec.conversion import (
-    ConversionNote,
-    conversion_report,
-    placeholder_nodes,
-    placeholder_problems,
-)
+from flows.spec.conversion import ConversionNote, conversion_report, placeholder_nodes
 from flows.spec.migrations import UnknownFormat, migrate
 from flows.spec.studio import StudioExportError, convert_studio, is_studio_export
 from flows.spec.validate import DefinitionParseError
@@ -86,6 +81,8 @@ class ImportedFlow:
     report: list[ConversionNote] = field(default_factory=list)
     #: the ids of the placeholder nodes: the flow is published only when allowed
     placeholders: list[str] = field(default_factory=list)
+    #: publishing was asked for and not done: the flow has placeholders (not allowed)
+    held: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -100,6 +97,7 @@ class ImportedFlow:
             "notes": [str(note) for note in self.notes],
             "report": [line.as_dict() for line in self.report],
             "placeholders": list(self.placeholders),
+            "held": self.held,
         }
 
 
@@ -204,16 +202,22 @@ def flows_import(
     lookup = definition_lookup_with(batch, published_only=publish)
     checked: list[tuple[_Parsed, list[Problem]]] = []
     for item in parsed:
-        problems = validate(item.definition, publish=publish, flow_lookup=lookup)
-        if publish and not allow_placeholders:
-            problems += placeholder_problems(item.definition)
+        # a flow with placeholders imports as a draft: it is published once they are
+        # replaced, or when asked (`allow_placeholders`)
+        strict = publish and (allow_placeholders or not placeholder_nodes(item.definition))
+        problems = validate(item.definition, publish=strict, flow_lookup=lookup)
         failures += [ImportProblem(item.name, p.message, p.path, p.node) for p in errors(problems)]
         checked.append((item, warnings(problems)))
     if failures:
         raise ImportFailed(failures)
     with transaction.atomic():
         report = ImportReport(
-            [_import_one(item, found, publish=publish, user=user) for item, found in checked],
+            [
+                _import_one(
+                    item, found, publish=publish, allow_placeholders=allow_placeholders, user=user
+                )
+                for item, found in checked
+            ],
             dry_run,
         )
         if dry_run:
@@ -221,7 +225,9 @@ def flows_import(
     return report
 
 
-def _import_one(item: _Parsed, found: list[Problem], *, publish: bool, user) -> ImportedFlow:
+def _import_one(
+    item: _Parsed, found: list[Problem], *, publish: bool, allow_placeholders: bool, user
+) -> ImportedFlow:
     name, definition = item.name, item.definition
     flow = (
         Flow.objects.select_for_update(of=("self",))
@@ -244,6 +250,10 @@ def _import_one(item: _Parsed, found: list[Problem], *, publish: bool, user) -> 
         changed = True
     published = False
     current = flow.published_version
+    placeholders = [node["id"] for _, node in placeholder_nodes(definition)]
+    held = publish and bool(placeholders) and not allow_placeholders
+    if held:
+        publish = False
     if publish and (current is None or current.checksum != definition_checksum(definition)):
         current = version_create(flow, definition, user=user, note=f"Imported from {name}"[:500])
         published = True
@@ -260,5 +270,6 @@ def _import_one(item: _Parsed, found: list[Problem], *, publish: bool, user) -> 
         report=(
             conversion_report(definition, item.notes, item.sources) if item.converted_from else []
         ),
-        placeholders=[node["id"] for _, node in placeholder_nodes(definition)],
+        placeholders=placeholders,
+        held=held,
     )

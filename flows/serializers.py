@@ -246,6 +246,9 @@ class ImportedFlowSerializer(serializers.Serializer):
         child=serializers.CharField(),
         help_text="Ids of the placeholder nodes: published only with allow_placeholders",
     )
+    held = serializers.BooleanField(
+        help_text="publish was asked for and not done: the flow has placeholder nodes"
+    )
 
 
 class ImportErrorSerializer(serializers.Serializer):

@@ -17,7 +17,8 @@ class Redirect(NodeType):
     The application at `url` is requested by the provider as any TwiML application is,
     with the call's parameters and `ReturnUrl`: the URL to send the call back to (for
     example with `<Redirect>` to it). Query parameters it adds to that URL are kept in
-    `{{ nodes.ID.returned.NAME }}`. If the call is not back within `return_after` seconds
+    `{{ nodes.ID.returned.NAME }}`; `{{ nodes.ID.outcome }}` is `return`, `timeout` or
+    `unreachable` (a branch after `failed` can tell the two apart). If the call is not back within `return_after` seconds
     it is taken back and the node takes `failed`; so it does when the application cannot
     be reached (the provider then requests the number's fallback URL, `/ivr/fallback`), or
     when `url` is not an http(s) URL. A caller who hangs up meanwhile ends the call as
@@ -71,6 +72,7 @@ class Redirect(NodeType):
     def resume(cls, run, node, event):
         returned = event.result
         outcome = getattr(returned, "outcome", "unreachable")
+        run.remember(node["id"], outcome=outcome)
         if outcome == "return":
             run.remember(node["id"], returned=dict(returned.params))
             return Next("return")

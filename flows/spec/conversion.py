@@ -61,6 +61,11 @@ class ConversionNote(str):
         }
 
 
+def sentence(text: str) -> str:
+    """A note's text as a sentence on its own (callflow keeps its lower-case c)."""
+    return text if text.startswith("callflow") else text[:1].upper() + text[1:]
+
+
 def as_note(text: str) -> ConversionNote:
     """A note as it is, or a plain sentence as a flow-level approximation."""
     return text if isinstance(text, ConversionNote) else ConversionNote(str(text))
@@ -114,6 +119,9 @@ def _node_lines(
     source = next((n.source for n in notes if n.source), origin[0] if origin else label)
     source_type = next((n.source_type for n in notes if n.source_type), origin and origin[1])
     if type_ == "placeholder":
+        own = [n for n in notes if n.kind == "placeholder"]
+        if own:  # the converter said what to do
+            return own + [n for n in notes if n.kind != "placeholder"]
         config = node["config"] if isinstance(node.get("config"), dict) else {}
         what = str(config.get("note") or "Replace it with a node that does the work.")
         kind_of = str(config.get("source_type") or source_type or "step")

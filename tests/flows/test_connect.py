@@ -535,26 +535,23 @@ def test_import_flows_publishes_the_exports_prints_the_report_and_a_second_impor
 
 
 @pytest.mark.django_db
-def test_a_flow_with_placeholders_imports_as_a_draft_and_publish_refuses_it_unless_allowed():
+def test_a_flow_with_placeholders_imports_as_a_draft_even_with_publish_unless_allowed():
     out = run("import_flows", str(WITH_PLACEHOLDERS))
     assert "    placeholders (replace each before publishing):" in out
     assert (
         "  imported as a draft with 5 placeholder node(s) (split, loop, bot, staffed, view): "
         "replace them, or publish anyway with --publish --allow-placeholders."
     ) in out.splitlines()
-    flow = Flow.objects.get(slug="queue-experiments")
-    assert flow.published_version is None
-    before = snapshot()
-    with pytest.raises(CommandError) as refused:
-        run("import_flows", str(HERE / "support-line.json"), str(WITH_PLACEHOLDERS), "--publish")
-    message = str(refused.value)
-    assert message.startswith("Nothing was imported: 5 error(s).")
+    assert Flow.objects.get(slug="queue-experiments").published_version is None
+    out = run("import_flows", str(HERE / "support-line.json"), str(WITH_PLACEHOLDERS), "--publish")
+    lines = out.splitlines()
+    assert f"support-line ({HERE / 'support-line.json'}): created, published as version 1" in lines
+    assert f"queue-experiments ({WITH_PLACEHOLDERS}): unchanged" in lines
     assert (
-        f"{WITH_PLACEHOLDERS}: $.nodes[0] (node 'split'): Node 'split' is a placeholder for the Amazon Connect action 'DistributeByPercentage'"
-        in message
-    )
-    assert "--allow-placeholders" in message
-    assert snapshot() == before  # all or nothing: support-line was not imported either
+        "  Not published: the flow has placeholder nodes (split, loop, bot, staffed, view): "
+        "replace them, or publish anyway with --publish --allow-placeholders."
+    ) in lines
+    assert Flow.objects.get(slug="queue-experiments").published_version is None
     out = run("import_flows", str(WITH_PLACEHOLDERS), "--publish", "--allow-placeholders")
     assert "published as version 1" in out.splitlines()[0]
 
@@ -579,32 +576,26 @@ def test_a_broken_connect_file_names_the_file_and_the_path_and_changes_nothing(t
 @pytest.mark.django_db
 def test_the_api_import_returns_the_report_and_applies_the_placeholder_rule(publisher_api):
     body = {"definitions": [load(WITH_PLACEHOLDERS)], "publish": True}
-    refused = publisher_api.post("/api/import/", body, format="json")
-    assert refused.status_code == 400
-    assert [e["node"] for e in refused.json()["errors"]] == [
-        "split",
-        "loop",
-        "bot",
-        "staffed",
-        "view",
-    ]
-    assert "allow_placeholders" in refused.json()["errors"][0]["message"]
-    assert counts() == (0, 0, 0)
-    draft = publisher_api.post(
-        "/api/import/", {"definitions": [load(WITH_PLACEHOLDERS)]}, format="json"
+    held = publisher_api.post("/api/import/", body, format="json")
+    assert held.status_code == 200, held.content
+    (imported,) = held.json()["flows"]
+    assert (imported["held"], imported["published"], imported["published_version"]) == (
+        True,
+        False,
+        None,
     )
-    assert draft.status_code == 200, draft.content
-    (imported,) = draft.json()["flows"]
     assert imported["converted_from"] == "Amazon Connect"
     assert imported["placeholders"] == ["split", "loop", "bot", "staffed", "view"]
     lines = {line["node"]: line for line in imported["report"] if line["node"]}
     assert lines["loop"]["kind"] == "placeholder" and lines["loop"]["source_type"] == "Loop"
     assert lines["nag"] == {"node": "nag", "source": "nag", "source_type": "MessageParticipant",
                             "kind": "converted", "message": "Converted: became a say node."}  # fmt: skip
+    assert Flow.objects.get(slug="queue-experiments").published_version is None
     allowed = publisher_api.post(
         "/api/import/", {**body, "allow_placeholders": True}, format="json"
     )
     assert allowed.status_code == 200 and allowed.json()["flows"][0]["published_version"] == 1
+    assert allowed.json()["flows"][0]["held"] is False
 
 
 @pytest.mark.django_db
@@ -635,13 +626,13 @@ def test_studio_notes_are_still_sentences_and_now_name_their_node():
         ],
     }  # fmt: skip
     result = convert_studio(studio, source_name="tiny.json")
-    kept, dropped = result.notes
+    kept, held = result.notes
     assert isinstance(kept, str) and kept.startswith("widget 'hi' (say-play): ")
-    assert (kept.node, kept.kind, dropped.node, dropped.kind) == (
+    assert (kept.node, kept.kind, held.node, held.kind) == (
         "hi",
         "approximated",
-        None,
-        "dropped",
+        "pay",
+        "placeholder",
     )
     report = conversion_report(result.definition, result.notes)
-    assert [(r.node, r.kind) for r in report] == [("hi", "approximated"), (None, "dropped")]
+    assert [(r.node, r.kind) for r in report] == [("hi", "approximated"), ("pay", "placeholder")]

@@ -125,3 +125,9 @@ def test_handover_without_a_public_base_uses_the_webhooks_origin(settings):
     finally:
         twiml.ORIGIN.reset(token)
     assert "ReturnUrl=http%3A%2F%2Ftestserver%2Fivr%2Fcontinue%3Fseq%3D2" in xml
+
+
+@pytest.mark.parametrize("outcome", ["return", "timeout", "unreachable"])
+def test_redirect_keeps_how_the_call_came_back(outcome):
+    run = drive(handed(), [Event(kind="redirect", result=Returned(outcome))])
+    assert run.state.nodes["pay"]["outcome"] == outcome

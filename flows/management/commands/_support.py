@@ -100,7 +100,12 @@ def conversion_lines(flow: ImportedFlow) -> list[str]:
         same = [n.node for n in flow.report if n.kind == "converted" and n.node]
         if same:
             lines.append(f"  converted as they were ({len(same)} nodes): {', '.join(same)}")
-    if flow.placeholders and not flow.published:
+    if flow.held:
+        lines.append(
+            f"  Not published: the flow has placeholder nodes ({', '.join(flow.placeholders)}): "
+            "replace them, or publish anyway with --publish --allow-placeholders."
+        )
+    elif flow.placeholders and not flow.published:
         lines.append(
             f"  imported as a draft with {len(flow.placeholders)} placeholder node(s) "
             f"({', '.join(flow.placeholders)}): replace them, or publish anyway with "

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..conversion import ConversionNote, Kind
+from ..conversion import ConversionNote, Kind, sentence
 from .export import Action, object_at, unique_name
 
 #: Connect flows carry no language; Amazon Polly's default voices speak US English
@@ -177,7 +177,7 @@ class Converter:
                 node=node_id,
                 source=action.id,
                 source_type=action.type,
-                message=what[:1].upper() + what[1:],
+                message=sentence(what),
             )
         )
 

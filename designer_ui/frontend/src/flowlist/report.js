@@ -77,12 +77,11 @@ function flowSection(flow, editorUrl) {
     }
   }
   if ((flow.placeholders || []).length && !flow.published) {
-    section.append(
-      el("p", {
-        class: "cf-report-placeholders",
-        text: `Imported as a draft: ${flow.placeholders.length} placeholder node(s) (${flow.placeholders.join(", ")}). Replace them before publishing.`,
-      }),
-    );
+    const nodes = `${flow.placeholders.length} placeholder node(s) (${flow.placeholders.join(", ")})`;
+    const text = flow.held
+      ? `Not published: the flow has ${nodes}. Replace them, or import again with Placeholders ticked to publish it anyway.`
+      : `Imported as a draft: ${nodes}. Replace them before publishing.`;
+    section.append(el("p", { class: "cf-report-placeholders", text }));
   }
   for (const warning of flow.warnings || []) {
     section.append(el("p", { class: "cf-muted", text: `Warning: ${[warning.node, warning.message].filter(Boolean).join(" — ")}` }));
