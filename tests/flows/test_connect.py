@@ -636,3 +636,19 @@ def test_studio_notes_are_still_sentences_and_now_name_their_node():
     )
     report = conversion_report(result.definition, result.notes)
     assert [(r.node, r.kind) for r in report] == [("hi", "approximated"), ("pay", "placeholder")]
+
+
+def test_an_action_that_becomes_several_nodes_places_them_side_by_side():
+    metadata = {"ActionMetadata": {"ask": {"position": {"x": 100, "y": 50}}}}
+    result = convert(
+        action("ask", "GetParticipantInput", {"PromptId": "arn:x/prompt/p1"}, "bye",
+               [("NumberGreaterThan", "3", "bye")]),
+        metadata=metadata,
+    )  # fmt: skip
+    placed = [(n["id"], n["type"], n.get("position")) for n in result.definition["nodes"][:3]]
+    assert placed == [
+        ("ask_prompt", "say", {"x": 100, "y": 50}),
+        ("ask", "input", {"x": 340, "y": 50}),
+        ("ask_check", "branch", {"x": 580, "y": 50}),
+    ]
+    assert node(result, "ask_prompt")["exits"] == {"next": "ask"}

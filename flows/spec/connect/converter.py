@@ -89,6 +89,8 @@ class Converter:
         self.ids = {a.id: self._node_id(a) for a in actions}
         self.entry: dict[str, str] = {}
         self.sources: dict[str, tuple[str, str]] = {}
+        #: how many nodes each action has placed on the canvas
+        self.placed: Counter[str] = Counter()
         #: action -> the action a transition into it continues to (steps with no node)
         self.passthrough: dict[str, str | None] = {}
         self.nodes: list[dict[str, Any]] = []
@@ -147,7 +149,10 @@ class Converter:
         node["config"], node["exits"] = config, exits
         position = self.position(action)
         if position is not None:
-            node["position"] = position
+            # an action that became several nodes: the next ones to the right, not on top
+            shift = self.placed[action.id]
+            node["position"] = {"x": position["x"] + 240 * shift, "y": position["y"]}
+            self.placed[action.id] += 1
         self.nodes.append(node)
         self.sources[node_id] = (action.id, action.type)
         if entry:
