@@ -93,3 +93,24 @@ def test_publishing_placeholders_from_the_editor_needs_publish_anyway(sessions, 
     page.wait_for_selector("[data-status]:has-text('published v1')")
     assert Flow.objects.get(slug="queue-experiments").published_version.number == 1
     assert s.console.unexpected() == []
+
+
+def test_an_imported_connect_flow_opens_laid_out_as_in_connect(sessions, publisher_user):
+    from flows.imports import ImportSource, flows_import
+
+    path = CONNECT / "acme-contact-centre.json"
+    flows_import(sources=[ImportSource(path.name, path.read_bytes())])
+    s = sessions()
+    s.login("pia")
+    s.open_flow("acme-contact-centre")
+    page = s.page
+    boxes = {
+        node_id: page.locator(f'[data-node-id="{node_id}"]').bounding_box()
+        for node_id in ("welcome", "lookup", "main_menu", "order_number")
+    }
+    # welcome and lookup side by side on the first row, the menu and order number below
+    assert boxes["welcome"]["x"] < boxes["lookup"]["x"]
+    assert abs(boxes["welcome"]["y"] - boxes["lookup"]["y"]) < 5
+    assert boxes["main_menu"]["y"] > boxes["welcome"]["y"] + 50
+    s.shot("acme-canvas")
+    assert s.console.unexpected() == []
