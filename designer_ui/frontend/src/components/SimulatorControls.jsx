@@ -149,7 +149,13 @@ export function OtherAnswers({ kind, busy, send }) {
     );
   }
   const choice = CHOICES[kind];
-  if (!choice) return null;
+  if (!choice) {
+    return (
+      <p className="cf-muted" data-sim-unanswerable>
+        The call waits for {kind}: a test call cannot answer that. Hang up or restart the call.
+      </p>
+    );
+  }
   return (
     <div className="cf-sim-answers">
       {choice.values.map((v) => (
