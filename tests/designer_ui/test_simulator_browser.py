@@ -229,4 +229,10 @@ def test_a_simulated_outbound_call_answered_by_a_machine(sessions, publisher_use
     page.select_option("[data-sim-answered-by]", "human")
     page.click("[data-sim-start]")
     transcript.locator("text=Hello +447700900456, this is a outbound call.").wait_for()
+
+    page.select_option("[data-sim-direction]", "inbound")  # the caller's number is checked too
+    page.fill("[data-sim-number]", "12345")
+    page.click("[data-sim-start]")
+    assert "12345 is not in international (E.164) form" in problems.first.inner_text()
+    assert CallSession.objects.count() == 2
     assert s.console.unexpected() == []

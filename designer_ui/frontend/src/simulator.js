@@ -36,10 +36,10 @@ export function typeKeys(entry, typed, wait) {
 
 export const backspace = (entry) => entry.slice(0, -1);
 
-/** The error to show for a number to call, or null when it is in E.164 form. */
-export function numberProblem(text) {
+/** The error to show for a number (`what`: which one), or null when it is in E.164 form. */
+export function numberProblem(text, what = "the number to call") {
   const number = (text || "").trim();
-  if (!number) return "Enter the number to call, in international form, e.g. +447700900123.";
+  if (!number) return `Enter ${what}, in international form, e.g. +447700900123.`;
   if (!E164.test(number)) {
     return `${number} is not in international (E.164) form: a + then the country code and number, digits only, e.g. +447700900123.`;
   }

@@ -51,6 +51,7 @@ test("the number to call must be E.164", () => {
   assert.equal(numberProblem("+447700900456"), null);
   assert.match(numberProblem("07700 900456"), /not in international \(E\.164\) form/);
   assert.match(numberProblem(""), /Enter the number to call/);
+  assert.match(numberProblem(" ", "the caller's number"), /^Enter the caller's number/);
 });
 
 test("vars are NAME=VALUE lines", () => {

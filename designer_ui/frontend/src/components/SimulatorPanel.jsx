@@ -8,7 +8,7 @@ const WHO = Object.fromEntries(ANSWERED_BY.map((a) => [a.value, a.label]));
 function describe(event, setup) {
   switch (event.type) {
     case "start":
-      if (setup.direction !== "outbound") return `Call placed from ${setup.from}`;
+      if (setup.direction !== "outbound") return `Call placed from ${setup.from.trim()}`;
       return `Outbound call to ${setup.to.trim()}${setup.answeredBy ? `, answered by ${WHO[setup.answeredBy]}` : ""}`;
     case "digits": return `Pressed ${event.digits}`;
     case "speech": return `Said “${event.speech}”`;
@@ -25,7 +25,10 @@ function describe(event, setup) {
 function requestOf(event, setup, session) {
   const body = { session: event.type === "start" ? null : session, source: setup.source, event };
   if (event.type !== "start") return { body };
-  if (setup.direction !== "outbound") return { body: { ...body, from: setup.from } };
+  if (setup.direction !== "outbound") {
+    const caller = numberProblem(setup.from, "the caller's number");
+    return caller ? { problem: { number: caller } } : { body: { ...body, from: setup.from.trim() } };
+  }
   const number = numberProblem(setup.to);
   const { vars, error } = parseVars(setup.vars);
   if (number || error) return { problem: { number, vars: error } };
