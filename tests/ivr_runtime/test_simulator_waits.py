@@ -3,6 +3,7 @@ places simulated outbound calls (the person called as the caller, never through 
 
 import pytest
 
+from ivr_runtime import simulator
 from ivr_runtime.models import CallSession, OutboundCall
 
 from .conftest import flow_definition, publish
@@ -247,3 +248,24 @@ def test_outbound_is_chosen_at_the_start_only(editor_api):
         expect=400,
     )
     assert refused["fields"]["outbound"]["answered_by"] == ['"robot" is not a valid choice.']
+
+
+def test_each_wait_command_is_told():
+    from flows.nodes.runtime import Dial, Enqueue, Gather, Record, Say
+
+    assert simulator.describe_wait(Gather(seq=1, input="both"))["finish_on_key"] == "#"
+    assert simulator.describe_wait(Gather(seq=1, finish_on_key=""))["finish_on_key"] == ""
+    speech = simulator.describe_wait(Gather(seq=1, input="speech", num_digits=4))
+    assert (speech["dtmf"], speech["num_digits"], speech["finish_on_key"]) == (False, None, "")
+    assert simulator.describe_wait(Record(seq=1, max_length=30)) == {
+        "kind": "record",
+        "finish_on_key": "#",
+        "max_length": 30,
+    }
+    assert simulator.describe_wait(Dial(seq=1, number="+442071838750"))["kind"] == "dial"
+    assert simulator.describe_wait(Enqueue(seq=1, queue="support", max_wait=60)) == {
+        "kind": "queue",
+        "queue": "support",
+        "max_wait": 60,
+    }
+    assert simulator.describe_wait(Say(text="Hello.")) is None
