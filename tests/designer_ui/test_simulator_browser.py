@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from flows.services import flow_create
-from ivr_runtime.models import CallSession
+from ivr_runtime.models import CallSession, Customer
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -164,6 +164,44 @@ def test_the_speech_box_is_offered_only_where_speech_is_heard(sessions, publishe
     transcript.locator("text=Press 1 for your account").wait_for()
     page.click("[data-sim-silence]")
     transcript.locator("text=We heard nothing.").wait_for()
+    assert s.console.unexpected() == []
+
+
+def test_an_account_number_and_pin_authenticate_the_caller(sessions, publisher_user):
+    ada = Customer(name="Ada Lovelace", account_number="12345678")
+    ada.set_pin("4321")
+    ada.save()
+    definition = {
+        "format": "callflow/1",
+        "slug": "sim-auth",
+        "name": "Simulator authenticate",
+        "start": "menu",
+        "nodes": [
+            {
+                "id": "menu",
+                "type": "authenticate",
+                "config": {
+                    "method": "account_pin",
+                    "prompt": "Your account number, then hash.",
+                    "pin_prompt": "Your four digit PIN.",
+                    "pin_digits": 4,
+                },
+                "exits": {"success": "hello", "failure": "bye"},
+            },
+            say("hello", "Hello {{ customer.name }}."),
+            say("bye", "Sorry."),
+        ],
+    }
+    flow_create(definition=definition, user=publisher_user)
+    s, page, transcript = open_simulator(sessions, "sim-auth")
+    page.click("[data-sim-start]")
+    transcript.locator("text=Your account number, then hash.").wait_for()
+    keypad(page, "12345678#")
+    transcript.locator("text=Your four digit PIN.").wait_for()
+    assert "as soon as 4 keys are in" in page.locator("[data-sim-hint]").inner_text()
+    keypad(page, "4321")  # no # needed: the PIN's length is known
+    transcript.locator("text=Hello Ada Lovelace.").wait_for()
+    assert transcript.locator("li", has_text="Pressed 12345678").count() == 1
     assert s.console.unexpected() == []
 
 
