@@ -40,11 +40,17 @@ run: setup
 	  $(PY) manage.py load_demo --demo-users && \
 	  $(MAKE) --no-print-directory serve
 # The web server and the embedded worker and beat (needs SECRET_KEY and TWILIO_AUTH_TOKEN),
-# each under a supervisor that starts it again if it exits (docs/operations.md).
+# each under a supervisor that starts it again if it exits (docs/operations.md), and the
+# demo orders service the order-status flow looks orders up in: flows may reach its
+# address, and only here (production allows no loopback address unless told to).
 SUPERVISE := $(PY) -m callflow.supervise
+DEMO_ORDERS_PORT ?= 8010
 serve:
-	@echo "Starting the embedded Celery worker and beat (filesystem broker, no server needed)..."
+	@echo "Starting the embedded Celery worker and beat (filesystem broker, no server needed)"
+	@echo "and the demo orders service on http://127.0.0.1:$(DEMO_ORDERS_PORT)..."
 	@trap 'trap - EXIT INT TERM; kill 0' EXIT INT TERM; \
+	  export HTTP_NODE_ALLOWED_NETWORKS=$${HTTP_NODE_ALLOWED_NETWORKS:+$$HTTP_NODE_ALLOWED_NETWORKS,}127.0.0.1/32; \
+	  $(SUPERVISE) demo-orders -- $(PY) -m callflow.demo_orders --port $(DEMO_ORDERS_PORT) & \
 	  $(SUPERVISE) worker -- $(PY) -m celery -A callflow worker --pool=solo --loglevel=warning \
 	    --without-gossip --without-mingle --without-heartbeat & \
 	  $(SUPERVISE) beat -- $(PY) -m celery -A callflow beat --loglevel=warning \

@@ -337,6 +337,13 @@ OUTBOUND_CALLS_PER_SECOND = float(os.environ.get("OUTBOUND_CALLS_PER_SECOND", "1
 #: how long a worker owns an outbound call it is placing; past it, the sweep reconciles it
 OUTBOUND_LEASE_SECONDS = float(os.environ.get("OUTBOUND_LEASE_SECONDS", "120"))
 #: the sweep that places queued outbound calls (workers are also handed them directly)
+# Actions on live calls (start/stop recording, take back a handed-over call) are done by
+# the worker's sweep this often after a turn asks for them.
+CALL_CONTROL_SWEEP_SECONDS = float(os.environ.get("CALL_CONTROL_SWEEP_SECONDS", "1"))
+CELERY_BEAT_SCHEDULE["call-control-sweep"] = {
+    "task": "ivr_runtime.sweep_call_controls",
+    "schedule": CALL_CONTROL_SWEEP_SECONDS,
+}
 OUTBOUND_SWEEP_SECONDS = float(os.environ.get("OUTBOUND_SWEEP_SECONDS", "5"))
 CELERY_BEAT_SCHEDULE["outbound-sweep"] = {
     "task": "ivr_runtime.dispatch_outbound_calls",

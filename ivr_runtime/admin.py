@@ -7,6 +7,7 @@ from . import auth_guard
 from .models import (
     Agent,
     CallbackRequest,
+    CallControl,
     CallSession,
     CallStep,
     Customer,
@@ -115,10 +116,19 @@ class CallbackRequestAdmin(admin.ModelAdmin):
         self.message_user(request, f"{count} callback(s) cancelled.")
 
 
+@admin.register(CallControl)
+class CallControlAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    """Recordings started or stopped and handed-over calls taken back, with their errors."""
+
+    list_display = ["action", "session", "node_id", "status", "attempts", "due_at", "last_error"]
+    list_filter = ["action", "status"]
+    raw_id_fields = ["session"]
+
+
 @admin.register(Recording)
 class RecordingAdmin(admin.ModelAdmin):
-    list_display = ["recording_sid", "duration", "session", "node_id", "simulated", "created_at"]
-    list_filter = ["simulated"]
+    list_display = ["recording_sid", "kind", "duration", "session", "node_id", "simulated", "created_at"]
+    list_filter = ["kind", "simulated"]
     raw_id_fields = ["session"]
 
 

@@ -22,7 +22,7 @@ from flows.models import Flow
 from flows.permissions import CHANGE_FLOW, PUBLISH_FLOW, VIEW_FLOW
 
 from . import outbound, reports, simulator
-from .models import CallSession, CallStep, OutboundCall
+from .models import CallSession, CallStep, OutboundCall, Recording
 
 
 class StepSerializer(serializers.ModelSerializer):
@@ -69,11 +69,30 @@ class CallSerializer(serializers.ModelSerializer):
         return {("from" if key == "from_number" else key): value for key, value in data.items()}
 
 
+class RecordingSerializer(serializers.ModelSerializer):
+    node = serializers.CharField(source="node_id")
+    sid = serializers.CharField(source="recording_sid")
+
+    class Meta:
+        model = Recording
+        fields = [
+            "sid",
+            "kind",
+            "node",
+            "url",
+            "duration",
+            "channels",
+            "transcription",
+            "created_at",
+        ]
+
+
 class CallDetailSerializer(CallSerializer):
     steps = StepSerializer(many=True, read_only=True)
+    recordings = RecordingSerializer(many=True, read_only=True)
 
     class Meta(CallSerializer.Meta):
-        fields = [*CallSerializer.Meta.fields, "variables", "errors", "steps"]
+        fields = [*CallSerializer.Meta.fields, "variables", "errors", "steps", "recordings"]
 
 
 class CallListView(ListAPIView):
@@ -108,7 +127,9 @@ class CallDetailView(RetrieveAPIView):
     required_permissions = {"get": VIEW_FLOW}
     lookup_field = "call_sid"
     lookup_url_kwarg = "sid"
-    queryset = CallSession.objects.select_related("flow", "flow_version").prefetch_related("steps")
+    queryset = CallSession.objects.select_related("flow", "flow_version").prefetch_related(
+        "steps", "recordings"
+    )
 
 
 class StatsQuery(serializers.Serializer):
@@ -133,9 +154,23 @@ class FlowStatsView(APIView):
         return Response(stats)
 
 
+QUEUE_RESULTS = ("bridged", "leave", "hangup", "queue-full", "error")
+HANDOVER_RESULTS = ("return", "timeout", "unreachable")
+
+
 class SimEventSerializer(serializers.Serializer):
     type = serializers.ChoiceField(
-        choices=["start", "digits", "speech", "silence", "dial", "queue", "record", "hangup"]
+        choices=[
+            "start",
+            "digits",
+            "speech",
+            "silence",
+            "dial",
+            "queue",
+            "record",
+            "redirect",
+            "hangup",
+        ]
     )
     digits = serializers.CharField(
         required=False, allow_blank=True, max_length=64, trim_whitespace=False
@@ -145,7 +180,8 @@ class SimEventSerializer(serializers.Serializer):
         required=False, choices=["completed", "no-answer", "busy", "failed", "canceled"]
     )
     result = serializers.ChoiceField(
-        required=False, choices=["bridged", "leave", "hangup", "queue-full", "error"]
+        required=False,
+        choices=[*QUEUE_RESULTS, *HANDOVER_RESULTS],
     )
     duration = serializers.IntegerField(required=False, min_value=0, max_value=3600)
 
@@ -156,10 +192,16 @@ class SimEventSerializer(serializers.Serializer):
             "dial": "status",
             "queue": "result",
             "record": "duration",
+            "redirect": "result",
         }
         field = needed.get(data["type"])
         if field and field not in data:
             raise ValidationError({field: [f"required for a {data['type']!r} event"]})
+        allowed = {"queue": QUEUE_RESULTS, "redirect": HANDOVER_RESULTS}.get(data["type"])
+        if allowed and data["result"] not in allowed:
+            raise ValidationError(
+                {"result": [f"a {data['type']!r} event's result is one of {', '.join(allowed)}"]}
+            )
         return data
 
 
@@ -260,6 +302,26 @@ class OutboundCallView(APIView):
         return Response(outbound_answer(call), status=status.HTTP_201_CREATED)
 
 
+class OutboundCallDetailView(APIView):
+    """One outbound call asked for: queued for its slot, placed (with Twilio's CallSid and
+    the call's status), or failed (with why)."""
+
+    required_permissions = {"get": VIEW_FLOW}
+
+    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    def get(self, request: Request, slug: str, id: int) -> Response:
+        call = get_object_or_404(OutboundCall, pk=id, flow__slug=slug)
+        return Response(
+            {
+                **outbound_answer(call),
+                "attempts": call.attempts,
+                "error": call.last_error or None,
+                "requested_at": call.created_at,
+                "placed_at": call.placed_at,
+            }
+        )
+
+
 def outbound_answer(call: OutboundCall) -> dict[str, Any]:
     """`sid` is Twilio's CallSid once placed (null while the call waits for its slot)."""
     placed = call.status == OutboundCall.Status.PLACED
@@ -270,9 +332,10 @@ def outbound_answer(call: OutboundCall) -> dict[str, Any]:
         if placed
         else None
     )
+    waiting = "failed" if call.status == OutboundCall.Status.FAILED else "queued"
     return {
         "sid": call.call_sid or None,
-        "status": (provider or "queued") if placed else "queued",
+        "status": (provider or "queued") if placed else waiting,
         "id": call.pk,
         "to": call.to_number,
         "from": call.from_number,

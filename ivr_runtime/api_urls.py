@@ -10,4 +10,9 @@ urlpatterns = [
     path("flows/<slug:slug>/stats/", api.FlowStatsView.as_view(), name="flow-stats"),
     path("flows/<slug:slug>/simulate/", api.SimulateView.as_view(), name="flow-simulate"),
     path("flows/<slug:slug>/calls/", api.OutboundCallView.as_view(), name="flow-calls"),
+    path(
+        "flows/<slug:slug>/calls/<int:id>/",
+        api.OutboundCallDetailView.as_view(),
+        name="flow-call-detail",
+    ),
 ]

@@ -5,6 +5,8 @@ life of the process: a webhook loads a definition from the database once per pro
 version, whatever the size of the flow. Keys are `v<version id>`; a simulated call on a
 draft uses `draft:<call sid>` and is indexed from the session's copy of the draft.
 
+Versions stored in an older format are migrated on read (flows.spec.migrations).
+
 A call runs every flow on the version published when it started, its subflows too: at its
 start `pin_subflows` notes the published version of each flow it may enter (the call's
 state keeps them), and `load_subflow` enters that version.
@@ -18,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flows.models import Flow, FlowVersion
+from flows.spec.migrations import migrate
 
 from .engine import Definition, index_definition
 
@@ -38,7 +41,9 @@ class Loaded:
 
 
 def _loaded(key: str, raw: dict[str, Any], flow_id: int | None, version_id: int | None) -> Loaded:
-    definition = index_definition(key, raw)
+    # A version stored in an older format is migrated as it is read (once per process:
+    # the result is cached); the stored version is never rewritten.
+    definition = index_definition(key, migrate(raw))
     subflows = frozenset(
         node["config"]["flow"]
         for node in definition.nodes.values()

@@ -83,4 +83,8 @@ def call_place(
         url=url,
         status_callback=status_callback,
         machine_detection=machine_detection,
+        # where Twilio asks for TwiML when an answer cannot be used (webhooks.fallback)
+        fallback_url=f"{settings.PUBLIC_BASE_URL}/ivr/fallback"
+        if settings.PUBLIC_BASE_URL
+        else None,
     )

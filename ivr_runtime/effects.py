@@ -17,7 +17,9 @@ from typing import Any
 from django.db.models import F
 
 from flows.nodes.runtime import (
+    ControlRecording,
     Effect,
+    ExpectReturn,
     FindCustomer,
     HttpRequest,
     HttpResult,
@@ -30,7 +32,7 @@ from flows.nodes.runtime import (
     SendSms,
 )
 
-from . import auth_guard, deadlines, definitions, outbound_http, sql
+from . import auth_guard, call_control, deadlines, definitions, outbound_http, sql
 from .models import Agent, CallbackRequest, CallSession, OutboundMessage, Recording
 
 log = logging.getLogger(__name__)
@@ -76,6 +78,8 @@ def apply_effects(
             )
         elif isinstance(effect, ReleaseAgent):
             agent_release(agent_id=effect.agent_id, session=session, now=now)
+        elif isinstance(effect, ControlRecording | ExpectReturn):
+            call_control.control_queue(session=session, effect=effect, now=now)
 
 
 def _queue_sms(

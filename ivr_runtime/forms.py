@@ -7,7 +7,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from flows.nodes.runtime import Event
+from flows.nodes.runtime import Event, Returned
 
 _SID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
@@ -15,6 +15,10 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 #: str.isdigit and int(), never to Twilio)
 _NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?", re.ASCII)
 _STATUS = re.compile(r"[a-z][a-z-]{0,31}", re.ASCII)
+#: the query parameters an application a call was handed to may add to its return URL
+_RETURNED_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}", re.ASCII)
+_RETURNED_MAX = 20
+_OUR_PARAMETERS = frozenset({"seq", "replay", "handover"})
 #: what a log line shows of a form it could not use
 _LOGGED_FIELDS = 12
 _LOGGED_CHARS = 80
@@ -110,6 +114,11 @@ class VoiceRequest:
     fingerprint: str
     #: AnsweredBy: human, machine_start, fax, unknown (answering-machine detection)
     answered_by: str = ""
+    #: a call handed to another application: the parameters it added to the return URL,
+    #: "timeout" when the runtime took the call back, or why it could not be reached
+    returned: tuple[tuple[str, str], ...] = ()
+    handover: str = ""
+    unreachable: str = ""
 
     @classmethod
     def parse(
@@ -137,10 +146,14 @@ class VoiceRequest:
             replay=_text(query, "replay", 2) == "1",
             fingerprint=fingerprint(full_path, form),
             answered_by=_text(form, "AnsweredBy", 32),
+            returned=_returned(query),
+            handover=_text(query, "handover", 16),
         )
 
     def event(self, waiting: str) -> Event:
         """The engine event for the wait the call is at."""
+        if waiting == "redirect":
+            return Event(kind="redirect", result=self._returned())
         kind = waiting if waiting in ("input", "dial", "queue", "record") else "input"
         return Event(
             kind=kind,  # type: ignore[arg-type]
@@ -155,6 +168,18 @@ class VoiceRequest:
             recording_sid=self.recording_sid,
             recording_duration=self.recording_duration,
         )
+
+    def _returned(self) -> Returned:
+        if self.unreachable:
+            return Returned(outcome="unreachable", error=self.unreachable)
+        if self.handover == "timeout":
+            return Returned(outcome="timeout")
+        return Returned(outcome="return", params=self.returned)
+
+
+def _returned(query: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
+    names = [n for n in query if n not in _OUR_PARAMETERS and _RETURNED_NAME.fullmatch(str(n))]
+    return tuple((name, _text(query, name, 200)) for name in names[:_RETURNED_MAX])
 
 
 @dataclass(frozen=True)

@@ -237,8 +237,14 @@ class CallbackRequest(models.Model):
 
 
 class Recording(models.Model):
-    """A voicemail: the provider's recording URL and its length."""
+    """A recording of a call: a voicemail, or the whole call (`record_call`)."""
 
+    class Kind(models.TextChoices):
+        VOICEMAIL = "voicemail", "Voicemail"
+        CALL = "call", "Whole call"
+
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.VOICEMAIL)
+    channels = models.PositiveSmallIntegerField(default=1)
     session = models.ForeignKey(CallSession, null=True, blank=True, on_delete=models.SET_NULL, related_name="recordings")
     node_id = models.CharField(max_length=64, blank=True)
     url = models.URLField(max_length=1000)
@@ -435,3 +441,50 @@ class DialSlot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name}: next at {self.next_at:%H:%M:%S.%f}"
+
+
+class CallControl(models.Model):
+    """An action on a live call through the provider's REST API, asked for by a turn and
+    done by the worker after the turn is answered (ivr_runtime.call_control): start or
+    stop recording it, or take back a call handed to another application that did not
+    send it back in time (`due_at`).
+
+    queued -> working (claimed, with a lease) -> done, failed or skipped (the call had
+    moved on or ended); simulated calls' actions are `simulated` and never sent.
+    """
+
+    class Action(models.TextChoices):
+        START_RECORDING = "start_recording", "Start recording"
+        STOP_RECORDING = "stop_recording", "Stop recording"
+        TAKE_BACK = "take_back", "Take the call back"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        WORKING = "working", "Working"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+        SKIPPED = "skipped", "Skipped"
+        SIMULATED = "simulated", "Simulated"
+
+    session = models.ForeignKey(CallSession, on_delete=models.CASCADE, related_name="controls")
+    node_id = models.CharField(max_length=64, blank=True)
+    action = models.CharField(max_length=20, choices=Action.choices)
+    channels = models.CharField(max_length=8, blank=True, help_text="mono or dual (recordings)")
+    seq = models.PositiveIntegerField(null=True, blank=True, help_text="The wait a take-back ends")
+    due_at = models.DateTimeField()
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    done_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["due_at"]
+        indexes = [
+            # The sweep: queued actions that are due, working ones past their lease
+            models.Index(fields=["status", "due_at"], name="callcontrol_status_due"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} on {self.session_id} ({self.status})"

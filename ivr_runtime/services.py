@@ -21,7 +21,7 @@ PostgreSQL) is thus held for the writes alone, not for the engine:
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -126,6 +126,22 @@ def call_resume(*, request: VoiceRequest, now: datetime | None = None) -> Turn:
         log.warning("webhook for unknown call %s", request.call_sid)
         return Turn(twiml=twiml.static(twiml.UNAVAILABLE))
     return _resume(session, request, now)
+
+
+def call_unreachable(*, request: VoiceRequest, error: str, now: datetime | None = None) -> Turn:
+    """Twilio could not get or use TwiML for the call (the number's fallback URL). A call
+    handed to another application comes back to its `redirect` node (`failed`); any other
+    call runs its flow's fallback."""
+    now = now or timezone.now()
+    session = _read(call_sid=request.call_sid)
+    if session is None:
+        return Turn(twiml=twiml.static(twiml.UNAVAILABLE))
+    if engine.State.from_dict(session.state).waiting == "redirect":
+        back = replace(request, seq=session.seq, replay=False, unreachable=error[:300])
+        return _resume(session, back, now)
+    log.warning("call %s: Twilio fell back (%s)", request.call_sid, error)
+    answer = call_fail(call_sid=request.call_sid, fingerprint=request.fingerprint, error=error)
+    return Turn(twiml=answer or twiml.static(twiml.UNAVAILABLE))
 
 
 def call_fail(*, call_sid: str, fingerprint: str, error: str) -> str | None:

@@ -15,14 +15,14 @@ from __future__ import annotations
 
 import uuid
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any, Literal
 
 from django.utils import timezone
 
 from flows.models import Flow
-from flows.nodes.runtime import Command, Dial, Enqueue, Gather, Record
+from flows.nodes.runtime import Command, Dial, Enqueue, Gather, Handover, Record
 
 from . import engine, outbound, services, sessions, twiml
 from .forms import VoiceRequest
@@ -44,13 +44,16 @@ ANSWERED_BY = (
     "unknown",
 )
 
-EventType = Literal["start", "digits", "speech", "silence", "dial", "queue", "record", "hangup"]
+EventType = Literal[
+    "start", "digits", "speech", "silence", "dial", "queue", "record", "redirect", "hangup"
+]
 #: which events answer which wait
 ANSWERS = {
     "input": {"digits", "speech", "silence"},
     "dial": {"dial"},
     "queue": {"queue"},
     "record": {"record"},
+    "redirect": {"redirect"},
 }
 
 
@@ -203,6 +206,13 @@ def _resume(session: CallSession, event: SimEvent) -> services.Turn:
     if session.direction == CallSession.Direction.OUTBOUND:
         ends = ends[::-1]
     request = _request(session.call_sid, caller=ends[0], to=ends[1], seq=session.seq, **form)
+    if event.type == "redirect":
+        # the application the call was handed to sent it back, kept it too long, or was
+        # never reached (result "return", "timeout", "unreachable")
+        if event.result == "unreachable":
+            return services.call_unreachable(request=request, error="simulated: not reached")
+        if event.result == "timeout":
+            request = replace(request, handover="timeout")
     return services.call_resume(request=request, now=now)
 
 
@@ -299,6 +309,8 @@ def describe_wait(command: Command) -> dict[str, Any] | None:
         }
     if isinstance(command, Enqueue):
         return {"kind": "queue", "queue": command.queue, "max_wait": command.max_wait}
+    if isinstance(command, Handover):
+        return {"kind": "redirect", "url": command.url}
     return None
 
 

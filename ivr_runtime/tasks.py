@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from . import call_end, callbacks, outbound, outbox, sms_channel
+from . import call_control, call_end, callbacks, outbound, outbox, sms_channel
 
 
 @shared_task(name="ivr_runtime.send_outbound_message", ignore_result=True)
@@ -38,3 +38,8 @@ def sweep_stale_calls() -> None:
 @shared_task(name="ivr_runtime.dispatch_outbound_calls", ignore_result=True)
 def dispatch_outbound_calls() -> None:
     outbound.outbound_dispatch()
+
+
+@shared_task(name="ivr_runtime.sweep_call_controls", ignore_result=True)
+def sweep_call_controls() -> None:
+    call_control.control_sweep()

@@ -151,6 +151,7 @@ def call_create(
     url: str,
     status_callback: str | None = None,
     machine_detection: bool = False,
+    fallback_url: str | None = None,
 ) -> Sent:
     """`machine_detection`: Twilio's answering-machine detection (the answer webhook then
     carries AnsweredBy)."""
@@ -163,6 +164,8 @@ def call_create(
         }
     if machine_detection:
         extra["machine_detection"] = "Enable"
+    if fallback_url:
+        extra.update(fallback_url=fallback_url, fallback_method="POST")
     try:
         call = client().calls.create(to=to, from_=from_, url=url, method="POST", **extra)
     except _FAILURES as exc:
@@ -181,4 +184,51 @@ def call_find(*, to: str, from_: str, started_after: datetime) -> Sent | None:
     for call in found:
         if call.start_time is None or call.start_time >= started_after.replace(microsecond=0):
             return Sent(sid=call.sid or "", status=str(call.status or ""))
+    return None
+
+
+def recording_start(*, call_sid: str, channels: str, status_callback: str | None) -> Sent:
+    """Start recording a call in progress (both legs once it is bridged); the recording's
+    status callback posts its URL when it is ready."""
+    extra: dict[str, object] = {}
+    if status_callback:
+        extra = {
+            "recording_status_callback": status_callback,
+            "recording_status_callback_event": ["completed", "absent", "failed"],
+            "recording_status_callback_method": "POST",
+        }
+    try:
+        recording = client().calls(call_sid).recordings.create(recording_channels=channels, **extra)
+    except _FAILURES as exc:
+        raise _error(exc) from exc
+    return Sent(sid=recording.sid or "", status=str(recording.status or "in-progress"))
+
+
+def recording_stop(*, call_sid: str) -> Sent:
+    """Stop the recording under way on a call (`Twilio.CURRENT`)."""
+    try:
+        recording = client().calls(call_sid).recordings("Twilio.CURRENT").update(status="stopped")
+    except _FAILURES as exc:
+        raise _error(exc) from exc
+    return Sent(sid=recording.sid or "", status=str(recording.status or "stopped"))
+
+
+def call_redirect(*, call_sid: str, url: str) -> Sent:
+    """Make a call in progress request `url` for its TwiML now (wherever it is)."""
+    try:
+        call = client().calls(call_sid).update(url=url, method="POST")
+    except _FAILURES as exc:
+        raise _error(exc) from exc
+    return Sent(sid=call.sid or call_sid, status=str(call.status or ""))
+
+
+def recording_find(*, call_sid: str) -> Sent | None:
+    """A recording under way on the call, if the provider has one."""
+    try:
+        found = client().calls(call_sid).recordings.list(limit=LOOKUP_LIMIT)
+    except _FAILURES as exc:
+        raise _error(exc) from exc
+    for recording in found:
+        if str(recording.status or "") in ("in-progress", "paused"):
+            return Sent(sid=recording.sid or "", status=str(recording.status))
     return None

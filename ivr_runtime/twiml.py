@@ -7,10 +7,12 @@ of the wait it answers, which is how a stale or replayed request is recognised.
 
 from __future__ import annotations
 
+import contextvars
 import functools
 from collections.abc import Iterable
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from django.conf import settings
 from twilio.twiml.voice_response import VoiceResponse
 
 from flows.nodes.runtime import (
@@ -18,6 +20,7 @@ from flows.nodes.runtime import (
     Dial,
     Enqueue,
     Gather,
+    Handover,
     Hangup,
     Pause,
     Play,
@@ -35,6 +38,26 @@ UNAVAILABLE = "Sorry, we cannot take your call right now. Please try again later
 UNKNOWN_NUMBER = "Sorry, this number is not in service. Goodbye."
 
 
+#: the origin (scheme://host) of the webhook being answered, set by the webhook views: an
+#: application a call is handed to needs an absolute URL to send it back to
+ORIGIN: contextvars.ContextVar[str] = contextvars.ContextVar("twiml_origin", default="")
+
+
+def public_base() -> str:
+    """The runtime's public origin: PUBLIC_BASE_URL, else the webhook's own."""
+    return (settings.PUBLIC_BASE_URL or ORIGIN.get()).rstrip("/")
+
+
+def handover_url(command: Handover, base: str) -> str:
+    """The handed-over URL with `ReturnUrl` (where the application sends the call back)."""
+    from flows.nodes.redirect import RETURN_PARAMETER
+
+    parts = urlsplit(command.url)
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    query.append((RETURN_PARAMETER, f"{base}{action_url(command.seq)}"))
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
 def action_url(seq: int, *, replay: bool = False) -> str:
     query = {"seq": seq, "replay": 1} if replay else {"seq": seq}
     return f"{CONTINUE_PATH}?{urlencode(query)}"
@@ -47,10 +70,13 @@ def queue_wait_url(max_wait: int, hold_music: str | None) -> str:
     return f"{QUEUE_WAIT_PATH}?{urlencode(query)}"
 
 
-def render(commands: Iterable[Command]) -> VoiceResponse:
+def render(commands: Iterable[Command], *, base: str = "") -> VoiceResponse:
     response = VoiceResponse()
     for command in commands:
-        _add(response, command)
+        if isinstance(command, Handover):
+            response.redirect(handover_url(command, base or public_base()), method=command.method)
+        else:
+            _add(response, command)
     return response
 
 
@@ -61,12 +87,14 @@ def to_xml(commands: Iterable[Command], *, declaration: bool = True) -> str:
     menu at the same step), so documents are kept by their commands in a bounded cache:
     building one with the twilio library costs more than running the engine for the turn.
     """
-    return _document(tuple(commands), declaration)
+    commands = tuple(commands)
+    base = public_base() if any(isinstance(c, Handover) for c in commands) else ""
+    return _document(commands, declaration, base)
 
 
 @functools.lru_cache(maxsize=4096)
-def _document(commands: tuple[Command, ...], declaration: bool) -> str:
-    return render(commands).to_xml(xml_declaration=declaration)
+def _document(commands: tuple[Command, ...], declaration: bool, base: str) -> str:
+    return render(commands, base=base).to_xml(xml_declaration=declaration)
 
 
 def _say(parent, command: Say) -> None:  # type: ignore[no-untyped-def]

@@ -24,7 +24,7 @@ from twilio.request_validator import (
     get_signature_algorithm,
 )
 
-from . import deadlines, services, twiml, watchdog
+from . import call_control, deadlines, services, twiml, watchdog
 from .forms import BadForm, StatusCallback, VoiceRequest, form_summary, int_field
 
 log = logging.getLogger(__name__)
@@ -127,6 +127,8 @@ def twilio_webhook(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespo
                 valid = False
             if not valid:
                 return HttpResponseForbidden("invalid Twilio signature", content_type="text/plain")
+        origin = "" if settings.PUBLIC_BASE_URL else f"{request.scheme}://{request.get_host()}"
+        token = twiml.ORIGIN.set(origin)
         try:
             with watchdog.armed():
                 return view(request, *args, **kwargs)
@@ -135,6 +137,8 @@ def twilio_webhook(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespo
         except Exception:
             log.exception("webhook %s failed", request.path)
             return _xml(twiml.static(twiml.UNAVAILABLE))
+        finally:
+            twiml.ORIGIN.reset(token)
 
     return deadlines.within_webhook_deadline(wrapped)  # from the start of the webhook
 
@@ -221,6 +225,34 @@ def resume(request: HttpRequest) -> HttpResponse:
     """Every action URL (Gather, Dial, Enqueue, Record, Redirect) posts here with ?seq=N."""
     parsed = _parse(request)
     return _guarded(parsed, lambda: services.call_resume(request=parsed))
+
+
+@require_POST
+@twilio_webhook
+def fallback(request: HttpRequest) -> HttpResponse:
+    """The numbers' Voice Fallback URL: Twilio could not get or use TwiML for a call (from
+    us, or from an application the call was handed to). A handed-over call comes back and
+    its `redirect` node takes `failed`; any other call runs its flow's fallback."""
+    parsed = _parse(request)
+    form = form_of(request)
+    code = _text_field(form, "ErrorCode", 10)
+    # the URL without its query: it may carry what the caller keyed in
+    where = _text_field(form, "ErrorUrl", 300).split("?", 1)[0]
+    error = f"Twilio error {code or '?'}" + (f" at {where}" if where else "")
+    return _guarded(parsed, lambda: services.call_unreachable(request=parsed, error=error))
+
+
+@require_POST
+@twilio_webhook
+def recording_status(request: HttpRequest) -> HttpResponse:
+    """A whole-call recording's status callback: the recording is listed with the call."""
+    call_control.recording_status(form=form_of(request))
+    return HttpResponse(status=204)
+
+
+def _text_field(form: WebhookForm, name: str, limit: int) -> str:
+    value = str(form.get(name) or "")[:limit]
+    return "".join(ch for ch in value if ch.isprintable()).strip()
 
 
 @require_POST

@@ -34,14 +34,28 @@ class Placeholder(NodeType):
     config_schema = obj(
         {
             "source": {"enum": SOURCES, "description": "The system the step came from"},
-            "source_type": {"type": "string", "minLength": 1, "maxLength": 100,
-                            "description": "The widget or action type there"},
-            "source_name": {"type": "string", "maxLength": 200,
-                            "description": "The widget's name or the action's identifier"},
+            "source_type": {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": 100,
+                "description": "The widget or action type there",
+            },
+            "source_name": {
+                "type": "string",
+                "maxLength": 200,
+                "description": "The widget's name or the action's identifier",
+            },
             "note": {"type": "string", "maxLength": 2000, "description": "What to do about it"},
-            "exit_names": {"type": "array", "items": EXIT_NAME, "maxItems": 50, "uniqueItems": True,
-                           "description": "The exits the step had"},
-            "original": {"description": "The step's settings in the source system, kept as they were"},
+            "exit_names": {
+                "type": "array",
+                "items": EXIT_NAME,
+                "maxItems": 50,
+                "uniqueItems": True,
+                "description": "The exits the step had",
+            },
+            "original": {
+                "description": "The step's settings in the source system, kept as they were"
+            },
         },
         required=("source", "source_type"),
     )

@@ -23,7 +23,7 @@ from typing import Any, Literal
 from .templating import render_template
 
 InputMode = Literal["dtmf", "speech", "both"]
-WaitKind = Literal["input", "dial", "queue", "record"]
+WaitKind = Literal["input", "dial", "queue", "record", "redirect"]
 
 
 # --- commands: what the caller hears and what the telephony provider does next -----------
@@ -94,11 +94,21 @@ class Redirect:
 
 
 @dataclass(frozen=True)
+class Handover:
+    """Hand the call to another TwiML application at `url`; it may send the call back to
+    the return URL it is given (which answers `seq`)."""
+
+    seq: int
+    url: str
+    method: str = "POST"
+
+
+@dataclass(frozen=True)
 class Hangup:
     pass
 
 
-Command = Say | Play | Pause | Gather | Dial | Enqueue | Record | Redirect | Hangup
+Command = Say | Play | Pause | Gather | Dial | Enqueue | Record | Redirect | Handover | Hangup
 
 
 # --- effects: side effects the runtime service performs for the engine --------------------
@@ -127,6 +137,25 @@ class SaveRecording:
     duration: int
     node: str
     transcribe: bool = False
+
+
+@dataclass(frozen=True)
+class ControlRecording:
+    """Start or stop recording the whole call (through the provider's REST API, after
+    the turn is answered: an inbound call is only in progress once it is)."""
+
+    action: Literal["start", "stop"]
+    node: str
+    channels: Literal["mono", "dual"] = "mono"
+
+
+@dataclass(frozen=True)
+class ExpectReturn:
+    """The call was handed over at `seq`: take it back if it is not back within `seconds`."""
+
+    seq: int
+    seconds: int
+    node: str
 
 
 @dataclass(frozen=True)
@@ -185,14 +214,16 @@ class LoadFlow:
     slug: str
 
 
-Effect = SendSms | ScheduleCallback | SaveRecording | ReleaseAgent
+Effect = SendSms | ScheduleCallback | SaveRecording | ReleaseAgent | ControlRecording | ExpectReturn
 Request = HttpRequest | FindCustomer | ReserveAgent | LoadFlow
 
 
 # --- events: what happened since the call last waited -------------------------------------
 @dataclass(frozen=True)
 class Event:
-    kind: Literal["start", "input", "dial", "queue", "record", "effect", "hangup", "failure"]
+    kind: Literal[
+        "start", "input", "dial", "queue", "record", "redirect", "effect", "hangup", "failure"
+    ]
     digits: str = ""
     speech: str = ""
     confidence: float | None = None
@@ -204,6 +235,17 @@ class Event:
     recording_sid: str = ""
     recording_duration: int = 0
     result: Any = None
+
+
+@dataclass(frozen=True)
+class Returned:
+    """How a call handed to another application came back (the `result` of a redirect
+    event): sent back by it, taken back after the wait, or never reached."""
+
+    outcome: Literal["return", "timeout", "unreachable"]
+    #: the query parameters the application added to the return URL
+    params: tuple[tuple[str, str], ...] = ()
+    error: str = ""
 
 
 # --- results: where a node goes ------------------------------------------------------------

@@ -274,3 +274,44 @@ def test_a_simulated_outbound_call_answered_by_a_machine(sessions, publisher_use
     assert "12345 is not in international (E.164) form" in problems.first.inner_text()
     assert CallSession.objects.count() == 2
     assert s.console.unexpected() == []
+
+
+def test_a_handed_over_call_is_answered_by_how_it_comes_back(sessions, publisher_user):
+    definition = {
+        "format": "callflow/1",
+        "slug": "sim-handover",
+        "name": "Simulator hand-over",
+        "start": "pay",
+        "nodes": [
+            {
+                "id": "pay",
+                "type": "redirect",
+                "config": {"url": "https://pay.example.com/twiml"},
+                "exits": {"return": "back", "failed": "sorry"},
+            },
+            say("back", "Welcome back."),
+            say("sorry", "The payment line is unavailable."),
+        ],
+    }
+    flow_create(definition=definition, user=publisher_user)
+    s = sessions()
+    s.login("pia", "/designer/flows/sim-handover/")
+    page = s.page
+    page.wait_for_selector('[data-node-id="pay"]')
+    page.click("[data-tab=simulator]")
+    page.click("[data-sim-start]")
+    page.wait_for_selector("[data-sim-answer=return]")
+    assert page.locator("[data-sim-answer]").all_inner_texts() == [
+        "Sent back",
+        "Kept too long",
+        "Not reached",
+    ]
+    hint = page.locator("[data-sim-hint]").inner_text()
+    assert hint == "Handed to https://pay.example.com/twiml. How does the call come back?"
+    assert page.locator("[data-key]").count() == 0
+    s.shot("handover")
+    page.click("[data-sim-answer=unreachable]")
+    page.locator("[aria-label=Transcript]").locator(
+        "text=The payment line is unavailable."
+    ).wait_for()
+    assert s.console.unexpected() == []

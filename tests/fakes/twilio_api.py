@@ -24,6 +24,11 @@ webhooks (`X-Twilio-Signature`), a moment after it was created. With
 lands in `fake.answers`) and then reports `completed` to its `StatusCallback`; with
 `"no-answer"` (or `"busy"`) it only reports that.
 
+Live calls: `POST .../Calls/{CallSid}/Recordings.json` starts a recording (listed by `GET`
+of the same path, in `fake.recordings`), `POST .../Calls/{CallSid}/Recordings/Twilio.CURRENT.json`
+with `Status=stopped` stops the one under way (404 when there is none), and
+`POST .../Calls/{CallSid}.json` with `Url` redirects the call (kept in `fake.redirects`).
+
 Point the app at it with `TWILIO_API_BASE_URL=fake.base_url`. It is shared by a test
 process and worker subprocesses, so everything it knows is kept under one lock.
 """
@@ -69,6 +74,8 @@ class FakeTwilio:
     _answering: tuple[str, str] | None = None
     callbacks: list[tuple[str, dict, int]] = field(default_factory=list)
     answers: list[str] = field(default_factory=list)
+    recordings: list[dict] = field(default_factory=list)
+    redirects: list[dict] = field(default_factory=list)
 
     # --- control -------------------------------------------------------------------------
     def fail_next(
@@ -191,6 +198,8 @@ class FakeTwilio:
             self._delivery = None
             self._answering = None
             self.answers.clear()
+            self.recordings.clear()
+            self.redirects.clear()
         self.held.clear()
         self._released.set()
 
@@ -277,9 +286,44 @@ class FakeTwilio:
             ).start()
         return 201, {k: v for k, v in body.items() if k != "status_callback"}
 
+    def _live_call(self, path: str, form: dict[str, str]) -> tuple[int, dict]:
+        """A request on one call: start or stop its recording, or redirect it."""
+        call_sid = path.split("/Calls/")[1].split("/")[0].removesuffix(".json")
+        not_found = 404, {"status": 404, "code": 20404, "message": "not found"}
+        with self._lock:
+            if path.endswith("/Recordings.json"):
+                recording = {
+                    "sid": f"REfa4e{next(self._sids):028x}",
+                    "call_sid": call_sid,
+                    "status": "in-progress",
+                    "channels": 2 if form.get("RecordingChannels") == "dual" else 1,
+                    "form": form,
+                }
+                self.recordings.append(recording)
+                return 201, {k: v for k, v in recording.items() if k != "form"}
+            if "/Recordings/" in path:
+                wanted = path.rsplit("/", 1)[1].removesuffix(".json")
+                for recording in reversed(self.recordings):
+                    under_way = recording["status"] == "in-progress"
+                    if recording["call_sid"] == call_sid and under_way and wanted in (
+                        "Twilio.CURRENT",
+                        recording["sid"],
+                    ):
+                        recording["status"] = form.get("Status", "stopped")
+                        return 200, {k: v for k, v in recording.items() if k != "form"}
+                return not_found
+            self.redirects.append({"call_sid": call_sid, **form})
+            return 200, {"sid": call_sid, "status": "in-progress", "url": form.get("Url")}
+
     def _post(
         self, path: str, form: dict[str, str], auth: str | None
     ) -> tuple[int, dict | bytes] | None:
+        if "/Calls/" in path:
+            with self._lock:
+                fault = self._faults.pop(0) if self._faults else None
+            answer = fault or self._live_call(path, form)
+            self._record("POST", path, form, auth, answer[0])
+            return answer
         if not path.endswith(("/Messages.json", "/Calls.json")):
             self._record("POST", path, form, auth, 404)
             return 404, {"status": 404, "code": 20404, "message": "not found"}
@@ -320,6 +364,16 @@ class FakeTwilio:
             ]
         return 200, {kind: found, "next_page_uri": None, "page": 0, "page_size": 50, "uri": path}
 
+    def _list_recordings(self, path: str) -> tuple[int, dict]:
+        call_sid = path.split("/Calls/")[1].split("/")[0]
+        with self._lock:
+            found = [
+                {k: v for k, v in r.items() if k != "form"}
+                for r in self.recordings
+                if r["call_sid"] == call_sid
+            ]
+        return 200, {"recordings": found, "next_page_uri": None, "page": 0, "page_size": 50}
+
     def start(self) -> FakeTwilio:
         fake = self
 
@@ -359,6 +413,9 @@ class FakeTwilio:
                 if isinstance(fault, int):
                     body = {"status": fault, "code": 20500, "message": "fake list failure"}
                     self._send((fault, body))
+                    return
+                if parts.path.endswith("/Recordings.json") and "/Calls/" in parts.path:
+                    self._send(fake._list_recordings(parts.path))
                     return
                 if not parts.path.endswith(("/Messages.json", "/Calls.json")):
                     self._send((404, {"status": 404, "code": 20404, "message": "not found"}))

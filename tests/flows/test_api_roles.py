@@ -96,6 +96,8 @@ ENDPOINTS = [
         {"to": "+447700900123", "from": "+15005550006"},
         400,
     ),
+    # no outbound call 1 here: an allowed role gets past the permission to the 404
+    ("viewer", "get", "/api/flows/acme/calls/1/", None, 404),
 ]
 
 
@@ -128,6 +130,7 @@ def _pattern(url: str) -> str:
         ("/numbers/+441612345678/", "/numbers/{number}/"),
         ("/calls/CA0123456789abcdef0123456789abcdef/", "/calls/{sid}/"),
         ("/drafts/1/", "/drafts/{id}/"),
+        ("/calls/1/", "/calls/{id}/"),
     ):
         path = path.replace(concrete, template)
     return path

@@ -259,9 +259,10 @@ def test_load_demo_is_idempotent():
     assert "Log in to the designer at http://127.0.0.1:8123/designer/" in out
     assert "supervisor / supervisor" in out
     slugs = set(Flow.objects.values_list("slug", flat=True))
-    assert {"restaurant", "card-services", "complaints"} <= slugs
+    assert {"restaurant", "card-services", "complaints", "order-status"} <= slugs
     assert all(f.published_version_id for f in Flow.objects.all())
     assert PhoneNumber.objects.filter(number="+442079460001", flow__slug="restaurant").exists()
+    assert PhoneNumber.objects.filter(number="+442079460004", flow__slug="order-status").exists()
     assert User.objects.get(username="admin").is_superuser
     assert User.objects.get(username="supervisor").groups.filter(name="publisher").exists()
     assert User.objects.get(username="supervisor").check_password("supervisor")

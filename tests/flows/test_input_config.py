@@ -119,3 +119,11 @@ def test_the_docs_example_is_valid_on_publish():
     example = json.loads(re.search(r"```json\n(.*?)```", section, re.S).group(1))
     assert [n["type"] for n in example["nodes"]][0] == "input"
     assert validate(example, publish=True) == []
+
+
+def test_the_docs_example_of_record_call_and_redirect_publishes():
+    docs = DOCS.read_text()
+    section = docs[docs.index("### Recording the call and handing it over") :]
+    example = json.loads(re.search(r"```json\n(.*?)```", section, re.S).group(1))
+    assert {n["type"] for n in example["nodes"]} >= {"record_call", "redirect"}
+    assert validate(example, publish=True) == []

@@ -282,3 +282,41 @@ def test_a_callback_call_is_answered_runs_the_flow_and_completes(stack, place_ca
     [twiml] = stack.twilio.answers
     assert "Press 1." in twiml
     assert all(code in (200, 204) for _, _, code in stack.twilio.callbacks)
+
+
+def test_the_beat_starts_a_calls_recording_after_its_answer(stack, place_call):
+    from ivr_runtime.models import CallControl
+
+    publish(
+        flow_definition(
+            "recorded",
+            [
+                {
+                    "id": "record",
+                    "type": "record_call",
+                    "config": {"action": "start", "channels": "dual"},
+                    "exits": {"next": "menu"},
+                },
+                {
+                    "id": "menu",
+                    "type": "menu",
+                    "config": {"prompt": "Press 1.", "options": [{"key": "1"}]},
+                    "exits": {"1": "bye", "no_input": "bye", "no_match": "bye"},
+                },
+                {"id": "bye", "type": "hangup", "config": {"text": "Bye."}, "exits": {}},
+            ],
+        ),
+        NUMBER,
+    )
+    call = place_call(NUMBER)
+    assert call.waits_for == "Gather"
+    control = wait_for(
+        lambda: CallControl.objects.filter(status=CallControl.Status.DONE).first(),
+        what="the recording started by the worker",
+    )
+    [recording] = stack.twilio.recordings
+    assert recording["call_sid"] == call.sid and recording["channels"] == 2
+    assert recording["form"]["RecordingStatusCallback"] == (
+        f"{stack.public_url}/ivr/recordings/status"
+    )
+    assert control.attempts == 1

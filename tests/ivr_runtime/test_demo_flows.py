@@ -32,7 +32,7 @@ CHRISTMAS = datetime(2026, 12, 25, 13, 0, tzinfo=UTC)
 @pytest.fixture
 def demo(record_server):
     text_of = {}
-    for name in ("shared-auth", "restaurant", "card-services", "complaints"):
+    for name in ("shared-auth", "restaurant", "card-services", "complaints", "order-status"):
         text = (FIXTURES / f"{name}.json").read_text()
         for host in ("https://crm.example.com", "https://bank.example.com"):
             text = text.replace(host, record_server.url)
@@ -195,3 +195,31 @@ def test_complaints_open_orders_are_remembered(demo, place_call):
     from ivr_runtime.models import CallSession
 
     assert CallSession.objects.get(call_sid=call.sid).variables["open_orders"] == "2"
+
+
+def test_cards_payment_is_handed_to_the_payment_line_unrecorded(demo, signer, settings):
+    from urllib.parse import parse_qs, urlsplit
+
+    from ivr_runtime.models import CallControl
+
+    from .twilio_driver import Call
+
+    def payments(url, form):
+        back = parse_qs(urlsplit(url).query)["ReturnUrl"][0]
+        assert parse_qs(urlsplit(url).query)["account"] == ["12345678"]
+        return f"<Response><Redirect>{back.replace('&', '&amp;')}&amp;reference=P-889</Redirect></Response>"
+
+    call = Call(signer, to=CARDS)
+    call.apps["https://payments.example.com"] = payments
+    call.start().press("12345678").press("4321")
+    assert "To make a card payment press 3." in call.said
+    call.press("3")
+    assert call.heard[-2:] == [
+        "Thank you. Your payment reference is P-889.",
+        "Thank you for calling Card Services. Goodbye.",
+    ]
+    assert list(CallControl.objects.order_by("pk").values_list("action", "channels")) == [
+        ("start_recording", "dual"),
+        ("stop_recording", "mono"),
+        ("take_back", ""),
+    ]

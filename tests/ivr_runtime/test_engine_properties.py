@@ -25,7 +25,7 @@ from flows.nodes.runtime import (
 from ivr_runtime import engine, twiml
 
 FIXTURES = Path(settings.BASE_DIR) / "fixtures"
-DEMOS = ["restaurant", "card-services", "complaints", "shared-auth"]
+DEMOS = ["restaurant", "card-services", "complaints", "order-status", "shared-auth"]
 DEFINITIONS = {
     name: engine.index_definition(f"v{i}", json.loads((FIXTURES / f"{name}.json").read_text()))
     for i, name in enumerate(DEMOS, 1)
@@ -79,7 +79,7 @@ def answer(request, coin):
 
 
 @given(
-    flow=st.sampled_from(DEMOS[:3]),
+    flow=st.sampled_from(DEMOS[:4]),  # shared-auth runs inside complaints
     script=st.lists(events, max_size=12),
     coins=st.lists(st.booleans(), min_size=20, max_size=20),
     minutes=st.integers(0, 60 * 24 * 7),

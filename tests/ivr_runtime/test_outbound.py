@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import threading
 import time
+from datetime import timedelta
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.utils import timezone
 
-from ivr_runtime import outbound
+from ivr_runtime import outbound, twilio_client
 from ivr_runtime.models import CallSession, OutboundCall
 from tests.fakes.twilio_api import FakeTwilio
 
@@ -245,6 +247,40 @@ def test_a_transient_error_keeps_the_call_queued_for_the_dispatcher(
     OutboundCall.objects.filter(pk=row.pk).update(not_before=row.created_at)  # its retry is due
     assert outbound.outbound_dispatch(budget=2) == 1
     assert OutboundCall.objects.get().status == "placed" and len(twilio.created_calls()) == 1
+
+
+def test_a_queued_call_can_be_looked_up_until_it_is_placed(twilio, reminders, publisher_api):
+    twilio.fail_next(503)
+    body = place(publisher_api, {"to": PERSON})
+    url = f"/api/flows/reminders/calls/{body['id']}/"
+    queued = publisher_api.get(url).json()
+    assert (queued["sid"], queued["status"], queued["attempts"]) == (None, "queued", 1)
+    assert "fake failure" in queued["error"]
+    row = OutboundCall.objects.get()
+    OutboundCall.objects.filter(pk=row.pk).update(not_before=row.created_at)
+    outbound.outbound_dispatch(budget=2)
+    placed = publisher_api.get(url).json()
+    assert placed["sid"] == twilio.created_calls()[0]["sid"] and placed["status"] == "queued"
+    assert placed["placed_at"] and placed["error"] is None
+    assert publisher_api.get(f"/api/flows/other/calls/{body['id']}/").status_code == 404
+
+
+def test_a_worker_lost_mid_dial_is_looked_up_and_never_dials_twice(twilio, reminders):
+    """The provider took the call, then the worker died before it wrote so: the next
+    claim finds the call at the provider and does not place another."""
+    twilio.fail_next(503)  # queued for the dispatcher
+    call = outbound.outbound_request(flow_slug="reminders", to=PERSON)
+    # the lost attempt: claimed (dialling), the call created at the provider, then nothing
+    twilio_client.call_create(to=PERSON, from_=OURS, url=f"{PUBLIC}/ivr/outbound/{call.pk}/voice")
+    OutboundCall.objects.filter(pk=call.pk).update(
+        status=OutboundCall.Status.DIALLING,
+        lease_until=timezone.now() - timedelta(seconds=1),
+    )
+    assert outbound.outbound_dispatch(budget=1) == 1
+    row = OutboundCall.objects.get(pk=call.pk)
+    assert row.status == "placed" and row.call_sid == twilio.created_calls()[0]["sid"]
+    assert len(twilio.created_calls()) == 1
+    assert twilio.lists(), "the provider's calls were looked up first"
 
 
 # --- the command ------------------------------------------------------------------------------

@@ -269,3 +269,35 @@ def test_each_wait_command_is_told():
         "max_wait": 60,
     }
     assert simulator.describe_wait(Say(text="Hello.")) is None
+
+
+def test_a_handed_over_call_waits_for_its_return(editor_api):
+    publish(
+        flow_definition(
+            "handover",
+            [
+                {
+                    "id": "pay",
+                    "type": "redirect",
+                    "config": {"url": "https://pay.example.com/twiml", "return_after": 600},
+                    "exits": {"return": "back", "failed": "bye"},
+                },
+                {"id": "back", "type": "hangup", "config": {"text": "Welcome back."}, "exits": {}},
+                {"id": "bye", "type": "hangup", "config": {"text": "Sorry."}, "exits": {}},
+            ],
+        ),
+        NUMBER,
+    )
+    answer = simulate(editor_api, {"event": {"type": "start"}}, slug="handover")
+    assert answer["waiting_for"] == "redirect" and answer["input"] is None
+    assert answer["wait"] == {
+        "kind": "redirect",
+        "url": "https://pay.example.com/twiml",
+        "node": "pay",
+    }
+    back = simulate(
+        editor_api,
+        {"session": answer["session"], "event": {"type": "redirect", "result": "return"}},
+        slug="handover",
+    )
+    assert back["prompts"] == ["Welcome back."] and back["wait"] is None

@@ -6,14 +6,20 @@ result when `actionOnEmptyResult` is set, else runs the next verb), `<Dial>`, `<
 and `<Record>` wait for the test to say how they ended and then post their `action`
 (an empty `<Record>` runs the next verb instead, as Twilio does), `<Hangup>` or the end of
 the document ends the call.
+
+A `<Redirect>` to another host asks the application the test registered for that origin
+(`call.apps[origin]`, a function of the URL and the form that returns a TwiML document, or
+None when it cannot be reached); an unreachable one makes Twilio request the number's
+fallback URL (`/ivr/fallback`) with `ErrorCode` 11200 and `ErrorUrl`, as Twilio does.
 """
 
 from __future__ import annotations
 
 import itertools
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from urllib.parse import urlencode, urljoin
+from urllib.parse import urlencode, urljoin, urlsplit
 
 from django.test import Client
 from twilio.request_validator import RequestValidator
@@ -69,6 +75,8 @@ class Call:
     rest: list[ET.Element] = field(default_factory=list)
     ended: bool = False
     requests: int = 0
+    apps: dict[str, Callable[[str, dict[str, str]], str | None]] = field(default_factory=dict)
+    fallback_path: str = "/ivr/fallback"
 
     # --- the call's webhooks -------------------------------------------------------------
     def params(self, **extra: str) -> dict[str, str]:
@@ -112,7 +120,7 @@ class Call:
             elif verb.tag == "Pause":
                 continue
             elif verb.tag == "Redirect":
-                self._post(urljoin(url, verb.text or url), self.params())
+                self.follow(urljoin(url, verb.text or url))
                 return
             elif verb.tag in ("Hangup", "Reject"):
                 self.ended = True
@@ -126,6 +134,19 @@ class Call:
             else:
                 raise AssertionError(f"unexpected verb {verb.tag}")
         self.ended = True  # the end of the document hangs up
+
+    def follow(self, url: str) -> None:
+        """Request `url` for the call's TwiML (ours, or another application's)."""
+        parts = urlsplit(url)
+        if not parts.scheme or url.startswith(self.signer.base):
+            self._post(url, self.params())
+            return
+        app = self.apps.get(f"{parts.scheme}://{parts.netloc}")
+        document = app(url, self.params()) if app is not None else None
+        if document is None:
+            self._post(self.fallback_path, self.params(ErrorCode="11200", ErrorUrl=url))
+            return
+        self._run(document, url)
 
     def _action(self, **params: str) -> None:
         assert self.waiting is not None, "the call is not waiting"

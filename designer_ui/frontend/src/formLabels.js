@@ -56,7 +56,7 @@ const UNITS = {
 const CHOICES = {
   input: { dtmf: "Keys", speech: "Speech", both: "Keys or speech" },
   "record_call.action": { start: "Start recording the call", stop: "Stop recording the call" },
-  channels: { mono: "Mono: everyone on one channel", dual: "Dual: the caller and the other party on separate channels" },
+  channels: { mono: "Mono: one mixed track", dual: "Dual: caller and other party apart" },
   method: { GET: "GET", POST: "POST", PUT: "PUT", PATCH: "PATCH", DELETE: "DELETE" },
   "authenticate.method": { caller_id: "By the caller's number", account_pin: "Account number and PIN", pin: "PIN only" },
   "self_service.mode": { link_sms: "Text a link", lookup_say: "Look up and say the answer" },

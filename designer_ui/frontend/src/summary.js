@@ -64,7 +64,7 @@ export const TYPE_STYLE = {
   subflow: { color: "#553c9a", icon: "Sf" },
   hangup: { color: "#ba2121", icon: "End" },
   input: { color: "#5a67d8", icon: "In" },
-  record_call: { color: "#c53030", icon: "Rec" },
+  record_call: { color: "#b83280", icon: "Rec" },
   redirect: { color: "#38a169", icon: "Go" },
 };
 

@@ -136,10 +136,17 @@ export function InputAnswers({ wait, busy, send }) {
 const CHOICES = {
   dial: { field: "status", values: ["completed", "no-answer", "busy", "failed"], title: "The dialled party" },
   queue: { field: "result", values: ["bridged", "leave", "hangup"], title: "The queue" },
+  redirect: {
+    field: "result",
+    values: ["return", "timeout", "unreachable"],
+    labels: { return: "Sent back", timeout: "Kept too long", unreachable: "Not reached" },
+    title: "The application the call was handed to",
+  },
 };
 
-/** The buttons that answer a dial, queue or record wait. */
-export function OtherAnswers({ kind, busy, send }) {
+/** The buttons that answer a dial, queue, record or hand-over wait. */
+export function OtherAnswers({ wait, busy, send }) {
+  const kind = wait.kind;
   if (kind === "record") {
     return (
       <div className="cf-sim-answers">
@@ -158,8 +165,13 @@ export function OtherAnswers({ kind, busy, send }) {
   }
   return (
     <div className="cf-sim-answers">
+      {kind === "redirect" && (
+        <p className="cf-muted cf-sim-hint" data-sim-hint>Handed to {wait.url}. How does the call come back?</p>
+      )}
       {choice.values.map((v) => (
-        <button key={v} type="button" className="cf-button cf-small" title={`${choice.title}: ${v}`} disabled={busy} onClick={() => send({ type: kind, [choice.field]: v })}>{v}</button>
+        <button key={v} type="button" className="cf-button cf-small" title={`${choice.title}: ${v}`} disabled={busy} onClick={() => send({ type: kind, [choice.field]: v })} data-sim-answer={v}>
+          {(choice.labels && choice.labels[v]) || v}
+        </button>
       ))}
     </div>
   );

@@ -16,6 +16,7 @@ function describe(event, setup) {
     case "dial": return `Dial: ${event.status}`;
     case "queue": return `Queue: ${event.result}`;
     case "record": return `Recorded ${event.duration} s`;
+    case "redirect": return `Handed-over call: ${event.result}`;
     case "hangup": return "Hung up";
     default: return event.type;
   }
@@ -101,7 +102,7 @@ export default function SimulatorPanel({ slug, dirty, onPath }) {
         </p>
       )}
       {wait && wait.kind === "input" && <InputAnswers key={turn} wait={wait} busy={busy} send={send} />}
-      {wait && wait.kind !== "input" && <OtherAnswers kind={wait.kind} busy={busy} send={send} />}
+      {wait && wait.kind !== "input" && <OtherAnswers wait={wait} busy={busy} send={send} />}
       <ol className="cf-transcript" aria-label="Transcript">
         {lines.map((l, i) => (
           <li key={i} className={`cf-line cf-line-${l.kind}`}>{l.text}</li>

@@ -1,0 +1,202 @@
+"""Actions on live calls through the provider's REST API: start or stop recording a call
+(`record_call`), take back a call handed to another application (`redirect`) that did not
+send it back in time; and the recording status callback that lists a call's recording.
+
+A turn asks for an action by writing a `CallControl` row in its own transaction
+(`control_queue`); the webhook never calls the provider itself (an inbound call is only in
+progress once its first webhook is answered). The worker's sweep (`control_sweep`, every
+CALL_CONTROL_SWEEP_SECONDS) claims the due rows one by one with a lease and performs them:
+an attempt that fails in a way that may pass (the call not answered yet, the provider
+unreachable) is tried again a little later, a few times; one that may have reached the
+provider is looked up before it is tried again, so a call is never recorded twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from flows.nodes.runtime import ControlRecording, ExpectReturn
+
+from . import engine, twilio_client, twiml
+from .models import CallControl, CallSession, Recording
+
+log = logging.getLogger(__name__)
+
+Action, Status = CallControl.Action, CallControl.Status
+
+#: seconds before each new attempt; after the last one the action has failed
+RETRY_DELAYS = (1, 2, 4, 8, 15)
+LEASE = timedelta(seconds=60)
+SWEEP_BATCH = 50
+#: Twilio's "call is not in progress": the call is not answered yet, or already over
+NOT_IN_PROGRESS = 21220
+RECORDING_STATUS_PATH = "/ivr/recordings/status"
+
+
+# --- asked for by a turn (inside its transaction) ----------------------------------------
+def control_queue(
+    *, session: CallSession, effect: ControlRecording | ExpectReturn, now: datetime
+) -> CallControl:
+    if isinstance(effect, ControlRecording):
+        action = Action.START_RECORDING if effect.action == "start" else Action.STOP_RECORDING
+        fields = {"action": action, "channels": effect.channels, "due_at": now}
+    else:
+        fields = {
+            "action": Action.TAKE_BACK,
+            "seq": effect.seq,
+            "due_at": now + timedelta(seconds=effect.seconds),
+        }
+    return CallControl.objects.create(
+        session=session,
+        node_id=effect.node[:64],
+        status=Status.SIMULATED if session.simulated else Status.QUEUED,
+        **fields,
+    )
+
+
+# --- done by the worker --------------------------------------------------------------------
+def control_sweep(*, now: datetime | None = None) -> int:
+    """Perform the due actions (and those whose worker was lost); how many were tried."""
+    now = now or timezone.now()
+    due = Q(status=Status.QUEUED, due_at__lte=now) | Q(status=Status.WORKING, lease_until__lt=now)
+    ids = list(
+        CallControl.objects.filter(due)
+        .order_by("due_at")
+        .values_list("pk", flat=True)[:SWEEP_BATCH]
+    )
+    tried = 0
+    for control_id in ids:
+        if control_perform(control_id=control_id, now=timezone.now()) is not None:
+            tried += 1
+    return tried
+
+
+def control_perform(*, control_id: int, now: datetime | None = None) -> CallControl | None:
+    """Claim one action and perform it; None when another worker has it."""
+    now = now or timezone.now()
+    claimed = (
+        CallControl.objects.filter(pk=control_id)
+        .filter(Q(status=Status.QUEUED) | Q(status=Status.WORKING, lease_until__lt=now))
+        .update(status=Status.WORKING, lease_until=now + LEASE, attempts=F("attempts") + 1)
+    )
+    if not claimed:
+        return None
+    control = CallControl.objects.select_related("session").get(pk=control_id)
+    # a lost worker's attempt, or an earlier ambiguous one, may have reached the provider
+    retried = control.attempts > 1
+    try:
+        outcome = _perform(control, retried=retried)
+    except twilio_client.SendError as exc:
+        _failed(control, exc, now)
+    else:
+        _close(control, Status.DONE if outcome is None else Status.SKIPPED, outcome or "", now)
+    return control
+
+
+def _perform(control: CallControl, *, retried: bool) -> str | None:
+    """Do the action; a reason when there was nothing to do, None when it was done."""
+    session = control.session
+    if session.status != CallSession.Status.ACTIVE:
+        return "the call had ended"
+    if not settings.PUBLIC_BASE_URL:
+        raise twilio_client.SendError(
+            "PUBLIC_BASE_URL is not set: the provider cannot reach the runtime's callbacks"
+        )
+    if control.action == Action.START_RECORDING:
+        if retried and twilio_client.recording_find(call_sid=session.call_sid):
+            return None  # the earlier attempt started it
+        twilio_client.recording_start(
+            call_sid=session.call_sid,
+            channels=control.channels or "mono",
+            status_callback=settings.PUBLIC_BASE_URL + RECORDING_STATUS_PATH,
+        )
+        return None
+    if control.action == Action.STOP_RECORDING:
+        try:
+            twilio_client.recording_stop(call_sid=session.call_sid)
+        except twilio_client.SendError as exc:
+            if exc.status == 404:
+                return "no recording was under way"
+            raise
+        return None
+    return _take_back(control, session)
+
+
+def _take_back(control: CallControl, session: CallSession) -> str | None:
+    state = engine.State.from_dict(session.state)
+    if state.ended or state.waiting != "redirect" or session.seq != control.seq:
+        return "the call had come back"
+    query = urlencode({"seq": control.seq, "handover": "timeout"})
+    twilio_client.call_redirect(
+        call_sid=session.call_sid,
+        url=f"{settings.PUBLIC_BASE_URL}{twiml.CONTINUE_PATH}?{query}",
+    )
+    return None
+
+
+def _failed(control: CallControl, exc: twilio_client.SendError, now: datetime) -> None:
+    reason = f"{exc.code}: {exc}" if exc.code else str(exc)
+    may_pass = exc.transient or exc.code == NOT_IN_PROGRESS
+    if may_pass and control.attempts <= len(RETRY_DELAYS):
+        delay = RETRY_DELAYS[control.attempts - 1]
+        log.info("call %s: %s will be tried again (%s)", control.session_id, control.action, reason)
+        CallControl.objects.filter(pk=control.pk).update(
+            status=Status.QUEUED,
+            due_at=now + timedelta(seconds=delay),
+            lease_until=None,
+            last_error=reason[:1000],
+        )
+        return
+    log.warning("call %s: %s failed (%s)", control.session_id, control.action, reason)
+    _close(control, Status.FAILED, reason, now)
+
+
+def _close(control: CallControl, status: str, note: str, now: datetime) -> None:
+    control.status, control.last_error, control.done_at = status, note[:1000], now
+    CallControl.objects.filter(pk=control.pk).update(
+        status=status, last_error=note[:1000], done_at=now, lease_until=None
+    )
+
+
+# --- the recording status callback ----------------------------------------------------------
+def recording_status(*, form: Mapping[str, str]) -> Recording | None:
+    """A whole-call recording is ready (or was absent, or failed): list it with the call.
+
+    The same callback twice lists it once."""
+    call_sid = str(form.get("CallSid") or "")[:64]
+    sid = str(form.get("RecordingSid") or "")[:64]
+    status = str(form.get("RecordingStatus") or "")[:32]
+    if status != "completed" or not sid:
+        log.warning("call %s: recording %s ended %s", call_sid, sid, status or "(no status)")
+        return None
+    session = CallSession.objects.filter(call_sid=call_sid).first()
+    url = str(form.get("RecordingUrl") or "")[:1000]
+    if session is None or not url.startswith("https://"):
+        log.warning("recording %s: no such call %s or no URL", sid, call_sid)
+        return None
+    duration = _whole(form.get("RecordingDuration"))
+    with transaction.atomic():
+        recording, _ = Recording.objects.get_or_create(
+            recording_sid=sid,
+            defaults={
+                "session": session,
+                "kind": Recording.Kind.CALL,
+                "url": url,
+                "duration": duration,
+                "channels": max(1, min(_whole(form.get("RecordingChannels")), 2)),
+            },
+        )
+    return recording
+
+
+def _whole(value: object) -> int:
+    text = str(value or "")[:9]
+    return int(text) if text.isascii() and text.isdigit() else 0
