@@ -168,7 +168,9 @@ def flows_import(
     lookup = definition_lookup_with(batch, published_only=publish)
     checked: list[tuple[_Parsed, list[Problem]]] = []
     for item in parsed:
-        problems = validate(item.definition, publish=publish, flow_lookup=lookup)
+        # a flow with placeholders imports as a draft: it is published once they are replaced
+        strict = publish and not _has_placeholders(item.definition)
+        problems = validate(item.definition, publish=strict, flow_lookup=lookup)
         failures += [ImportProblem(item.name, p.message, p.path, p.node) for p in errors(problems)]
         checked.append((item, warnings(problems)))
     if failures:
@@ -181,6 +183,13 @@ def flows_import(
         if dry_run:
             transaction.set_rollback(True)
     return report
+
+
+def _has_placeholders(definition: dict[str, Any]) -> bool:
+    nodes = definition.get("nodes")
+    return isinstance(nodes, list) and any(
+        isinstance(n, dict) and n.get("type") == "placeholder" for n in nodes
+    )
 
 
 def _import_one(item: _Parsed, found: list[Problem], *, publish: bool, user) -> ImportedFlow:
@@ -206,6 +215,12 @@ def _import_one(item: _Parsed, found: list[Problem], *, publish: bool, user) -> 
         changed = True
     published = False
     current = flow.published_version
+    if publish and _has_placeholders(definition):
+        publish = False
+        item.notes.append(
+            "Not published: the flow has placeholder nodes (steps with no equivalent); replace "
+            "them, then publish."
+        )
     if publish and (current is None or current.checksum != definition_checksum(definition)):
         current = version_create(flow, definition, user=user, note=f"Imported from {name}"[:500])
         published = True

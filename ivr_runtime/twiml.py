@@ -144,6 +144,8 @@ def _add(response: VoiceResponse, command: Command) -> None:
         )
         if command.sip:
             dial.sip(command.sip)
+        elif command.client:
+            dial.client(command.client)
         else:
             dial.number(command.number or "")
     elif isinstance(command, Enqueue):

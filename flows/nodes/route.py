@@ -24,7 +24,9 @@ E164 = {"type": "string", "pattern": "^(\\+[1-9][0-9]{6,14}|\\{\\{.+\\}\\})$"}
 
 @register
 class Route(NodeType):
-    """Connect the caller to a person: a number, a SIP address, a queue or an agent by skills.
+    """Connect the caller to a person: a number, a SIP address, a Twilio Client, a queue or an
+    agent by skills. How a dialled call ended is in `{{ nodes.ID.dial_status }}` (Twilio's
+    DialCallStatus), how a queued one did in `{{ nodes.ID.queue_result }}` (QueueResult).
 
     `timeout` is how long a dialled person rings; `max_wait` how long a caller waits in a
     queue before `timeout`. `announce` is said to the caller before connecting.
@@ -49,6 +51,7 @@ class Route(NodeType):
                 "oneOf": [
                     obj({"number": E164}, required=("number",)),
                     obj({"sip": {"type": "string", "pattern": "^sips?:.+@.+"}}, required=("sip",)),
+                    obj({"client": {"type": "string", "pattern": "^([A-Za-z0-9_.@-]{1,128}|\\{\\{.+\\}\\})$"}}, required=("client",)),
                     obj({"queue": {"type": "string", "pattern": "^[A-Za-z0-9_ -]{1,64}$"}}, required=("queue",)),
                     obj(
                         {"skills": {"type": "array", "items": {"type": "string", "pattern": "^[a-z0-9_-]{1,64}$"}, "minItems": 1, "maxItems": 20, "uniqueItems": True}},
@@ -75,17 +78,19 @@ class Route(NodeType):
             return cls.enqueue(run, node, target["queue"])
         if "sip" in target:
             return cls.dial(run, node, sip=run.render(target["sip"]).strip())
+        if "client" in target:
+            return cls.dial(run, node, client=run.render(target["client"]).strip())
         return cls.dial(run, node, number=run.render(target["number"]).strip())
 
     @classmethod
-    def dial(cls, run, node, *, number=None, sip=None):
+    def dial(cls, run, node, *, number=None, sip=None, client=None):
         config = node["config"]
         if number is not None and not is_e164(number):
             raise NodeFailure(f"{number!r} is not a phone number to dial")
         run.say(config, "announce")
         run.scratch["dialled_at"] = run.now.isoformat()
         caller_id = run.render(config.get("caller_id")).strip() or None
-        run.emit(Dial(seq=run.next_seq, number=number, sip=sip, timeout=int(config.get("timeout", 30)), caller_id=caller_id))
+        run.emit(Dial(seq=run.next_seq, number=number, sip=sip, client=client, timeout=int(config.get("timeout", 30)), caller_id=caller_id))
         return Wait("dial")
 
     @classmethod
@@ -110,12 +115,14 @@ class Route(NodeType):
             return cls.dial(run, node, number=number)
         if event.kind == "queue":
             result = event.queue_result
+            run.remember(node["id"], queue_result=result or "")
             if result in QUEUE_CALLER_GONE:
                 return End(hung_up=True)
             exit_name = {"bridged": "connected", "leave": "timeout"}.get(result, "unavailable")
             return Next(exit_name, input=result or "no result")
         cls.on_hangup(run, node)
         status = event.dial_status
+        run.remember(node["id"], dial_status=status or "")
         if status == "completed":
             return Next("connected", input=status)
         if status == "no-answer" and cls.rang_out(run, node):

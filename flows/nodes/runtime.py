@@ -65,6 +65,7 @@ class Dial:
     seq: int
     number: str | None = None
     sip: str | None = None
+    client: str | None = None
     timeout: int = 30
     caller_id: str | None = None
 

@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from datetime import UTC, datetime
 from functools import wraps
 from typing import Any
 
@@ -306,9 +307,42 @@ def _tojson(eval_ctx: Any, value: Any, indent: int | None = None) -> Any:
     return filters.do_tojson(eval_ctx, value, indent)
 
 
+def _split(value: Any, separator: Any = " ") -> list[str]:
+    """Liquid's `split`: the text cut at each `separator` (words on spaces)."""
+    text, sep = str(value), str(separator)
+    fits(len(text) + 1)
+    return text.split() if sep == " " else list(text) if sep == "" else text.split(sep)
+
+
+#: a strftime width (`%10000Y`) would build a value of that size before it is measured
+_STRFTIME_WIDTH = re.compile(r"%[-_0^#]*\d")
+_MAX_DATE_FORMAT = 100
+
+
+def _date(value: Any, format: Any = "%Y-%m-%d %H:%M") -> Any:
+    """Liquid's `date`: "now" (or "today"), a Unix time or an ISO 8601 text, in `format`
+    (strftime, UTC unless the text has an offset); anything else is handed back as it is."""
+    fmt = str(format)
+    if len(fmt) > _MAX_DATE_FORMAT or _STRFTIME_WIDTH.search(fmt):
+        raise SecurityError(f"a date format is at most {_MAX_DATE_FORMAT} characters, no widths")
+    text = str(value).strip()
+    try:
+        if text.lower() in ("now", "today"):
+            moment = datetime.now(UTC)
+        elif re.fullmatch(r"-?\d{1,12}(\.\d+)?", text):
+            moment = datetime.fromtimestamp(float(text), UTC)
+        else:
+            moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except (ValueError, OverflowError, OSError):
+        return value
+    return moment.strftime(fmt)
+
+
 BOUNDED_FILTERS: dict[str, Callable[..., Any]] = {
     "batch": _batch,
     "center": _center,
+    "date": _date,
+    "split": _split,
     "format": _format,
     "indent": _indent,
     "join": _join,

@@ -58,7 +58,11 @@ def check_templates(definition: dict[str, Any], nodes: list[Any]) -> list[Proble
         if not isinstance(node, dict):
             continue
         node_id = node.get("id") if isinstance(node.get("id"), str) else None
-        for path, text in _texts(node.get("config"), f"$.nodes[{index}].config"):
+        config = node.get("config")
+        if node.get("type") == "placeholder" and isinstance(config, dict):
+            # an imported step's settings are the other system's, kept as they were: not ours
+            config = {k: v for k, v in config.items() if k != "original"}
+        for path, text in _texts(config, f"$.nodes[{index}].config"):
             problems.extend(_problems(text, path, node_id, flow, checked))
     fallback = definition.get("fallback")
     if (

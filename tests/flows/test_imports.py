@@ -148,7 +148,10 @@ def test_twilio_studio_exports_are_recognised_and_converted(export):
     )
     flow = Flow.objects.get(slug="studio")
     assert flow.name == "IVR"
-    assert [(n["id"], n["type"]) for n in flow.definition["nodes"]] == [("hello", "say")]
+    assert [(n["id"], n["type"]) for n in flow.definition["nodes"]] == [
+        ("hello", "say"),
+        ("end", "hangup"),  # Studio ends the call where a transition has no next
+    ]
 
 
 def test_a_studio_export_without_a_call_path_is_refused_and_changes_nothing():
@@ -158,7 +161,7 @@ def test_a_studio_export_without_a_call_path_is_refused_and_changes_nothing():
     (error,) = raised.value.errors
     assert error.file == "studio.json"
     assert error.message.startswith("Twilio Studio export that cannot be converted:")
-    assert "'Trigger' has no incoming call transition" in error.message
+    assert "'Trigger' leads nowhere" in error.message
     assert counts() == (0, 0, 0)
 
 

@@ -341,7 +341,7 @@ ERRORS = [
         ),
         "$.nodes[0].config.target",
         "r",
-        "Give exactly one of 'number', 'sip', 'queue' or 'skills'.",
+        "Give exactly one of 'number', 'sip', 'client', 'queue' or 'skills'.",
     ),
     (
         "route to a badly named queue",

@@ -143,7 +143,7 @@ WIDGETS = [
             ],
             "language": "en-GB",
         },
-        {"no_input": None, "sales": "bye", "support": "bye", "no_match": None},
+        {"no_input": "end", "sales": "bye", "support": "bye", "no_match": "end"},
     ),
     (
         "one-key gather without a split",
@@ -156,15 +156,200 @@ WIDGETS = [
             )
         ],
         "anykey",
-        "menu",
+        "input",
         {
             "prompt": "Press any key.",
             "timeout": 5,
             "retries": 0,
             "input": "dtmf",
-            "options": [{"key": k} for k in "0123456789*#"],
+            "min_digits": 1,
+            "max_digits": 1,
+            "finish_on_key": "#",
         },
-        {"no_input": None, **{k: "bye" for k in "0123456789*#"}, "no_match": "bye"},
+        {"valid": "bye", "invalid": "bye", "no_input": "end"},
+    ),
+    (
+        "free input by keys or speech",
+        [
+            widget(
+                "account",
+                "gather-input-on-call",
+                {
+                    "say": "Say or key in your account number.",
+                    "finish_on_key": "",
+                    "timeout": "8",
+                    "hints": "account, number",
+                    "language": "en-GB",
+                    "gather_language": "en-IE",
+                },
+                keypress="bye",
+                speech="bye",
+                timeout="bye",
+            )
+        ],
+        "account",
+        "input",
+        {
+            "prompt": "Say or key in your account number.",
+            "timeout": 8,
+            "retries": 0,
+            "language": "en-IE",
+            "input": "both",
+            "min_digits": 1,
+            "max_digits": 64,
+            "finish_on_key": "",
+            "hints": ["account", "number"],
+        },
+        {"valid": "bye", "invalid": "bye", "no_input": "bye"},
+    ),
+    (
+        "gather + splits on digits and on speech: one menu",
+        [
+            widget(
+                "menu",
+                "gather-input-on-call",
+                {"say": "Sales or support?"},
+                keypress="keys",
+                speech="words",
+                timeout="bye",
+            ),
+            widget(
+                "keys",
+                "split-based-on",
+                {"input": "{{widgets.menu.Digits}}"},
+                noMatch="bye",
+                m=[match("sales", "matches_any_of", "1,5"), match("support", "equal_to", "2")],
+            ),
+            widget(
+                "words",
+                "split-based-on",
+                {"input": "{{widgets.menu.SpeechResult}}"},
+                noMatch="bye",
+                m=[match("sales", "contains", "sales"), match("bye", "equal_to", "goodbye")],
+            ),
+            widget("sales", "say-play", {"say": "Sales."}, audioComplete="bye"),
+            widget("support", "say-play", {"say": "Support."}, audioComplete="bye"),
+        ],
+        "menu",
+        "menu",
+        {
+            "prompt": "Sales or support?",
+            "timeout": 5,
+            "retries": 0,
+            "input": "both",
+            "options": [
+                {"key": "1", "speech": ["sales"]},
+                {"key": "5"},
+                {"key": "2"},
+                {"key": "goodbye", "label": "goodbye", "speech": ["goodbye"]},
+            ],
+        },
+        {
+            "no_input": "bye",
+            "1": "sales",
+            "5": "sales",
+            "2": "support",
+            "goodbye": "bye",
+            "no_match": "bye",
+        },
+    ),
+    (
+        "run a function",
+        [
+            widget(
+                "fn",
+                "run-function",
+                {
+                    "service_sid": "ZS0123",
+                    "function_sid": "ZH0123",
+                    "url": "https://acme-1234.twil.io/lookup",
+                    "parameters": [
+                        {"key": "phone", "value": "{{trigger.call.From}}"},
+                        {"key": "kind", "value": "a b"},
+                    ],
+                },
+                success="bye",
+                fail="bye",
+            )
+        ],
+        "fn",
+        "http",
+        {
+            "url": "https://acme-1234.twil.io/lookup",
+            "method": "POST",
+            "timeout": 5,
+            "body": "phone={% filter urlencode %}{{ caller.number }}{% endfilter %}&kind=a%20b",
+            "headers": {"Content-Type": "application/x-www-form-urlencoded"},
+        },
+        {"success": "bye", "failure": "bye"},
+    ),
+    (
+        "connect to a client",
+        [
+            widget(
+                "desk",
+                "connect-call-to",
+                {"noun": "client", "to": "reception", "caller_id": "{{contact.channel.address}}"},
+                callCompleted="bye",
+            )
+        ],
+        "desk",
+        "route",
+        {"target": {"client": "reception"}, "caller_id": "{{ caller.number }}"},
+        {"connected": "bye", "unavailable": "bye", "timeout": "bye"},
+    ),
+    (
+        "connect to SIP",
+        [
+            widget(
+                "pbx",
+                "connect-call-to",
+                {"noun": "sip", "sip_endpoint": "sip:desk@pbx.example.com", "timeout": 15},
+                callCompleted="bye",
+            )
+        ],
+        "pbx",
+        "route",
+        {"target": {"sip": "sip:desk@pbx.example.com"}, "timeout": 15},
+        {"connected": "bye", "unavailable": "bye", "timeout": "bye"},
+    ),
+    (
+        "send to Flex",
+        [
+            widget(
+                "flex",
+                "send-to-flex",
+                {"workflow": "WW0123", "channel": "TC0123", "timeout": "600"},
+                callComplete="bye",
+                failedToEnqueue="bye",
+            )
+        ],
+        "flex",
+        "route",
+        {"target": {"queue": "flex WW0123"}, "max_wait": 600},
+        {"connected": "bye", "unavailable": "bye", "timeout": "bye"},
+    ),
+    (
+        "send and wait for a reply",
+        [
+            widget(
+                "ask",
+                "send-and-wait-for-reply",
+                {"body": "Reply 1 or 2.", "from": "{{flow.channel.address}}", "timeout": "3600"},
+                incomingMessage="bye",
+            )
+        ],
+        "ask",
+        "input",
+        {
+            "prompt": "Reply 1 or 2.",
+            "input": "both",
+            "min_digits": 1,
+            "max_digits": 64,
+            "timeout": 60,
+            "retries": 0,
+        },
+        {"valid": "bye", "invalid": "bye", "no_input": "end"},
     ),
     (
         "split on a variable",
@@ -241,7 +426,7 @@ WIDGETS = [
         "vip",
         "branch",
         {"rules": [{"exit": "boss", "var": "caller.number", "op": "eq", "value": "+442079460001"}]},
-        {"boss": "bye", "else": None},
+        {"boss": "bye", "else": "end"},
     ),
     (
         "connect to a number",
@@ -338,7 +523,7 @@ WIDGETS = [
             "body": '{"caller": "{{ caller.number }}"}',
             "headers": {"Content-Type": "application/json;charset=utf-8"},
         },
-        {"success": "bye", "failure": None},
+        {"success": "bye", "failure": "end"},
     ),
     (
         "set variables",
@@ -427,8 +612,11 @@ def test_a_split_a_menu_took_over_is_not_a_node_unless_something_else_leads_to_i
         {"input": "{{widgets.menu.Digits}}"},
         m=[match("bye", "equal_to", "1")],
     )
-    assert [n["id"] for n in convert(gather, split).definition["nodes"]] == ["menu", "bye"]
+    assert [n["id"] for n in convert(gather, split).definition["nodes"]] == ["menu", "bye", "end"]
     back = widget("again", "say-play", {"say": "Again."}, audioComplete="split")
+    gather = widget(
+        "menu", "gather-input-on-call", {"say": "Press 1."}, keypress="split", timeout="again"
+    )
     result = convert(gather, split, back)
     assert node_of(result, "split")["config"]["rules"] == [
         {"exit": "if_value_equal_to_1", "var": "nodes.menu.digits", "op": "eq", "value": "1"}
@@ -458,7 +646,15 @@ def test_the_flow_takes_slug_name_and_positions_from_the_export():
     assert (definition["name"], definition["description"]) == ("Test IVR", "Test IVR")
     assert definition["language"] == "en-US" and "timezone" not in definition
     assert "fallback" not in definition
-    (node,) = definition["nodes"]
+    node, end = definition["nodes"]
+    assert end == {
+        "id": "end",
+        "type": "hangup",
+        "label": "End (a Studio transition with no next)",
+        "config": {},
+        "exits": {},
+        "position": {"x": 10, "y": 230},  # below the flow
+    }
     assert (node["id"], node["label"], node["position"]) == ("hello", "Hello!", {"x": 10, "y": -20})
     wrapped = convert_studio(
         {"friendly_name": "Main line", "definition": data}, source_name="x.json"
@@ -471,115 +667,158 @@ def test_widget_names_become_unique_node_ids():
         widget("1st step", "say-play", {"say": "a"}, audioComplete="1st-step"),
         widget("1st-step", "say-play", {"say": "b"}, audioComplete="bye"),
     )
-    assert [n["id"] for n in result.definition["nodes"]] == ["w_1st_step", "w_1st_step_2", "bye"]
+    assert [n["id"] for n in result.definition["nodes"]] == [
+        "w_1st_step",
+        "w_1st_step_2",
+        "bye",
+        "end",
+    ]
     assert node_of(result, "w_1st_step")["exits"] == {"next": "w_1st_step_2"}
 
 
 @pytest.mark.parametrize(
-    ("widgets", "note"),
+    ("widget_", "note", "exits"),
     [
         (
-            [widget("pay", "capture-payments", {"payment_amount": "10"}, success="bye")],
-            "widget 'pay' (capture-payments) was not converted: callflow does not take card payments",
+            widget("pay", "capture-payments", {"payment_amount": "10"}, success="bye", hangup=""),
+            "callflow does not take card payments",
+            {"success": "bye", "hangup": "end"},
         ),
         (
-            [widget("fn", "run-function", {"url": "https://x.twil.io/f"}, success="bye")],
-            "widget 'fn' (run-function) was not converted: Twilio Functions do not run here",
+            widget(
+                "bot", "connect-virtual-agent", {"connector": "df"}, hangup="", **{"return": "bye"}
+            ),
+            "callflow has no virtual agents",
+            {"hangup": "end", "return": "bye"},
         ),
         (
-            [widget("redirect", "add-twiml-redirect", {"url": "https://example.com/twiml"})],
-            "widget 'redirect' (add-twiml-redirect) was not converted",
+            widget("tap", "fork-stream", {"stream_url": "wss://x.example.com"}, next="bye"),
+            "callflow does not stream call audio",
+            {"next": "bye"},
         ),
         (
-            [widget("flex", "send-to-flex", {"workflow": "WW0123"}, callComplete="bye")],
-            "widget 'flex' (send-to-flex) was not converted: callflow does not hand calls to Flex",
+            widget("fax", "some-future-widget", {}, done="bye"),
+            "callflow has no node that does this",
+            {"done": "bye"},
         ),
         (
-            [widget("text", "send-message", {"body": "Hi", "from": "+15005550006"}, sent="bye")],
-            "widget 'text' (send-message): became an sms node; `from` (+15005550006) was not "
-            "converted.",
-        ),
-        (
-            [
-                widget(
-                    "agent",
-                    "connect-call-to",
-                    {"noun": "number", "to": "+15005550006"},
-                    callCompleted="bye",
-                    hangup="hello",
-                )
-            ],
-            "widget 'agent' (connect-call-to): its hangup path (to 'hello') was not converted",
-        ),
-        (
-            [widget("fax", "some-future-widget", {})],
-            "widget 'fax' (some-future-widget) was not converted: callflow has no node that does this",
-        ),
-        (
-            [
-                widget(
-                    "free", "gather-input-on-call", {"say": "Your account number?"}, keypress="bye"
-                )
-            ],
-            "widget 'free' (gather-input-on-call) was not converted: it collects free input",
-        ),
-        (
-            [widget("conf", "connect-call-to", {"noun": "conference", "to": "room"})],
-            "widget 'conf' (connect-call-to) was not converted: connecting to a conference",
-        ),
-        (
-            [
-                widget(
-                    "odd",
-                    "split-based-on",
-                    {"input": "{{flow.variables.day}}"},
-                    m=[match("bye", "is_after_time", "17:00")],
-                )
-            ],
-            "widget 'odd' (split-based-on): the condition 'is_after_time' (to 'bye') was not converted.",
+            widget(
+                "conf", "connect-call-to", {"noun": "conference", "to": "room"}, callCompleted="bye"
+            ),
+            "connecting to conference 'room' does not convert",
+            {"call_completed": "bye"},
         ),
     ],
 )
-def test_what_does_not_convert_is_noted_and_left_unconnected(widgets, note):
-    start = widget("hello", "say-play", {"say": "Hi"}, audioComplete=widgets[0]["name"])
-    result = convert(start, *widgets)
-    assert any(n.startswith(note) for n in result.notes), result.notes
-    if not any(n["id"] == widgets[0]["name"] for n in result.definition["nodes"]):
-        assert node_of(result, "hello")["exits"] == {"next": None}
-    assert errors(validate(result.definition)) == []
+def test_a_widget_with_no_equivalent_becomes_a_placeholder_keeping_its_exits(widget_, note, exits):
+    start = widget("hello", "say-play", {"say": "Hi"}, audioComplete=widget_["name"])
+    result = convert(start, widget_)
+    node = node_of(result, widget_["name"])
+    assert node["type"] == "placeholder" and node["exits"] == exits
+    config = node["config"]
+    assert (config["source"], config["source_type"], config["source_name"]) == (
+        "studio",
+        widget_["type"],
+        widget_["name"],
+    )
+    assert config["exit_names"] == list(exits) and note in config["note"]
+    assert config["original"] == widget_["properties"]
+    assert f"widget {widget_['name']!r} ({widget_['type']}): left as a placeholder: " in "\n".join(
+        result.notes
+    )
+    assert node_of(result, "hello")["exits"] == {"next": widget_["name"]}
+    assert node_of(result, "bye")["type"] == "say"  # what follows it stays part of the flow
+    assert errors(validate(result.definition, publish=True)) == []
+
+
+def test_a_transition_with_no_next_ends_the_call_at_one_shared_hangup():
+    result = convert(
+        widget("ask", "gather-input-on-call", {"say": "Press 1."}, keypress="split"),
+        widget(
+            "split",
+            "split-based-on",
+            {"input": "{{widgets.ask.Digits}}"},
+            m=[match("bye", "equal_to", "1")],
+        ),
+    )
+    assert node_of(result, "ask")["exits"] == {"no_input": "end", "1": "bye", "no_match": "end"}
+    assert node_of(result, "bye")["exits"] == {"next": "end"}
+    assert node_of(result, "end")["type"] == "hangup"
+    assert node_of(result, "end")["config"] == {}
+    assert errors(validate(result.definition, publish=True)) == []
+
+
+def test_widgets_that_do_nothing_here_pass_the_call_on():
+    result = convert(
+        widget("tones", "say-play", {"digits": "1234"}, audioComplete="nothing"),
+        widget("nothing", "set-variables", {"variables": []}, next="bye"),
+    )
+    assert result.definition["start"] == "bye"
+    assert [n["id"] for n in result.definition["nodes"]] == ["bye", "end"]
+    assert any("'tones' (say-play): became no node: it sends DTMF tones" in n for n in result.notes)
+
+
+def test_widgets_nothing_leads_to_are_left_out_and_noted():
+    result = convert(
+        widget("hi", "say-play", {"say": "Hi"}), widget("old", "say-play", {"say": "Old."})
+    )
+    assert [n["id"] for n in result.definition["nodes"]] == ["hi", "end"]
+    assert "widget 'old' (say-play): was left out: nothing leads to it" in "\n".join(result.notes)
+    assert "widget 'bye' (say-play): was left out" in "\n".join(result.notes)
 
 
 def test_liquid_without_a_callflow_equivalent_is_kept_and_noted():
     result = convert(
         widget("hi", "say-play", {"say": "You called from {{trigger.call.FromCity}}."})
     )
-    assert node_of(result, "hi")["config"]["text"] == "You called from {{trigger.call.FromCity}}."
-    assert result.notes == [
+    assert node_of(result, "hi")["config"]["text"] == "You called from {{ trigger.call.FromCity }}."
+    assert (
         "widget 'hi' (say-play): {{trigger.call.FromCity}} has no callflow equivalent and was "
-        "kept as it is (it renders as empty text)."
-    ]
+        "kept as written (it renders as empty text)."
+    ) in result.notes
 
 
-def test_liquid_filters_and_tags_are_left_out_and_noted():
-    text = "Hi {{flow.variables.name | upcase}}{% if x %}!{% endif %}"
+def test_liquid_filters_and_tags_become_template_filters_and_tags():
+    text = "Hi {{flow.variables.name | upcase}}{% if flow.variables.vip == 'yes' %}!{% endif %}"
     result = convert(widget("hi", "say-play", {"say": text}))
-    assert node_of(result, "hi")["config"]["text"] == "Hi !"
-    assert result.notes == [
-        "widget 'hi' (say-play): {{flow.variables.name | upcase}}, {% if x %}, {% endif %} uses "
-        "Liquid filters or tags, which callflow templates do not have, and was left out."
-    ]
+    assert node_of(result, "hi")["config"]["text"] == (
+        'Hi {{ (vars.name | upper) }}{% if vars.vip == "yes" %}!{% endif %}'
+    )
+    assert not any(n.startswith("widget 'hi'") for n in result.notes)
 
 
-def test_message_paths_of_the_trigger_are_noted_and_their_widgets_left_out():
+def test_one_trigger_path_starts_the_flow_the_others_are_noted_and_left_out():
     reply = widget("reply", "send-message", {"body": "Call us."})
     result = convert(widget("hi", "say-play", {"say": "Hi"}), reply, incomingMessage="reply")
-    assert [n["id"] for n in result.definition["nodes"]] == ["hi", "bye"]
-    assert result.notes == [
-        "widget 'Trigger' (trigger): the incomingMessage path (to 'reply') was not converted: "
-        "callflow runs calls only.",
-        "widget 'reply' (send-message) was not converted: only the trigger's message or request "
-        "paths lead to it; exits leading to it are left unconnected.",
+    assert [n["id"] for n in result.definition["nodes"]] == ["hi", "end"]
+    notes = "\n".join(result.notes)
+    assert (
+        "widget 'Trigger' (trigger): its incomingMessage path (to 'reply') was left out: a "
+        "callflow flow starts at one node, and this one runs calls from 'hi'."
+    ) in notes
+    assert "widget 'reply' (send-message): was left out: nothing leads to it" in notes
+
+
+@pytest.mark.parametrize(
+    ("event", "start", "subflow"),
+    [
+        ("incomingRequest", "hello", None),
+        ("incomingMessage", "hello", None),
+        ("incomingParent", "hello", True),
+    ],
+)
+def test_a_flow_started_by_a_request_a_message_or_a_parent_converts(event, start, subflow):
+    data = export(widget("hello", "say-play", {"say": "Hi"}))
+    data["states"][0]["transitions"] = [
+        {"event": "incomingCall"},
+        {"event": event, "next": "hello"},
     ]
+    result = convert_studio(data, source_name="other.json")
+    assert result.definition["start"] == start
+    assert result.definition.get("subflow") is subflow
+    exits = node_of(result, "hello")["exits"]
+    assert exits == {"next": None if subflow else "end"}  # a sub-flow returns where it ends
+    assert errors(validate(result.definition, publish=True)) == []
 
 
 @pytest.mark.parametrize(
@@ -596,16 +835,67 @@ def test_message_paths_of_the_trigger_are_noted_and_their_widgets_left_out():
             "$.states[1].transitions",
             "Widget 'hello' has a transition (audioComplete) to 'nowhere', which is not a widget",
         ),
-        (export(), "$.states[0].transitions", "'Trigger' has no incoming call transition"),
-        (
-            export(widget("pay", "capture-payments")),
-            "$.states[0].transitions",
-            "Calls start at widget 'pay' (capture-payments), which could not be converted.",
-        ),
+        (export(), "$.states[0].transitions", "'Trigger' leads nowhere"),
         (
             export(widget("a", "say-play"), widget("a", "say-play")),
             "$.states[2].name",
             "Two widgets are named 'a'.",
+        ),
+        ({"states": ["x"]}, "$.states[0]", "A widget should be an object, not str."),
+        ({"states": [{"name": "t", "type": 3}]}, "$.states[0].type", "Widget 't' has no type."),
+        (
+            export(widget("hello", "say-play", {"say": {"text": "Hi"}})),
+            "$.states[1].properties.say",
+            "Widget 'hello': `say` should be text, not an object.",
+        ),
+        (
+            export({"name": "hello", "type": "say-play", "properties": ["say"]}),
+            "$.states[1].properties",
+            "`properties` should be an object, not a list.",
+        ),
+        (
+            export({"name": "hello", "type": "say-play", "transitions": {"next": "x"}}),
+            "$.states[1].transitions",
+            "`transitions` is not a list.",
+        ),
+        (
+            export({"name": "hello", "type": "say-play", "transitions": [{"event": 1}]}),
+            "$.states[1].transitions[0]",
+            "a transition should be an object with a text `event`",
+        ),
+        (
+            export(
+                {"name": "hello", "type": "say-play", "transitions": [{"event": "a", "next": 5}]}
+            ),
+            "$.states[1].transitions[0].next",
+            "`next` should be a widget name, not int.",
+        ),
+        (
+            export(widget("ask", "gather-input-on-call", {"timeout": "soon"}, keypress="bye"), BYE),
+            "$.states[1].properties.timeout",
+            "Widget 'ask': `timeout` should be a number, not 'soon'.",
+        ),
+        (
+            export(widget("keep", "set-variables", {"variables": {"a": "1"}}, next="bye"), BYE),
+            "$.states[1].properties.variables",
+            "`variables` should be a list, not an object.",
+        ),
+        (
+            export(widget("keep", "set-variables", {"variables": ["a"]}, next="bye"), BYE),
+            "$.states[1].properties.variables[0]",
+            "each of `variables` should be an object with a text `key`",
+        ),
+        (
+            export(
+                widget(
+                    "split",
+                    "split-based-on",
+                    {"input": "{{flow.variables.a}}"},
+                    m=[{"event": "match", "next": "split", "conditions": {"type": "is_blank"}}],
+                )
+            ),
+            "$.states[1].transitions[0].conditions",
+            "`conditions` should be a list of objects",
         ),
     ],
 )
@@ -625,7 +915,7 @@ def test_callflow_files_are_not_taken_for_studio_exports():
 def test_the_fixture_converts_to_a_valid_flow():
     result = convert_studio(json.loads(FIXTURE.read_text()), source_name=str(FIXTURE))
     definition = result.definition
-    assert errors(validate(definition)) == []
+    assert errors(validate(definition, publish=True)) == []
     assert (definition["slug"], definition["name"], definition["start"]) == (
         "acme-ivr",
         "Acme IVR",
@@ -641,16 +931,18 @@ def test_the_fixture_converts_to_a_valid_flow():
         "connect_vip": "route",
         "voicemail": "voicemail",
         "goodbye_sms": "sms",
+        "pay": "placeholder",
+        "end": "hangup",
     }
     assert node_of(result, "main_menu")["exits"] == {
         "no_input": "goodbye_sms",
         "1": "connect_sales",
         "2": "voicemail",
-        "3": None,
+        "3": "pay",
         "no_match": "by_tier",
     }
     assert any(
-        n.startswith("widget 'pay' (capture-payments) was not converted") for n in result.notes
+        n.startswith("widget 'pay' (capture-payments): left as a placeholder") for n in result.notes
     )
 
 
@@ -670,11 +962,11 @@ def test_import_flows_converts_the_export_prints_the_notes_and_a_second_import_c
     assert lines[0] == f"acme-ivr ({FIXTURE}): created"
     assert lines[1] == "  converted from Twilio Studio; not converted, or converted with changes:"
     assert (
-        "    - widget 'pay' (capture-payments) was not converted: callflow does not take card "
-        "payments; exits leading to it are left unconnected."
+        "    - widget 'pay' (capture-payments): left as a placeholder: callflow does not take card "
+        "payments: take them with an agent (a route node) or text a payment link (an sms node), "
+        "then replace this placeholder."
     ) in lines
-    assert any("incomingRequest path (to 'sms_reply') was not converted" in line for line in lines)
-    assert any(line.startswith("  warning: $.nodes[3].exits") for line in lines)
+    assert any("incomingRequest path (to 'sms_reply') was left out" in line for line in lines)
     flow = Flow.objects.get(slug="acme-ivr")
     assert flow.name == "Acme IVR"
     assert errors(validate(flow.definition)) == []
@@ -734,3 +1026,158 @@ def test_the_api_import_reports_the_notes(publisher_api):
     assert imported["slug"] == "acme-ivr"  # from the description: no file name
     assert imported["converted_from"] == "Twilio Studio"
     assert any("capture-payments" in note for note in imported["notes"])
+
+
+def _with_wrong_types(data: dict):
+    """Each property of each widget, and each transition, replaced by every wrong type."""
+    states = data.get("states") or data["definition"]["states"]
+    for i, state in enumerate(states):
+        for key in [*state.get("properties", {}), "properties", "transitions"]:
+            for wrong in ({}, [], 3.5, True, None, {"a": [1]}):
+                broken = json.loads(json.dumps(data))
+                target = (broken.get("states") or broken["definition"]["states"])[i]
+                if key in ("properties", "transitions"):
+                    target[key] = wrong
+                else:
+                    target["properties"][key] = wrong
+                yield broken
+
+
+QUEUES = export(
+    widget("queue", "enqueue-call", {"queue_name": "q", "timeout": 60}, callComplete="flex"),
+    widget("flex", "send-to-flex", {"workflow": "WW1", "timeout": "60"}, callComplete="auth"),
+    widget(
+        "auth",
+        "run-subflow",
+        {"flow_sid": "FW1", "parameters": [{"key": "a", "value": "1"}]},
+        completed="desk",
+    ),
+    widget("desk", "connect-call-to", {"noun": "client", "to": "desk", "timeout": 9}),
+)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "sms-survey.json",
+        "appointment-reminder.json",
+        "extras.json",
+        "acme-ivr.json",
+        "studio-fw0123456789abcdef0123456789abcdef.json",
+        "queues",
+    ],
+)
+def test_wrong_types_anywhere_give_an_error_with_a_json_path_or_convert(name):
+    data = QUEUES if name == "queues" else json.loads((FIXTURE.parent / name).read_text())
+    for broken in _with_wrong_types(data):
+        try:
+            result = convert_studio(broken, source_name=name)
+        except StudioExportError as exc:
+            assert exc.path.startswith("$") and exc.message
+        else:
+            assert errors(validate(result.definition)) == [], result.definition
+
+
+def test_a_placeholder_keeps_the_liquid_of_its_settings_which_is_not_read_as_a_template():
+    pay = widget("pay", "capture-payments", {"payment_amount": "{{flow.data.amount | default: 0}}"})
+    result = convert(widget("hi", "say-play", {"say": "Hi"}, audioComplete="pay"), pay)
+    node = node_of(result, "pay")
+    assert node["config"]["original"] == {"payment_amount": "{{flow.data.amount | default: 0}}"}
+    assert [p for p in validate(result.definition, publish=True) if p.node == "pay"] == []
+
+
+def test_positions_are_studio_offsets_moved_down_only_where_a_taller_node_would_cover_another():
+    from flows.spec.studio.layout import NODE_WIDTH, node_height
+
+    data = json.loads((FIXTURE.parent / "clinic-ivr.json").read_text())
+    offsets = {w["name"]: w["properties"]["offset"] for w in data["definition"]["states"]}
+    nodes = convert_studio(data, source_name="clinic-ivr.json").definition["nodes"]
+    for node in nodes:
+        offset = offsets.get(node["label"])
+        if offset:
+            assert node["position"]["x"] == offset["x"]  # never moved sideways
+            assert node["position"]["y"] >= offset["y"]
+    assert node_of_list(nodes, "welcome")["position"] == {"x": 0, "y": 420}  # nothing covers it
+    for i, a in enumerate(nodes):
+        for b in nodes[i + 1 :]:
+            (ax, ay), (bx, by) = a["position"].values(), b["position"].values()
+            apart = (
+                abs(ax - bx) >= NODE_WIDTH or ay + node_height(a) <= by or by + node_height(b) <= ay
+            )
+            assert apart, (a["id"], b["id"])
+
+
+def node_of_list(nodes: list[dict], node_id: str) -> dict:
+    return next(n for n in nodes if n["id"] == node_id)
+
+
+def test_numbers_written_with_spaces_convert_and_speech_answers_never_take_a_menu_exit_name():
+    result = convert(
+        widget("desk", "connect-call-to", {"noun": "number", "to": "+44 (20) 7946-0599"}),
+        widget("ask", "gather-input-on-call", {"say": "Yes or no?"}, speech="split"),
+        widget(
+            "split",
+            "split-based-on",
+            {"input": "{{widgets.ask.SpeechResult}}"},
+            m=[match("desk", "equal_to", "no match"), match("bye", "equal_to", "no input")],
+        ),
+        start="ask",
+    )
+    assert node_of(result, "desk")["config"]["target"] == {"number": "+442079460599"}
+    options = node_of(result, "ask")["config"]["options"]
+    assert [o["key"] for o in options] == ["no_match_2", "no_input_2"]
+    assert errors(validate(result.definition, publish=True)) == []
+
+
+@pytest.mark.parametrize(
+    ("props", "config"),
+    [
+        (
+            {"record_call": True, "recording_channels": "dual"},
+            {"action": "start", "channels": "dual"},
+        ),
+        ({"record_call": True}, {"action": "start", "channels": "mono"}),
+        ({"record_call": False}, {"action": "stop"}),
+    ],
+)
+def test_call_recording_becomes_a_record_call_node(props, config):
+    start = widget("hello", "say-play", {"say": "Hi"}, audioComplete="rec")
+    result = convert(
+        start,
+        widget("rec", "record-call", props, success="bye", failed="other"),
+        widget("other", "say-play", {"say": "Other"}),
+    )
+    node = node_of(result, "rec")
+    assert (node["type"], node["config"], node["exits"]) == ("record_call", config, {"next": "bye"})
+    assert "its failed path (to 'other') was not converted" in "\n".join(result.notes)
+
+
+def test_twiml_redirect_becomes_a_redirect_node_back_on_return():
+    start = widget("hello", "say-play", {"say": "Hi"}, audioComplete="tw")
+    tw = widget(
+        "tw",
+        "add-twiml-redirect",
+        {
+            "url": "https://x.example.com/t?c={{contact.channel.address}}",
+            "method": "GET",
+            "timeout": "600",
+        },
+        **{"return": "bye", "timeout": "late", "fail": "broken"},
+    )
+    result = convert(
+        start,
+        tw,
+        widget("late", "say-play", {"say": "Late"}),
+        widget("broken", "say-play", {"say": "Broken"}),
+    )
+    node = node_of(result, "tw")
+    assert node["type"] == "redirect"
+    assert node["config"] == {
+        "url": "https://x.example.com/t?c={{ caller.number }}",
+        "method": "GET",
+        "return_after": 600,
+    }
+    split = node_of(result, node["exits"]["failed"])
+    assert split["type"] == "branch" and split["exits"] == {"timeout": "late", "else": "broken"}
+    assert split["config"]["rules"][0]["var"] == "nodes.tw.outcome"
+    assert "ReturnUrl" in "\n".join(result.notes)

@@ -11,6 +11,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 class RecordServer:
     def __init__(self) -> None:
         self.requests: list[tuple[str, str, bytes]] = []
+        #: path -> (status, JSON body): answers a test sets, before the built-in ones
+        self.answers: dict[str, tuple[int, object]] = {}
         owner = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -29,6 +31,8 @@ class RecordServer:
                     "/api/balance": (200, json.dumps({"balance": "1,024.00"})),
                     "/api/orders": (200, json.dumps({"open_orders": 2})),
                 }.get(path, (404, "{}"))
+                if path in owner.answers:
+                    status, body = owner.answers[path][0], json.dumps(owner.answers[path][1])
                 data = body.encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")

@@ -53,6 +53,10 @@ TABLE = [
         '<Response><Dial action="/ivr/continue?seq=3" method="POST" timeout="30"><Sip>sip:desk@example.com</Sip></Dial></Response>',
     ),
     (
+        [Dial(seq=3, client="reception", timeout=25)],
+        '<Response><Dial action="/ivr/continue?seq=3" method="POST" timeout="25"><Client>reception</Client></Dial></Response>',
+    ),
+    (
         [Enqueue(seq=5, queue="support", max_wait=120)],
         '<Response><Enqueue action="/ivr/continue?seq=5" method="POST" waitUrl="/ivr/queue-wait?max_wait=120" '
         'waitUrlMethod="POST">support</Enqueue></Response>',

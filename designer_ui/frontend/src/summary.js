@@ -14,6 +14,7 @@ const SUMMARIES = {
     const t = c.target || {};
     if (t.number) return `dial ${t.number}`;
     if (t.sip) return `SIP ${t.sip}`;
+    if (t.client) return `client ${t.client}`;
     if (t.queue) return `queue ${t.queue}`;
     if (t.skills) return `skills: ${t.skills.join(", ")}`;
     return "no target";

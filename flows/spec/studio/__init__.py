@@ -1,11 +1,12 @@
 """Twilio Studio flow exports: recognised on import and converted to callflow/1.
 
 `convert_studio` is pure: a Studio flow definition (bare, or the REST API's Flow resource
-with it under `definition`) in, a callflow/1 definition and the list of what could not be
-converted out. Widgets become nodes with the widget's name as label and its offset as
-position; a widget that does not convert is listed in the notes and the exits that led to
-it stay unconnected. A broken export (no `states`, a transition to a widget that does not
-exist) raises `StudioExportError`. The result is validated like any other file.
+with it under `definition`) in, a callflow/1 definition and the notes on what was converted,
+approximated or left as a placeholder out. Widgets become nodes with the widget's name as
+label and its offset as position (converter.py walks them, widgets.py says which family
+converts each type, liquid.py and variables.py translate the templates). A broken export
+(no `states`, a property of the wrong type, a transition to a widget that does not exist)
+raises `StudioExportError` with the JSON path. The result is validated like any other file.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from .converter import (
     _slug,
     is_studio_export,
 )
-from .widgets import CONVERTERS
+from .widgets import CONVERTERS, FALLBACK
 
 __all__ = ["StudioConversion", "StudioExportError", "convert_studio", "is_studio_export"]
 
@@ -43,10 +44,11 @@ def convert_studio(data: dict[str, Any], *, source_name: str) -> StudioConversio
         raise StudioExportError(
             "The Studio export has no widgets: `states` is missing or empty.", f"{base}.states"
         )
-    converter = _Converter(_checked_states(states, base), base, CONVERTERS)
+    converter = _Converter(_checked_states(states, base), base, CONVERTERS, FALLBACK)
     start = converter.run()
     stem = PurePath(source_name).stem
-    name = str(outer.get("friendly_name") or data.get("description") or stem).strip()[:200] or stem
+    name = _text(outer.get("friendly_name")) or _text(data.get("description")) or stem
+    name = name[:200].strip() or stem
     # a file names the flow; a definition posted to the API has only its own name
     from_file = source_name.lower().endswith(".json")
     definition: dict[str, Any] = {
@@ -54,7 +56,14 @@ def convert_studio(data: dict[str, Any], *, source_name: str) -> StudioConversio
         "slug": _slug(stem if from_file else name),
         "name": name,
     }
-    if isinstance(data.get("description"), str) and data["description"].strip():
-        definition["description"] = data["description"].strip()
+    description = _text(data.get("description"))
+    if description:
+        definition["description"] = description[:4000]
+    if converter.runs_as == "incomingParent":
+        definition["subflow"] = True
     definition.update(language=DEFAULT_LANGUAGE, start=start, nodes=converter.nodes)
     return StudioConversion(definition, converter.notes)
+
+
+def _text(value: Any) -> str:
+    return value.strip() if isinstance(value, str) else ""

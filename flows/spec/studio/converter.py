@@ -1,4 +1,17 @@
-"""Checking a Studio export and walking its widgets: names, ids, transitions, notes."""
+"""Checking a Studio export and walking its widgets: names, ids, transitions, notes.
+
+The walk, in `_Converter.run`:
+
+1. the trigger says what runs the flow: an incoming call, a REST request (an outbound
+   call), an incoming text (the SMS channel) or a parent flow (a sub-flow); the widgets
+   only another trigger path reaches, and those nothing reaches, are left out (noted);
+2. each widget becomes a node (widgets.py and its families), a placeholder when callflow
+   has no equivalent, or nothing when it does nothing here (its transitions go on to
+   where it led: an `alias`);
+3. the exits are resolved to node ids; a transition with no `next`, where Studio ends the
+   execution, leads to one shared `end` node (a hang-up saying nothing). In a sub-flow it
+   stays unconnected: an unconnected exit returns to the calling flow, as in Studio.
+"""
 
 from __future__ import annotations
 
@@ -7,59 +20,36 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from .layout import spread
+from .liquid import LiquidConverter
+
 #: Studio flows carry no language; `en-US` is what Twilio speaks when none is given.
 DEFAULT_LANGUAGE = "en-US"
+END_ID = "end"
 
 _ID_CHARS = re.compile(r"[^a-z0-9_]+")
 _SLUG_CHARS = re.compile(r"[^a-z0-9-]+")
-_LIQUID = re.compile(r"\{\{\s*(.*?)\s*\}\}|\{%.*?%\}", re.DOTALL)
-_PATH = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z0-9_]+)*$")
 _E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
 _KEY = re.compile(r"^[0-9*#]{1,4}$")
 _LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 _VAR_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+_TEMPLATE = re.compile(r"^\{\{.+\}\}$")
 
-_FIXED_PATHS = {
-    "trigger.call.From": "caller.number",
-    "trigger.call.Caller": "caller.number",
-    "trigger.call.To": "call.to",
-    "trigger.call.Called": "call.to",
-    "contact.channel.address": "caller.number",
-    "flow.channel.address": "call.to",
-}
-# {{widgets.NAME.FIELD}} -> nodes.ID.<field>
-_WIDGET_FIELDS = {
-    "Digits": "digits",
-    "SpeechResult": "speech",
-    "RecordingUrl": "recording_url",
-    "RecordingDuration": "duration",
-    "parsed": "response",
-}
-# why widget types with no callflow node are not converted, when there is more to say
-_NOT_CONVERTED = {
-    "capture-payments": "callflow does not take card payments",
-    "run-function": (
-        "Twilio Functions do not run here (an http node calling the function's URL is the closest)"
-    ),
-    "add-twiml-redirect": "callflow does not run TwiML from elsewhere",
-    "send-to-flex": (
-        "callflow does not hand calls to Flex (a route node to a queue or to agents by skills "
-        "is the closest)"
-    ),
-    "send-and-wait-for-reply": "callflow runs calls, not text conversations",
-}
-# split-based-on condition type -> branch operator
-_OPERATORS = {
-    "equal_to": "eq",
-    "not_equal_to": "ne",
-    "contains": "contains",
-    "starts_with": "starts_with",
-    "less_than": "lt",
-    "greater_than": "gt",
-    "is_blank": "empty",
-    "is_not_blank": "not_empty",
-    "matches_any_of": "in",
-    "regex": "matches",
+#: trigger events, in the order one is chosen to start the flow
+TRIGGER_EVENTS = (
+    "incomingCall",
+    "incomingRequest",
+    "incomingMessage",
+    "incomingConversationMessage",
+    "incomingParent",
+)
+#: what each trigger event makes of the flow
+RUNS_AS = {
+    "incomingCall": "calls",
+    "incomingRequest": "outbound calls (POST /api/flows/<slug>/calls/)",
+    "incomingMessage": "text conversations (the SMS channel)",
+    "incomingConversationMessage": "text conversations (the SMS channel)",
+    "incomingParent": "a sub-flow of other flows",
 }
 
 
@@ -75,7 +65,7 @@ class StudioExportError(ValueError):
 @dataclass(frozen=True)
 class StudioConversion:
     definition: dict[str, Any]
-    #: one sentence per thing that was not (or not exactly) converted
+    #: one sentence per widget that was not (or not exactly) converted, and what to do
     notes: list[str] = field(default_factory=list)
 
 
@@ -112,6 +102,8 @@ def _node_id(name: str, taken: set[str]) -> str:
 
 
 def _exit_name(text: str, taken: set[str]) -> str:
+    """A Studio event or condition name as an exit name: `callCompleted` -> call_completed."""
+    text = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", text)
     base = _ID_CHARS.sub("_", text.lower()).strip("_")[:28] or "match"
     if not base[0].isalpha():
         base = f"if_{base}"[:28]
@@ -135,48 +127,72 @@ class _Widget:
     next: dict[str, str]
     #: the `match` transitions of a split, in order: (conditions, next or None)
     matches: list[tuple[list[dict[str, Any]], str | None]]
+    #: every event of the widget, in order (those without `next` too)
+    events: list[str] = field(default_factory=list)
+    path: str = "$"
 
     def where(self) -> str:
         return f"widget {self.name!r} ({self.type})"
 
+    def text(self, key: str, default: str = "") -> str:
+        """A property as text; StudioExportError (with its JSON path) when it is no text."""
+        value = self.props.get(key)
+        if value is None:
+            return default
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        if isinstance(value, str | int | float):
+            return str(value)
+        raise StudioExportError(
+            f"Widget {self.name!r}: `{key}` should be text, not {_kind(value)}.",
+            f"{self.path}.properties.{key}",
+        )
+
+    def number(self, key: str, default: int, lowest: int, highest: int) -> int:
+        """A Studio number (often written as text) within callflow's limits."""
+        text = self.text(key).strip()
+        if not text:
+            return default
+        try:
+            number = int(float(text))
+        except (ValueError, OverflowError):
+            raise StudioExportError(
+                f"Widget {self.name!r}: `{key}` should be a number, not {text[:40]!r}.",
+                f"{self.path}.properties.{key}",
+            ) from None
+        return min(max(number, lowest), highest)
+
+    def items(self, key: str) -> list[dict[str, Any]]:
+        """A list of objects (`parameters`, `variables`); StudioExportError when it is not."""
+        value = self.props.get(key)
+        if value in (None, ""):
+            return []
+        if not isinstance(value, list):
+            raise StudioExportError(
+                f"Widget {self.name!r}: `{key}` should be a list, not {_kind(value)}.",
+                f"{self.path}.properties.{key}",
+            )
+        for i, item in enumerate(value):
+            if not isinstance(item, dict) or not isinstance(item.get("key", ""), str):
+                raise StudioExportError(
+                    f"Widget {self.name!r}: each of `{key}` should be an object with a text `key`.",
+                    f"{self.path}.properties.{key}[{i}]",
+                )
+        return value
+
+
+def _kind(value: Any) -> str:
+    kinds: dict[type, str] = {dict: "an object", list: "a list"}
+    return kinds.get(type(value), type(value).__name__)
+
 
 def _checked_states(states: list[Any], base: str) -> list[_Widget]:
-    widgets: list[_Widget] = []
-    for i, state in enumerate(states):
-        path = f"{base}.states[{i}]"
-        if (
-            not isinstance(state, dict)
-            or not isinstance(state.get("name"), str)
-            or not state["name"]
-        ):
-            raise StudioExportError("A widget without a name.", f"{path}.name")
-        props: dict[str, Any] = (
-            state["properties"] if isinstance(state.get("properties"), dict) else {}
-        )
-        widget = _Widget(i, state["name"], str(state.get("type", "")), props, {}, [])
-        transitions = state.get("transitions") or []
-        if not isinstance(transitions, list):
-            raise StudioExportError(
-                f"Widget {widget.name!r}: `transitions` is not a list.", f"{path}.transitions"
-            )
-        for t in transitions:
-            if not isinstance(t, dict):
-                continue
-            event, target = str(t.get("event", "")), str(t["next"]) if t.get("next") else None
-            if event == "match":
-                raw = t.get("conditions") if isinstance(t.get("conditions"), list) else []
-                conditions = [c for c in raw or [] if isinstance(c, dict)]
-                widget.matches.append((conditions, target))
-            elif target:
-                widget.next[event] = target
-        widgets.append(widget)
+    widgets = [_checked_widget(state, f"{base}.states[{i}]", i) for i, state in enumerate(states)]
     names: list[str] = []
     for w in widgets:
         names.append(w.name)
         if names.count(w.name) > 1:
-            raise StudioExportError(
-                f"Two widgets are named {w.name!r}.", f"{base}.states[{w.index}].name"
-            )
+            raise StudioExportError(f"Two widgets are named {w.name!r}.", f"{w.path}.name")
     for w in widgets:
         targets = [*w.next.items(), *(("match", t) for _, t in w.matches if t)]
         for event, target in targets:
@@ -184,9 +200,58 @@ def _checked_states(states: list[Any], base: str) -> list[_Widget]:
                 raise StudioExportError(
                     f"Widget {w.name!r} has a transition ({event}) to {target!r}, "
                     "which is not a widget of this flow.",
-                    f"{base}.states[{w.index}].transitions",
+                    f"{w.path}.transitions",
                 )
     return widgets
+
+
+def _checked_widget(state: Any, path: str, index: int) -> _Widget:
+    if not isinstance(state, dict):
+        raise StudioExportError(f"A widget should be an object, not {_kind(state)}.", path)
+    if not isinstance(state.get("name"), str) or not state["name"]:
+        raise StudioExportError("A widget without a name.", f"{path}.name")
+    name = state["name"]
+    if not isinstance(state.get("type"), str) or not state["type"]:
+        raise StudioExportError(f"Widget {name!r} has no type.", f"{path}.type")
+    props = state.get("properties", {})
+    if props is None:
+        props = {}
+    if not isinstance(props, dict):
+        raise StudioExportError(
+            f"Widget {name!r}: `properties` should be an object, not {_kind(props)}.",
+            f"{path}.properties",
+        )
+    widget = _Widget(index, name, state["type"], props, {}, [], path=path)
+    transitions = state.get("transitions") or []
+    if not isinstance(transitions, list):
+        raise StudioExportError(
+            f"Widget {name!r}: `transitions` is not a list.", f"{path}.transitions"
+        )
+    for i, t in enumerate(transitions):
+        where = f"{path}.transitions[{i}]"
+        if not isinstance(t, dict) or not isinstance(t.get("event"), str):
+            raise StudioExportError(
+                f"Widget {name!r}: a transition should be an object with a text `event`.", where
+            )
+        target = t.get("next")
+        if target not in (None, "") and not isinstance(target, str):
+            raise StudioExportError(
+                f"Widget {name!r}: `next` should be a widget name, not {_kind(target)}.",
+                f"{where}.next",
+            )
+        event = t["event"]
+        widget.events.append(event)
+        if event == "match":
+            conditions = t.get("conditions", [])
+            if not isinstance(conditions, list) or not all(isinstance(c, dict) for c in conditions):
+                raise StudioExportError(
+                    f"Widget {name!r}: `conditions` should be a list of objects.",
+                    f"{where}.conditions",
+                )
+            widget.matches.append((conditions, target or None))
+        elif target:
+            widget.next[event] = target
+    return widget
 
 
 # --- conversion ---------------------------------------------------------------------------
@@ -199,86 +264,99 @@ class _To:
     widget: str | None
 
 
+Convert = Callable[["_Converter", _Widget], None]
+
+
 class _Converter:
     def __init__(
         self,
         widgets: list[_Widget],
         base: str,
-        converters: dict[str, Callable[[_Converter, _Widget], None]],
+        converters: dict[str, Convert],
+        fallback: Convert,
     ):
         self.converters = converters
+        self.fallback = fallback
         self.widgets = {w.name: w for w in widgets}
         self.base = base
-        taken: set[str] = set()
+        taken: set[str] = {END_ID}
         self.ids = {w.name: _node_id(w.name, taken) for w in widgets}
         self.taken = taken
         #: widget name -> the node a transition into it reaches
         self.entry: dict[str, str] = {}
+        #: widget name -> the widget a transition into it goes on to (None: the end)
+        self.alias: dict[str, str | None] = {}
         self.nodes: list[dict[str, Any]] = []
         self.notes: list[str] = []
         #: splits a menu took over, with the gather that took each
         self.absorbed: dict[str, str] = {}
+        #: what the flow runs as: the chosen trigger event
+        self.runs_as = "incomingCall"
+        self.exact: list[str] = []
 
     def run(self) -> str:
-        """Convert every widget; the id of the node calls start at."""
+        """Convert every widget the flow runs; the id of the node it starts at."""
+        from .gathers import menu_split  # the gather family knows which splits it takes over
+
+        trigger = self.trigger()
+        start = self.choose_start(trigger)
+        kept = self.reach([start])
+        for widget in self.widgets.values():
+            if widget.type == "gather-input-on-call" and widget.name in kept:
+                split = menu_split(self, widget)
+                if split is not None:
+                    self.absorbed.setdefault(split.name, widget.name)
+        for widget in self.widgets.values():
+            if widget is trigger:
+                continue
+            if widget.name not in kept:
+                self.note(widget, "was left out: nothing leads to it on this flow's trigger path.")
+            elif widget.name not in self.absorbed or self.shared_split(widget):
+                self.convert(widget)
+        entry = self.follow(start)
+        if entry is None:
+            raise StudioExportError(
+                f"The flow starts at {self.widgets[start].where()}, which leads nowhere "
+                "here: there is nothing to run.",
+                f"{trigger.path}.transitions",
+            )
+        self.resolve()
+        if self.exact:
+            self.notes.insert(0, f"converted exactly: {', '.join(self.exact)}.")
+        spread(self.nodes)
+        return entry
+
+    # --- the trigger ----------------------------------------------------------------------
+
+    def trigger(self) -> _Widget:
         triggers = [w for w in self.widgets.values() if w.type == "trigger"]
         if not triggers:
             raise StudioExportError(
                 "The Studio export has no trigger widget.", f"{self.base}.states"
             )
-        trigger = triggers[0]
-        self.set_aside(trigger)
-        for widget in self.widgets.values():
-            if widget.type != "trigger" and widget.name not in self.absorbed:
-                self.convert(widget)
-        self.convert_shared_splits()
-        for widget in self.widgets.values():
-            if self.absorbed.get(widget.name) == trigger.name:
-                self.skip(widget, "only the trigger's message or request paths lead to it")
-        self.resolve()
-        return self.start(trigger)
+        return triggers[0]
 
-    def set_aside(self, trigger: _Widget) -> None:
-        """Mark the widgets that become no node of their own: those only the trigger's
-        message or request paths reach, and the splits a menu takes over."""
+    def choose_start(self, trigger: _Widget) -> str:
+        chosen = next((e for e in TRIGGER_EVENTS if e in trigger.next), None)
+        if chosen is None:
+            raise StudioExportError(
+                f"The trigger widget {trigger.name!r} leads nowhere: no incoming call, "
+                "message, REST request or parent flow starts anything.",
+                f"{trigger.path}.transitions",
+            )
+        self.runs_as = chosen
+        start = trigger.next[chosen]
+        if chosen != "incomingCall":
+            self.note(trigger, f"the flow runs {RUNS_AS[chosen]} (Studio's {chosen} path).")
         for event, target in trigger.next.items():
-            if event != "incomingCall":
-                self.notes.append(
-                    f"{trigger.where()}: the {event} path (to {target!r}) was not converted: "
-                    "callflow runs calls only."
+            if event != chosen and target != start:
+                self.note(
+                    trigger,
+                    f"its {event} path (to {target!r}) was left out: a callflow flow starts at "
+                    f"one node, and this one runs {RUNS_AS[chosen]} from {start!r}. Import "
+                    f"that path as a flow of its own if it is needed.",
                 )
-        by_call = self.reach(
-            [trigger.next["incomingCall"]] if "incomingCall" in trigger.next else []
-        )
-        by_others = self.reach([t for e, t in trigger.next.items() if e != "incomingCall"])
-        for name in by_others - by_call:
-            self.absorbed[name] = trigger.name
-        for widget in self.widgets.values():
-            split = self.widgets.get(widget.next.get("keypress") or widget.next.get("speech") or "")
-            if (
-                widget.type == "gather-input-on-call"
-                and split is not None
-                and split.type == "split-based-on"
-                and _menu_options(widget, split) is not None
-            ):
-                self.absorbed.setdefault(split.name, widget.name)
-
-    def start(self, trigger: _Widget) -> str:
-        start = trigger.next.get("incomingCall")
-        if start is None:
-            raise StudioExportError(
-                f"The trigger widget {trigger.name!r} has no incoming call transition: "
-                "there is nothing for calls to run.",
-                f"{self.base}.states[{trigger.index}].transitions",
-            )
-        if start not in self.entry:
-            first = self.widgets[start]
-            why = [n for n in self.notes if n.startswith(first.where())]
-            raise StudioExportError(
-                f"Calls start at {first.where()}, which could not be converted. " + " ".join(why),
-                f"{self.base}.states[{trigger.index}].transitions",
-            )
-        return self.entry[start]
+        return start
 
     def reach(self, names: list[str]) -> set[str]:
         seen: set[str] = set()
@@ -292,22 +370,41 @@ class _Converter:
             todo += [*widget.next.values(), *(t for _, t in widget.matches if t)]
         return seen
 
-    def convert(self, widget: _Widget) -> None:
-        convert = self.converters.get(widget.type)
-        if convert is None:
-            self.skip(
-                widget, _NOT_CONVERTED.get(widget.type, "callflow has no node that does this")
-            )
-            return
-        convert(self, widget)
-
-    def skip(self, widget: _Widget, why: str) -> None:
-        self.notes.append(
-            f"{widget.where()} was not converted: {why}; exits leading to it are left unconnected."
+    def shared_split(self, split: _Widget) -> bool:
+        """A split a menu took over needs a node of its own when another widget leads to it."""
+        gather = self.absorbed[split.name]
+        return any(
+            w.name != gather
+            and (split.name in w.next.values() or split.name in (t for _, t in w.matches))
+            for w in self.widgets.values()
+            if w.type != "trigger"
         )
+
+    # --- widgets --------------------------------------------------------------------------
+
+    def convert(self, widget: _Widget) -> None:
+        convert = self.converters.get(widget.type, self.fallback)
+        notes, nodes = len(self.notes), len(self.nodes)
+        try:
+            convert(self, widget)
+        except StudioExportError:
+            raise
+        except (TypeError, ValueError, AttributeError, KeyError, IndexError) as exc:
+            raise StudioExportError(
+                f"Widget {widget.name!r} ({widget.type}) cannot be read: {exc}.",
+                f"{widget.path}.properties",
+            ) from None
+        if len(self.notes) == notes and len(self.nodes) > nodes:
+            types = " + ".join(dict.fromkeys(n["type"] for n in self.nodes[nodes:]))
+            self.exact.append(f"{widget.name!r} ({widget.type} -> {types})")
 
     def note(self, widget: _Widget, what: str) -> None:
         self.notes.append(f"{widget.where()}: {what}")
+
+    def skip_to(self, widget: _Widget, target: str | None, why: str) -> None:
+        """The widget does nothing here: a transition into it goes on to `target`."""
+        self.alias[widget.name] = target
+        self.note(widget, f"became no node: {why}")
 
     def add(
         self,
@@ -325,10 +422,13 @@ class _Converter:
             "type": type_,
             "label": widget.name,
             "config": config,
+            "exits": exits,
         }
-        node["exits"] = exits
         offset = widget.props.get("offset")
-        if isinstance(offset, dict) and all(isinstance(offset.get(k), int | float) for k in "xy"):
+        if isinstance(offset, dict) and all(
+            isinstance(offset.get(k), int | float) and not isinstance(offset.get(k), bool)
+            for k in "xy"
+        ):
             node["position"] = {"x": offset["x"], "y": offset["y"]}
         self.nodes.append(node)
         if entry:
@@ -342,117 +442,64 @@ class _Converter:
                 return _To(widget.next[event])
         return _To(None)
 
-    def convert_shared_splits(self) -> None:
-        """A split a menu took over needs no node unless another widget also leads to it."""
-        for split_name, gather_name in self.absorbed.items():
-            if self.widgets[gather_name].type == "trigger":
-                continue
-            others = [
-                w
-                for w in self.widgets.values()
-                if w.name != gather_name
-                and (split_name in w.next.values() or split_name in (t for _, t in w.matches))
-            ]
-            if others:
-                self.convert(self.widgets[split_name])
+    # --- exits ----------------------------------------------------------------------------
+
+    def follow(self, name: str | None) -> str | None:
+        """The node a transition to widget `name` reaches (None: the end of the flow)."""
+        seen: set[str] = set()
+        while name is not None and name not in self.entry:
+            if name in seen or name not in self.alias:
+                return None
+            seen.add(name)
+            name = self.alias[name]
+        return self.entry[name] if name is not None else None
 
     def resolve(self) -> None:
+        ends = False
         for node in self.nodes:
-            node["exits"] = {
-                name: (self.entry.get(to.widget) if to.widget else None)
-                if isinstance(to, _To)
-                else to
-                for name, to in node["exits"].items()
+            exits = {}
+            for name, to in node["exits"].items():
+                target = self.follow(to.widget) if isinstance(to, _To) else to
+                if target is None and self.runs_as != "incomingParent":
+                    target, ends = END_ID, True
+                exits[name] = target
+            node["exits"] = exits
+        if ends:
+            end: dict[str, Any] = {
+                "id": END_ID,
+                "type": "hangup",
+                "label": "End (a Studio transition with no next)",
+                "config": {},
+                "exits": {},
             }
+            placed = [n["position"] for n in self.nodes if "position" in n]
+            if placed:  # below the flow: the designer lays out a flow with an unplaced node anew
+                left = min(p["x"] for p in placed)
+                end["position"] = {"x": left, "y": max(p["y"] for p in placed) + 250}
+            self.nodes.append(end)
 
     # --- templates ------------------------------------------------------------------------
 
-    def path(self, expression: str) -> str | None:
-        """The callflow session path of a Liquid variable, or None when there is none."""
-        expression = expression.strip()
-        if not _PATH.match(expression):
-            return None
-        if expression in _FIXED_PATHS:
-            return _FIXED_PATHS[expression]
-        parts = expression.split(".")
-        if parts[:2] == ["flow", "variables"] and len(parts) >= 3:
-            return ".".join(["vars", *parts[2:]])
-        if parts[0] == "widgets" and len(parts) >= 3 and parts[1] in self.ids:
-            field_name = _WIDGET_FIELDS.get(parts[2])
-            if field_name is not None and (field_name == "response" or len(parts) == 3):
-                return ".".join(["nodes", self.ids[parts[1]], field_name, *parts[3:]])
-        return None
-
     def template(self, widget: _Widget, text: Any) -> str:
-        """Liquid variables as callflow templates. A variable callflow does not have is kept
-        (it renders as empty text, and the designer shows what it was); filters and tags,
-        which would not compile, are left out. Both are noted."""
-        text = "" if text is None else str(text)
-        kept: list[str] = []
-        dropped: list[str] = []
+        """Studio's Liquid as a callflow template (liquid.py); what does not map is noted."""
+        from .variables import resolver
 
-        def replace(match: re.Match[str]) -> str:
-            expression = match.group(1)
-            path = self.path(expression) if expression is not None else None
-            if path is not None:
-                return "{{ " + path + " }}"
-            if expression is not None and _PATH.match(expression):
-                kept.append(match.group(0))
-                return match.group(0)
-            dropped.append(match.group(0))
-            return ""
-
-        converted = _LIQUID.sub(replace, text)
-        if kept:
-            self.note(
-                widget,
-                f"{', '.join(kept)} has no callflow equivalent and was kept as it is "
-                "(it renders as empty text).",
+        if isinstance(text, dict | list):
+            raise StudioExportError(
+                f"Widget {widget.name!r}: a text should be text, not {_kind(text)}.",
+                f"{widget.path}.properties",
             )
-        if dropped:
-            self.note(
-                widget,
-                f"{', '.join(dropped)} uses Liquid filters or tags, which callflow templates do "
-                "not have, and was left out.",
-            )
+        liquid = LiquidConverter(resolver(self))
+        converted = liquid.convert("" if text is None else str(text))
+        for what in liquid.notes:
+            self.note(widget, f"{what}.")
         return converted
 
-
-def _split_input(w: _Widget) -> str:
-    value = w.props.get("input")
-    if not value:
-        for conditions, _ in w.matches:
-            for condition in conditions:
-                if isinstance(condition, dict) and condition.get("arguments"):
-                    return str(condition["arguments"][0])
-    return str(value or "")
-
-
-def _menu_options(gather: _Widget, split: _Widget) -> tuple[str, list[dict[str, Any]]] | None:
-    """(input mode, options) when `split` tests the gather's answer for equality only."""
-    expression = _split_input(split).strip()
-    field_name = None
-    for name in ("Digits", "SpeechResult"):
-        if re.fullmatch(
-            r"\{\{\s*widgets\." + re.escape(gather.name) + r"\." + name + r"\s*\}\}", expression
-        ):
-            field_name = name
-    if field_name is None or not split.matches:
-        return None
-    options: list[dict[str, Any]] = []
-    keys: set[str] = set()
-    for conditions, _ in split.matches:
-        if len(conditions) != 1 or conditions[0].get("type") != "equal_to":
-            return None
-        value = str(conditions[0].get("value", "")).strip()
-        if field_name == "Digits":
-            if not _KEY.match(value) or value in keys:
-                return None
-            keys.add(value)
-            options.append({"key": value})
-        else:
-            if not value:
-                return None
-            key = _exit_name(value, keys)
-            options.append({"key": key, "label": value, "speech": [value]})
-    return ("dtmf" if field_name == "Digits" else "speech"), options
+    def number_or_template(self, widget: _Widget, text: str) -> str | None:
+        """An E.164 number (written with spaces, dashes or brackets too) or a template that
+        renders one, else None."""
+        text = text.strip()
+        if text.startswith("+") and "{" not in text:
+            text = re.sub(r"[\s().-]", "", text)
+        value = self.template(widget, text)
+        return value if _E164.match(value) or _TEMPLATE.match(value) else None
