@@ -61,6 +61,7 @@ serve:
 test: setup
 	$(PY) -m ruff check .
 	DJANGO_SETTINGS_MODULE=tests.settings $(PY) manage.py makemigrations --check --dry-run
+	cd $(FRONTEND) && npm test --silent
 	$(PY) -m pytest --cov --cov-report=term:skip-covered $(PYTEST_ARGS)
 
 # Same suite on PostgreSQL (DATABASE_URL defaults to the local server).

@@ -205,10 +205,19 @@ class SimEventSerializer(serializers.Serializer):
         return data
 
 
+class SimOutboundSerializer(serializers.Serializer):
+    """The number and vars are checked as a real outbound call's (simulator.SimOutbound)."""
+
+    to = serializers.CharField(max_length=64, allow_blank=True)
+    answered_by = serializers.ChoiceField(choices=simulator.ANSWERED_BY, required=False, default="")
+    vars = serializers.JSONField(required=False, default=dict)
+
+
 class SimulateSerializer(serializers.Serializer):
     session = serializers.CharField(required=False, allow_null=True, max_length=64)
     source = serializers.ChoiceField(choices=["draft", "published"], default="draft")
     event = SimEventSerializer()
+    outbound = SimOutboundSerializer(required=False, allow_null=True)
 
     def get_fields(self) -> dict[str, Any]:
         fields = super().get_fields()
@@ -236,10 +245,19 @@ class SimulateView(APIView):
                 source=data["source"],
                 caller=data.get("from"),
                 event=simulator.SimEvent(**data["event"]),
+                outbound_call=_sim_outbound(data.get("outbound")),
             )
         except simulator.SimulationError as exc:
             return Response({"detail": str(exc)}, status=exc.status)
         return Response(answer, status=status.HTTP_200_OK)
+
+
+def _sim_outbound(data: dict[str, Any] | None) -> simulator.SimOutbound | None:
+    if not data:
+        return None
+    return simulator.SimOutbound(
+        to=data["to"], answered_by=data["answered_by"], variables=data["vars"]
+    )
 
 
 class OutboundCallSerializer(serializers.Serializer):

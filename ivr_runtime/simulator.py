@@ -4,22 +4,27 @@ A simulated call is a CallSession with `simulated=True` (its steps too, so stati
 leave it out), driven by the same `call_start` / `call_resume` / `call_status` as a real
 call: the same engine, the same session and step tables, real HTTP requests. Texts become
 outbox rows marked simulated that are never handed to the worker; the answer lists them.
-See docs/runtime.md for the request and answer.
+The answer also describes what the call waits for, from the engine's commands of the turn,
+so the designer offers the keypad, the speech box or the buttons that fit. A simulated
+outbound call starts as `ivr_runtime.outbound` starts a real one once it is answered (the
+person called is the caller, `call.direction` is outbound, `call.answered_by` as chosen)
+and never reaches Twilio. See docs/runtime.md for the request and answer.
 """
 
 from __future__ import annotations
 
 import uuid
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any, Literal
 
 from django.utils import timezone
 
 from flows.models import Flow
+from flows.nodes.runtime import Command, Dial, Enqueue, Gather, Handover, Record
 
-from . import services, twiml
+from . import engine, outbound, services, sessions, twiml
 from .forms import VoiceRequest
 from .models import CallSession, CallStep
 
@@ -27,6 +32,17 @@ DEFAULT_CALLER = "+447700900123"
 #: a "no-answer" in the simulator means the phone rang out: the clock moves past any timeout
 RING_OUT = timedelta(seconds=601)
 RECORDING_URL = "https://simulator.invalid/recording.wav"
+#: Twilio's AnsweredBy values (answering-machine detection); "" when it was not asked for
+ANSWERED_BY = (
+    "",
+    "human",
+    "machine_start",
+    "machine_end_beep",
+    "machine_end_silence",
+    "machine_end_other",
+    "fax",
+    "unknown",
+)
 
 EventType = Literal[
     "start", "digits", "speech", "silence", "dial", "queue", "record", "redirect", "hangup"
@@ -59,13 +75,33 @@ class SimEvent:
     duration: int = 0
 
 
+@dataclass(frozen=True)
+class SimOutbound:
+    """A simulated outbound call: whom we call, who answers, the call's vars."""
+
+    to: str
+    answered_by: str = ""
+    variables: dict[str, Any] = field(default_factory=dict)
+
+
 def simulate(
-    *, flow: Flow, session_id: str | None, source: str, caller: str | None, event: SimEvent
+    *,
+    flow: Flow,
+    session_id: str | None,
+    source: str,
+    caller: str | None,
+    event: SimEvent,
+    outbound_call: SimOutbound | None = None,
 ) -> dict[str, Any]:
+    if outbound_call is not None and event.type != "start":
+        raise SimulationError("outbound: an outbound call is chosen when it starts ('start')")
     if event.type == "start" or not session_id:
         if event.type != "start":
             raise SimulationError("start a simulated call first (event type 'start')")
-        turn = _start(flow=flow, source=source, caller=caller or DEFAULT_CALLER)
+        if outbound_call is not None:
+            turn = _start_outbound(flow=flow, source=source, call=outbound_call)
+        else:
+            turn = _start(flow=flow, source=source, caller=caller or DEFAULT_CALLER)
     else:
         session = CallSession.objects.filter(call_sid=session_id, flow=flow, simulated=True).first()
         if session is None:
@@ -77,19 +113,60 @@ def simulate(
     return _answer(session, turn)
 
 
+def _definition(flow: Flow, source: str) -> dict[str, Any] | None:
+    """The draft to run, or None for the published version."""
+    if source != "published":
+        return flow.definition
+    if flow.published_version_id is None:
+        raise SimulationError(f"flow {flow.slug!r} has no published version")
+    return None
+
+
+def _our_number(flow: Flow) -> str:
+    return flow.numbers.values_list("number", flat=True).first() or ""
+
+
 def _start(*, flow: Flow, source: str, caller: str) -> services.Turn:
-    if source == "published":
-        if flow.published_version_id is None:
-            raise SimulationError(f"flow {flow.slug!r} has no published version")
-        draft = None
-    else:
-        draft = flow.definition
-    number = flow.numbers.values_list("number", flat=True).first() or ""
+    draft = _definition(flow, source)
+    number = _our_number(flow)
     request = _request(f"SIM{uuid.uuid4().hex}", caller=caller, to=number, seq=None)
     turn = services.call_start(request=request, flow_slug=flow.slug, simulated=True, draft=draft)
     if turn.session is None:
         raise SimulationError(f"flow {flow.slug!r} cannot be started")
     return turn
+
+
+def _start_outbound(*, flow: Flow, source: str, call: SimOutbound) -> services.Turn:
+    """As a real outbound call once answered: the session written first (the person called
+    as the caller, the vars in), then the flow begins (`services.call_begin`)."""
+    try:
+        person = outbound.possible_number(call.to)
+        variables = outbound.checked_vars(call.variables)
+    except outbound.Refused as exc:
+        raise SimulationError(f"outbound.{exc.field}: {exc}") from exc
+    if call.answered_by not in ANSWERED_BY:
+        raise SimulationError(f"outbound.answered_by: {call.answered_by!r} is not one of Twilio's")
+    draft = _definition(flow, source)
+    session = CallSession(
+        call_sid=f"SIM{uuid.uuid4().hex}",
+        flow=flow,
+        flow_version_id=flow.published_version_id if draft is None else None,
+        draft_definition=draft,
+        simulated=True,
+        direction=CallSession.Direction.OUTBOUND,
+        from_number=person,
+        to_number=_our_number(flow),
+        answered_by=call.answered_by,
+        provider_status="in-progress",
+        variables=variables,
+    )
+    state = engine.State.from_dict(sessions.new_state(session))
+    state.vars = dict(variables)
+    session.state = state.to_dict()
+    session.save()
+    fields = {"AnsweredBy": call.answered_by} if call.answered_by else {}
+    request = _request(session.call_sid, caller=session.to_number, to=person, seq=None, **fields)
+    return services.call_begin(request=request)
 
 
 def _resume(session: CallSession, event: SimEvent) -> services.Turn:
@@ -124,9 +201,11 @@ def _resume(session: CallSession, event: SimEvent) -> services.Turn:
             RecordingSid="RE" + uuid.uuid4().hex,
             RecordingDuration=str(event.duration),
         )
-    request = _request(
-        session.call_sid, caller=session.from_number, to=session.to_number, seq=session.seq, **form
-    )
+    # Twilio's From and To are the numbers dialling and dialled: ours first on an outbound call
+    ends = (session.from_number, session.to_number)
+    if session.direction == CallSession.Direction.OUTBOUND:
+        ends = ends[::-1]
+    request = _request(session.call_sid, caller=ends[0], to=ends[1], seq=session.seq, **form)
     if event.type == "redirect":
         # the application the call was handed to sent it back, kept it too long, or was
         # never reached (result "return", "timeout", "unreachable")
@@ -148,16 +227,7 @@ def _answer(session: CallSession | None, turn: services.Turn) -> dict[str, Any]:
     document = ET.fromstring(turn.twiml.split("?>", 1)[-1])
     state = session.state if session else {}
     ended = session is None or bool(state.get("ended")) or session.ended_at is not None
-    gather = None if ended else document.find(".//Gather")
-    if (
-        gather is None
-        and not ended
-        and state.get("waiting") == "input"
-        and session
-        and session.wait_twiml
-    ):
-        gather = ET.fromstring(session.wait_twiml.split("?>", 1)[-1]).find(".//Gather")
-    modes = (gather.get("input") or "dtmf").split() if gather is not None else []
+    wait = None if ended or session is None else _wait(session, turn.commands)
     steps = (
         CallStep.objects.filter(session=session).order_by("index").values_list("node_id", "exit")
         if session
@@ -168,15 +238,98 @@ def _answer(session: CallSession | None, turn: services.Turn) -> dict[str, Any]:
         "twiml": turn.twiml.split("?>", 1)[-1] if turn.twiml.startswith("<?xml") else turn.twiml,
         "prompts": [el.text or "" for el in document.iter("Say")],
         "waiting_for": None if ended else state.get("waiting"),
+        "wait": wait,
         "input": None
-        if gather is None
+        if wait is None or wait["kind"] != "input"
         else {
-            "dtmf": "dtmf" in modes,
-            "speech": "speech" in modes,
-            "num_digits": int(gather.get("numDigits")) if gather.get("numDigits") else None,
+            "dtmf": wait["dtmf"],
+            "speech": wait["speech"],
+            "num_digits": wait["num_digits"],
         },
+        "call": _call(session),
         "path": [{"node": node, "exit": exit or None} for node, exit in steps],
         "current_node": (session.current_node or None) if session else None,
         "sms": [{"to": m.to, "body": m.body} for m in turn.messages],
         "ended": ended,
+    }
+
+
+def _call(session: CallSession | None) -> dict[str, str] | None:
+    """The call as the flow sees it (`caller.number`, `call.direction`, `call.answered_by`)."""
+    if session is None:
+        return None
+    return {
+        "direction": session.direction,
+        "caller": session.from_number,
+        "to": session.to_number,
+        "answered_by": session.answered_by,
+    }
+
+
+def _wait(session: CallSession, commands: list[Command]) -> dict[str, Any] | None:
+    """What the call waits for: the turn's last wait command (the engine's own words), or,
+    on a turn that only replayed the wait (no commands of its own), the stored wait."""
+    waiting = session.state.get("waiting")
+    if not waiting:
+        return None
+    for command in reversed(commands):
+        described = describe_wait(command)
+        if described is not None:
+            return {**described, "node": session.current_node or None}
+    return {**_stored_wait(session, waiting), "node": session.current_node or None}
+
+
+def describe_wait(command: Command) -> dict[str, Any] | None:
+    """A wait command as the simulator tells it: what answers it and how Twilio would end it.
+    `finish_on_key` is the key that sends what was keyed in ("" for none: Twilio's default
+    is "#"); with `num_digits`, Twilio sends as soon as that many keys are in."""
+    if isinstance(command, Gather):
+        keys = command.input != "speech"
+        finish = command.finish_on_key
+        return {
+            "kind": "input",
+            "input": command.input,
+            "dtmf": keys,
+            "speech": command.input != "dtmf",
+            "num_digits": command.num_digits if keys else None,
+            "finish_on_key": ("#" if finish is None else finish) if keys else "",
+            "timeout": command.timeout,
+        }
+    if isinstance(command, Record):
+        return {
+            "kind": "record",
+            "finish_on_key": command.finish_on_key,
+            "max_length": command.max_length,
+        }
+    if isinstance(command, Dial):
+        return {
+            "kind": "dial",
+            "to": command.number or command.sip or "",
+            "timeout": command.timeout,
+        }
+    if isinstance(command, Enqueue):
+        return {"kind": "queue", "queue": command.queue, "max_wait": command.max_wait}
+    if isinstance(command, Handover):
+        return {"kind": "redirect", "url": command.url}
+    return None
+
+
+def _stored_wait(session: CallSession, waiting: str) -> dict[str, Any]:
+    """The wait as the stored TwiML of it says (a replayed turn carries no commands)."""
+    if waiting != "input":
+        return {"kind": waiting}
+    text = session.wait_twiml or session.last_twiml
+    gather = ET.fromstring(text.split("?>", 1)[-1]).find(".//Gather") if text else None
+    modes = (gather.get("input") if gather is not None else None) or "dtmf"
+    keys, digits = "dtmf" in modes.split(), gather.get("numDigits") if gather is not None else None
+    return {
+        "kind": "input",
+        "input": "both" if keys and "speech" in modes else ("dtmf" if keys else "speech"),
+        "dtmf": keys,
+        "speech": "speech" in modes.split(),
+        "num_digits": int(digits) if keys and digits else None,
+        "finish_on_key": (gather.get("finishOnKey", "#") if gather is not None else "#")
+        if keys
+        else "",
+        "timeout": int(gather.get("timeout") or 5) if gather is not None else 5,
     }

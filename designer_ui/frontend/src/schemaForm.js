@@ -1,43 +1,50 @@
 // Adapts a node type's config JSON Schema (draft 2020-12) to what the form library renders
-// well, and builds a matching uiSchema. The server stays the authority on validity.
+// well, and builds a matching uiSchema. The server stays the authority on validity. Fields
+// and choices read as words (formLabels.js) where the schema gives no title of its own.
+import { choiceLabels, labelOf, words } from "./formLabels.js";
 
 const isAny = (s) => s && typeof s === "object" && (Object.keys(s).filter((k) => k !== "description").length === 0 || Array.isArray(s.type));
 
 function optionTitle(option, i) {
   if (option.title) return option.title;
-  if (option.required && option.required.length === 1) return option.required[0];
+  if (option.required && option.required.length === 1) return words(option.required[0]);
   if (option.type === "string") return option.pattern && option.pattern.includes("\\d{4}") ? "date" : "text";
   if (option.type === "object") return "details";
   return `option ${i + 1}`;
 }
 
-function adapt(schema, ui) {
+/** `key`: the property's name in its object (none for the root and array items). */
+function adapt(schema, ui, key, type) {
   if (!schema || typeof schema !== "object") return schema;
+  const title = key ? { title: labelOf(key, schema, type) } : {};
   if (isAny(schema)) {
     ui["ui:field"] = "anyValue";
     // An empty schema renders nothing at all; a description is harmless to validation.
-    return { description: "Text, or a number, true/false or JSON", ...schema };
+    return { description: "Text, or a number, true/false or JSON", ...schema, ...title };
   }
-  const out = { ...schema };
+  const out = { ...schema, ...title };
+  if (Array.isArray(out.enum) && key && !ui["ui:enumNames"]) {
+    ui["ui:enumNames"] = choiceLabels(key, out.enum, type);
+  }
   if (out.prefixItems) {
     const names = out.prefixItems.length === 2 ? ["from", "to"] : [];
-    out.items = out.prefixItems.map((s, i) => ({ ...(names[i] ? { title: names[i] } : {}), ...adapt(s, {}) }));
+    out.items = out.prefixItems.map((s, i) => ({ ...(names[i] ? { title: names[i] } : {}), ...adapt(s, {}, null, type) }));
     out.additionalItems = false;
     delete out.prefixItems;
   } else if (out.items && !Array.isArray(out.items)) {
     ui.items = ui.items || {};
-    out.items = adapt(out.items, ui.items);
+    out.items = adapt(out.items, ui.items, null, type);
   }
   if (out.properties) {
     out.properties = Object.fromEntries(
       Object.entries(out.properties).map(([name, s]) => {
         ui[name] = ui[name] || {};
-        return [name, adapt(s, ui[name])];
+        return [name, adapt(s, ui[name], name, type)];
       }),
     );
   }
   if (out.additionalProperties && typeof out.additionalProperties === "object") {
-    out.additionalProperties = adapt(out.additionalProperties, {});
+    out.additionalProperties = adapt(out.additionalProperties, {}, null, type);
   }
   for (const key of ["oneOf", "anyOf"]) {
     if (Array.isArray(out[key])) {
@@ -46,7 +53,7 @@ function adapt(schema, ui) {
         // e.g. say: "text or audio_url"; the server reports it, a selector would confuse.
         delete out[key];
       } else {
-        out[key] = out[key].map((s, i) => ({ title: optionTitle(s, i), ...adapt(s, {}) }));
+        out[key] = out[key].map((s, i) => ({ title: optionTitle(s, i), ...adapt(s, {}, null, type) }));
       }
     }
   }
@@ -65,7 +72,7 @@ export function formSchemas(typeInfo) {
   if (!typeInfo) return { schema: { type: "object" }, uiSchema: {} };
   if (!cache.has(typeInfo.type)) {
     const uiSchema = {};
-    const schema = adapt(typeInfo.config_schema || { type: "object" }, uiSchema);
+    const schema = adapt(typeInfo.config_schema || { type: "object" }, uiSchema, null, typeInfo.type);
     delete schema.$schema;
     uiSchema["ui:submitButtonOptions"] = { norender: true };
     cache.set(typeInfo.type, { schema, uiSchema });

@@ -28,6 +28,15 @@ const SUMMARIES = {
   http: (c) => `${c.method || "GET"} ${clip(c.url, 44)}`,
   subflow: (c) => `continue in ${c.flow || "?"}`,
   hangup: (c) => (c.text ? `\u201c${clip(c.text)}\u201d` : "end the call"),
+  input: (c) => {
+    const low = c.min_digits ?? 1;
+    const high = c.max_digits ?? 20;
+    const keys = low === high ? `${low} keys` : `${low}\u2013${high} keys`;
+    const how = { speech: "speech", both: `${keys} or speech` }[c.input] || keys;
+    return c.save_as ? `${how} \u2192 ${c.save_as}` : how;
+  },
+  record_call: (c) => `${c.action === "stop" ? "stop" : "start"} recording${c.action !== "stop" && c.channels === "dual" ? " (dual)" : ""}`,
+  redirect: (c) => `to ${clip(c.url, 36)}${c.return_after ? ` \u00b7 back within ${c.return_after} s` : ""}`,
 };
 
 export function summarize(type, config) {
@@ -55,6 +64,9 @@ export const TYPE_STYLE = {
   http: { color: "#2b6cb0", icon: "Ht" },
   subflow: { color: "#553c9a", icon: "Sf" },
   hangup: { color: "#ba2121", icon: "End" },
+  input: { color: "#5a67d8", icon: "In" },
+  record_call: { color: "#b83280", icon: "Rec" },
+  redirect: { color: "#38a169", icon: "Go" },
 };
 
 export const styleFor = (type) => TYPE_STYLE[type] || { color: "#666", icon: "?" };
