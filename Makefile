@@ -60,6 +60,8 @@ serve:
 # The whole suite on the embedded default (SQLite), lint and migrations included.
 test: setup
 	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+	$(PY) -m mypy
 	DJANGO_SETTINGS_MODULE=tests.settings $(PY) manage.py makemigrations --check --dry-run
 	cd $(FRONTEND) && npm test --silent
 	$(PY) -m pytest --cov --cov-report=term:skip-covered $(PYTEST_ARGS)

@@ -36,8 +36,17 @@ class CallStepInline(ReadOnlyMixin, admin.TabularInline):
 
 @admin.register(CallSession)
 class CallSessionAdmin(ReadOnlyMixin, admin.ModelAdmin):
-    list_display = ["call_sid", "flow", "flow_version", "from_number", "to_number", "status", "current_node",
-                    "simulated", "started_at"]
+    list_display = [
+        "call_sid",
+        "flow",
+        "flow_version",
+        "from_number",
+        "to_number",
+        "status",
+        "current_node",
+        "simulated",
+        "started_at",
+    ]
     list_filter = ["status", "channel", "simulated", "flow"]
     search_fields = ["call_sid", "from_number", "to_number"]
     date_hierarchy = "started_at"
@@ -48,13 +57,43 @@ class CallSessionAdmin(ReadOnlyMixin, admin.ModelAdmin):
 
 @admin.register(OutboundMessage)
 class OutboundMessageAdmin(admin.ModelAdmin):
-    list_display = ["to", "shown_status", "attempts", "provider_status", "error_code", "short_error", "simulated",
-                    "created_at", "sent_at", "next_attempt_at"]
-    list_filter = ["status", "provider_status", "error_code", "simulated", ("created_at", admin.DateFieldListFilter)]
+    list_display = [
+        "to",
+        "shown_status",
+        "attempts",
+        "provider_status",
+        "error_code",
+        "short_error",
+        "simulated",
+        "created_at",
+        "sent_at",
+        "next_attempt_at",
+    ]
+    list_filter = [
+        "status",
+        "provider_status",
+        "error_code",
+        "simulated",
+        ("created_at", admin.DateFieldListFilter),
+    ]
     search_fields = ["to", "body", "provider_sid", "idempotency_key"]
-    readonly_fields = ["session", "step", "idempotency_key", "provider_sid", "provider_status", "attempts",
-                       "last_error", "error_code", "attempt_log", "next_attempt_at", "enqueued_at", "lease_until",
-                       "created_at", "updated_at", "sent_at"]
+    readonly_fields = [
+        "session",
+        "step",
+        "idempotency_key",
+        "provider_sid",
+        "provider_status",
+        "attempts",
+        "last_error",
+        "error_code",
+        "attempt_log",
+        "next_attempt_at",
+        "enqueued_at",
+        "lease_until",
+        "created_at",
+        "updated_at",
+        "sent_at",
+    ]
     raw_id_fields = ["session", "step"]
     actions = ["retry_now"]
 
@@ -86,23 +125,49 @@ class OutboundMessageAdmin(admin.ModelAdmin):
     def retry_now(self, request, queryset):
         from .outbox import message_publish
 
-        ids = list(queryset.filter(simulated=False, status__in=[OutboundMessage.Status.QUEUED,
-                                                                OutboundMessage.Status.FAILED])
-                   .values_list("pk", flat=True))
-        OutboundMessage.objects.filter(pk__in=ids).update(status=OutboundMessage.Status.QUEUED, next_attempt_at=None)
+        ids = list(
+            queryset.filter(
+                simulated=False,
+                status__in=[OutboundMessage.Status.QUEUED, OutboundMessage.Status.FAILED],
+            ).values_list("pk", flat=True)
+        )
+        OutboundMessage.objects.filter(pk__in=ids).update(
+            status=OutboundMessage.Status.QUEUED, next_attempt_at=None
+        )
         handed = sum(message_publish(pk) for pk in ids)
-        self.message_user(request, f"{len(ids)} message(s) queued again, {handed} handed to a worker "
-                                   "(the sweep takes the others).")
+        self.message_user(
+            request,
+            f"{len(ids)} message(s) queued again, {handed} handed to a worker "
+            "(the sweep takes the others).",
+        )
 
 
 @admin.register(CallbackRequest)
 class CallbackRequestAdmin(admin.ModelAdmin):
-    list_display = ["number", "due_at", "status", "attempts", "last_status", "short_error", "next_attempt_at",
-                    "completed_at", "flow", "simulated"]
+    list_display = [
+        "number",
+        "due_at",
+        "status",
+        "attempts",
+        "last_status",
+        "short_error",
+        "next_attempt_at",
+        "completed_at",
+        "flow",
+        "simulated",
+    ]
     list_filter = ["status", "last_status", "simulated", "flow"]
     search_fields = ["number", "provider_sid"]
-    readonly_fields = ["attempts", "last_status", "last_error", "provider_sid", "attempt_log", "lease_until",
-                       "completed_at", "created_at"]
+    readonly_fields = [
+        "attempts",
+        "last_status",
+        "last_error",
+        "provider_sid",
+        "attempt_log",
+        "lease_until",
+        "completed_at",
+        "created_at",
+    ]
     raw_id_fields = ["session"]
     actions = ["cancel"]
 
@@ -112,7 +177,9 @@ class CallbackRequestAdmin(admin.ModelAdmin):
 
     @admin.action(description="Cancel (pending callbacks)")
     def cancel(self, request, queryset):
-        count = queryset.filter(status=CallbackRequest.Status.PENDING).update(status=CallbackRequest.Status.CANCELLED)
+        count = queryset.filter(status=CallbackRequest.Status.PENDING).update(
+            status=CallbackRequest.Status.CANCELLED
+        )
         self.message_user(request, f"{count} callback(s) cancelled.")
 
 
@@ -127,14 +194,25 @@ class CallControlAdmin(ReadOnlyMixin, admin.ModelAdmin):
 
 @admin.register(Recording)
 class RecordingAdmin(admin.ModelAdmin):
-    list_display = ["recording_sid", "kind", "duration", "session", "node_id", "simulated", "created_at"]
+    list_display = [
+        "recording_sid",
+        "kind",
+        "duration",
+        "session",
+        "node_id",
+        "simulated",
+        "created_at",
+    ]
     list_filter = ["kind", "simulated"]
     raw_id_fields = ["session"]
 
 
 class CustomerForm(forms.ModelForm):
     pin = forms.CharField(
-        required=False, widget=forms.PasswordInput(render_value=False), min_length=3, max_length=12,
+        required=False,
+        widget=forms.PasswordInput(render_value=False),
+        min_length=3,
+        max_length=12,
         help_text="Digits only. Stored hashed; leave empty to keep the current PIN.",
     )
 

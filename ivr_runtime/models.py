@@ -31,13 +31,18 @@ class CallSession(models.Model):
         "flows.FlowVersion", null=True, blank=True, on_delete=models.PROTECT, related_name="calls"
     )
     draft_definition = models.JSONField(
-        null=True, blank=True, help_text="The draft a simulated call runs on (simulations of drafts only)."
+        null=True,
+        blank=True,
+        help_text="The draft a simulated call runs on (simulations of drafts only).",
     )
     simulated = models.BooleanField(default=False)
     channel = models.CharField(
-        max_length=8, choices=[("voice", "Voice"), ("sms", "SMS")], default="voice",
+        max_length=8,
+        choices=[("voice", "Voice"), ("sms", "SMS")],
+        default="voice",
         help_text="voice: a phone call; sms: a text conversation (one per From+To)",
     )
+
     class Direction(models.TextChoices):
         INBOUND = "inbound", "Inbound"
         OUTBOUND = "outbound", "Outbound"
@@ -50,25 +55,37 @@ class CallSession(models.Model):
         max_length=32, blank=True, help_text="Twilio's AnsweredBy (answering-machine detection)"
     )
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
-    provider_status = models.CharField(max_length=32, blank=True, help_text="Twilio's last CallStatus")
+    provider_status = models.CharField(
+        max_length=32, blank=True, help_text="Twilio's last CallStatus"
+    )
     current_node = models.CharField(max_length=64, blank=True)
     variables = models.JSONField(default=dict, blank=True)
     attempts = models.JSONField(default=dict, blank=True)
-    state = models.JSONField(default=dict, blank=True, help_text="The engine's state (see ivr_runtime.engine.State)")
+    state = models.JSONField(
+        default=dict, blank=True, help_text="The engine's state (see ivr_runtime.engine.State)"
+    )
     # The state's `ended`, where a statement can see it: the status callback of a call whose
     # flow has finished is then one UPDATE, with no read (services.call_status).
     flow_finished = models.BooleanField(default=False, help_text="The flow has reached its end")
-    seq = models.PositiveIntegerField(default=0, help_text="Sequence number of the wait the call is at")
+    seq = models.PositiveIntegerField(
+        default=0, help_text="Sequence number of the wait the call is at"
+    )
     last_request_hash = models.CharField(max_length=64, blank=True)
-    last_twiml = models.TextField(blank=True, help_text="The answer to the last request (for retries)")
-    wait_twiml = models.TextField(blank=True, help_text="The current wait alone (for stale requests)")
+    last_twiml = models.TextField(
+        blank=True, help_text="The answer to the last request (for retries)"
+    )
+    wait_twiml = models.TextField(
+        blank=True, help_text="The current wait alone (for stale requests)"
+    )
     pending_since = models.DateTimeField(null=True, blank=True)
     errors = models.JSONField(default=list, blank=True)
     started_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     ended_at = models.DateTimeField(null=True, blank=True)
     duration = models.PositiveIntegerField(
-        null=True, blank=True, help_text="seconds: Twilio's CallDuration, from the final status callback"
+        null=True,
+        blank=True,
+        help_text="seconds: Twilio's CallDuration, from the final status callback",
     )
 
     class Meta:
@@ -102,18 +119,29 @@ class CallStep(models.Model):
     # Each foreign key is the first column of an index below (the unique (session, index)
     # constraint, the statistics indexes), which serves its lookups: every turn inserts
     # steps, and each index more is one more page written per turn.
-    session = models.ForeignKey(CallSession, on_delete=models.CASCADE, related_name="steps", db_index=False)
+    session = models.ForeignKey(
+        CallSession, on_delete=models.CASCADE, related_name="steps", db_index=False
+    )
     index = models.PositiveIntegerField()
     # Denormalised from the session so the statistics need no join.
-    flow = models.ForeignKey("flows.Flow", null=True, on_delete=models.SET_NULL, related_name="+", db_index=False)
+    flow = models.ForeignKey(
+        "flows.Flow", null=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
     flow_version = models.ForeignKey(
-        "flows.FlowVersion", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+        "flows.FlowVersion",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
     )
     simulated = models.BooleanField(default=False)
     node_id = models.CharField(max_length=64)
     node_type = models.CharField(max_length=32, blank=True)
     input = models.CharField(max_length=500, blank=True)
-    exit = models.CharField(max_length=64, blank=True, help_text="Empty while at the node, or when the call ended there")
+    exit = models.CharField(
+        max_length=64, blank=True, help_text="Empty while at the node, or when the call ended there"
+    )
     hung_up = models.BooleanField(default=False)
     error = models.CharField(max_length=500, blank=True)
     at = models.DateTimeField()
@@ -160,17 +188,31 @@ class OutboundMessage(models.Model):
     idempotency_key = models.CharField(max_length=128, unique=True)  # one message per call step
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.TextField(blank=True)
-    provider_sid = models.CharField(max_length=64, blank=True, db_index=True)  # status callbacks by MessageSid
-    session = models.ForeignKey(CallSession, null=True, blank=True, on_delete=models.SET_NULL, related_name="messages")
-    step = models.ForeignKey(CallStep, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    provider_sid = models.CharField(
+        max_length=64, blank=True, db_index=True
+    )  # status callbacks by MessageSid
+    session = models.ForeignKey(
+        CallSession, null=True, blank=True, on_delete=models.SET_NULL, related_name="messages"
+    )
+    step = models.ForeignKey(
+        CallStep, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     simulated = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     sent_at = models.DateTimeField(null=True, blank=True)
-    next_attempt_at = models.DateTimeField(null=True, blank=True, help_text="When a queued message may be sent")
-    enqueued_at = models.DateTimeField(null=True, blank=True, help_text="Last handed over to the broker")
-    lease_until = models.DateTimeField(null=True, blank=True, help_text="A sending claim expires then")
-    provider_status = models.CharField(max_length=32, blank=True, help_text="Twilio's last MessageStatus")
+    next_attempt_at = models.DateTimeField(
+        null=True, blank=True, help_text="When a queued message may be sent"
+    )
+    enqueued_at = models.DateTimeField(
+        null=True, blank=True, help_text="Last handed over to the broker"
+    )
+    lease_until = models.DateTimeField(
+        null=True, blank=True, help_text="A sending claim expires then"
+    )
+    provider_status = models.CharField(
+        max_length=32, blank=True, help_text="Twilio's last MessageStatus"
+    )
     error_code = models.CharField(max_length=16, blank=True)
     attempt_log = models.JSONField(default=list, blank=True, help_text="One entry per send attempt")
 
@@ -209,15 +251,25 @@ class CallbackRequest(models.Model):
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     target = models.JSONField(null=True, blank=True)
     node_id = models.CharField(max_length=64, blank=True)
-    session = models.ForeignKey(CallSession, null=True, blank=True, on_delete=models.SET_NULL, related_name="callbacks")
-    flow = models.ForeignKey("flows.Flow", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    session = models.ForeignKey(
+        CallSession, null=True, blank=True, on_delete=models.SET_NULL, related_name="callbacks"
+    )
+    flow = models.ForeignKey(
+        "flows.Flow", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     simulated = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
-    from_number = models.CharField(max_length=64, blank=True, help_text="The caller ID of the call back")
+    from_number = models.CharField(
+        max_length=64, blank=True, help_text="The caller ID of the call back"
+    )
     attempts = models.PositiveSmallIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
-    lease_until = models.DateTimeField(null=True, blank=True, help_text="A dialling claim expires then")
-    provider_sid = models.CharField(max_length=64, blank=True, db_index=True)  # status callbacks by CallSid
+    lease_until = models.DateTimeField(
+        null=True, blank=True, help_text="A dialling claim expires then"
+    )
+    provider_sid = models.CharField(
+        max_length=64, blank=True, db_index=True
+    )  # status callbacks by CallSid
     last_status = models.CharField(max_length=32, blank=True, help_text="The last call's outcome")
     last_error = models.TextField(blank=True)
     attempt_log = models.JSONField(default=list, blank=True)
@@ -245,7 +297,9 @@ class Recording(models.Model):
 
     kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.VOICEMAIL)
     channels = models.PositiveSmallIntegerField(default=1)
-    session = models.ForeignKey(CallSession, null=True, blank=True, on_delete=models.SET_NULL, related_name="recordings")
+    session = models.ForeignKey(
+        CallSession, null=True, blank=True, on_delete=models.SET_NULL, related_name="recordings"
+    )
     node_id = models.CharField(max_length=64, blank=True)
     url = models.URLField(max_length=1000)
     recording_sid = models.CharField(max_length=64, blank=True)
@@ -266,9 +320,13 @@ class Customer(models.Model):
     """A known customer: identified by caller ID, account number and PIN."""
 
     name = models.CharField(max_length=200)
-    phone = models.CharField(max_length=32, unique=True, null=True, blank=True)  # authenticate by caller ID
+    phone = models.CharField(
+        max_length=32, unique=True, null=True, blank=True
+    )  # authenticate by caller ID
     account_number = models.CharField(max_length=32, unique=True)  # authenticate by account number
-    pin_hash = models.CharField(max_length=200, blank=True, help_text="Django password hash of the PIN")
+    pin_hash = models.CharField(
+        max_length=200, blank=True, help_text="Django password hash of the PIN"
+    )
     tier = models.CharField(max_length=32, blank=True)
     active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -414,7 +472,9 @@ class OutboundCall(models.Model):
     machine_detection = models.BooleanField(default=False)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
     not_before = models.DateTimeField(help_text="Its slot under OUTBOUND_CALLS_PER_SECOND")
-    lease_until = models.DateTimeField(null=True, blank=True, help_text="A dialling claim expires then")
+    lease_until = models.DateTimeField(
+        null=True, blank=True, help_text="A dialling claim expires then"
+    )
     attempts = models.PositiveSmallIntegerField(default=0)
     call_sid = models.CharField(max_length=64, blank=True, help_text="Twilio's CallSid once placed")
     last_error = models.TextField(blank=True)

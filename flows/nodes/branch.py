@@ -6,7 +6,20 @@ from .base import NodeType
 from .common import EXIT_NAME, obj
 from .runtime import Next
 
-OPS = ["eq", "ne", "lt", "lte", "gt", "gte", "contains", "starts_with", "in", "empty", "not_empty", "matches"]
+OPS = [
+    "eq",
+    "ne",
+    "lt",
+    "lte",
+    "gt",
+    "gte",
+    "contains",
+    "starts_with",
+    "in",
+    "empty",
+    "not_empty",
+    "matches",
+]
 
 
 @register
@@ -37,7 +50,10 @@ class Branch(NodeType):
                 "items": obj(
                     {
                         "exit": EXIT_NAME,
-                        "var": {"type": "string", "pattern": "^(vars|customer|caller|call|nodes)(\\.[A-Za-z0-9_]+)+$"},
+                        "var": {
+                            "type": "string",
+                            "pattern": "^(vars|customer|caller|call|nodes)(\\.[A-Za-z0-9_]+)+$",
+                        },
                         "op": {"enum": OPS},
                         "value": {},
                     },
@@ -61,7 +77,12 @@ class Branch(NodeType):
         problems = []
         for i, rule in enumerate(config.get("rules", [])):
             if rule.get("exit") == "else":
-                problems.append((f"rules[{i}].exit", "'else' is taken when no rule matches; name the rule's exit otherwise"))
+                problems.append(
+                    (
+                        f"rules[{i}].exit",
+                        "'else' is taken when no rule matches; name the rule's exit otherwise",
+                    )
+                )
             if rule.get("op") not in ("empty", "not_empty") and "value" not in rule:
                 problems.append((f"rules[{i}].value", f"operator {rule.get('op')!r} needs a value"))
             if rule.get("op") == "matches":
@@ -90,7 +111,9 @@ def lookup(context: dict, path: str) -> Any:
     for part in path.split("."):
         if isinstance(value, dict):
             value = value.get(part)
-        elif isinstance(value, list) and part.isascii() and part.isdigit() and int(part) < len(value):
+        elif (
+            isinstance(value, list) and part.isascii() and part.isdigit() and int(part) < len(value)
+        ):
             value = value[int(part)]
         else:
             return None
@@ -110,6 +133,17 @@ def _show(value: Any) -> str | None:
     return None if value is None else str(value)[:100]
 
 
+def _ordered(op: str, left: Any, right: Any) -> bool:
+    """lt, lte, gt, gte on two numbers or two texts."""
+    if op == "lt":
+        return bool(left < right)
+    if op == "lte":
+        return bool(left <= right)
+    if op == "gt":
+        return bool(left > right)
+    return bool(left >= right)
+
+
 def compare(op: str, value: Any, expected: Any) -> bool:
     """Numbers compare as numbers when both sides are numbers, else as text."""
     if op == "empty":
@@ -125,8 +159,9 @@ def compare(op: str, value: Any, expected: Any) -> bool:
         same = a == b if numeric else text.strip().lower() == wanted.strip().lower()
         return same if op == "eq" else not same
     if op in ("lt", "lte", "gt", "gte"):
-        left, right = (a, b) if numeric else (text, wanted)
-        return {"lt": left < right, "lte": left <= right, "gt": left > right, "gte": left >= right}[op]  # type: ignore[operator]
+        if numeric:
+            return _ordered(op, a, b)
+        return _ordered(op, text, wanted)
     if op == "contains":
         return expected in value if isinstance(value, list) else wanted.lower() in text.lower()
     if op == "starts_with":

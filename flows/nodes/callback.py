@@ -35,7 +35,10 @@ class Callback(NodeType):
             "prompt": TEMPLATE,
             "confirm_number": {"type": "boolean", "default": True},
             "within_hours": {"type": "number", "exclusiveMinimum": 0, "maximum": 168, "default": 4},
-            "target": {"type": "object", "description": "route target for the callback (as route.target)"},
+            "target": {
+                "type": "object",
+                "description": "route target for the callback (as route.target)",
+            },
             "timeout": {"type": "integer", "minimum": 1, "maximum": 60, "default": 6},
         },
         required=("prompt",),
@@ -49,9 +52,16 @@ class Callback(NodeType):
 
     @classmethod
     def ask(cls, run, node, prompts, *, num_digits):
-        run.emit(Gather(seq=run.next_seq, input="dtmf", prompts=tuple(p for p in prompts if p),
-                        num_digits=num_digits, timeout=int(node["config"].get("timeout", 6)),
-                        finish_on_key=None if num_digits else "#"))
+        run.emit(
+            Gather(
+                seq=run.next_seq,
+                input="dtmf",
+                prompts=tuple(p for p in prompts if p),
+                num_digits=num_digits,
+                timeout=int(node["config"].get("timeout", 6)),
+                finish_on_key=None if num_digits else "#",
+            )
+        )
         return Wait("input")
 
     @classmethod
@@ -81,18 +91,28 @@ class Callback(NodeType):
             return cls.schedule(run, node, number)
         if run.tries(node["id"], bump=True) >= 2:
             return Next("declined", input="no valid number")
-        return cls.ask(run, node, [Say(BAD_NUMBER, *voice), Say(ENTER_NUMBER, *voice)], num_digits=None)
+        return cls.ask(
+            run, node, [Say(BAD_NUMBER, *voice), Say(ENTER_NUMBER, *voice)], num_digits=None
+        )
 
     @classmethod
     def enter_number(cls, run, node):
         run.scratch["phase"] = "number"
-        return cls.ask(run, node, [Say(ENTER_NUMBER, run.flow.language, run.flow.voice)], num_digits=None)
+        return cls.ask(
+            run, node, [Say(ENTER_NUMBER, run.flow.language, run.flow.voice)], num_digits=None
+        )
 
     @classmethod
     def schedule(cls, run, node, number):
         config = node["config"]
-        run.effect(ScheduleCallback(number=number, within_hours=float(config.get("within_hours", 4)),
-                                    node=node["id"], target=config.get("target")))
+        run.effect(
+            ScheduleCallback(
+                number=number,
+                within_hours=float(config.get("within_hours", 4)),
+                node=node["id"],
+                target=config.get("target"),
+            )
+        )
         run.remember(node["id"], number=number)
         return Next("scheduled", input=number)
 

@@ -1,10 +1,19 @@
 """Schema fragments shared by several node types."""
 
 TEMPLATE = {"type": "string", "maxLength": 4000, "description": "Text; may use {{ templates }}"}
-LANGUAGE = {"type": "string", "pattern": "^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$", "description": "BCP-47 tag, e.g. en-GB"}
+LANGUAGE = {
+    "type": "string",
+    "pattern": "^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$",
+    "description": "BCP-47 tag, e.g. en-GB",
+}
 VOICE = {"type": "string", "maxLength": 100, "description": "TTS voice, e.g. Polly.Amy"}
 SECONDS = {"type": "integer", "minimum": 1, "maximum": 600}
-URL = {"type": "string", "pattern": "^(https?://|\\{\\{).+", "maxLength": 2000, "format": "uri-template"}
+URL = {
+    "type": "string",
+    "pattern": "^(https?://|\\{\\{).+",
+    "maxLength": 2000,
+    "format": "uri-template",
+}
 EXIT_NAME = {"type": "string", "pattern": "^[a-z][a-z0-9_]{0,31}$"}
 
 

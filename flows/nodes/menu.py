@@ -45,7 +45,11 @@ class Menu(NodeType):
                     {
                         "key": KEY,
                         "label": {"type": "string", "maxLength": 200},
-                        "speech": {"type": "array", "items": {"type": "string", "minLength": 1, "maxLength": 100}, "maxItems": 50},
+                        "speech": {
+                            "type": "array",
+                            "items": {"type": "string", "minLength": 1, "maxLength": 100},
+                            "maxItems": 50,
+                        },
                     },
                     required=("key",),
                 ),
@@ -62,7 +66,11 @@ class Menu(NodeType):
 
     @classmethod
     def exits(cls, config):
-        keys = [str(o.get("key")) for o in config.get("options", []) if isinstance(o, dict) and "key" in o]
+        keys = [
+            str(o.get("key"))
+            for o in config.get("options", [])
+            if isinstance(o, dict) and "key" in o
+        ]
         return keys + list(cls.fixed_exits)
 
     @classmethod
@@ -74,10 +82,17 @@ class Menu(NodeType):
             if key in seen:
                 problems.append((f"options[{i}].key", f"option key {key!r} is used twice"))
             if key in cls.fixed_exits:
-                problems.append((f"options[{i}].key", f"option key {key!r} clashes with the exit of the same name"))
+                problems.append(
+                    (
+                        f"options[{i}].key",
+                        f"option key {key!r} clashes with the exit of the same name",
+                    )
+                )
             seen.add(key)
             if config.get("input", "dtmf") == "speech" and not option.get("speech"):
-                problems.append((f"options[{i}].speech", "a speech-only menu needs words for every option"))
+                problems.append(
+                    (f"options[{i}].speech", "a speech-only menu needs words for every option")
+                )
         return problems
 
     # --- runtime ---------------------------------------------------------------------------
@@ -92,7 +107,14 @@ class Menu(NodeType):
         keys = [str(o["key"]) for o in config.get("options", [])]
         prompts = []
         if problem == "no_match" or (problem == "no_input" and config.get("invalid_prompt")):
-            prompts.append(run.speech(config, "invalid_prompt") or Say(DIDNT_GET_THAT, config.get("language") or run.flow.language, config.get("voice") or run.flow.voice))
+            prompts.append(
+                run.speech(config, "invalid_prompt")
+                or Say(
+                    DIDNT_GET_THAT,
+                    config.get("language") or run.flow.language,
+                    config.get("voice") or run.flow.voice,
+                )
+            )
         prompt = run.speech(config, "prompt")
         if prompt is not None:
             prompts.append(prompt)

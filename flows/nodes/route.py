@@ -51,10 +51,29 @@ class Route(NodeType):
                 "oneOf": [
                     obj({"number": E164}, required=("number",)),
                     obj({"sip": {"type": "string", "pattern": "^sips?:.+@.+"}}, required=("sip",)),
-                    obj({"client": {"type": "string", "pattern": "^([A-Za-z0-9_.@-]{1,128}|\\{\\{.+\\}\\})$"}}, required=("client",)),
-                    obj({"queue": {"type": "string", "pattern": "^[A-Za-z0-9_ -]{1,64}$"}}, required=("queue",)),
                     obj(
-                        {"skills": {"type": "array", "items": {"type": "string", "pattern": "^[a-z0-9_-]{1,64}$"}, "minItems": 1, "maxItems": 20, "uniqueItems": True}},
+                        {
+                            "client": {
+                                "type": "string",
+                                "pattern": "^([A-Za-z0-9_.@-]{1,128}|\\{\\{.+\\}\\})$",
+                            }
+                        },
+                        required=("client",),
+                    ),
+                    obj(
+                        {"queue": {"type": "string", "pattern": "^[A-Za-z0-9_ -]{1,64}$"}},
+                        required=("queue",),
+                    ),
+                    obj(
+                        {
+                            "skills": {
+                                "type": "array",
+                                "items": {"type": "string", "pattern": "^[a-z0-9_-]{1,64}$"},
+                                "minItems": 1,
+                                "maxItems": 20,
+                                "uniqueItems": True,
+                            }
+                        },
                         required=("skills",),
                     ),
                 ]
@@ -90,15 +109,30 @@ class Route(NodeType):
         run.say(config, "announce")
         run.scratch["dialled_at"] = run.now.isoformat()
         caller_id = run.render(config.get("caller_id")).strip() or None
-        run.emit(Dial(seq=run.next_seq, number=number, sip=sip, client=client, timeout=int(config.get("timeout", 30)), caller_id=caller_id))
+        run.emit(
+            Dial(
+                seq=run.next_seq,
+                number=number,
+                sip=sip,
+                client=client,
+                timeout=int(config.get("timeout", 30)),
+                caller_id=caller_id,
+            )
+        )
         return Wait("dial")
 
     @classmethod
     def enqueue(cls, run, node, queue):
         config = node["config"]
         run.say(config, "announce")
-        run.emit(Enqueue(seq=run.next_seq, queue=queue, max_wait=int(config.get("max_wait", 300)),
-                         hold_music=run.render(config.get("hold_music")).strip() or None))
+        run.emit(
+            Enqueue(
+                seq=run.next_seq,
+                queue=queue,
+                max_wait=int(config.get("max_wait", 300)),
+                hold_music=run.render(config.get("hold_music")).strip() or None,
+            )
+        )
         return Wait("queue")
 
     @classmethod

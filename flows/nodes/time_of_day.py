@@ -10,7 +10,12 @@ from .runtime import Next
 
 HHMM = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$")
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-INTERVAL = {"type": "array", "prefixItems": [{"type": "string"}, {"type": "string"}], "minItems": 2, "maxItems": 2}
+INTERVAL = {
+    "type": "array",
+    "prefixItems": [{"type": "string"}, {"type": "string"}],
+    "minItems": 2,
+    "maxItems": 2,
+}
 DATE = {"type": "string", "pattern": "^\\d{4}-\\d{2}-\\d{2}$"}
 DATETIME = {"type": "string", "pattern": "^\\d{4}-\\d{2}-\\d{2}([T ]\\d{2}:\\d{2}(:\\d{2})?)?$"}
 
@@ -53,18 +58,32 @@ class TimeOfDay(NodeType):
     config_schema = obj(
         {
             "timezone": {"type": "string", "minLength": 1},
-            "schedule": obj({day: {"type": "array", "items": INTERVAL, "maxItems": 12} for day in DAYS}),
+            "schedule": obj(
+                {day: {"type": "array", "items": INTERVAL, "maxItems": 12} for day in DAYS}
+            ),
             "holidays": {
                 "type": "array",
                 "maxItems": 500,
-                "items": {"oneOf": [DATE, obj({"date": DATE, "name": {"type": "string"}}, required=("date",))]},
+                "items": {
+                    "oneOf": [
+                        DATE,
+                        obj({"date": DATE, "name": {"type": "string"}}, required=("date",)),
+                    ]
+                },
             },
-            "country": {"type": "string", "pattern": "^[A-Z]{2}$", "description": "ISO country code for public holidays"},
+            "country": {
+                "type": "string",
+                "pattern": "^[A-Z]{2}$",
+                "description": "ISO country code for public holidays",
+            },
             "subdivision": {"type": "string"},
             "closures": {
                 "type": "array",
                 "maxItems": 500,
-                "items": obj({"from": DATETIME, "to": DATETIME, "name": {"type": "string"}}, required=("from", "to")),
+                "items": obj(
+                    {"from": DATETIME, "to": DATETIME, "name": {"type": "string"}},
+                    required=("from", "to"),
+                ),
             },
         },
         required=("schedule",),
@@ -75,12 +94,19 @@ class TimeOfDay(NodeType):
         problems = []
         tz = config.get("timezone")
         if tz is not None and not valid_timezone(tz):
-            problems.append(("timezone", f"{tz!r} is not a known time zone (use an IANA name such as Europe/London)"))
+            problems.append(
+                (
+                    "timezone",
+                    f"{tz!r} is not a known time zone (use an IANA name such as Europe/London)",
+                )
+            )
         for day, intervals in (config.get("schedule") or {}).items():
             for i, interval in enumerate(intervals):
                 start, end = interval[0], interval[1]
                 path = f"schedule.{day}[{i}]"
-                if not (isinstance(start, str) and HHMM.match(start)) or not (isinstance(end, str) and HHMM.match(end)):
+                if not (isinstance(start, str) and HHMM.match(start)) or not (
+                    isinstance(end, str) and HHMM.match(end)
+                ):
                     problems.append((path, f"{interval!r} is not a pair of times HH:MM"))
                 elif end <= start:
                     problems.append((path, f"closing time {end} is not after opening time {start}"))
@@ -97,9 +123,10 @@ class TimeOfDay(NodeType):
             import holidays as holidays_lib
 
             if config["country"] not in holidays_lib.list_supported_countries():
-                problems.append(("country", f"no public holidays are known for {config['country']!r}"))
+                problems.append(
+                    ("country", f"no public holidays are known for {config['country']!r}")
+                )
         return problems
-
 
     # --- runtime ---------------------------------------------------------------------------
     @classmethod
@@ -119,7 +146,9 @@ def opening_state(config: dict, local: datetime) -> str:
     for holiday in config.get("holidays") or []:
         if (holiday["date"] if isinstance(holiday, dict) else holiday) == today.isoformat():
             return "holiday"
-    if config.get("country") and today in _public_holidays(config["country"], config.get("subdivision"), today.year):
+    if config.get("country") and today in _public_holidays(
+        config["country"], config.get("subdivision"), today.year
+    ):
         return "holiday"
     now = local.strftime("%H:%M")
     for start, end in (config.get("schedule") or {}).get(DAYS[local.weekday()], []):

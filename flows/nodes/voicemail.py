@@ -59,5 +59,7 @@ class Voicemail(NodeType):
                 transcribe=bool(node["config"].get("transcribe", False)),
             )
         )
-        run.remember(node["id"], recording_url=event.recording_url, duration=event.recording_duration)
+        run.remember(
+            node["id"], recording_url=event.recording_url, duration=event.recording_duration
+        )
         return Next("recorded", input=f"{event.recording_duration}s")

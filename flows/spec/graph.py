@@ -152,19 +152,25 @@ def longest_run(graph: nx.DiGraph) -> list[str]:
 
     def best_next(node: str) -> str | None:
         return max(
-            (s for s in graph.successors(node) if s in running), key=length.get, default=None
+            (s for s in graph.successors(node) if s in running),
+            key=lambda s: length.get(s, 0),
+            default=None,
         )
+
+    def chain_from(node: str) -> int:
+        following = then[node]
+        return 1 + (length[following] if following else 0)
 
     for node in reversed(list(nx.topological_sort(running))):
         then[node] = best_next(node)
-        length[node] = 1 + (length[then[node]] if then[node] else 0)
+        length[node] = chain_from(node)
     first, most = None, 0
     for node in graph:  # document order: the first of equally long chains
         if node in running:
             size = length[node]
         else:
             then[node] = best_next(node)
-            size = 1 + (length[then[node]] if then[node] else 0)
+            size = chain_from(node)
         if size > most:
             first, most = node, size
     chain = []

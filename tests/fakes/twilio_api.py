@@ -305,9 +305,14 @@ class FakeTwilio:
                 wanted = path.rsplit("/", 1)[1].removesuffix(".json")
                 for recording in reversed(self.recordings):
                     under_way = recording["status"] == "in-progress"
-                    if recording["call_sid"] == call_sid and under_way and wanted in (
-                        "Twilio.CURRENT",
-                        recording["sid"],
+                    if (
+                        recording["call_sid"] == call_sid
+                        and under_way
+                        and wanted
+                        in (
+                            "Twilio.CURRENT",
+                            recording["sid"],
+                        )
                     ):
                         recording["status"] = form.get("Status", "stopped")
                         return 200, {k: v for k, v in recording.items() if k != "form"}

@@ -121,4 +121,7 @@ def test_a_kept_document_is_only_reused_for_the_same_commands():
     ]:
         assert expected in twiml.to_xml(commands)
         assert twiml.to_xml(commands) == twiml.render(commands).to_xml()
-    assert twiml.to_xml((c for c in [Hangup()]), declaration=False) == "<Response><Hangup /></Response>"
+    assert (
+        twiml.to_xml((c for c in [Hangup()]), declaration=False)
+        == "<Response><Hangup /></Response>"
+    )
