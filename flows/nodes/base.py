@@ -22,6 +22,10 @@ class NodeType:
     config_schema: ClassVar[dict[str, Any]]
     #: exits every node of this type has, in display order
     fixed_exits: ClassVar[tuple[str, ...]] = ()
+    #: exits named by the node's config, before the fixed ones: (a list in the config, the
+    #: key of each item that names an exit, or None when the items are the names). The
+    #: designer reads this rule from /api/node-types/ rather than knowing node types.
+    exits_from: ClassVar[tuple[str, str | None] | None] = None
     #: exits that may stay unconnected without a warning (they have a documented default)
     optional_exits: ClassVar[tuple[str, ...]] = ()
     #: True when reaching this node hands control to the caller (Gather, Record, Dial,
@@ -32,8 +36,19 @@ class NodeType:
 
     @classmethod
     def exits(cls, config: dict[str, Any]) -> list[str]:
-        """Exit names of a node with this config (derived types override this)."""
-        return list(cls.fixed_exits)
+        """Exit names of a node with this config: those its config names (`exits_from`),
+        then the fixed ones, each once."""
+        names: list[str] = []
+        if cls.exits_from is not None:
+            field, key = cls.exits_from
+            items = config.get(field)
+            for item in items if isinstance(items, list) else []:
+                name = item.get(key) if key is not None and isinstance(item, dict) else item
+                if key is None and isinstance(item, dict):
+                    name = None
+                if name not in (None, "") and str(name) not in names:
+                    names.append(str(name))
+        return names + [name for name in cls.fixed_exits if name not in names]
 
     @classmethod
     def required_exits(cls, config: dict[str, Any]) -> list[str]:
@@ -68,7 +83,11 @@ class NodeType:
             "config_schema": cls.config_schema,
             "fixed_exits": list(cls.fixed_exits),
             "optional_exits": list(cls.optional_exits),
-            "dynamic_exits": cls.exits.__func__ is not NodeType.exits.__func__,  # type: ignore[attr-defined]
+            "exits_from": None
+            if cls.exits_from is None
+            else {"field": cls.exits_from[0], "key": cls.exits_from[1]},
+            "dynamic_exits": cls.exits_from is not None
+            or cls.exits.__func__ is not NodeType.exits.__func__,  # type: ignore[attr-defined]
             "waits_for_input": cls.waits_for_input,
             "terminal": cls.terminal,
             "example": cls.example(),

@@ -41,6 +41,7 @@ class Branch(NodeType):
     title = "Branch"
     description = "Branch on a session value."
     fixed_exits = ("else",)
+    exits_from = ("rules", "exit")
     config_schema = obj(
         {
             "rules": {
@@ -63,14 +64,6 @@ class Branch(NodeType):
         },
         required=("rules",),
     )
-
-    @classmethod
-    def exits(cls, config):
-        names: list[str] = []
-        for rule in config.get("rules", []):
-            if isinstance(rule, dict) and rule.get("exit") and rule["exit"] not in names:
-                names.append(rule["exit"])
-        return names + ["else"]
 
     @classmethod
     def check(cls, config):

@@ -33,6 +33,7 @@ class Menu(NodeType):
     title = "Menu"
     description = "Prompt and collect DTMF and/or speech."
     fixed_exits = ("no_input", "no_match")
+    exits_from = ("options", "key")
     waits_for_input = True
     config_schema = obj(
         {
@@ -63,15 +64,6 @@ class Menu(NodeType):
         },
         required=("prompt", "options"),
     )
-
-    @classmethod
-    def exits(cls, config):
-        keys = [
-            str(o.get("key"))
-            for o in config.get("options", [])
-            if isinstance(o, dict) and "key" in o
-        ]
-        return keys + list(cls.fixed_exits)
 
     @classmethod
     def check(cls, config):

@@ -33,6 +33,7 @@ class Placeholder(NodeType):
     description = "An imported step with no equivalent: runs the fallback until it is replaced."
     # a call reaching it leaves for the fallback: an imported loop through one is not endless
     waits_for_input = True
+    exits_from = ("exit_names", None)
     config_schema = obj(
         {
             "source": {"enum": SOURCES, "description": "The system the step came from"},
@@ -61,11 +62,6 @@ class Placeholder(NodeType):
         },
         required=("source", "source_type"),
     )
-
-    @classmethod
-    def exits(cls, config):
-        names = config.get("exit_names")
-        return [str(name) for name in names] if isinstance(names, list) else []
 
     @classmethod
     def required_exits(cls, config):

@@ -8,18 +8,24 @@ import { withGeometry } from "./layout.js";
 export const NODE_ID = /^[a-z][a-z0-9_]{0,63}$/;
 const NODE_KEYS = new Set(["id", "type", "label", "config", "exits", "position"]);
 
-/** Exit names of a node, the way the server's node types compute them. */
+/**
+ * Exit names of a node: those its config names, by the node type's `exits_from` rule
+ * (served by /api/node-types/: a list in the config and the key of each item naming an
+ * exit, or no key when the items are the names), then the type's fixed exits.
+ */
 export function exitsFor(type, config, typeInfo) {
-  const cfg = config || {};
-  if (type === "menu") {
-    const keys = (cfg.options || []).filter((o) => o && o.key !== undefined && o.key !== "").map((o) => String(o.key));
-    return unique([...keys, "no_input", "no_match"]);
+  if (!typeInfo) return [];
+  const rule = typeInfo.exits_from;
+  const named = [];
+  if (rule) {
+    const items = (config || {})[rule.field];
+    for (const item of Array.isArray(items) ? items : []) {
+      const isObject = item !== null && typeof item === "object";
+      const name = rule.key ? (isObject ? item[rule.key] : undefined) : isObject ? undefined : item;
+      if (name !== undefined && name !== null && name !== "") named.push(String(name));
+    }
   }
-  if (type === "branch") {
-    const names = (cfg.rules || []).filter((r) => r && r.exit).map((r) => r.exit);
-    return unique([...names, "else"]);
-  }
-  return typeInfo ? [...typeInfo.fixed_exits] : [];
+  return unique([...named, ...typeInfo.fixed_exits]);
 }
 
 function unique(list) {

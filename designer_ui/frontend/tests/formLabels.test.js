@@ -1,5 +1,5 @@
 // Unit tests of the node forms' words: `npm test`.
-import { test } from "node:test";
+import { test } from "vitest";
 import assert from "node:assert/strict";
 import { choiceLabels, labelOf, words } from "../src/formLabels.js";
 import { formSchemas } from "../src/schemaForm.js";

@@ -1,5 +1,5 @@
-// Unit tests of the simulator's pure logic: `npm test` (node's own test runner, no packages).
-import { test } from "node:test";
+// Unit tests of the simulator's pure logic: `npm test` (vitest).
+import { test } from "vitest";
 import assert from "node:assert/strict";
 import { numberProblem, parseVars, pressKey, typeKeys, waitHint } from "../src/simulator.js";
 
