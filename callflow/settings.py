@@ -245,7 +245,7 @@ SPECTACULAR_SETTINGS = {
 
 # --- Twilio ---------------------------------------------------------------------------
 # Webhooks are checked against the auth token: with DEBUG off the service does not start
-# without one, and a request is never accepted on an empty token (webhooks.signature_ok).
+# without one, and a request is never accepted on an empty token (ivr_runtime.twilio.signature).
 TWILIO_AUTH_TOKEN = env_required("TWILIO_AUTH_TOKEN")
 TWILIO_ACCOUNT_SID = os.environ.get("TWILIO_ACCOUNT_SID", "").strip()
 TWILIO_API_BASE_URL = os.environ.get("TWILIO_API_BASE_URL", "").strip()

@@ -3,8 +3,8 @@
 from django import forms
 from django.contrib import admin
 
-from . import auth_guard
-from .models import (
+from ivr_runtime import auth_guard
+from ivr_runtime.models import (
     Agent,
     CallbackRequest,
     CallControl,
@@ -103,7 +103,7 @@ class OutboundMessageAdmin(admin.ModelAdmin):
 
     @admin.display(description="status", ordering="status")
     def shown_status(self, obj: OutboundMessage) -> str:
-        from .outbox import NOT_CONFIGURED
+        from ivr_runtime.sms.outbox import NOT_CONFIGURED
 
         if obj.status == OutboundMessage.Status.FAILED and obj.error_code == NOT_CONFIGURED:
             return "not sent (no Twilio account)"
@@ -114,7 +114,7 @@ class OutboundMessageAdmin(admin.ModelAdmin):
         if request.method == "GET":
             from django.contrib import messages
 
-            from .health import health_check
+            from ivr_runtime.health import health_check
 
             levels = {"beat": messages.ERROR, "worker": messages.ERROR}
             for problem in health_check().problems:
@@ -123,7 +123,7 @@ class OutboundMessageAdmin(admin.ModelAdmin):
 
     @admin.action(description="Send again now (queued or failed messages)")
     def retry_now(self, request, queryset):
-        from .outbox import message_publish
+        from ivr_runtime.sms.outbox import message_publish
 
         ids = list(
             queryset.filter(

@@ -20,9 +20,9 @@ from rest_framework.views import APIView
 
 from flows.models import Flow
 from flows.permissions import CHANGE_FLOW, PUBLISH_FLOW, VIEW_FLOW
-
-from . import outbound, reports, simulator
-from .models import CallSession, CallStep, OutboundCall, Recording
+from ivr_runtime.models import CallSession, CallStep, OutboundCall, Recording
+from ivr_runtime.reports import reports
+from ivr_runtime.voice import outbound, simulator
 
 
 class StepSerializer(serializers.ModelSerializer):

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import api
+from ivr_runtime import api
 
 urlpatterns = [
     path("calls/", api.CallListView.as_view(), name="call-list"),

@@ -38,9 +38,8 @@ from django.db.models import QuerySet, Subquery
 from django.utils import timezone
 
 from flows.nodes.runtime import FindCustomer
-
-from .hashers import PIN_HASHER
-from .models import Customer, PinFailure
+from ivr_runtime.hashers import PIN_HASHER
+from ivr_runtime.models import Customer, PinFailure
 
 #: how many rows older than the window each recorded attempt deletes: more than it adds,
 #: so the table holds little beyond the window's failures

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.db import transaction
 
-from .models import Agent, Customer, Skill
+from ivr_runtime.models import Agent, Customer, Skill
 
 
 @dataclass

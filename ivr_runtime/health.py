@@ -22,8 +22,8 @@ from django.conf import settings
 from django.db.models import Min, Q
 from django.utils import timezone
 
-from .models import Heartbeat, OutboundMessage
-from .outbox import NOT_CONFIGURED
+from ivr_runtime.models import Heartbeat, OutboundMessage
+from ivr_runtime.sms.outbox import NOT_CONFIGURED
 
 Status = OutboundMessage.Status
 KINDS = ("beat", "worker")

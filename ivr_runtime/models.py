@@ -11,7 +11,7 @@ from typing import Any
 from django.contrib.auth.hashers import check_password, make_password
 from django.db import models
 
-from .hashers import PIN_HASHER
+from ivr_runtime.hashers import PIN_HASHER
 
 
 class CallSession(models.Model):
@@ -167,7 +167,7 @@ class CallStep(models.Model):
 class OutboundMessage(models.Model):
     """An SMS to send: written with the step that asked for it, sent by a Celery task.
 
-    The life of a row (ivr_runtime.outbox): queued -> sending (claimed by one worker,
+    The life of a row (ivr_runtime.sms.outbox): queued -> sending (claimed by one worker,
     with a lease) -> sent (the provider took it) -> delivered / undelivered / failed
     (status callbacks). Transient errors put it back to queued with `next_attempt_at`.
     """
@@ -231,7 +231,7 @@ class OutboundMessage(models.Model):
 
 
 class CallbackRequest(models.Model):
-    """A caller asked to be called back before `due_at` (ivr_runtime.callbacks places it).
+    """A caller asked to be called back before `due_at` (ivr_runtime.callbacks.callbacks places it).
 
     pending -> dialling (claimed, the call is being created) -> placed (ringing) -> done
     (answered), or back to pending for another attempt (no-answer, busy, failed), or
@@ -453,7 +453,7 @@ class Heartbeat(models.Model):
 
 class OutboundCall(models.Model):
     """An outbound call asked for (API, `call_out`): queued until its slot under
-    OUTBOUND_CALLS_PER_SECOND, then placed (ivr_runtime.outbound). Once placed, the call
+    OUTBOUND_CALLS_PER_SECOND, then placed (ivr_runtime.voice.outbound). Once placed, the call
     itself is the CallSession with the same CallSid.
 
     queued -> dialling (claimed, with a lease) -> placed, or failed (Twilio refused it).
@@ -505,7 +505,7 @@ class DialSlot(models.Model):
 
 class CallControl(models.Model):
     """An action on a live call through the provider's REST API, asked for by a turn and
-    done by the worker after the turn is answered (ivr_runtime.call_control): start or
+    done by the worker after the turn is answered (ivr_runtime.voice.call_control): start or
     stop recording it, or take back a call handed to another application that did not
     send it back in time (`due_at`).
 

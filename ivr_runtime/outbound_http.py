@@ -38,8 +38,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
 from flows.nodes.runtime import HttpRequest, HttpResult
-
-from .deadlines import Deadline
+from ivr_runtime.turns.deadlines import Deadline
 
 log = logging.getLogger(__name__)
 

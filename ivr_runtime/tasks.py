@@ -2,7 +2,9 @@
 
 from celery import shared_task
 
-from . import call_control, call_end, callbacks, outbound, outbox, sms_channel
+from ivr_runtime.callbacks import callbacks
+from ivr_runtime.sms import outbox, sms_channel
+from ivr_runtime.voice import call_control, call_end, outbound
 
 
 @shared_task(name="ivr_runtime.send_outbound_message", ignore_result=True)

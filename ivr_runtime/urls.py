@@ -2,7 +2,9 @@
 
 from django.urls import path
 
-from . import outbound_webhooks, sms_webhooks, webhooks
+from ivr_runtime.callbacks import webhooks as callback_webhooks
+from ivr_runtime.sms import sms_webhooks
+from ivr_runtime.voice import outbound_webhooks, webhooks
 
 app_name = "ivr"
 urlpatterns = [
@@ -16,8 +18,8 @@ urlpatterns = [
     path("ping", webhooks.ping, name="ping"),
     path("sms", sms_webhooks.sms, name="sms"),
     path("messages/status", sms_webhooks.message_status, name="message-status"),
-    path("callbacks/<int:pk>/voice", sms_webhooks.callback_voice, name="callback-voice"),
-    path("callbacks/<int:pk>/status", sms_webhooks.callback_status, name="callback-status"),
+    path("callbacks/<int:pk>/voice", callback_webhooks.callback_voice, name="callback-voice"),
+    path("callbacks/<int:pk>/status", callback_webhooks.callback_status, name="callback-status"),
     path("outbound/<int:pk>/voice", outbound_webhooks.answer, name="outbound-voice"),
     path("outbound/<int:pk>/status", outbound_webhooks.status, name="outbound-status"),
 ]

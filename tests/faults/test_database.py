@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from ivr_runtime import twiml
+from ivr_runtime.twilio import twiml
 from tests.ivr_runtime.conftest import flow_definition, publish, two_menus
 
 from .conftest import ANSWER_WITHIN, figure

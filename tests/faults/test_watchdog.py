@@ -10,8 +10,9 @@ import time
 import pytest
 from django.db import connection, transaction
 
-from ivr_runtime import twiml, watchdog
 from ivr_runtime.models import CallSession
+from ivr_runtime.twilio import twiml
+from ivr_runtime.voice import watchdog
 from tests.ivr_runtime.conftest import publish, two_menus
 from tests.worker import database_restored_after  # noqa: F401 (fixture)
 

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from flows.models import Flow, FlowVersion, PhoneNumber
-from ivr_runtime import definitions
+from ivr_runtime.turns import definitions
 
 from .twilio_driver import TOKEN, Call, Signer
 

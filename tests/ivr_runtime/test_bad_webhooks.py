@@ -15,8 +15,8 @@ from flows.models import Flow, FlowVersion, PhoneNumber
 from flows.numbers import number_bind
 from flows.spec import graph
 from ivr_runtime import engine
-from ivr_runtime.forms import form_summary, int_field, seq_field
 from ivr_runtime.models import CallSession, CallStep, OutboundMessage
+from ivr_runtime.twilio.forms import form_summary, int_field, seq_field
 
 from .conftest import flow_definition, publish
 from .twilio_driver import new_sid

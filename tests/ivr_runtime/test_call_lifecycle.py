@@ -13,8 +13,9 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from ivr_runtime import call_end, engine, tasks
+from ivr_runtime import engine, tasks
 from ivr_runtime.models import Agent, CallSession, CallStep, OutboundMessage, Skill
+from ivr_runtime.voice import call_end
 
 from .conftest import flow_definition, publish, two_menus
 from .test_concurrency import in_threads

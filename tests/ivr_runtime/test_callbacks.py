@@ -7,8 +7,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.utils import timezone
 
-from ivr_runtime import callbacks, dialler
+from ivr_runtime.callbacks import callbacks
 from ivr_runtime.models import CallbackRequest, CallSession, DialSlot
+from ivr_runtime.voice import dialler
 from tests.fakes.twilio_api import FakeTwilio
 from tests.worker import local_broker, published  # noqa: F401 (fixtures)
 

@@ -22,7 +22,8 @@ from flows.nodes.runtime import (
     Redirect,
     ReserveAgent,
 )
-from ivr_runtime import engine, twiml
+from ivr_runtime import engine
+from ivr_runtime.twilio import twiml
 
 FIXTURES = Path(settings.BASE_DIR) / "fixtures"
 DEMOS = ["restaurant", "card-services", "complaints", "order-status", "shared-auth"]

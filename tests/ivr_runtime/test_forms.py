@@ -2,7 +2,7 @@
 
 import pytest
 
-from ivr_runtime.forms import BadForm, VoiceRequest, int_field
+from ivr_runtime.twilio.forms import BadForm, VoiceRequest, int_field
 
 SID = "CA" + "1" * 32
 

@@ -16,8 +16,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from ivr_runtime import definitions
 from ivr_runtime.models import CallSession, CallStep
+from ivr_runtime.turns import definitions
 
 from .conftest import publish, two_menus
 from .twilio_driver import Call

@@ -9,7 +9,8 @@ import pytest
 
 from flows.nodes.input import UnsafePattern, compile_pattern, read_keys
 from flows.nodes.runtime import Event, Gather, Say
-from ivr_runtime import engine, twiml
+from ivr_runtime import engine
+from ivr_runtime.twilio import twiml
 
 from .test_engine import CALL, NOW, definition, drive, hangup
 

@@ -5,7 +5,7 @@ import pytest
 
 from flows.models import Flow, FlowVersion, PhoneNumber
 from flows.spec.migrations import MIGRATIONS
-from ivr_runtime import definitions
+from ivr_runtime.turns import definitions
 
 from .conftest import flow_definition, publish
 from .twilio_driver import Call

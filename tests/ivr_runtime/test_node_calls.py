@@ -311,7 +311,7 @@ def test_sms_writes_an_outbox_row_with_the_step(place_call):
 def test_sms_is_written_by_the_call_and_sent_by_the_task_the_relay_hands_it_to(
     place_call, settings
 ):
-    from ivr_runtime import outbox
+    from ivr_runtime.sms import outbox
     from tests.fakes.twilio_api import FakeTwilio
 
     fake = FakeTwilio().start()

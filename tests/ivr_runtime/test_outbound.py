@@ -12,8 +12,9 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from ivr_runtime import outbound, twilio_client
 from ivr_runtime.models import CallSession, OutboundCall
+from ivr_runtime.twilio import twilio_client
+from ivr_runtime.voice import outbound
 from tests.fakes.twilio_api import FakeTwilio
 
 from .conftest import flow_definition, publish

@@ -12,8 +12,8 @@ from django.core.exceptions import ImproperlyConfigured
 
 from flows.nodes.runtime import HttpRequest
 from ivr_runtime import outbound_http
-from ivr_runtime.deadlines import Deadline
 from ivr_runtime.models import CallStep
+from ivr_runtime.turns.deadlines import Deadline
 
 from .conftest import flow_definition, publish
 from .fault_servers import DripServer, RouteServer, SilentServer, json_answer, redirect

@@ -10,8 +10,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from ivr_runtime import outbox, twilio_client
 from ivr_runtime.models import OutboundMessage
+from ivr_runtime.sms import outbox
+from ivr_runtime.twilio import twilio_client
 from tests.fakes.twilio_api import FakeTwilio
 from tests.worker import local_broker  # noqa: F401 (fixture)
 

@@ -11,8 +11,9 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from django.utils import timezone
 
-from ivr_runtime import call_control, twilio_client
 from ivr_runtime.models import CallControl, CallSession, CallStep, Recording
+from ivr_runtime.twilio import twilio_client
+from ivr_runtime.voice import call_control
 from tests.fakes.twilio_api import FakeTwilio
 
 from .conftest import flow_definition, publish

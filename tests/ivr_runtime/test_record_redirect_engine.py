@@ -7,7 +7,7 @@ from dataclasses import replace
 import pytest
 
 from flows.nodes.runtime import ControlRecording, Event, ExpectReturn, Handover, Returned
-from ivr_runtime import twiml
+from ivr_runtime.twilio import twiml
 
 from .test_engine import CALL, definition, drive, hangup
 

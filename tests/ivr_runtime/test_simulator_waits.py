@@ -3,8 +3,8 @@ places simulated outbound calls (the person called as the caller, never through 
 
 import pytest
 
-from ivr_runtime import simulator
 from ivr_runtime.models import CallSession, OutboundCall
+from ivr_runtime.voice import simulator
 
 from .conftest import flow_definition, publish
 from .test_api import simulate

@@ -7,8 +7,8 @@ from itertools import count
 import pytest
 from django.utils import timezone
 
-from ivr_runtime import sms_channel
 from ivr_runtime.models import Agent, CallSession, CallStep, Customer, OutboundMessage, Skill
+from ivr_runtime.sms import sms_channel
 
 from .conftest import flow_definition, publish
 

@@ -11,8 +11,8 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
-from ivr_runtime import outbox
 from ivr_runtime.models import CallSession, CallStep, OutboundMessage
+from ivr_runtime.sms import outbox
 from tests.fakes.twilio_api import FakeTwilio
 from tests.worker import local_broker, published, use_broker  # noqa: F401 (fixtures)
 
@@ -194,7 +194,7 @@ def test_publishing_to_an_unreachable_broker_is_fast_and_leaves_the_row_queued(
         outbox.message_publish(queued(body="first").pk)  # the first publish loads the transport
         message = queued()
         started = time.perf_counter()
-        with caplog.at_level(logging.WARNING, logger="ivr_runtime.outbox"):
+        with caplog.at_level(logging.WARNING, logger="ivr_runtime.sms.outbox"):
             assert outbox.message_publish(message.pk) is False
         assert time.perf_counter() - started < 0.5
     assert f"SMS {message.pk} stays queued: the broker is unreachable" in caplog.text
@@ -318,7 +318,7 @@ def test_a_status_before_the_worker_recorded_the_sid_finds_the_row_by_id(signer)
 
 def test_unknown_message_sids_are_logged_and_ignored(signer, caplog, twilio, local_broker):
     message = send(queued())
-    with caplog.at_level(logging.WARNING, logger="ivr_runtime.messaging"):
+    with caplog.at_level(logging.WARNING, logger="ivr_runtime.sms.messaging"):
         assert (
             status(signer, MessageSid="SM" + "9" * 32, MessageStatus="delivered").status_code == 204
         )

@@ -7,8 +7,8 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
-from ivr_runtime import sql
 from ivr_runtime.models import CallSession, CallStep, OutboundMessage
+from ivr_runtime.turns import sql
 
 pytestmark = pytest.mark.django_db
 

@@ -297,8 +297,8 @@ def _payment_line(seen, reference=None):
 
 
 def test_call_recording_and_the_twiml_redirect_run_as_in_studio(studio, settings, client):
-    from ivr_runtime import call_control
     from ivr_runtime.models import CallControl
+    from ivr_runtime.voice import call_control
 
     from .twilio_driver import Call
 
@@ -342,7 +342,7 @@ def test_the_twiml_redirects_timeout_and_fail_paths_are_told_apart(
 
     from django.utils import timezone
 
-    from ivr_runtime import call_control
+    from ivr_runtime.voice import call_control
 
     from .twilio_driver import Call
 

@@ -3,7 +3,7 @@
 import pytest
 
 from flows.nodes.runtime import Dial, Enqueue, Gather, Hangup, Pause, Play, Record, Redirect, Say
-from ivr_runtime import twiml
+from ivr_runtime.twilio import twiml
 
 HEAD = '<?xml version="1.0" encoding="UTF-8"?>'
 

@@ -25,8 +25,9 @@ from pathlib import Path
 import pytest
 from django.utils import timezone
 
-from ivr_runtime import health, outbox
+from ivr_runtime import health
 from ivr_runtime.models import Heartbeat, OutboundMessage
+from ivr_runtime.sms import outbox
 from tests.fakes.twilio_api import FakeTwilio
 from tests.worker import (  # noqa: F401 (fixtures)
     FAST,

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from ivr_runtime import outbound
 from ivr_runtime.models import OutboundCall
+from ivr_runtime.voice import outbound
 
 
 def _var(text: str) -> tuple[str, str]:

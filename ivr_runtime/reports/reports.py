@@ -8,8 +8,7 @@ from typing import Any
 from django.db.models import Count, Q, QuerySet
 
 from flows.models import Flow, FlowVersion
-
-from .models import CallSession, CallStep
+from ivr_runtime.models import CallSession, CallStep
 
 
 class UnknownVersion(Exception):

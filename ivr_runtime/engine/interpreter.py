@@ -3,7 +3,7 @@
     advance(definitions, state, event, now, call) -> Outcome(state, commands, steps,
                                                              effects, request)
 
-No ORM, no network, no Twilio: the runtime service (`ivr_runtime.services`) loads and
+No ORM, no network, no Twilio: the runtime service (`ivr_runtime.voice.services`) loads and
 saves the state, fulfils `request` (an HTTP call, a directory lookup, an agent
 reservation, a subflow's definition) and calls `advance` again with an `effect` event,
 applies `effects` (SMS, callbacks, recordings, agent releases) in the transaction that
@@ -42,8 +42,7 @@ from flows.nodes.runtime import (
     Wait,
 )
 from flows.nodes.templating import TemplateFailure, turn_allowance
-
-from .state import Definition, Frame, State, StepRecord, index_definition
+from ivr_runtime.engine.state import Definition, Frame, State, StepRecord, index_definition
 
 __all__ = [
     "Definition",

@@ -31,9 +31,10 @@ from flows.nodes.runtime import (
     ScheduleCallback,
     SendSms,
 )
-
-from . import auth_guard, call_control, deadlines, definitions, outbound_http, sql
-from .models import Agent, CallbackRequest, CallSession, OutboundMessage, Recording
+from ivr_runtime import auth_guard, outbound_http
+from ivr_runtime.models import Agent, CallbackRequest, CallSession, OutboundMessage, Recording
+from ivr_runtime.turns import deadlines, definitions, sql
+from ivr_runtime.voice import call_control
 
 log = logging.getLogger(__name__)
 

@@ -21,8 +21,7 @@ from typing import Any
 
 from flows.models import Flow, FlowVersion
 from flows.spec.migrations import migrate
-
-from .engine import Definition, index_definition
+from ivr_runtime.engine import Definition, index_definition
 
 CACHE_SIZE = 512
 

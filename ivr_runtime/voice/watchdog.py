@@ -31,7 +31,7 @@ from types import FrameType, TracebackType
 
 from django.db import connections
 
-from .deadlines import watchdog_seconds
+from ivr_runtime.turns.deadlines import watchdog_seconds
 
 
 class WebhookTimeout(Exception):

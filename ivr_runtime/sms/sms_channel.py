@@ -41,9 +41,11 @@ from flows.nodes.runtime import (
     SendSms,
     only_digits,
 )
-
-from . import effects, engine, services, sessions, sms_twiml
-from .models import CallSession
+from ivr_runtime import engine
+from ivr_runtime.models import CallSession
+from ivr_runtime.sms import sms_twiml
+from ivr_runtime.turns import effects, sessions
+from ivr_runtime.voice import services
 
 log = logging.getLogger(__name__)
 

@@ -12,9 +12,9 @@ from django.utils import timezone
 
 from flows.models import Flow, PhoneNumber
 from flows.nodes.runtime import CallInfo
-
-from . import definitions, engine, sql
-from .models import CallSession, CallStep
+from ivr_runtime import engine
+from ivr_runtime.models import CallSession, CallStep
+from ivr_runtime.turns import definitions, sql
 
 log = logging.getLogger(__name__)
 

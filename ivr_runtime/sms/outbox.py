@@ -39,9 +39,9 @@ from django.db import DatabaseError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from . import twilio_client
-from .messaging import PROVIDER_STATUSES, RANK
-from .models import OutboundMessage
+from ivr_runtime.models import OutboundMessage
+from ivr_runtime.sms.messaging import PROVIDER_STATUSES, RANK
+from ivr_runtime.twilio import twilio_client
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +67,7 @@ def message_publish(message_id: int, *, countdown: float | None = None) -> bool:
 
 
 def _publish(message_id: int, *, countdown: float | None = None) -> bool:
-    from .tasks import send_outbound_message
+    from ivr_runtime.tasks import send_outbound_message
 
     try:
         # The argument's repr given: Celery would otherwise build it with its saferepr

@@ -24,9 +24,9 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from flows.nodes.runtime import ControlRecording, ExpectReturn
-
-from . import engine, twilio_client, twiml
-from .models import CallControl, CallSession, Recording
+from ivr_runtime import engine
+from ivr_runtime.models import CallControl, CallSession, Recording
+from ivr_runtime.twilio import twilio_client, twiml
 
 log = logging.getLogger(__name__)
 

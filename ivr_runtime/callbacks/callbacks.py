@@ -35,9 +35,9 @@ from django.utils import timezone
 
 from flows.models import PhoneNumber
 from flows.nodes.time_of_day import opening_state
-
-from . import dialler, twilio_client
-from .models import CallbackRequest, CallStep
+from ivr_runtime.models import CallbackRequest, CallStep
+from ivr_runtime.twilio import twilio_client
+from ivr_runtime.voice import dialler
 
 log = logging.getLogger(__name__)
 
@@ -101,7 +101,7 @@ def _definition(callback: CallbackRequest) -> dict[str, Any] | None:
 
 # --- the dialler ------------------------------------------------------------------------------------
 def callback_publish(callback_id: int) -> bool:
-    from .tasks import place_callback
+    from ivr_runtime.tasks import place_callback
 
     try:
         place_callback.apply_async((callback_id,), retry=False)

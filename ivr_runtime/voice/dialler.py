@@ -16,8 +16,8 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from . import twilio_client
-from .models import DialSlot
+from ivr_runtime.models import DialSlot
+from ivr_runtime.twilio import twilio_client
 
 #: the DialSlot row of Twilio's calls-per-second limit
 RATE = "calls"

@@ -28,10 +28,12 @@ from django.db.models import Q
 from django.utils import timezone
 
 from flows.models import Flow, PhoneNumber
-
-from . import dialler, engine, services, sessions, twilio_client, twiml
-from .forms import VoiceRequest
-from .models import CallSession, OutboundCall
+from ivr_runtime import engine
+from ivr_runtime.models import CallSession, OutboundCall
+from ivr_runtime.turns import sessions
+from ivr_runtime.twilio import twilio_client, twiml
+from ivr_runtime.twilio.forms import VoiceRequest
+from ivr_runtime.voice import dialler, services
 
 log = logging.getLogger(__name__)
 
@@ -147,7 +149,7 @@ def checked_vars(variables: Any) -> dict[str, Any]:
 
 # --- placing ---------------------------------------------------------------------------------------
 def dispatch_publish() -> bool:
-    from .tasks import dispatch_outbound_calls
+    from ivr_runtime.tasks import dispatch_outbound_calls
 
     try:
         dispatch_outbound_calls.apply_async((), retry=False)

@@ -1,6 +1,6 @@
 """Delivery statuses of outbound SMS (`POST /ivr/messages/status`).
 
-Sending lives in `ivr_runtime.outbox`. Twilio posts MessageSid, MessageStatus and, on
+Sending lives in `ivr_runtime.sms.outbox`. Twilio posts MessageSid, MessageStatus and, on
 failure, ErrorCode; the status callback URL carries the row id (`?m=<id>`) so a status
 that arrives before the worker recorded the MessageSid still finds its message.
 """
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from django.db import transaction
 
-from .models import OutboundMessage
+from ivr_runtime.models import OutboundMessage
 
 log = logging.getLogger(__name__)
 

@@ -29,11 +29,12 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from flows.nodes.runtime import Command, Event, Request
-
-from . import deadlines, definitions, effects, engine, sessions, twiml
-from .call_end import TERMINAL_STATUSES, call_status  # noqa: F401 (status webhooks' entry)
-from .forms import VoiceRequest
-from .models import CallSession, OutboundMessage
+from ivr_runtime import engine
+from ivr_runtime.models import CallSession, OutboundMessage
+from ivr_runtime.turns import deadlines, definitions, effects, sessions
+from ivr_runtime.twilio import twiml
+from ivr_runtime.twilio.forms import VoiceRequest
+from ivr_runtime.voice.call_end import TERMINAL_STATUSES, call_status  # noqa: F401 (status webhooks' entry)
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +92,7 @@ def call_start(
 
 def call_begin(*, request: VoiceRequest, now: datetime | None = None) -> Turn:
     """The first webhook of a call whose row was written before it was answered (an
-    outbound call, ivr_runtime.outbound): its flow starts; a retry gets the same answer."""
+    outbound call, ivr_runtime.voice.outbound): its flow starts; a retry gets the same answer."""
     now = now or timezone.now()
     session = _read(call_sid=request.call_sid)
     if session is None:

@@ -1,4 +1,4 @@
-"""The webhooks of outbound calls (ivr_runtime.outbound): the answer URL and the status
+"""The webhooks of outbound calls (ivr_runtime.voice.outbound): the answer URL and the status
 callback Twilio was given when the call was placed. Signed like every webhook."""
 
 from __future__ import annotations
@@ -9,9 +9,17 @@ import logging
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.views.decorators.http import require_POST
 
-from . import outbound
-from .forms import BadForm, StatusCallback, VoiceRequest, form_summary, int_field
-from .webhooks import _guarded, form_of, twilio_webhook
+from ivr_runtime.edge import twilio_webhook
+from ivr_runtime.twilio.forms import (
+    BadForm,
+    StatusCallback,
+    VoiceRequest,
+    form_of,
+    form_summary,
+    int_field,
+)
+from ivr_runtime.voice import outbound
+from ivr_runtime.voice.webhooks import answer_turn
 
 log = logging.getLogger(__name__)
 
@@ -23,7 +31,7 @@ def answer(request: HttpRequest, pk: int) -> HttpResponse:
     parsed = VoiceRequest.parse(form_of(request), request.GET, request.get_full_path())
     # Twilio posts our number as From on a call we placed; the flow's caller is the other end.
     parsed = dataclasses.replace(parsed, caller=parsed.to, to=parsed.caller)
-    return _guarded(parsed, lambda: outbound.outbound_answer(call_id=pk, request=parsed))
+    return answer_turn(parsed, lambda: outbound.outbound_answer(call_id=pk, request=parsed))
 
 
 @require_POST

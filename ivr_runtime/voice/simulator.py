@@ -6,7 +6,7 @@ call: the same engine, the same session and step tables, real HTTP requests. Tex
 outbox rows marked simulated that are never handed to the worker; the answer lists them.
 The answer also describes what the call waits for, from the engine's commands of the turn,
 so the designer offers the keypad, the speech box or the buttons that fit. A simulated
-outbound call starts as `ivr_runtime.outbound` starts a real one once it is answered (the
+outbound call starts as `ivr_runtime.voice.outbound` starts a real one once it is answered (the
 person called is the caller, `call.direction` is outbound, `call.answered_by` as chosen)
 and never reaches Twilio. See docs/runtime.md for the request and answer.
 """
@@ -23,10 +23,12 @@ from django.utils import timezone
 
 from flows.models import Flow
 from flows.nodes.runtime import Command, Dial, Enqueue, Gather, Handover, Record
-
-from . import engine, outbound, services, sessions, twiml
-from .forms import VoiceRequest
-from .models import CallSession, CallStep
+from ivr_runtime import engine
+from ivr_runtime.models import CallSession, CallStep
+from ivr_runtime.turns import sessions
+from ivr_runtime.twilio import twiml
+from ivr_runtime.twilio.forms import VoiceRequest
+from ivr_runtime.voice import outbound, services
 
 DEFAULT_CALLER = "+447700900123"
 #: a "no-answer" in the simulator means the phone rang out: the clock moves past any timeout

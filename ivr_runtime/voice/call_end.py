@@ -23,9 +23,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from flows.nodes.runtime import Event
-
-from . import definitions, effects, engine, sessions, sql
-from .models import CallSession
+from ivr_runtime import engine
+from ivr_runtime.models import CallSession
+from ivr_runtime.turns import definitions, effects, sessions, sql
 
 log = logging.getLogger(__name__)
 

@@ -1,0 +1,1 @@
+"""Callbacks: scheduled calls back to callers, placed within opening hours and retried."""

@@ -1,0 +1,1 @@
+"""Call history and statistics: aggregate queries for the API and the designer."""
