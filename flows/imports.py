@@ -81,8 +81,11 @@ class ImportedFlow:
     report: list[ConversionNote] = field(default_factory=list)
     #: the ids of the placeholder nodes: the flow is published only when allowed
     placeholders: list[str] = field(default_factory=list)
-    #: publishing was asked for and not done: the flow has placeholders (not allowed)
+    #: publishing was asked for and not done: the flow has placeholders (not allowed), or
+    #: enters a sub-flow of this import that was held (`held_by`)
     held: bool = False
+    #: the sub-flows of this import, held for their placeholders, that this flow enters
+    held_by: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -98,6 +101,7 @@ class ImportedFlow:
             "report": [line.as_dict() for line in self.report],
             "placeholders": list(self.placeholders),
             "held": self.held,
+            "held_by": list(self.held_by),
         }
 
 
@@ -198,13 +202,14 @@ def flows_import(
         else:
             files[slug] = name
             batch[slug] = data
-    # with `publish`, every flow of the batch is published along with the others
+    # with `publish`, every flow of the batch is published along with the others, but a flow
+    # with placeholders imports as a draft (published once they are replaced, or when asked:
+    # `allow_placeholders`), and so does a flow entering it, which would fail there
+    held = _held(batch) if publish and not allow_placeholders else {}
     lookup = definition_lookup_with(batch, published_only=publish)
     checked: list[tuple[_Parsed, list[Problem]]] = []
     for item in parsed:
-        # a flow with placeholders imports as a draft: it is published once they are
-        # replaced, or when asked (`allow_placeholders`)
-        strict = publish and (allow_placeholders or not placeholder_nodes(item.definition))
+        strict = publish and item.definition.get("slug") not in held
         problems = validate(item.definition, publish=strict, flow_lookup=lookup)
         failures += [ImportProblem(item.name, p.message, p.path, p.node) for p in errors(problems)]
         checked.append((item, warnings(problems)))
@@ -214,7 +219,11 @@ def flows_import(
         report = ImportReport(
             [
                 _import_one(
-                    item, found, publish=publish, allow_placeholders=allow_placeholders, user=user
+                    item,
+                    found,
+                    publish=publish,
+                    held_by=held.get(item.definition.get("slug"), None),
+                    user=user,
                 )
                 for item, found in checked
             ],
@@ -225,8 +234,38 @@ def flows_import(
     return report
 
 
+def _held(batch: dict[str, dict[str, Any]]) -> dict[str, list[str]]:
+    """Slug -> the held sub-flows it enters ([] for a flow held for its own placeholders),
+    for each flow of the batch that is imported as a draft rather than published."""
+    held: dict[str, list[str]] = {
+        slug: [] for slug, definition in batch.items() if placeholder_nodes(definition)
+    }
+    grown = True
+    while grown:
+        grown = False
+        for slug, definition in batch.items():
+            if slug in held:
+                continue
+            entered = sorted(_subflows(definition) & held.keys())
+            if entered:
+                held[slug], grown = entered, True
+    return held
+
+
+def _subflows(definition: dict[str, Any]) -> set[str]:
+    nodes = definition.get("nodes")
+    return {
+        node["config"]["flow"]
+        for node in (nodes if isinstance(nodes, list) else [])
+        if isinstance(node, dict)
+        and node.get("type") == "subflow"
+        and isinstance(node.get("config"), dict)
+        and isinstance(node["config"].get("flow"), str)
+    }
+
+
 def _import_one(
-    item: _Parsed, found: list[Problem], *, publish: bool, allow_placeholders: bool, user
+    item: _Parsed, found: list[Problem], *, publish: bool, held_by: list[str] | None, user
 ) -> ImportedFlow:
     name, definition = item.name, item.definition
     flow = (
@@ -251,7 +290,7 @@ def _import_one(
     published = False
     current = flow.published_version
     placeholders = [node["id"] for _, node in placeholder_nodes(definition)]
-    held = publish and bool(placeholders) and not allow_placeholders
+    held = held_by is not None
     if held:
         publish = False
     if publish and (current is None or current.checksum != definition_checksum(definition)):
@@ -272,4 +311,5 @@ def _import_one(
         ),
         placeholders=placeholders,
         held=held,
+        held_by=held_by or [],
     )

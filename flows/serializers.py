@@ -247,7 +247,12 @@ class ImportedFlowSerializer(serializers.Serializer):
         help_text="Ids of the placeholder nodes: published only with allow_placeholders",
     )
     held = serializers.BooleanField(
-        help_text="publish was asked for and not done: the flow has placeholder nodes"
+        help_text="publish was asked for and not done: the flow has placeholder nodes, or "
+        "enters a sub-flow of this import held for them (held_by)"
+    )
+    held_by = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="The sub-flows of this import, held for their placeholders, that it enters",
     )
 
 

@@ -180,3 +180,54 @@ def test_one_bad_file_imports_nothing_at_all():
         )
     assert [e.file for e in raised.value.errors] == ["bad.json"]
     assert snapshot() == before
+
+
+def _with_a_placeholder(slug):
+    pay = node(
+        "pay",
+        "placeholder",
+        {"source": "studio", "source_type": "capture-payments", "exit_names": ["success"]},
+        success="bye",
+    )
+    return flow(say("hi", "pay"), pay, hangup(), slug=slug, subflow=True)
+
+
+def _entering(slug, subflow):
+    enter = node("enter", "subflow", {"flow": subflow}, **{"return": "bye"})
+    return flow(enter, hangup(), slug=slug)
+
+
+def test_a_flow_entering_a_sub_flow_held_for_its_placeholders_is_held_too():
+    sources = [
+        _src(_with_a_placeholder("payments")),
+        _src(_entering("main-line", "payments")),
+        _src(_entering("front-door", "main-line")),
+        _src(simple_flow("other")),
+    ]
+    report = imports.flows_import(sources=sources, publish=True)
+    by_slug = {f.slug: f for f in report.flows}
+    assert {s: (f.published, f.held, f.held_by) for s, f in by_slug.items()} == {
+        "payments": (False, True, []),
+        "main-line": (False, True, ["payments"]),
+        "front-door": (False, True, ["main-line"]),
+        "other": (True, False, []),
+    }
+    assert by_slug["main-line"].as_dict()["held_by"] == ["payments"]
+    allowed = imports.flows_import(sources=sources, publish=True, allow_placeholders=True)
+    assert all(f.published for f in allowed.flows if f.slug != "other")
+
+
+def test_the_command_says_why_a_flow_entering_a_held_sub_flow_is_not_published(tmp_path):
+    import io
+
+    from django.core.management import call_command
+
+    for definition in (_with_a_placeholder("payments"), _entering("main-line", "payments")):
+        (tmp_path / f"{definition['slug']}.json").write_text(json.dumps(definition))
+    out = io.StringIO()
+    call_command("import_flows", str(tmp_path), "--publish", stdout=out)
+    assert (
+        "  Not published: it enters payments, imported as a draft for its placeholder nodes: "
+        "replace them there, or publish anyway with --publish --allow-placeholders."
+    ) in out.getvalue().splitlines()
+    assert Flow.objects.get(slug="main-line").published_version is None

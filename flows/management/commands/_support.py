@@ -100,7 +100,13 @@ def conversion_lines(flow: ImportedFlow) -> list[str]:
         same = [n.node for n in flow.report if n.kind == "converted" and n.node]
         if same:
             lines.append(f"  converted as they were ({len(same)} nodes): {', '.join(same)}")
-    if flow.held:
+    if flow.held and flow.held_by:
+        lines.append(
+            f"  Not published: it enters {', '.join(flow.held_by)}, imported as a draft for its "
+            "placeholder nodes: replace them there, or publish anyway with --publish "
+            "--allow-placeholders."
+        )
+    elif flow.held:
         lines.append(
             f"  Not published: the flow has placeholder nodes ({', '.join(flow.placeholders)}): "
             "replace them, or publish anyway with --publish --allow-placeholders."

@@ -76,6 +76,10 @@ function flowSection(flow, editorUrl) {
       section.append(details);
     }
   }
+  if ((flow.held_by || []).length) {
+    const text = `Not published: it enters ${flow.held_by.join(", ")}, imported as a draft for its placeholder nodes. Replace them there, or import again with Placeholders ticked.`;
+    section.append(el("p", { class: "cf-report-placeholders", text }));
+  }
   if ((flow.placeholders || []).length && !flow.published) {
     const nodes = `${flow.placeholders.length} placeholder node(s) (${flow.placeholders.join(", ")})`;
     const text = flow.held
