@@ -209,7 +209,8 @@ def flows_import(
     lookup = definition_lookup_with(batch, published_only=publish)
     checked: list[tuple[_Parsed, list[Problem]]] = []
     for item in parsed:
-        strict = publish and item.definition.get("slug") not in held
+        slug = item.definition.get("slug")
+        strict = publish and not (isinstance(slug, str) and slug in held)
         problems = validate(item.definition, publish=strict, flow_lookup=lookup)
         failures += [ImportProblem(item.name, p.message, p.path, p.node) for p in errors(problems)]
         checked.append((item, warnings(problems)))
@@ -222,7 +223,7 @@ def flows_import(
                     item,
                     found,
                     publish=publish,
-                    held_by=held.get(item.definition.get("slug"), None),
+                    held_by=held.get(str(item.definition.get("slug"))),
                     user=user,
                 )
                 for item, found in checked

@@ -26,6 +26,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -33,6 +34,7 @@ from django.utils import timezone
 
 from flows.nodes.menu import match_option
 from flows.nodes.runtime import (
+    Effect,
     Event,
     Gather,
     Request,
@@ -44,7 +46,7 @@ from flows.nodes.runtime import (
 from ivr_runtime import engine
 from ivr_runtime.models import CallSession
 from ivr_runtime.sms import sms_twiml
-from ivr_runtime.turns import effects, sessions
+from ivr_runtime.turns import definitions, effects, loop, sessions
 from ivr_runtime.voice import services
 
 log = logging.getLogger(__name__)
@@ -149,8 +151,7 @@ class _Outside:
     session_pk: int
     token: datetime
     request: Request
-    texts: list[str]
-    errors: list[str]
+    progress: loop.Progress
 
 
 #: _receive's answer when the same text is being answered by another request
@@ -199,9 +200,7 @@ def _receive(
         event = Event(kind="effect", result=None)
     else:
         event = _reply_event(session, engine.State.from_dict(session.state), sms.body)
-    texts: list[str] = []
-    errors: list[str] = []
-    return _run_locked(session, event, texts, errors, sms, now)
+    return _run_locked(session, event, loop.Progress(), sms, now)
 
 
 def _new_conversation(sms: IncomingSms, target: tuple[int, int | None]) -> CallSession:
@@ -298,17 +297,13 @@ def _active_session(sms: IncomingSms, now: datetime) -> CallSession | None:
 def session_end(session: CallSession, *, now: datetime) -> None:
     """Close a conversation (idle, or its flow ended): its open step is left as hung up."""
     state = engine.State.from_dict(session.state)
+    ended = None
     if not state.ended:
-        loaded = sessions.loaded_for(session, state)
-        outcome = engine.advance(
-            definitions={k: v.definition for k, v in loaded.items()},
-            state=state,
-            event=Event(kind="hangup"),
-            now=now,
-            call=sessions.call_info(session),
+        ended = loop.turn_advance(
+            session, Event(kind="hangup"), now=now, channel=SMS, answer_inside=False
         )
-        sessions.save_steps(session, outcome.steps, loaded, old_step=state.step, now=now)
-        sessions.store_state(session, outcome.state)
+        assert ended.state is not None
+        sessions.store_state(session, ended.state)
     session.status = CallSession.Status.COMPLETED
     session.ended_at = now
     session.pending_since = None
@@ -321,6 +316,8 @@ def session_end(session: CallSession, *, now: datetime) -> None:
             "updated_at",
         ]
     )
+    if ended is not None:
+        ended.save_last(session, now)
 
 
 def sessions_expire(*, now: datetime | None = None) -> int:
@@ -383,18 +380,19 @@ def _node(session: CallSession, state: engine.State) -> dict | None:
 def _run_locked(
     session: CallSession,
     event: Event,
-    texts: list[str],
-    errors: list[str],
+    progress: loop.Progress,
     sms: IncomingSms,
     now: datetime,
 ) -> SmsTurn | _Outside:
     """Advance the locked session: the answer, or the request to make outside (the state
     saved as pending for this text, so that a duplicate of it waits for its answer)."""
-    state, outside = _run_until_outside(session, event, texts, errors, now)
-    if outside is None:
-        return _finish(session, state, texts, errors, sms, now)
-    token = sessions.save_pending(session, state, fingerprint=sms.fingerprint)
-    return _Outside(session.pk, token, outside, texts, errors)
+    progress = loop.turn_advance(session, event, now=now, channel=SMS, progress=progress)
+    if progress.request is None:
+        return _finish(session, progress, sms, now)
+    progress.save_last(session, now)
+    assert progress.state is not None
+    token = sessions.save_pending(session, progress.state, fingerprint=sms.fingerprint)
+    return _Outside(session.pk, token, progress.request, progress)
 
 
 def _advance(step: _Outside, sms: IncomingSms, now: datetime) -> SmsTurn:
@@ -410,7 +408,7 @@ def _advance(step: _Outside, sms: IncomingSms, now: datetime) -> SmsTurn:
                 return SmsTurn(
                     xml=sms_twiml.static(sms_twiml.UNAVAILABLE), texts=[sms_twiml.UNAVAILABLE]
                 )
-            turn = _run_locked(session, event, step.texts, step.errors, sms, now)
+            turn = _run_locked(session, event, step.progress, sms, now)
         if isinstance(turn, SmsTurn):
             return turn
         step = turn
@@ -418,51 +416,47 @@ def _advance(step: _Outside, sms: IncomingSms, now: datetime) -> SmsTurn:
     return SmsTurn(xml=sms_twiml.static(sms_twiml.UNAVAILABLE), texts=[sms_twiml.UNAVAILABLE])
 
 
-def _run_until_outside(
-    session: CallSession, event: Event, texts: list[str], errors: list[str], now: datetime
-) -> tuple[engine.State, Request | None]:
-    """Advance the locked session until it waits for the sender, ends, or needs a request
-    made outside the transaction (returned)."""
-    state = engine.State.from_dict(session.state)
-    loaded = sessions.loaded_for(session, state)
-    for _ in range(MAX_ROUNDS):
-        old_step = state.step
-        outcome = engine.advance(
-            definitions={k: v.definition for k, v in loaded.items()},
-            state=state,
-            event=event,
-            now=now,
-            call=sessions.call_info(session),
-        )
-        errors.extend(outcome.errors)
-        steps = sessions.save_steps(session, outcome.steps, loaded, old_step=old_step, now=now)
-        inline = [
-            e for e in outcome.effects if isinstance(e, SendSms) and e.to == session.from_number
-        ]
-        others = [e for e in outcome.effects if e not in inline]
-        effects.apply_effects(
-            session=session, effects=others, steps_by_node=steps, now=now, applied=effects.Applied()
-        )
-        state = outcome.state
+class _TextChannel(loop.Channel):
+    """A flow run as a text conversation: texts to the sender are the reply, and where a call
+    would wait for a person or a recording, the flow goes on as if none was available."""
+
+    def split(
+        self, session: CallSession, asked: list[Effect]
+    ) -> tuple[list[Effect], list[SendSms]]:
+        inline = [e for e in asked if isinstance(e, SendSms) and e.to == session.from_number]
+        return [e for e in asked if e not in inline], inline
+
+    def answer(
+        self,
+        request: Request,
+        *,
+        session: CallSession,
+        loaded: dict[str, definitions.Loaded],
+        state: engine.State,
+    ) -> Any:
+        if isinstance(request, ReserveAgent):
+            return None  # nobody is put through to a text conversation
+        return super().answer(request, session=session, loaded=loaded, state=state)
+
+    def instead_of_waiting(self, state: engine.State) -> Event | None:
+        if state.waiting in ("dial", "queue", "record"):
+            return _unavailable(state.waiting)
+        return None
+
+
+SMS = _TextChannel()
+
+
+def _reply_texts(session: CallSession, progress: loop.Progress) -> list[str]:
+    """The words of every round of the turn, in order, with the menu's options to reply."""
+    texts: list[str] = []
+    for round_ in progress.rounds:
+        state = round_.outcome.state
         voice_only = state.waiting in ("dial", "queue", "record")
-        texts.extend(_texts(outcome, inline, voice_only))
+        texts.extend(_texts(round_.outcome, round_.inline, voice_only))
         if state.waiting == "input":
             texts.extend(_menu_options(session, state))
-        request = outcome.request
-        if request is not None and effects.needs_outside(request):
-            return state, request
-        if request is not None:
-            result = (
-                None
-                if isinstance(request, ReserveAgent)
-                else effects.fulfil(request, session=session, loaded=loaded, pinned=state.subflows)
-            )
-            event = Event(kind="effect", result=result)
-        elif voice_only:
-            event = _unavailable(state.waiting)
-        else:
-            return state, None
-    raise RuntimeError(f"more than {MAX_ROUNDS} rounds without the sender")
+    return texts
 
 
 def _unavailable(waiting: str | None) -> Event:
@@ -501,20 +495,18 @@ def _menu_options(session: CallSession, state: engine.State) -> list[str]:
 
 
 def _finish(
-    session: CallSession,
-    state: engine.State,
-    texts: list[str],
-    errors: list[str],
-    sms: IncomingSms,
-    now: datetime,
+    session: CallSession, progress: loop.Progress, sms: IncomingSms, now: datetime
 ) -> SmsTurn:
+    state = progress.state
+    assert state is not None
+    texts = _reply_texts(session, progress)
     answer = sms_twiml.to_xml(["\n".join(texts)] if texts else [])
     fields = sessions.record_answer(
         session,
         state,
         answer=answer,
         fingerprint=sms.fingerprint,
-        errors=errors,
+        errors=progress.errors,
         what="SMS conversation",
     )
     if state.ended:
@@ -522,4 +514,5 @@ def _finish(
         session.ended_at = now
         fields += ["status", "ended_at"]
     session.save(update_fields=fields)
+    progress.save_last(session, now)
     return SmsTurn(xml=answer, texts=texts, session=session)

@@ -15,7 +15,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -25,7 +25,7 @@ from django.utils import timezone
 from flows.nodes.runtime import Event
 from ivr_runtime import engine
 from ivr_runtime.models import CallSession
-from ivr_runtime.turns import definitions, effects, sessions, sql
+from ivr_runtime.turns import loop, sessions, sql
 
 log = logging.getLogger(__name__)
 
@@ -93,9 +93,7 @@ class _Closing:
     runs it hangs up where it is (its step is marked hung up)."""
 
     fields: list[str]
-    hangup: engine.Outcome | None = None
-    loaded: dict[str, definitions.Loaded] = field(default_factory=dict)
-    old_step: int = 0
+    hangup: loop.Progress | None = None
 
     @staticmethod
     def changes(session: CallSession, status: str) -> bool:
@@ -136,15 +134,11 @@ class _Closing:
     def _end(self, session: CallSession, now: datetime) -> None:
         state = engine.State.from_dict(session.state)
         if not state.ended:
-            self.loaded = sessions.loaded_for(session, state)
-            self.old_step = state.step
-            self.hangup = engine.advance(
-                definitions={k: v.definition for k, v in self.loaded.items()},
-                state=state,
-                event=Event(kind="hangup"),
-                now=now,
-                call=sessions.call_info(session),
+            # a request the hang-up asks for is not made: the call is over
+            self.hangup = loop.turn_advance(
+                session, Event(kind="hangup"), now=now, answer_inside=False
             )
+            assert self.hangup.state is not None
             sessions.store_state(session, self.hangup.state)
             self.fields += sessions.STATE_FIELDS
         session.ended_at = now
@@ -158,16 +152,7 @@ class _Closing:
         if not sessions.write(session, self.fields, expected=expected):
             return False
         if self.hangup is not None:
-            sessions.save_steps(
-                session, self.hangup.steps, self.loaded, old_step=self.old_step, now=now
-            )
-            effects.apply_effects(
-                session=session,
-                effects=self.hangup.effects,
-                steps_by_node={},
-                now=now,
-                applied=effects.Applied(),
-            )
+            self.hangup.save_last(session, now)
         return True
 
 

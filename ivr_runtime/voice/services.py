@@ -31,7 +31,7 @@ from django.utils import timezone
 from flows.nodes.runtime import Command, Event, Request
 from ivr_runtime import engine
 from ivr_runtime.models import CallSession, OutboundMessage
-from ivr_runtime.turns import deadlines, definitions, effects, sessions
+from ivr_runtime.turns import deadlines, effects, loop, sessions
 from ivr_runtime.twilio import twiml
 from ivr_runtime.twilio.forms import VoiceRequest
 from ivr_runtime.voice.call_end import TERMINAL_STATUSES, call_status  # noqa: F401 (status webhooks' entry)
@@ -84,7 +84,9 @@ def call_start(
                 step = _resume_locked(session, request, now)
             else:
                 new = _new_session(request, target, simulated=simulated, draft=draft)
-                step = _run_turn(new, Event(kind="start"), request.fingerprint, now, _Carry())
+                step = _run_turn(
+                    new, Event(kind="start"), request.fingerprint, now, loop.Progress()
+                )
     except IntegrityError:  # the same first webhook twice at once: the other one started it
         return call_resume(request=request, now=now)
     return _complete(step, request.fingerprint)
@@ -110,7 +112,9 @@ def call_begin(*, request: VoiceRequest, now: datetime | None = None) -> Turn:
         if _begun(session):
             step = _resume_locked(session, request, now)
         else:
-            step = _run_turn(session, Event(kind="start"), request.fingerprint, now, _Carry())
+            step = _run_turn(
+                session, Event(kind="start"), request.fingerprint, now, loop.Progress()
+            )
     return _complete(step, request.fingerprint)
 
 
@@ -156,21 +160,12 @@ def call_fail(*, call_sid: str, fingerprint: str, error: str) -> str | None:
         if session is None:
             return None
         step = _run_turn(
-            session, Event(kind="failure", result=error[:300]), fingerprint, now, _Carry()
+            session, Event(kind="failure", result=error[:300]), fingerprint, now, loop.Progress()
         )
     return _complete(step, fingerprint).twiml
 
 
 # --- the turn -------------------------------------------------------------------------------
-@dataclass
-class _Carry:
-    """What a turn accumulates across its transactions (when it goes out for an answer)."""
-
-    commands: list[Command] = field(default_factory=list)
-    applied: effects.Applied = field(default_factory=effects.Applied)
-    errors: list[str] = field(default_factory=list)
-
-
 @dataclass
 class _Pending:
     """A turn waiting for a request made outside any transaction."""
@@ -178,7 +173,7 @@ class _Pending:
     session_pk: int
     token: datetime
     request: Request
-    carry: _Carry
+    progress: loop.Progress
 
 
 def _new_session(
@@ -238,31 +233,20 @@ def _advance_unlocked(
     runs the turn with the row locked. A new call's row is inserted (a duplicate start
     raises IntegrityError).
     """
-    state = engine.State.from_dict(session.state)
-    loaded = sessions.loaded_for(session, state)
-    outcome = engine.advance(
-        definitions={k: v.definition for k, v in loaded.items()},
-        state=state,
-        event=event,
-        now=now,
-        call=sessions.call_info(session),
-    )
-    if outcome.request is not None:
+    progress = loop.turn_advance(session, event, now=now, answer_inside=False)
+    if progress.request is not None:
         return None
     expected = _version(session) if session.pk is not None else None
-    carry = _Carry(commands=list(outcome.commands), errors=list(outcome.errors))
-    fields = _answer(
-        session, outcome.state, carry.commands, fingerprint, carry.errors, outcome.wait_commands
-    )
+    fields = _answer(session, progress, fingerprint)
     with transaction.atomic():
         if not _write(session, fields, expected=expected):
             return None
-        _save_turn(session, outcome, loaded, state.step, now, carry)
+        progress.save_last(session, now)
     return Turn(
         twiml=session.last_twiml,
         session=session,
-        commands=carry.commands,
-        messages=carry.applied.messages,
+        commands=progress.commands,
+        messages=progress.applied.messages,
     )
 
 
@@ -279,7 +263,7 @@ def _resume_locked(session: CallSession, request: VoiceRequest, now: datetime) -
         return Turn(twiml=_current_twiml(session), session=session, replayed=True)
     else:
         event = request.event(state.waiting)
-    return _run_turn(session, event, request.fingerprint, now, _Carry())
+    return _run_turn(session, event, request.fingerprint, now, loop.Progress())
 
 
 def _complete(step: Turn | _Pending, fingerprint: str) -> Turn:
@@ -301,96 +285,43 @@ def _complete(step: Turn | _Pending, fingerprint: str) -> Turn:
                 Event(kind="effect", result=result),
                 fingerprint,
                 timezone.now(),
-                step.carry,
+                step.progress,
             )
     return step
 
 
 def _run_turn(
-    session: CallSession, event: Event, fingerprint: str, now: datetime, carry: _Carry
+    session: CallSession, event: Event, fingerprint: str, now: datetime, progress: loop.Progress
 ) -> Turn | _Pending:
     """Advance the locked (or new, unsaved) session until it waits, ends or must go out."""
-    state = engine.State.from_dict(session.state)
-    loaded = sessions.loaded_for(session, state)
-    while True:
-        old_step = state.step
-        outcome = engine.advance(
-            definitions={k: v.definition for k, v in loaded.items()},
-            state=state,
-            event=event,
-            now=now,
-            call=sessions.call_info(session),
+    progress = loop.turn_advance(session, event, now=now, progress=progress)
+    if progress.request is None:
+        # the session row is written (a new call's inserted) before its steps and effects
+        _write(session, _answer(session, progress, fingerprint))
+        progress.save_last(session, now)
+        return Turn(
+            twiml=session.last_twiml,
+            session=session,
+            commands=progress.commands,
+            messages=progress.applied.messages,
         )
-        carry.commands.extend(outcome.commands)
-        carry.errors.extend(outcome.errors)
-        state = outcome.state
-        request = outcome.request
-        if request is None:
-            # _finish saves the session row (inserting a new call's), then its steps and effects
-            turn = _finish(
-                session, state, carry.commands, fingerprint, carry.errors, outcome.wait_commands
-            )
-            _save_turn(session, outcome, loaded, old_step, now, carry)
-            turn.messages = carry.applied.messages
-            return turn
-        if session.pk is None:
-            sessions.store_state(session, state)
-            session.save()  # a new call's row first: requests, steps and effects refer to it
-        _save_turn(session, outcome, loaded, old_step, now, carry)
-        if effects.needs_outside(request):
-            token = sessions.save_pending(session, state, fingerprint=fingerprint)
-            return _Pending(session_pk=session.pk, token=token, request=request, carry=carry)
-        result = effects.fulfil(request, session=session, loaded=loaded, pinned=state.subflows)
-        event = Event(kind="effect", result=result)
+    progress.save_last(session, now)
+    assert progress.state is not None and session.pk is not None
+    token = sessions.save_pending(session, progress.state, fingerprint=fingerprint)
+    return _Pending(session_pk=session.pk, token=token, request=progress.request, progress=progress)
 
 
-def _save_turn(
-    session: CallSession,
-    outcome: engine.Outcome,
-    loaded: dict[str, definitions.Loaded],
-    old_step: int,
-    now: datetime,
-    carry: _Carry,
-) -> None:
-    """The steps and effects of one engine run (the session row exists)."""
-    steps_by_node = sessions.save_steps(session, outcome.steps, loaded, old_step=old_step, now=now)
-    effects.apply_effects(
-        session=session,
-        effects=outcome.effects,
-        steps_by_node=steps_by_node,
-        now=now,
-        applied=carry.applied,
-    )
-
-
-def _finish(
-    session: CallSession,
-    state: engine.State,
-    commands: list[Command],
-    fingerprint: str,
-    errors: list[str],
-    wait_commands: list[Command],
-) -> Turn:
-    _write(session, _answer(session, state, commands, fingerprint, errors, wait_commands))
-    return Turn(twiml=session.last_twiml, session=session, commands=commands)
-
-
-def _answer(
-    session: CallSession,
-    state: engine.State,
-    commands: list[Command],
-    fingerprint: str,
-    errors: list[str],
-    wait_commands: list[Command],
-) -> list[str]:
+def _answer(session: CallSession, progress: loop.Progress, fingerprint: str) -> list[str]:
     """Render the answer and put the turn's outcome on the row (not saved); the fields to save."""
+    state, commands, wait_commands = progress.state, progress.commands, progress.wait_commands
+    assert state is not None
     answer = twiml.to_xml(commands)
     if not state.waiting or not wait_commands:
         session.wait_twiml = ""
     else:
         session.wait_twiml = answer if wait_commands == commands else twiml.to_xml(wait_commands)
     fields = sessions.record_answer(
-        session, state, answer=answer, fingerprint=fingerprint, errors=errors, what="call"
+        session, state, answer=answer, fingerprint=fingerprint, errors=progress.errors, what="call"
     )
     fields.append("wait_twiml")
     if state.ended and session.status == CallSession.Status.ACTIVE and session.simulated:
