@@ -22,7 +22,7 @@ from typing import Any, Literal
 from django.utils import timezone
 
 from flows.models import Flow
-from flows.nodes.runtime import Command, Dial, Enqueue, Gather, Handover, Record
+from flows.nodes.runtime import Command, Dial, Enqueue, Gather, Handover, Record, Say
 from ivr_runtime import engine
 from ivr_runtime.models import CallSession, CallStep
 from ivr_runtime.turns import sessions
@@ -225,8 +225,22 @@ def _request(call_sid: str, *, caller: str, to: str, seq: int | None, **form: st
     return VoiceRequest.parse(fields, query, f"/simulator/{uuid.uuid4().hex}")
 
 
+def _prompts(turn: services.Turn) -> list[str]:
+    """What the caller hears, from the engine's commands; a turn that only replayed a stored
+    answer (a retry, a stale event) has none, and its TwiML says it."""
+    if not turn.commands:
+        document = ET.fromstring(turn.twiml.split("?>", 1)[-1])
+        return [el.text or "" for el in document.iter("Say")]
+    said: list[str] = []
+    for command in turn.commands:
+        if isinstance(command, Say):
+            said.append(command.text)
+        elif isinstance(command, Gather):
+            said.extend(p.text for p in command.prompts if isinstance(p, Say))
+    return said
+
+
 def _answer(session: CallSession | None, turn: services.Turn) -> dict[str, Any]:
-    document = ET.fromstring(turn.twiml.split("?>", 1)[-1])
     state = session.state if session else {}
     ended = session is None or bool(state.get("ended")) or session.ended_at is not None
     wait = None if ended or session is None else _wait(session, turn.commands)
@@ -238,7 +252,7 @@ def _answer(session: CallSession | None, turn: services.Turn) -> dict[str, Any]:
     return {
         "session": session.call_sid if session else None,
         "twiml": turn.twiml.split("?>", 1)[-1] if turn.twiml.startswith("<?xml") else turn.twiml,
-        "prompts": [el.text or "" for el in document.iter("Say")],
+        "prompts": _prompts(turn),
         "waiting_for": None if ended else state.get("waiting"),
         "wait": wait,
         "input": None
