@@ -382,6 +382,48 @@ def prepare(var_dir: Path, env: dict[str, str]) -> None:
     manage("bind_number", BENCH_NUMBER, "bench")
 
 
+#: one whole call through the views in a process of its own, each webhook's statements
+#: counted (BEGIN and COMMIT included: each is a round trip to the database too)
+ROUND_TRIPS = """
+from urllib.parse import urlencode
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from twilio.request_validator import RequestValidator
+client, validator = Client(), RequestValidator(TOKEN)
+webhooks = [("first", "/ivr/voice", {"CallStatus": "ringing"}),
+            ("answer", "/ivr/continue?seq=1", {"Digits": "2"}),
+            ("answer", "/ivr/continue?seq=2", {"Digits": "2"}),
+            ("status", "/ivr/status", {"CallStatus": "completed", "CallDuration": "9"})]
+for sid in ("CA" + "e" * 32, "CA" + "f" * 32):  # the first call warms the caches up
+    base = {"CallSid": sid, "AccountSid": "AC" + "0" * 32, "From": "+447700900999",
+            "To": NUMBER, "CallStatus": "in-progress"}
+    seen = {}
+    for kind, path, extra in webhooks:
+        form = {**base, **extra}
+        signature = validator.compute_signature("http://testserver" + path, form)
+        with CaptureQueriesContext(connection) as captured:
+            client.post(path, urlencode(form), content_type="application/x-www-form-urlencoded",
+                        HTTP_X_TWILIO_SIGNATURE=signature)
+        seen.setdefault(kind, len(captured.captured_queries))
+print(" ".join(f"{kind} {n}" for kind, n in seen.items()))
+"""
+
+
+def round_trips(env: dict[str, str]) -> str:
+    """The database round trips of each kind of webhook (after a warm-up call)."""
+    script = ROUND_TRIPS.replace("TOKEN", repr(TOKEN)).replace("NUMBER", repr(BENCH_NUMBER))
+    answer = subprocess.run(
+        [str(PYTHON), "manage.py", "shell", "-c", script],
+        cwd=ROOT,
+        env={**env, "ALLOWED_HOSTS": "testserver"},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return answer.stdout.strip().splitlines()[-1]
+
+
 def wait_until_up(base: str, server: subprocess.Popen, seconds: float = 30) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -489,6 +531,7 @@ def main() -> None:
         )
         if call_results.errors or floor_results.errors:
             print("MISS: some webhooks failed")
+        print(f"database round trips per webhook: {round_trips(env)}")
     finally:
         if server is not None:
             server.terminate()

@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from django.db import connection
+
 from flows.nodes.runtime import Command, Effect, Event, Request, SendSms
 from ivr_runtime import engine
 from ivr_runtime.models import CallSession
@@ -85,6 +87,34 @@ class Progress:
     request: Request | None = None
     #: the last round, not saved yet
     last: Round | None = None
+
+    def write_with_last(
+        self,
+        session: CallSession,
+        fields: list[str],
+        *,
+        expected: tuple[datetime, str],
+        now: datetime,
+    ) -> bool | None:
+        """On PostgreSQL, the conditional write of the row and the last round's steps in one
+        statement, when the round has no effect to apply (effects refer to their steps):
+        True or False as sessions.write(). None when the turn must be written the long way
+        (save_last after the write, in a transaction)."""
+        last = self.last
+        if connection.vendor != "postgresql" or last is None or last.apply or session.pk is None:
+            return None
+        written = sessions.write_with_steps(
+            session,
+            fields,
+            expected=expected,
+            records=last.outcome.steps,
+            loaded=last.loaded,
+            old_step=last.old_step,
+            now=now,
+        )
+        if written:
+            self.last = None
+        return written
 
     def save_last(self, session: CallSession, now: datetime) -> None:
         """Save the last round's steps and effects (a new session's row first)."""

@@ -3,11 +3,14 @@ finding the flow, loading its definitions, recording the answer and writing the 
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any
 
+from django.db import connection, transaction
 from django.utils import timezone
 
 from flows.models import Flow, PhoneNumber
@@ -99,6 +102,49 @@ def save_steps(
     (an upsert on (session, index)). Node id -> step pk, for the rows written."""
     if not records:
         return {}
+    rows = _step_rows(session, records, loaded, now)
+    ids = sql.insert_values(CallStep, rows, **_step_conflict(records, old_step))
+    return {row["node_id"]: pk for row, pk in zip(rows, ids, strict=True)}
+
+
+def write_with_steps(
+    session: CallSession,
+    fields: list[str],
+    *,
+    expected: tuple[datetime, str],
+    records: list[engine.StepRecord],
+    loaded: dict[str, definitions.Loaded],
+    old_step: int,
+    now: datetime,
+) -> bool:
+    """write() with `expected` and save_steps(), in one statement on PostgreSQL: a turn
+    with nothing else to save (no effect refers to its steps) costs one round trip after
+    its read. False, having written nothing, when someone else wrote the row meanwhile."""
+    updated_at, last_request_hash = expected
+    return sql.update_if_then_insert(
+        session,
+        fields,
+        {"updated_at": updated_at, "last_request_hash": last_request_hash},
+        CallStep,
+        _step_rows(session, records, loaded, now),
+        **_step_conflict(records, old_step),
+    )
+
+
+def _step_conflict(records: list[engine.StepRecord], old_step: int) -> dict[str, Any]:
+    """Only a turn that closes an earlier turn's step upserts; new steps are plain inserts,
+    a duplicate index an error."""
+    if records and records[0].index <= old_step:
+        return {"conflict": ("session", "index"), "update": STEP_CLOSING_FIELDS}
+    return {}
+
+
+def _step_rows(
+    session: CallSession,
+    records: list[engine.StepRecord],
+    loaded: dict[str, definitions.Loaded],
+    now: datetime,
+) -> list[dict[str, Any]]:
     rows = []
     for record in records:
         source = loaded.get(record.flow)
@@ -119,15 +165,7 @@ def save_steps(
                 "left_at": now if record.closed else None,
             }
         )
-    # Only a turn that closes an earlier turn's step upserts; new steps are plain inserts,
-    # a duplicate index an error.
-    if records[0].index <= old_step:
-        ids = sql.insert_values(
-            CallStep, rows, conflict=("session", "index"), update=STEP_CLOSING_FIELDS
-        )
-    else:
-        ids = sql.insert_values(CallStep, rows)
-    return {row["node_id"]: pk for row, pk in zip(rows, ids, strict=True)}
+    return rows
 
 
 # --- the session row ----------------------------------------------------------------------
@@ -141,6 +179,15 @@ def locked(*, call_sid: str | None = None, pk: int | None = None) -> CallSession
     rows = CallSession.objects.select_for_update().order_by()
     found = rows.filter(call_sid=call_sid) if pk is None else rows.filter(pk=pk)
     return next(iter(found[:1]), None)
+
+
+def one_statement() -> AbstractContextManager[Any]:
+    """The transaction one write statement needs. On SQLite, a write transaction: it queues
+    at the gate (callflow/sqlite3) rather than in SQLite's busy handler. On PostgreSQL, none:
+    the statement commits on its own, without a BEGIN and a COMMIT round trip each."""
+    if connection.vendor == "sqlite":
+        return transaction.atomic()
+    return contextlib.nullcontext()
 
 
 def version(session: CallSession) -> tuple[datetime, str]:

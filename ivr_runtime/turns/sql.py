@@ -285,3 +285,57 @@ def _updater(
         + " AND ".join(conditions)
     )
     return sql, columns, checks
+
+
+def update_if_then_insert(
+    instance: Model,
+    fields: Sequence[str],
+    expected: dict[str, object],
+    model: type[Model],
+    rows: Sequence[dict[str, Any]],
+    *,
+    conflict: tuple[str, ...] = (),
+    update: tuple[str, ...] = (),
+) -> bool:
+    """update_if() and, only if it updated the row, insert_values() of `rows`, in one
+    statement on PostgreSQL (a data-modifying WITH): one round trip and no BEGIN or COMMIT,
+    the statement being its own transaction. False, having written nothing, when the row no
+    longer has the `expected` values."""
+    db = connections[DEFAULT_DB_ALIAS]
+    assert db.vendor == "postgresql", "one statement for both needs PostgreSQL"
+    meta = instance._meta
+    where = (meta.pk.name, *expected)
+    update_sql, columns, checks = _updater(type(instance), tuple(fields), where, (), db.alias)
+    params = [_db_value(column, column.pre_save(instance, False), db) for column in columns]
+    checked = (instance.pk, *expected.values())
+    params += [_db_value(check, value, db) for check, value in zip(checks, checked, strict=True)]
+    insert_sql, inserted = _conditional_inserter(model, conflict, update, db.alias)
+    parts = [f"updated AS ({update_sql} RETURNING 1)"]
+    for n, row in enumerate(rows):
+        parts.append(f"row{n} AS ({insert_sql})")
+        for field in inserted:
+            value = row[field.attname] if field.attname in row else field.get_default()
+            params.append(_db_value(field, value, db))
+    sql = "WITH " + ", ".join(parts) + " SELECT COUNT(*) FROM updated"
+    return _run(db, sql, params, _ONE)[0] == 1
+
+
+@functools.cache
+def _conditional_inserter(
+    model: type[Model], conflict: tuple[str, ...], update: tuple[str, ...], alias: str
+) -> tuple[str, list[Any]]:
+    """INSERT one row SELECTed FROM `updated` (so only when that CTE updated a row)."""
+    db = connections[alias]
+    meta, quote = model._meta, db.ops.quote_name
+    fields = [field for field in meta.concrete_fields if not field.primary_key]
+    sql = (
+        f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
+        f"SELECT {', '.join(['%s'] * len(fields))} FROM updated"
+    )
+    if conflict:
+        columns = [quote(meta.get_field(name).column) for name in conflict]
+        sets = [quote(meta.get_field(name).column) for name in update]
+        sql += f" ON CONFLICT ({', '.join(columns)}) DO UPDATE SET " + ", ".join(
+            f"{column} = EXCLUDED.{column}" for column in sets
+        )
+    return sql, fields

@@ -65,7 +65,7 @@ def _close_finished(call_sid: str, status: str, duration: int | None, now: datet
     """The end of a call whose flow has finished, in one statement with no read: what
     _Closing writes for it. False, having written nothing, for any other call (still in
     its flow, already closed, unknown)."""
-    with transaction.atomic():  # a write transaction: on SQLite it queues at the gate
+    with sessions.one_statement():
         return (
             sql.update_where(
                 CallSession,

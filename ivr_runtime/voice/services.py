@@ -238,10 +238,18 @@ def _advance_unlocked(
         return None
     expected = _version(session) if session.pk is not None else None
     fields = _answer(session, progress, fingerprint)
-    with transaction.atomic():
-        if not _write(session, fields, expected=expected):
-            return None
-        progress.save_last(session, now)
+    written = (
+        None
+        if expected is None
+        else progress.write_with_last(session, fields, expected=expected, now=now)
+    )
+    if written is False:
+        return None
+    if written is None:
+        with transaction.atomic():
+            if not _write(session, fields, expected=expected):
+                return None
+            progress.save_last(session, now)
     return Turn(
         twiml=session.last_twiml,
         session=session,
