@@ -309,33 +309,38 @@ def update_if_then_insert(
     params = [_db_value(column, column.pre_save(instance, False), db) for column in columns]
     checked = (instance.pk, *expected.values())
     params += [_db_value(check, value, db) for check, value in zip(checks, checked, strict=True)]
-    insert_sql, inserted = _conditional_inserter(model, conflict, update, db.alias)
     parts = [f"updated AS ({update_sql} RETURNING 1)"]
-    for n, row in enumerate(rows):
-        parts.append(f"row{n} AS ({insert_sql})")
-        for field in inserted:
-            value = row[field.attname] if field.attname in row else field.get_default()
-            params.append(_db_value(field, value, db))
+    if rows:
+        insert_sql, inserted = _conditional_inserter(model, len(rows), conflict, update, db.alias)
+        parts.append(f"inserted AS ({insert_sql})")
+        for row in rows:
+            for field in inserted:
+                value = row[field.attname] if field.attname in row else field.get_default()
+                params.append(_db_value(field, value, db))
     sql = "WITH " + ", ".join(parts) + " SELECT COUNT(*) FROM updated"
     return _run(db, sql, params, _ONE)[0] == 1
 
 
 @functools.cache
 def _conditional_inserter(
-    model: type[Model], conflict: tuple[str, ...], update: tuple[str, ...], alias: str
+    model: type[Model], rows: int, conflict: tuple[str, ...], update: tuple[str, ...], alias: str
 ) -> tuple[str, list[Any]]:
-    """INSERT one row SELECTed FROM `updated` (so only when that CTE updated a row)."""
+    """INSERT the rows of a VALUES list joined with `updated`, so only when that CTE
+    updated a row, in their order. The VALUES are cast to their columns' types (a literal
+    in a VALUES list is otherwise text)."""
     db = connections[alias]
     meta, quote = model._meta, db.ops.quote_name
     fields = [field for field in meta.concrete_fields if not field.primary_key]
+    columns = ", ".join(quote(f.column) for f in fields)
+    typed = "(" + ", ".join(f"CAST(%s AS {f.db_type(db)})" for f in fields) + ")"
     sql = (
-        f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
-        f"SELECT {', '.join(['%s'] * len(fields))} FROM updated"
+        f"INSERT INTO {quote(meta.db_table)} ({columns}) SELECT {columns} FROM "
+        f"(VALUES {', '.join([typed] * rows)}) AS v ({columns}) CROSS JOIN updated"
     )
     if conflict:
-        columns = [quote(meta.get_field(name).column) for name in conflict]
+        keys = [quote(meta.get_field(name).column) for name in conflict]
         sets = [quote(meta.get_field(name).column) for name in update]
-        sql += f" ON CONFLICT ({', '.join(columns)}) DO UPDATE SET " + ", ".join(
+        sql += f" ON CONFLICT ({', '.join(keys)}) DO UPDATE SET " + ", ".join(
             f"{column} = EXCLUDED.{column}" for column in sets
         )
     return sql, fields
