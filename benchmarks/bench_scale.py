@@ -10,7 +10,6 @@ path once: the same steps in the same order, one text, ended; PASS or MISS.
 
 from __future__ import annotations
 
-import http.client
 import json
 import os
 import random
@@ -21,7 +20,7 @@ import threading
 import time
 from itertools import count
 from pathlib import Path
-from urllib.parse import urlencode, urljoin, urlsplit
+from urllib.parse import urlsplit
 
 from benchmarks import bench_webhooks as web
 
@@ -80,26 +79,9 @@ class SpreadCaller(web.Caller):
         return answer
 
     def _post_to(self, base: str, path: str, params: dict[str, str]) -> str:
-        """One signed webhook to one server (a new connection, as bench_webhooks sends)."""
-        url = urljoin(PUBLIC + "/", path)
-        headers = {
-            "X-Twilio-Signature": self.validator.compute_signature(url, params),
-            "Content-Type": "application/x-www-form-urlencoded",
-        }
+        """One webhook, signed for the public URL the servers share, to one server."""
         target = urlsplit(base)
-        started = time.perf_counter()
-        connection = http.client.HTTPConnection(target.hostname, target.port, timeout=10)
-        try:
-            query = f"?{urlsplit(url).query}" if urlsplit(url).query else ""
-            connection.request("POST", urlsplit(url).path + query, urlencode(params), headers)
-            response = connection.getresponse()
-            body = response.read().decode()
-        finally:
-            connection.close()
-        self.results.add(time.perf_counter() - started, path.split("?")[0].rsplit("/", 1)[-1])
-        if response.status not in (200, 204):
-            self.results.errors.append(f"{path}: {response.status}")
-        return body
+        return self.send(path, params, target.hostname, target.port)
 
 
 def main() -> None:

@@ -179,13 +179,17 @@ class Caller:
 
     def post(self, path: str, params: dict[str, str]) -> str:
         """One webhook: a signed form on a new connection (the sync workers close each one)."""
+        return self.send(path, params, self.host, self.port)
+
+    def send(self, path: str, params: dict[str, str], host: str | None, port: int | None) -> str:
+        """The webhook signed for `self.base`'s URL, sent to host:port."""
         url = urljoin(self.base + "/", path)
         headers = {
             "X-Twilio-Signature": self.validator.compute_signature(url, params),
             "Content-Type": "application/x-www-form-urlencoded",
         }
         started = time.perf_counter()
-        connection = http.client.HTTPConnection(self.host, self.port, timeout=10)
+        connection = http.client.HTTPConnection(host, port, timeout=10)
         try:
             connection.request("POST", urlsplit(url).path + _query(url), urlencode(params), headers)
             response = connection.getresponse()

@@ -229,13 +229,22 @@ def _inserter(
         f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
         f"VALUES {', '.join([row] * rows)}"
     )
-    if conflict:
-        columns = [quote(meta.get_field(name).column) for name in conflict]
-        sets = [quote(meta.get_field(name).column) for name in update]
-        sql += f" ON CONFLICT ({', '.join(columns)}) DO UPDATE SET " + ", ".join(
-            f"{column} = EXCLUDED.{column}" for column in sets
-        )
+    sql += _on_conflict(model, conflict, update, quote)
     return sql + f" RETURNING {quote(meta.pk.column)}", fields
+
+
+def _on_conflict(
+    model: type[Model], conflict: tuple[str, ...], update: tuple[str, ...], quote: Any
+) -> str:
+    """ON CONFLICT (the unique columns) DO UPDATE SET the `update` fields, or nothing."""
+    if not conflict:
+        return ""
+    meta = model._meta
+    keys = [quote(meta.get_field(name).column) for name in conflict]
+    sets = [quote(meta.get_field(name).column) for name in update]
+    return f" ON CONFLICT ({', '.join(keys)}) DO UPDATE SET " + ", ".join(
+        f"{column} = EXCLUDED.{column}" for column in sets
+    )
 
 
 def update_if(instance: Model, fields: Sequence[str], expected: dict[str, object]) -> bool:
@@ -337,10 +346,4 @@ def _conditional_inserter(
         f"INSERT INTO {quote(meta.db_table)} ({columns}) SELECT {columns} FROM "
         f"(VALUES {', '.join([typed] * rows)}) AS v ({columns}) CROSS JOIN updated"
     )
-    if conflict:
-        keys = [quote(meta.get_field(name).column) for name in conflict]
-        sets = [quote(meta.get_field(name).column) for name in update]
-        sql += f" ON CONFLICT ({', '.join(keys)}) DO UPDATE SET " + ", ".join(
-            f"{column} = EXCLUDED.{column}" for column in sets
-        )
-    return sql, fields
+    return sql + _on_conflict(model, conflict, update, quote), fields
