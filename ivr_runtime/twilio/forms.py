@@ -41,6 +41,11 @@ def _text(form: Mapping[str, str], name: str, limit: int = 200) -> str:
     return value[:limit].strip()
 
 
+def text_field(form: Mapping[str, str], name: str, limit: int = 200) -> str:
+    """A text field of a form or a query, printable, cut to `limit` and stripped."""
+    return _text(form, name, limit)
+
+
 def _address(form: Mapping[str, str], name: str) -> str:
     """From or To: a control character in it is a bad form (never from Twilio), not a
     number to look up with the character dropped."""

@@ -27,6 +27,7 @@ from flows.nodes.runtime import ControlRecording, ExpectReturn
 from ivr_runtime import engine
 from ivr_runtime.models import CallControl, CallSession, Recording
 from ivr_runtime.twilio import twilio_client, twiml
+from ivr_runtime.twilio.forms import int_field
 
 log = logging.getLogger(__name__)
 
@@ -182,7 +183,7 @@ def recording_status(*, form: Mapping[str, str]) -> Recording | None:
     if session is None or not url.startswith("https://"):
         log.warning("recording %s: no such call %s or no URL", sid, call_sid)
         return None
-    duration = _whole(form.get("RecordingDuration"))
+    duration = int_field(form, "RecordingDuration")
     with transaction.atomic():
         recording, _ = Recording.objects.get_or_create(
             recording_sid=sid,
@@ -191,12 +192,7 @@ def recording_status(*, form: Mapping[str, str]) -> Recording | None:
                 "kind": Recording.Kind.CALL,
                 "url": url,
                 "duration": duration,
-                "channels": max(1, min(_whole(form.get("RecordingChannels")), 2)),
+                "channels": max(1, min(int_field(form, "RecordingChannels"), 2)),
             },
         )
     return recording
-
-
-def _whole(value: object) -> int:
-    text = str(value or "")[:9]
-    return int(text) if text.isascii() and text.isdigit() else 0

@@ -21,10 +21,10 @@ from ivr_runtime.twilio.forms import (
     BadForm,
     StatusCallback,
     VoiceRequest,
-    WebhookForm,
     form_of,
     form_summary,
     int_field,
+    text_field,
 )
 from ivr_runtime.voice import call_control, services
 
@@ -85,9 +85,9 @@ def fallback(request: HttpRequest) -> HttpResponse:
     its `redirect` node takes `failed`; any other call runs its flow's fallback."""
     parsed = _parse(request)
     form = form_of(request)
-    code = _text_field(form, "ErrorCode", 10)
+    code = text_field(form, "ErrorCode", 10)
     # the URL without its query: it may carry what the caller keyed in
-    where = _text_field(form, "ErrorUrl", 300).split("?", 1)[0]
+    where = text_field(form, "ErrorUrl", 300).split("?", 1)[0]
     error = f"Twilio error {code or '?'}" + (f" at {where}" if where else "")
     return answer_turn(parsed, lambda: services.call_unreachable(request=parsed, error=error))
 
@@ -98,11 +98,6 @@ def recording_status(request: HttpRequest) -> HttpResponse:
     """A whole-call recording's status callback: the recording is listed with the call."""
     call_control.recording_status(form=form_of(request))
     return HttpResponse(status=204)
-
-
-def _text_field(form: WebhookForm, name: str, limit: int) -> str:
-    value = str(form.get(name) or "")[:limit]
-    return "".join(ch for ch in value if ch.isprintable()).strip()
 
 
 @require_POST
