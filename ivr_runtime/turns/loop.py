@@ -22,8 +22,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from django.db import connection
-
 from flows.nodes.runtime import Command, Effect, Event, Request, SendSms
 from ivr_runtime import engine
 from ivr_runtime.models import CallSession
@@ -93,15 +91,16 @@ class Progress:
         session: CallSession,
         fields: list[str],
         *,
-        expected: tuple[datetime, str],
+        expected: tuple[datetime, str] | None,
         now: datetime,
     ) -> bool | None:
-        """On PostgreSQL, the conditional write of the row and the last round's steps in one
-        statement, when the round has no effect to apply (effects refer to their steps):
-        True or False as sessions.write(). None when the turn must be written the long way
-        (save_last after the write, in a transaction)."""
+        """The write of the row (a new one's insert, or the conditional update) and the
+        last round's steps in one statement where the store can
+        (sessions.writes_in_one_statement), when the round has no effect to apply (effects
+        refer to their steps): True or False as sessions.write(). None when the turn must
+        be written the long way (save_last after the write, in a transaction)."""
         last = self.last
-        if connection.vendor != "postgresql" or last is None or last.apply or session.pk is None:
+        if not sessions.writes_in_one_statement() or last is None or last.apply:
             return None
         written = sessions.write_with_steps(
             session,

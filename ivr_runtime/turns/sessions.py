@@ -107,26 +107,39 @@ def save_steps(
     return {row["node_id"]: pk for row, pk in zip(rows, ids, strict=True)}
 
 
+def writes_in_one_statement() -> bool:
+    """Whether write_with_steps() is one statement here: on PostgreSQL (a data-modifying
+    WITH). SQLite writes the row and the steps in one transaction instead."""
+    return connection.vendor == "postgresql"
+
+
 def write_with_steps(
     session: CallSession,
     fields: list[str],
     *,
-    expected: tuple[datetime, str],
+    expected: tuple[datetime, str] | None,
     records: list[engine.StepRecord],
     loaded: dict[str, definitions.Loaded],
     old_step: int,
     now: datetime,
 ) -> bool:
-    """write() with `expected` and save_steps(), in one statement on PostgreSQL: a turn
+    """write() and save_steps() in one statement (see writes_in_one_statement): a turn
     with nothing else to save (no effect refers to its steps) costs one round trip after
-    its read. False, having written nothing, when someone else wrote the row meanwhile."""
+    its read. A new row is inserted (a duplicate raises IntegrityError); an existing one
+    is updated only if it still has the `expected` version: False, having written nothing,
+    when someone else wrote it meanwhile."""
+    rows = _step_rows(session, records, loaded, now)
+    if session.pk is None:
+        sql.insert_then_insert(session, CallStep, rows, parent="session")
+        return True
+    assert expected is not None
     updated_at, last_request_hash = expected
     return sql.update_if_then_insert(
         session,
         fields,
         {"updated_at": updated_at, "last_request_hash": last_request_hash},
         CallStep,
-        _step_rows(session, records, loaded, now),
+        rows,
         **_step_conflict(records, old_step),
     )
 

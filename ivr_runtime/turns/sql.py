@@ -1,143 +1,35 @@
-"""The webhook path's statements, built once per model, shape and database.
+"""The webhook path's statements, written out in SQL and run through Django's cursor.
 
-The ORM compiles every query each time it runs it, and on a webhook that costs more than
-running the statement (a whole webhook is about a millisecond of work). The few statements
-every webhook makes (read the session, update it if unchanged, insert its steps and
-messages) are therefore built here once and cached. Values go through the same per-field
-functions the ORM uses (`pre_save`, `get_db_prep_save`, the backend's and the field's
-converters), so what is read and written here is what the ORM would read and write, on
-SQLite and PostgreSQL alike; only values those functions would return unchanged skip them
-(`_db_value`). No signals are sent: the models written here have no
-receivers. Cached statements hold only SQL and functions that read the backend's settings,
-so one thread's serve every thread's connection.
+Every webhook makes a handful of statements: read the session, write it if nobody else
+did meanwhile, insert the turn's steps (and, rarely, a message). Through the ORM each one
+costs more than running it, because the ORM compiles a query every time: reading a session
+with `filter(call_sid=...).first()` takes about 600 us of CPU, the same SELECT through
+`connection.cursor()` about 150 us, on PostgreSQL and SQLite alike. So these statements
+are SQL, built once per model and database from the model's own table and column names:
+
+- they run through Django's cursor (`connection.cursor()`), so the connection's health
+  check, the transaction in progress, Django's error classes, query logging (DEBUG,
+  CaptureQueriesContext) and `execute_wrappers` apply as to any ORM query;
+- values written go through each field's `pre_save` and `get_db_prep_save`, values read
+  through `decode()`: what the ORM writes and reads, on SQLite and PostgreSQL;
+- the rows of a multi-row insert travel as one JSON document (`jsonb_to_recordset` on
+  PostgreSQL, `json_each` on SQLite): the statement's text and its number of parameters
+  are the same whatever the number of rows, so the driver's statement cache and the
+  server's prepared statement (settings: DB_PREPARE_THRESHOLD) are reused.
 """
 
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from typing import Any, TypeVar
 
-from django.db import DEFAULT_DB_ALIAS, connections
-from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.models import (
-    BooleanField,
-    CharField,
-    DateTimeField,
-    ForeignKey,
-    IntegerField,
-    Model,
-    TextField,
-)
+from django.db import connection
+from django.db.models import BooleanField, DateTimeField, JSONField, Model
 
 M = TypeVar("M", bound=Model)
-
-#: field classes whose prep returns a value of this type unchanged, on every backend (their
-#: get_prep_value only converts other types): most values written are these
-_AS_IS: dict[type, type] = {CharField: str, TextField: str, BooleanField: bool}
-#: field classes whose prep returns None as None on every backend
-_NONE_AS_IS = frozenset({CharField, TextField, BooleanField, DateTimeField, ForeignKey})
-
-
-def _db_value(field: Any, value: Any, db: BaseDatabaseWrapper) -> Any:
-    """field.get_db_prep_save(value, db), without its calls for a value it returns as is:
-    a str for a text field, a bool for a boolean one, None where the column takes NULL as
-    it is, and on SQLite an int for an integer field or a key to one (PostgreSQL's backend
-    wraps ints in the column's type)."""
-    kind = type(field)
-    if _AS_IS.get(kind) is type(value) or (value is None and kind in _NONE_AS_IS):
-        return value
-    if type(value) is int and db.vendor == "sqlite" and _int_column(field):
-        return value
-    return field.get_db_prep_save(value, db)
-
-
-@functools.cache
-def _int_column(field: Any) -> bool:
-    target = field.target_field if isinstance(field, ForeignKey) else field
-    return isinstance(target, IntegerField)
-
-
-#: what _run returns: the first row, every row, the number of rows changed
-_ONE, _ALL, _COUNT = range(3)
-
-
-def _run(db: BaseDatabaseWrapper, sql: str, params: Sequence[Any], result: int) -> Any:
-    """Run one of the statements built here, on the driver's own cursor.
-
-    Django's cursor wrapper would rewrite the placeholders of every statement (on SQLite)
-    and wrap each cursor call; these statements are built once, in the driver's placeholder
-    style. The rest of what Django does for a cursor is done here too: the connection's
-    health check and opening, refusing a transaction that must roll back, and turning the
-    driver's errors into Django's. When queries are logged (DEBUG, CaptureQueriesContext)
-    or wrapped (`execute_wrapper`), the statement goes through Django's cursor to be seen.
-    """
-    if db.queries_logged or db.execute_wrappers:
-        with db.cursor() as cursor:
-            cursor.execute(sql, params)
-            return _result(cursor, result)
-    db.close_if_health_check_failed()
-    db.ensure_connection()
-    db.validate_no_broken_transaction()
-    with db.wrap_database_errors:
-        if db.vendor == "sqlite":
-            cursor = db.connection.cursor()
-            sql = _qmark(sql)
-        else:
-            cursor = db.create_cursor()
-        try:
-            cursor.execute(sql, params)
-            return _result(cursor, result)
-        finally:
-            cursor.close()
-
-
-def _result(cursor: Any, result: int) -> Any:
-    if result == _ONE:
-        return cursor.fetchone()
-    if result == _ALL:
-        return cursor.fetchall()
-    return cursor.rowcount
-
-
-@functools.lru_cache(maxsize=256)
-def _qmark(sql: str) -> str:
-    """SQLite's placeholders for a statement built here (which has no other `%`)."""
-    return sql.replace("%s", "?")
-
-
-def fetch_one(model: type[M], column: str, value: object) -> M | None:
-    """The row whose (unique) `column` is `value`, as a model instance, or None."""
-    db = connections[DEFAULT_DB_ALIAS]
-    sql, converters = _reader(model, column, db.alias)
-    row = _run(db, sql, [value], _ONE)
-    if row is None:
-        return None
-    values = list(row)
-    for index, expression, functions in converters:
-        converted = values[index]
-        for function in functions:
-            converted = function(converted, expression, db)
-        values[index] = converted
-    return model.from_db(db.alias, None, values)  # type: ignore[return-value]
-
-
-@functools.cache
-def _reader(model: type[Model], column: str, alias: str) -> tuple[str, list[Any]]:
-    """SELECT every concrete column in model order; each column's converters."""
-    db = connections[alias]
-    meta, quote = model._meta, db.ops.quote_name
-    columns = [field.get_col(meta.db_table) for field in meta.concrete_fields]
-    sql = (
-        f"SELECT {', '.join(quote(c.target.column) for c in columns)} FROM "
-        f"{quote(meta.db_table)} WHERE {quote(meta.get_field(column).column)} = %s LIMIT 1"
-    )
-    converters = []
-    for index, expression in enumerate(columns):
-        functions = db.ops.get_db_converters(expression) + expression.get_db_converters(db)
-        if functions:
-            converters.append((index, expression, functions))
-    return sql, converters
 
 
 class Statement:
@@ -147,16 +39,68 @@ class Statement:
         self.build = build
         self.built: dict[str, str] = {}
 
-    def sql(self, db: BaseDatabaseWrapper) -> str:
-        if db.alias not in self.built:
-            self.built[db.alias] = self.build(db.ops.quote_name)
-        return self.built[db.alias]
+    def sql(self) -> str:
+        if connection.vendor not in self.built:
+            self.built[connection.vendor] = self.build(connection.ops.quote_name)
+        return self.built[connection.vendor]
+
+
+def _execute(sql: str, params: Sequence[Any]) -> Any:
+    """Run `sql` on Django's cursor; the cursor's rows (fetched) and its rowcount."""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall() if cursor.description else []
+        return rows, cursor.rowcount
 
 
 def fetch_row(statement: Statement, *params: object) -> tuple[Any, ...] | None:
     """The first row of a hand-written query, as the database returned it."""
-    db = connections[DEFAULT_DB_ALIAS]
-    return _run(db, statement.sql(db), params, _ONE)
+    rows, _ = _execute(statement.sql(), params)
+    return rows[0] if rows else None
+
+
+# --- reading a row as a model instance -----------------------------------------------------
+def fetch_one(model: type[M], column: str, value: object) -> M | None:
+    """The row whose (unique) `column` is `value`, as a model instance, or None."""
+    sql, names, decoders = _reader(model, column, connection.vendor)
+    rows, _ = _execute(sql, [value])
+    if not rows:
+        return None
+    values = [decode(v) if decode else v for decode, v in zip(decoders, rows[0], strict=True)]
+    return model.from_db(connection.alias, names, values)
+
+
+@functools.cache
+def _reader(model: type[Model], column: str, vendor: str) -> tuple[str, list[str], list[Any]]:
+    """SELECT every concrete column WHERE `column` = %s; the attnames; each one's decoder."""
+    meta, quote = model._meta, connection.ops.quote_name
+    fields = meta.concrete_fields
+    sql = (
+        f"SELECT {', '.join(quote(f.column) for f in fields)} FROM {quote(meta.db_table)} "
+        f"WHERE {quote(meta.get_field(column).column)} = %s LIMIT 1"
+    )
+    return sql, [f.attname for f in fields], [_decoder(f) for f in fields]
+
+
+def _decoder(field: Any) -> Callable[[Any], Any] | None:
+    """What turns a column's value, as the driver returns it, into the field's: JSON text
+    decoded (both databases return it as text to Django), SQLite's text datetimes and
+    integer booleans converted. None where the driver's value is the field's."""
+    if isinstance(field, JSONField):
+        return functools.partial(field.from_db_value, expression=None, connection=connection)
+    if isinstance(field, DateTimeField) and connection.vendor == "sqlite":
+        return functools.partial(
+            connection.ops.convert_datetimefield_value, expression=None, connection=connection
+        )
+    if isinstance(field, BooleanField) and connection.vendor == "sqlite":
+        return bool
+    return None
+
+
+# --- writing ---------------------------------------------------------------------------------
+def _columns(model: type[Model]) -> list[Any]:
+    """The fields an INSERT writes: every concrete one but the auto primary key."""
+    return [f for f in model._meta.concrete_fields if not f.primary_key]
 
 
 def insert(
@@ -167,18 +111,46 @@ def insert(
     constraint), a row that exists has its `update` fields overwritten instead."""
     if not instances:
         return
-    db = connections[DEFAULT_DB_ALIAS]
     model = type(instances[0])
-    sql, fields = _inserter(model, len(instances), conflict, update, db.alias)
-    params = []
-    for instance in instances:
-        for field in fields:
-            params.append(_db_value(field, field.pre_save(instance, True), db))
-    ids = _insert_returning(db, sql, params)
-    for instance, pk in zip(instances, ids, strict=True):
+    fields = _columns(model)
+    params = [
+        field.get_db_prep_save(field.pre_save(instance, True), connection)
+        for instance in instances
+        for field in fields
+    ]
+    rows, _ = _execute(
+        _inserter(model, len(instances), conflict, update, connection.vendor), params
+    )
+    for instance, (pk,) in zip(instances, rows, strict=True):
         instance.pk = pk
         instance._state.adding = False
-        instance._state.db = db.alias
+        instance._state.db = connection.alias
+
+
+@functools.cache
+def _inserter(
+    model: type[Model], rows: int, conflict: tuple[str, ...], update: tuple[str, ...], vendor: str
+) -> str:
+    meta, quote = model._meta, connection.ops.quote_name
+    fields = _columns(model)
+    row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    return (
+        f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
+        f"VALUES {', '.join([row] * rows)}"
+        f"{_on_conflict(model, conflict, update)} RETURNING {quote(meta.pk.column)}"
+    )
+
+
+def _on_conflict(model: type[Model], conflict: tuple[str, ...], update: tuple[str, ...]) -> str:
+    """ON CONFLICT (the unique columns) DO UPDATE SET the `update` fields, or nothing."""
+    if not conflict:
+        return ""
+    meta, quote = model._meta, connection.ops.quote_name
+    keys = [quote(meta.get_field(name).column) for name in conflict]
+    sets = [quote(meta.get_field(name).column) for name in update]
+    return f" ON CONFLICT ({', '.join(keys)}) DO UPDATE SET " + ", ".join(
+        f"{column} = excluded.{column}" for column in sets
+    )
 
 
 def insert_values(
@@ -188,88 +160,129 @@ def insert_values(
     conflict: tuple[str, ...] = (),
     update: tuple[str, ...] = (),
 ) -> list[int]:
-    """insert() for rows given as {attname: value}, with no model instance made: the
-    primary keys, in order. A field a row leaves out gets its default. For models without
-    auto_now fields (their pre_save would set them; this has no instance to call it on)."""
+    """Insert rows given as {attname: value} (no model instance made), in one statement
+    whatever their number: the primary keys, in the rows' order (RETURNING gives them in
+    the order the rows are inserted, which bulk_create relies on too). A field a row
+    leaves out gets its default. For models without auto_now or JSON fields: there is no
+    instance to call pre_save on, and the rows travel as JSON."""
     if not rows:
         return []
-    db = connections[DEFAULT_DB_ALIAS]
-    if _has_auto_now(model):
-        raise TypeError(f"{model.__name__} has auto_now fields: use insert()")
-    sql, fields = _inserter(model, len(rows), conflict, update, db.alias)
-    params = []
+    sql = _rows_inserter(model, conflict, update, connection.vendor)
+    found, _ = _execute(sql, [rows_document(model, rows)])
+    return [pk for (pk,) in found]
+
+
+def rows_document(model: type[Model], rows: Sequence[dict[str, Any]]) -> str:
+    """The rows as the JSON array the row inserter reads: each field's database value
+    (get_db_prep_save) under its column."""
+    fields = _checked_columns(model)
+    document = []
     for row in rows:
+        item: dict[str, Any] = {}
         for field in fields:
             value = row[field.attname] if field.attname in row else field.get_default()
-            params.append(_db_value(field, value, db))
-    return _insert_returning(db, sql, params)
+            prepared = field.get_db_prep_save(value, connection)
+            item[field.column] = (
+                prepared.isoformat() if isinstance(prepared, datetime) else prepared
+            )
+        document.append(item)
+    return json.dumps(document, separators=(",", ":"))
 
 
 @functools.cache
-def _has_auto_now(model: type[Model]) -> bool:
-    return any(
-        getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False)
-        for field in model._meta.concrete_fields
-    )
-
-
-def _insert_returning(db: BaseDatabaseWrapper, sql: str, params: list[Any]) -> list[int]:
-    return [row[0] for row in _run(db, sql, params, _ALL)]
+def _checked_columns(model: type[Model]) -> list[Any]:
+    fields = _columns(model)
+    for field in fields:
+        if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+            why = "is set when saved (auto_now)"
+        elif isinstance(field, JSONField):
+            why = "is a JSON field"
+        else:
+            continue
+        raise TypeError(
+            f"{model.__name__}.{field.name} {why}: write {model.__name__} with insert()"
+        )
+    return fields
 
 
 @functools.cache
-def _inserter(
-    model: type[Model], rows: int, conflict: tuple[str, ...], update: tuple[str, ...], alias: str
-) -> tuple[str, list[Any]]:
-    db = connections[alias]
-    meta, quote = model._meta, db.ops.quote_name
-    fields = [field for field in meta.concrete_fields if not field.primary_key]
-    row = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    sql = (
-        f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
-        f"VALUES {', '.join([row] * rows)}"
-    )
-    sql += _on_conflict(model, conflict, update, quote)
-    return sql + f" RETURNING {quote(meta.pk.column)}", fields
-
-
-def _on_conflict(
-    model: type[Model], conflict: tuple[str, ...], update: tuple[str, ...], quote: Any
+def _rows_inserter(
+    model: type[Model], conflict: tuple[str, ...], update: tuple[str, ...], vendor: str
 ) -> str:
-    """ON CONFLICT (the unique columns) DO UPDATE SET the `update` fields, or nothing."""
-    if not conflict:
-        return ""
-    meta = model._meta
-    keys = [quote(meta.get_field(name).column) for name in conflict]
-    sets = [quote(meta.get_field(name).column) for name in update]
-    return f" ON CONFLICT ({', '.join(keys)}) DO UPDATE SET " + ", ".join(
-        f"{column} = EXCLUDED.{column}" for column in sets
+    """INSERT ... SELECT the rows of a rows_document (the one parameter) RETURNING each
+    row's key."""
+    meta, quote = model._meta, connection.ops.quote_name
+    return (
+        f"INSERT INTO {quote(meta.db_table)} ({_column_list(model)}) {_rows_select(model)}"
+        f"{_on_conflict(model, conflict, update)} RETURNING {quote(meta.pk.column)}"
     )
+
+
+def _column_list(model: type[Model]) -> str:
+    return ", ".join(connection.ops.quote_name(f.column) for f in _checked_columns(model))
+
+
+def _rows_select(
+    model: type[Model], joined: str = "", parent: tuple[str, str] | None = None
+) -> str:
+    """SELECT the rows of a rows_document (a %s parameter) as the model's columns, in the
+    document's order. `joined`: a CTE (of one row or none) to CROSS JOIN; `parent`: (a
+    field, a column of `joined`) to take that field's value from instead of the document."""
+    quote, fields = connection.ops.quote_name, _checked_columns(model)
+    join = f" CROSS JOIN {joined}" if joined else ""
+    parent_field, parent_column = parent or ("", "")
+
+    def value(field: Any, read: str) -> str:
+        return f"{joined}.{parent_column}" if field.name == parent_field else read
+
+    if connection.vendor == "postgresql":
+        typed = ", ".join(f"{quote(f.column)} {f.db_type(connection)}" for f in fields)
+        selected = ", ".join(value(f, f"r.{quote(f.column)}") for f in fields)
+        # a function scan returns the array's elements in order
+        return f"SELECT {selected} FROM jsonb_to_recordset(%s::jsonb) AS r ({typed}){join}"
+    selected = ", ".join(value(f, f"json_extract(r.value, '$.{f.column}')") for f in fields)
+    # ORDER BY the array index keeps the rows' order; WHERE true: SQLite's parser needs a
+    # WHERE between INSERT ... SELECT and ON CONFLICT
+    return f"SELECT {selected} FROM json_each(%s) AS r{join} WHERE true ORDER BY r.key"
 
 
 def update_if(instance: Model, fields: Sequence[str], expected: dict[str, object]) -> bool:
     """UPDATE the instance's `fields` (auto_now ones refreshed on it, as save() does) if its
     row still has the `expected` values. False, having written nothing, when it has not."""
-    db = connections[DEFAULT_DB_ALIAS]
-    meta = instance._meta
-    where = (meta.pk.name, *expected)
-    sql, columns, checks = _updater(type(instance), tuple(fields), where, (), db.alias)
-    params = [_db_value(column, column.pre_save(instance, False), db) for column in columns]
-    checked = (instance.pk, *expected.values())
-    params += [_db_value(check, value, db) for check, value in zip(checks, checked, strict=True)]
-    return _run(db, sql, params, _COUNT) == 1
+    sql, params = _update_if(instance, fields, expected)
+    _, count = _execute(sql, params)
+    return count == 1
+
+
+def _update_if(
+    instance: Model, fields: Sequence[str], expected: dict[str, object]
+) -> tuple[str, list[Any]]:
+    model, meta = type(instance), instance._meta
+    where = {meta.pk.name: instance.pk, **expected}
+    sql = _updater(model, tuple(fields), tuple(where), (), connection.vendor)
+    params = [
+        field.get_db_prep_save(field.pre_save(instance, False), connection)
+        for field in map(meta.get_field, fields)
+    ]
+    params += [meta.get_field(name).get_db_prep_save(v, connection) for name, v in where.items()]
+    return sql, params
 
 
 def update_where(model: type[Model], values: dict[str, Any], where: dict[str, Any]) -> int:
     """UPDATE `values` ({field name: value}, auto_now fields included: nothing is set for
     you) on the rows whose fields equal `where` (None: IS NULL), in one statement, with
     no read. How many rows it changed."""
-    db = connections[DEFAULT_DB_ALIAS]
+    meta = model._meta
     nulls = tuple(name for name, value in where.items() if value is None)
-    sql, columns, checks = _updater(model, tuple(values), tuple(where), nulls, db.alias)
-    params = [_db_value(column, values[column.name], db) for column in columns]
-    params += [_db_value(check, where[check.name], db) for check in checks]
-    return _run(db, sql, params, _COUNT)
+    sql = _updater(model, tuple(values), tuple(where), nulls, connection.vendor)
+    params = [meta.get_field(name).get_db_prep_save(v, connection) for name, v in values.items()]
+    params += [
+        meta.get_field(name).get_db_prep_save(v, connection)
+        for name, v in where.items()
+        if v is not None
+    ]
+    _, count = _execute(sql, params)
+    return count
 
 
 @functools.cache
@@ -278,24 +291,23 @@ def _updater(
     fields: tuple[str, ...],
     where: tuple[str, ...],
     nulls: tuple[str, ...],
-    alias: str,
-) -> tuple[str, list[Any], list[Any]]:
+    vendor: str,
+) -> str:
     """UPDATE `fields` WHERE each of `where` = %s (in order), and each of `nulls` IS NULL."""
-    db = connections[alias]
-    meta, quote = model._meta, db.ops.quote_name
-    columns = [meta.get_field(name) for name in fields]
-    checks = [meta.get_field(name) for name in where if name not in nulls]
-    conditions = [f"{quote(check.column)} = %s" for check in checks]
-    conditions += [f"{quote(meta.get_field(name).column)} IS NULL" for name in nulls]
-    sql = (
-        f"UPDATE {quote(meta.db_table)} SET "
-        + ", ".join(f"{quote(column.column)} = %s" for column in columns)
-        + " WHERE "
-        + " AND ".join(conditions)
+    meta, quote = model._meta, connection.ops.quote_name
+    column = {name: quote(meta.get_field(name).column) for name in (*fields, *where)}
+    conditions = [
+        f"{column[name]} IS NULL" if name in nulls else f"{column[name]} = %s" for name in where
+    ]
+    # the NULL checks last, so the parameters follow `where` with the NULLs left out
+    conditions.sort(key=lambda condition: condition.endswith("IS NULL"))
+    return (
+        f"UPDATE {quote(meta.db_table)} SET {', '.join(f'{column[n]} = %s' for n in fields)} "
+        f"WHERE {' AND '.join(conditions)}"
     )
-    return sql, columns, checks
 
 
+# --- PostgreSQL: a turn's writes in one statement ---------------------------------------------
 def update_if_then_insert(
     instance: Model,
     fields: Sequence[str],
@@ -307,43 +319,60 @@ def update_if_then_insert(
     update: tuple[str, ...] = (),
 ) -> bool:
     """update_if() and, only if it updated the row, insert_values() of `rows`, in one
-    statement on PostgreSQL (a data-modifying WITH): one round trip and no BEGIN or COMMIT,
-    the statement being its own transaction. False, having written nothing, when the row no
-    longer has the `expected` values."""
-    db = connections[DEFAULT_DB_ALIAS]
-    assert db.vendor == "postgresql", "one statement for both needs PostgreSQL"
-    meta = instance._meta
-    where = (meta.pk.name, *expected)
-    update_sql, columns, checks = _updater(type(instance), tuple(fields), where, (), db.alias)
-    params = [_db_value(column, column.pre_save(instance, False), db) for column in columns]
-    checked = (instance.pk, *expected.values())
-    params += [_db_value(check, value, db) for check, value in zip(checks, checked, strict=True)]
-    parts = [f"updated AS ({update_sql} RETURNING 1)"]
+    statement (a data-modifying WITH): one round trip and no BEGIN or COMMIT, the statement
+    being its own transaction. False, having written nothing, when the row no longer has
+    the `expected` values. PostgreSQL only."""
+    assert connection.vendor == "postgresql", "one statement for both needs PostgreSQL"
+    update_sql, params = _update_if(instance, fields, expected)
+    sql = f"WITH updated AS ({update_sql} RETURNING 1)"
     if rows:
-        insert_sql, inserted = _conditional_inserter(model, len(rows), conflict, update, db.alias)
-        parts.append(f"inserted AS ({insert_sql})")
-        for row in rows:
-            for field in inserted:
-                value = row[field.attname] if field.attname in row else field.get_default()
-                params.append(_db_value(field, value, db))
-    sql = "WITH " + ", ".join(parts) + " SELECT COUNT(*) FROM updated"
-    return _run(db, sql, params, _ONE)[0] == 1
+        insert_sql = _joined_inserter(model, conflict, update, "updated")
+        sql += f", inserted AS ({insert_sql})"
+        params.append(rows_document(model, rows))
+    rows_found, _ = _execute(sql + " SELECT COUNT(*) FROM updated", params)
+    return rows_found[0][0] == 1
+
+
+def insert_then_insert(
+    instance: Model,
+    model: type[Model],
+    rows: Sequence[dict[str, Any]],
+    *,
+    parent: str,
+) -> None:
+    """insert() of the instance and insert_values() of `rows`, each row's `parent` field
+    set to the instance's new key, in one statement (one round trip, no BEGIN or COMMIT).
+    PostgreSQL only."""
+    assert connection.vendor == "postgresql", "one statement for both needs PostgreSQL"
+    instance_model, fields = type(instance), _columns(type(instance))
+    params = [
+        field.get_db_prep_save(field.pre_save(instance, True), connection) for field in fields
+    ]
+    sql = f"WITH parent AS ({_inserter(instance_model, 1, (), (), connection.vendor)})"
+    if rows:
+        key = instance_model._meta.pk.column
+        sql += f", inserted AS ({_parent_inserter(model, parent, key)})"
+        params.append(rows_document(model, rows))
+    found, _ = _execute(sql + " SELECT * FROM parent", params)
+    instance.pk = found[0][0]
+    instance._state.adding = False
+    instance._state.db = connection.alias
 
 
 @functools.cache
-def _conditional_inserter(
-    model: type[Model], rows: int, conflict: tuple[str, ...], update: tuple[str, ...], alias: str
-) -> tuple[str, list[Any]]:
-    """INSERT the rows of a VALUES list joined with `updated`, so only when that CTE
-    updated a row, in their order. The VALUES are cast to their columns' types (a literal
-    in a VALUES list is otherwise text)."""
-    db = connections[alias]
-    meta, quote = model._meta, db.ops.quote_name
-    fields = [field for field in meta.concrete_fields if not field.primary_key]
-    columns = ", ".join(quote(f.column) for f in fields)
-    typed = "(" + ", ".join(f"CAST(%s AS {f.db_type(db)})" for f in fields) + ")"
-    sql = (
-        f"INSERT INTO {quote(meta.db_table)} ({columns}) SELECT {columns} FROM "
-        f"(VALUES {', '.join([typed] * rows)}) AS v ({columns}) CROSS JOIN updated"
+def _joined_inserter(
+    model: type[Model], conflict: tuple[str, ...], update: tuple[str, ...], joined: str
+) -> str:
+    meta, quote = model._meta, connection.ops.quote_name
+    return (
+        f"INSERT INTO {quote(meta.db_table)} ({_column_list(model)}) "
+        f"{_rows_select(model, joined)}{_on_conflict(model, conflict, update)}"
     )
-    return sql + _on_conflict(model, conflict, update, quote), fields
+
+
+@functools.cache
+def _parent_inserter(model: type[Model], parent: str, parent_key: str) -> str:
+    """INSERT the rows with their `parent` field set to the CTE `parent`'s key column."""
+    meta, quote = model._meta, connection.ops.quote_name
+    select = _rows_select(model, "parent", (parent, quote(parent_key)))
+    return f"INSERT INTO {quote(meta.db_table)} ({_column_list(model)}) {select}"

@@ -238,11 +238,7 @@ def _advance_unlocked(
         return None
     expected = _version(session) if session.pk is not None else None
     fields = _answer(session, progress, fingerprint)
-    written = (
-        None
-        if expected is None
-        else progress.write_with_last(session, fields, expected=expected, now=now)
-    )
+    written = progress.write_with_last(session, fields, expected=expected, now=now)
     if written is False:
         return None
     if written is None:
