@@ -10,8 +10,8 @@ are SQL, built once per model and database from the model's own table and column
 - they run through Django's cursor (`connection.cursor()`), so the connection's health
   check, the transaction in progress, Django's error classes, query logging (DEBUG,
   CaptureQueriesContext) and `execute_wrappers` apply as to any ORM query;
-- values written go through each field's `pre_save` and `get_db_prep_save`, values read
-  through `decode()`: what the ORM writes and reads, on SQLite and PostgreSQL;
+- values written go through each field's `pre_save` and `get_db_prep_save` (`prepared`),
+  values read through the field's decoder (`_decoder`): what the ORM writes and reads, on SQLite and PostgreSQL;
 - the rows of a multi-row insert travel as one JSON document (`jsonb_to_recordset` on
   PostgreSQL, `json_each` on SQLite): the statement's text and its number of parameters
   are the same whatever the number of rows, so the driver's statement cache and the
@@ -27,7 +27,16 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from django.db import connection
-from django.db.models import BooleanField, DateTimeField, JSONField, Model
+from django.db.models import (
+    BooleanField,
+    CharField,
+    DateTimeField,
+    ForeignKey,
+    IntegerField,
+    JSONField,
+    Model,
+    TextField,
+)
 
 M = TypeVar("M", bound=Model)
 
@@ -98,6 +107,31 @@ def _decoder(field: Any) -> Callable[[Any], Any] | None:
 
 
 # --- writing ---------------------------------------------------------------------------------
+def prepared(field: Any, value: Any) -> Any:
+    """What the field writes for `value`: field.get_db_prep_save(value, connection), but
+    for a value it would return as it is (`_kept`), which most of what a turn writes is."""
+    if value is None and not isinstance(field, JSONField):
+        return None
+    if type(value) is _kept(field, connection.vendor):
+        return value
+    return field.get_db_prep_save(value, connection)
+
+
+@functools.cache
+def _kept(field: Any, vendor: str) -> type | None:
+    """The type of value the field's get_db_prep_save returns unchanged: a str for a text
+    field, a bool for a boolean one, on SQLite an int for an integer field or a key to one
+    (PostgreSQL's backend wraps an int in its column's type)."""
+    if isinstance(field, (CharField, TextField)):
+        return str
+    if isinstance(field, BooleanField):
+        return bool
+    target = field.target_field if isinstance(field, ForeignKey) else field
+    if vendor == "sqlite" and isinstance(target, IntegerField):
+        return int
+    return None
+
+
 def _columns(model: type[Model]) -> list[Any]:
     """The fields an INSERT writes: every concrete one but the auto primary key."""
     return [f for f in model._meta.concrete_fields if not f.primary_key]
@@ -114,7 +148,7 @@ def insert(
     model = type(instances[0])
     fields = _columns(model)
     params = [
-        field.get_db_prep_save(field.pre_save(instance, True), connection)
+        prepared(field, field.pre_save(instance, True))
         for instance in instances
         for field in fields
     ]
@@ -181,10 +215,8 @@ def rows_document(model: type[Model], rows: Sequence[dict[str, Any]]) -> str:
         item: dict[str, Any] = {}
         for field in fields:
             value = row[field.attname] if field.attname in row else field.get_default()
-            prepared = field.get_db_prep_save(value, connection)
-            item[field.column] = (
-                prepared.isoformat() if isinstance(prepared, datetime) else prepared
-            )
+            written = prepared(field, value)
+            item[field.column] = written.isoformat() if isinstance(written, datetime) else written
         document.append(item)
     return json.dumps(document, separators=(",", ":"))
 
@@ -261,10 +293,9 @@ def _update_if(
     where = {meta.pk.name: instance.pk, **expected}
     sql = _updater(model, tuple(fields), tuple(where), (), connection.vendor)
     params = [
-        field.get_db_prep_save(field.pre_save(instance, False), connection)
-        for field in map(meta.get_field, fields)
+        prepared(field, field.pre_save(instance, False)) for field in map(meta.get_field, fields)
     ]
-    params += [meta.get_field(name).get_db_prep_save(v, connection) for name, v in where.items()]
+    params += [prepared(meta.get_field(name), value) for name, value in where.items()]
     return sql, params
 
 
@@ -275,12 +306,8 @@ def update_where(model: type[Model], values: dict[str, Any], where: dict[str, An
     meta = model._meta
     nulls = tuple(name for name, value in where.items() if value is None)
     sql = _updater(model, tuple(values), tuple(where), nulls, connection.vendor)
-    params = [meta.get_field(name).get_db_prep_save(v, connection) for name, v in values.items()]
-    params += [
-        meta.get_field(name).get_db_prep_save(v, connection)
-        for name, v in where.items()
-        if v is not None
-    ]
+    params = [prepared(meta.get_field(name), value) for name, value in values.items()]
+    params += [prepared(meta.get_field(name), v) for name, v in where.items() if v is not None]
     _, count = _execute(sql, params)
     return count
 
@@ -345,9 +372,7 @@ def insert_then_insert(
     PostgreSQL only."""
     assert connection.vendor == "postgresql", "one statement for both needs PostgreSQL"
     instance_model, fields = type(instance), _columns(type(instance))
-    params = [
-        field.get_db_prep_save(field.pre_save(instance, True), connection) for field in fields
-    ]
+    params = [prepared(field, field.pre_save(instance, True)) for field in fields]
     sql = f"WITH parent AS ({_inserter(instance_model, 1, (), (), connection.vendor)})"
     if rows:
         key = instance_model._meta.pk.column

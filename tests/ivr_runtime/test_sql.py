@@ -3,9 +3,11 @@
 from datetime import timedelta
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
-from ivr_runtime.models import CallSession, CallStep
+from ivr_runtime.models import CallSession, CallStep, OutboundMessage
 from ivr_runtime.turns import sql
 
 pytestmark = pytest.mark.django_db
@@ -204,3 +206,29 @@ def test_an_update_where_matches_equal_values_and_nulls_and_says_how_many_rows()
     assert sql.update_where(CallSession, {"current_node": "last"}, one) == 1
     assert CallSession.objects.get(pk=first.pk).current_node == "last"
     assert CallSession.objects.get(pk=second.pk).current_node == "bye"
+
+
+@pytest.mark.parametrize("model", [CallSession, CallStep, OutboundMessage])
+def test_plain_values_passed_as_they_are_are_what_the_field_would_write(model):
+    """Every field of the models written here, with values of every kind: what `prepared`
+    writes is what the field's own get_db_prep_save writes, value and type."""
+    from django.db import connection
+
+    samples = ["", "menu", "é\u2028<x>", gettext_lazy("Goodbye"), True, False, None, 0, 12]
+    samples += [2**40, timezone.now(), {"a": [1, None]}, ["x"]]
+    checked = 0
+    for field in model._meta.concrete_fields:
+        for value in samples:
+            try:
+                expected = field.get_db_prep_save(value, connection)
+            except (TypeError, ValueError, ValidationError):  # not a value for this field
+                continue
+            written = sql.prepared(field, value)
+            assert type(written) is type(expected), (field.name, value)
+            # psycopg's Jsonb wrapper has no equality of its own: compare what it wraps
+            assert getattr(written, "obj", written) == getattr(expected, "obj", expected), (
+                field.name,
+                value,
+            )
+            checked += 1
+    assert checked >= 100
