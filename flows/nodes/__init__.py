@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+from typing import TypeVar
 
 from .base import NodeType
 
 _REGISTRY: dict[str, type[NodeType]] = {}
+_T = TypeVar("_T", bound=type[NodeType])
 
 
-def register(cls: type[NodeType]) -> type[NodeType]:
+def register(cls: _T) -> _T:
     """Class decorator: add a node type; a type name can be taken only once."""
     name = getattr(cls, "type", None)
     if not name:
@@ -19,6 +21,12 @@ def register(cls: type[NodeType]) -> type[NodeType]:
         raise ValueError(f"node type {name!r} is already registered by {_REGISTRY[name].__name__}")
     _REGISTRY[name] = cls
     return cls
+
+
+def unregister(name: str) -> type[NodeType]:
+    """Remove the node type called `name` (KeyError when none is): for a type registered
+    for a while only, as a test's own type."""
+    return _REGISTRY.pop(name)
 
 
 def _load_all() -> None:
@@ -37,4 +45,4 @@ def all_types() -> dict[str, type[NodeType]]:
 
 _load_all()
 
-__all__ = ["NodeType", "register", "get", "all_types"]
+__all__ = ["NodeType", "register", "unregister", "get", "all_types"]

@@ -1,7 +1,21 @@
+from dataclasses import replace
+
 from . import register
-from .base import NodeType
+from .base import Config, Node, NodeType
 from .common import TEMPLATE, obj
-from .runtime import FindCustomer, Gather, Need, Next, Say, Wait, is_e164, only_digits
+from .runtime import (
+    Event,
+    FindCustomer,
+    Gather,
+    Need,
+    Next,
+    Result,
+    Run,
+    Say,
+    Wait,
+    is_e164,
+    only_digits,
+)
 
 ACCOUNT_PROMPT = "Please enter your account number, then press hash."
 PIN_PROMPT = "Please enter your PIN, then press hash."
@@ -29,6 +43,9 @@ class Authenticate(NodeType):
 
     type = "authenticate"
     title = "Authenticate"
+    color = "#2c7a7b"
+    icon = "Au"
+    summary = ("by {method|?}",)
     description = "Identify the caller by caller ID, account and PIN, or PIN."
     fixed_exits = ("success", "failure")
 
@@ -47,12 +64,12 @@ class Authenticate(NodeType):
     )
 
     @classmethod
-    def waits(cls, config):
+    def waits(cls, config: Config) -> bool:
         return config.get("method") != "caller_id"
 
     # --- runtime: caller_id looks the number up; the others gather digits, then look up ----
     @classmethod
-    def enter(cls, run, node):
+    def enter(cls, run: Run, node: Node) -> Result:
         method = node["config"]["method"]
         if method == "caller_id":
             if not is_e164(run.call.caller):
@@ -62,7 +79,7 @@ class Authenticate(NodeType):
         return cls.ask(run, node, retry=False)
 
     @classmethod
-    def ask(cls, run, node, *, retry):
+    def ask(cls, run: Run, node: Node, *, retry: bool) -> Result:
         config = node["config"]
         phase = run.scratch["phase"]
         first = phase == "account" or config["method"] == "pin"
@@ -92,7 +109,7 @@ class Authenticate(NodeType):
         return Wait("input")
 
     @classmethod
-    def resume(cls, run, node, event):
+    def resume(cls, run: Run, node: Node, event: Event) -> Result:
         config = node["config"]
         if event.kind == "effect":
             if event.result:
@@ -112,15 +129,15 @@ class Authenticate(NodeType):
         # The runtime counts a failed check against the account and the calling number across
         # calls (docs/operations.md, "Caller authentication: lockout"); a locked account or a
         # limited number answers None like a wrong PIN, so the caller hears the same thing.
-        check = {"pin": digits, "caller": run.call.caller, "simulated": run.call.simulated}
+        check = FindCustomer(pin=digits, caller=run.call.caller, simulated=run.call.simulated)
         if config["method"] == "account_pin":
-            return Need(FindCustomer(account=run.scratch.get("account"), **check))
+            return Need(replace(check, account=run.scratch.get("account")))
         if not is_e164(run.call.caller):
             return cls.failed(run, node)
-        return Need(FindCustomer(phone=run.call.caller, **check))
+        return Need(replace(check, phone=run.call.caller))
 
     @classmethod
-    def failed(cls, run, node):
+    def failed(cls, run: Run, node: Node) -> Result:
         config = node["config"]
         if run.tries(node["id"], bump=True) >= int(config.get("max_attempts", 3)):
             return Next("failure", input=f"{run.tries(node['id'])} failed attempts")

@@ -2,9 +2,9 @@ import re
 from typing import Any
 
 from . import register
-from .base import NodeType
+from .base import Config, Node, NodeType
 from .common import EXIT_NAME, obj
-from .runtime import Next
+from .runtime import Next, Result, Run
 
 OPS = [
     "eq",
@@ -39,6 +39,9 @@ class Branch(NodeType):
 
     type = "branch"
     title = "Branch"
+    color = "#c05621"
+    icon = "If"
+    summary = ("{#rules} rules",)
     description = "Branch on a session value."
     fixed_exits = ("else",)
     exits_from = ("rules", "exit")
@@ -66,7 +69,7 @@ class Branch(NodeType):
     )
 
     @classmethod
-    def check(cls, config):
+    def check(cls, config: Config) -> list[tuple[str, str]]:
         problems = []
         for i, rule in enumerate(config.get("rules", [])):
             if rule.get("exit") == "else":
@@ -86,7 +89,7 @@ class Branch(NodeType):
         return problems
 
     @classmethod
-    def enter(cls, run, node):
+    def enter(cls, run: Run, node: Node) -> Result:
         context = run.context()
         for rule in node["config"]["rules"]:
             value = lookup(context, rule["var"])
@@ -98,7 +101,7 @@ class Branch(NodeType):
         return Next("else", input=_show(lookup(context, node["config"]["rules"][0]["var"])))
 
 
-def lookup(context: dict, path: str) -> Any:
+def lookup(context: dict[str, Any], path: str) -> Any:
     """`vars.tier` -> context["vars"]["tier"]; None when any part is missing."""
     value: Any = context
     for part in path.split("."):

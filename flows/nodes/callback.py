@@ -1,9 +1,20 @@
 import phonenumbers
 
 from . import register
-from .base import NodeType
+from .base import Node, NodeType
 from .common import TEMPLATE, obj
-from .runtime import Gather, Next, Say, ScheduleCallback, Wait, is_e164, only_digits
+from .runtime import (
+    Event,
+    Gather,
+    Next,
+    Result,
+    Run,
+    Say,
+    ScheduleCallback,
+    Wait,
+    is_e164,
+    only_digits,
+)
 
 CONFIRM = "We will call you back on {number}. Press 1 to confirm, or 2 to enter a different number."
 ENTER_NUMBER = "Please enter the number we should call, then press hash."
@@ -27,6 +38,9 @@ class Callback(NodeType):
 
     type = "callback"
     title = "Offer a callback"
+    color = "#dd6b20"
+    icon = "Cb"
+    summary = ("within {within_hours|4} h · {prompt:30|}",)
     description = "Offer and schedule a call back."
     fixed_exits = ("scheduled", "declined")
     waits_for_input = True
@@ -46,12 +60,14 @@ class Callback(NodeType):
 
     # --- runtime: offer -> (confirm the caller's number | enter one) -> scheduled ----------
     @classmethod
-    def enter(cls, run, node):
+    def enter(cls, run: Run, node: Node) -> Result:
         run.scratch["phase"] = "offer"
         return cls.ask(run, node, [run.speech(node["config"], "prompt")], num_digits=1)
 
     @classmethod
-    def ask(cls, run, node, prompts, *, num_digits):
+    def ask(
+        cls, run: Run, node: Node, prompts: list[Say | None], *, num_digits: int | None
+    ) -> Result:
         run.emit(
             Gather(
                 seq=run.next_seq,
@@ -65,7 +81,7 @@ class Callback(NodeType):
         return Wait("input")
 
     @classmethod
-    def resume(cls, run, node, event):
+    def resume(cls, run: Run, node: Node, event: Event) -> Result:
         config = node["config"]
         digits = only_digits(event.digits)
         phase = run.scratch.get("phase")
@@ -96,14 +112,14 @@ class Callback(NodeType):
         )
 
     @classmethod
-    def enter_number(cls, run, node):
+    def enter_number(cls, run: Run, node: Node) -> Result:
         run.scratch["phase"] = "number"
         return cls.ask(
             run, node, [Say(ENTER_NUMBER, run.flow.language, run.flow.voice)], num_digits=None
         )
 
     @classmethod
-    def schedule(cls, run, node, number):
+    def schedule(cls, run: Run, node: Node, number: str) -> Result:
         config = node["config"]
         run.effect(
             ScheduleCallback(

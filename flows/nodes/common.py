@@ -1,5 +1,7 @@
 """Schema fragments shared by several node types."""
 
+from typing import Any
+
 TEMPLATE = {"type": "string", "maxLength": 4000, "description": "Text; may use {{ templates }}"}
 LANGUAGE = {
     "type": "string",
@@ -17,9 +19,13 @@ URL = {
 EXIT_NAME = {"type": "string", "pattern": "^[a-z][a-z0-9_]{0,31}$"}
 
 
-def obj(properties: dict, required: tuple[str, ...] = (), **extra) -> dict:
+def obj(properties: dict[str, Any], required: tuple[str, ...] = (), **extra: Any) -> dict[str, Any]:
     """A closed JSON object schema (unknown keys are errors: they are usually typos)."""
-    schema = {"type": "object", "properties": properties, "additionalProperties": False}
+    schema: dict[str, Any] = {
+        "type": "object",
+        "properties": properties,
+        "additionalProperties": False,
+    }
     if required:
         schema["required"] = list(required)
     schema.update(extra)

@@ -1,7 +1,7 @@
 from . import register
-from .base import NodeType
+from .base import Node, NodeType
 from .common import LANGUAGE, TEMPLATE, VOICE, obj
-from .runtime import End
+from .runtime import End, Result, Run
 from .runtime import Hangup as HangupCommand
 
 
@@ -16,13 +16,16 @@ class Hangup(NodeType):
 
     type = "hangup"
     title = "Hang up"
+    color = "#ba2121"
+    icon = "End"
+    summary = ("“{text:60}”", "end the call")
     description = "End the call."
     terminal = True
     waits_for_input = True
     config_schema = obj({"text": TEMPLATE, "language": LANGUAGE, "voice": VOICE})
 
     @classmethod
-    def enter(cls, run, node):
+    def enter(cls, run: Run, node: Node) -> Result:
         run.say(node["config"])
         run.emit(HangupCommand())
         return End()

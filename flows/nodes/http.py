@@ -1,7 +1,9 @@
+from typing import Any
+
 from . import register
-from .base import NodeType
+from .base import Config, Node, NodeType
 from .common import URL, obj
-from .runtime import HttpRequest, Need, Next
+from .runtime import Event, HttpRequest, HttpResult, Need, Next, Result, Run
 
 
 @register
@@ -26,6 +28,9 @@ class Http(NodeType):
 
     type = "http"
     title = "HTTP request"
+    color = "#2b6cb0"
+    icon = "Ht"
+    summary = ("{method|GET} {url:44|}",)
     description = "Call a system of record and keep its JSON answer."
     fixed_exits = ("success", "failure")
     config_schema = obj(
@@ -41,7 +46,7 @@ class Http(NodeType):
     )
 
     @classmethod
-    def enter(cls, run, node):
+    def enter(cls, run: Run, node: Node) -> Result:
         request = build_request(run, node["config"])
         if request is None:
             run.remember(node["id"], response=None, status=None)
@@ -49,7 +54,7 @@ class Http(NodeType):
         return Need(request)
 
     @classmethod
-    def resume(cls, run, node, event):
+    def resume(cls, run: Run, node: Node, event: Event) -> Result:
         result = event.result
         ok = bool(result is not None and result.ok)
         data = result.data if result is not None else None
@@ -62,7 +67,7 @@ class Http(NodeType):
         return Next("success" if ok else "failure", input=_why(result))
 
 
-def _why(result) -> str:
+def _why(result: HttpResult | None) -> str:
     """A step's input: the status of an answer taken, else what went wrong."""
     if result is None:
         return "no answer"
@@ -71,7 +76,7 @@ def _why(result) -> str:
     return result.error
 
 
-def _render_json(run, value):
+def _render_json(run: Run, value: Any) -> Any:
     if isinstance(value, str):
         return run.render(value)
     if isinstance(value, dict):
@@ -81,7 +86,7 @@ def _render_json(run, value):
     return value
 
 
-def build_request(run, config) -> HttpRequest | None:
+def build_request(run: Run, config: Config) -> HttpRequest | None:
     """The request of an http node (also used by self_service lookups), or None if the URL is bad."""
     url = run.render_url(config["url"]).strip()
     if not url.startswith(("http://", "https://")) or any(ch.isspace() for ch in url):

@@ -2,11 +2,12 @@ import re
 import re._constants as sre  # the parsed form of a pattern: how the guard below reads one
 import re._parser as sre_parse
 from functools import lru_cache
+from typing import Any
 
 from . import register
-from .base import NodeType
+from .base import Config, Node, NodeType
 from .common import LANGUAGE, TEMPLATE, VOICE, obj
-from .runtime import Gather, Next, Say, Wait, only_digits
+from .runtime import Event, Gather, Next, Result, Run, Say, Wait, only_digits, text_digits
 
 #: the longest value the node accepts (and the only values a pattern is ever matched on)
 MAX_VALUE = 200
@@ -61,7 +62,7 @@ def compile_pattern(pattern: str) -> re.Pattern[str]:
 _REPEATS = {sre.MAX_REPEAT, sre.MIN_REPEAT, getattr(sre, "POSSESSIVE_REPEAT", sre.MAX_REPEAT)}
 
 
-def _guard(items: list, *, in_repeat: bool, in_variable: bool) -> int:
+def _guard(items: list[Any], *, in_repeat: bool, in_variable: bool) -> int:
     """The count of variable repeats in `items`; raises UnsafePattern on a risky shape."""
     count = 0
     for op, av in items:
@@ -120,6 +121,13 @@ class Input(NodeType):
 
     type = "input"
     title = "Input"
+    color = "#5a67d8"
+    icon = "In"
+    summary = (
+        "{?input=speech}speech[ → {save_as}]",
+        "{?input=both}{min_digits|1..max_digits|20} keys or speech[ → {save_as}]",
+        "{min_digits|1..max_digits|20} keys[ → {save_as}]",
+    )
     description = "Collect free input (keys or speech) into a variable, validated."
     fixed_exits = ("valid", "invalid", "no_input")
     waits_for_input = True
@@ -211,7 +219,7 @@ class Input(NodeType):
     )
 
     @classmethod
-    def check(cls, config):
+    def check(cls, config: Config) -> list[tuple[str, str]]:
         problems = []
         low, high = config.get("min_digits", 1), config.get("max_digits", 20)
         if isinstance(low, int) and isinstance(high, int) and low > high:
@@ -231,11 +239,11 @@ class Input(NodeType):
 
     # --- runtime ---------------------------------------------------------------------------
     @classmethod
-    def enter(cls, run, node):
+    def enter(cls, run: Run, node: Node) -> Result:
         return cls.ask(run, node, problem=None)
 
     @classmethod
-    def ask(cls, run, node, problem):
+    def ask(cls, run: Run, node: Node, problem: str | None) -> Result:
         config = node["config"]
         mode = config.get("input", "dtmf")
         run.scratch["phase"] = "ask"
@@ -263,7 +271,7 @@ class Input(NodeType):
         return Wait("input")
 
     @classmethod
-    def resume(cls, run, node, event):
+    def resume(cls, run: Run, node: Node, event: Event) -> Result:
         if run.scratch.get("phase") == "confirm":
             return cls.confirmed(run, node, event)
         config = node["config"]
@@ -276,7 +284,7 @@ class Input(NodeType):
         return cls.accept(run, node, value)
 
     @classmethod
-    def accept(cls, run, node, value):
+    def accept(cls, run: Run, node: Node, value: str) -> Result:
         run.remember(node["id"], value=value)
         save_as = node["config"].get("save_as")
         if save_as:
@@ -284,7 +292,7 @@ class Input(NodeType):
         return Next("valid", input=value)
 
     @classmethod
-    def retry(cls, run, node, problem, heard):
+    def retry(cls, run: Run, node: Node, problem: str, heard: str) -> Result:
         """Ask again (`problem`: invalid, no_input, or rejected: the read-back was refused),
         or take the exit once the retries are spent."""
         if run.tries(node["id"], bump=True) <= int(node["config"].get("retries", 2)):
@@ -292,7 +300,7 @@ class Input(NodeType):
         return Next("invalid" if problem == "rejected" else problem, input=heard or None)
 
     @classmethod
-    def read_back(cls, run, node, value, *, spoken):
+    def read_back(cls, run: Run, node: Node, value: str, *, spoken: bool) -> Result:
         config = node["config"]
         run.scratch.update(phase="confirm", value=value)
         by_text = run.call.channel == "sms"
@@ -318,25 +326,35 @@ class Input(NodeType):
         return Wait("input")
 
     @classmethod
-    def confirmed(cls, run, node, event):
+    def confirmed(cls, run: Run, node: Node, event: Event) -> Result:
         value = run.scratch.get("value", "")
         answer = " ".join(_PUNCTUATION.split((event.digits or event.speech).lower())).strip()
         if answer.split(" ")[0] in YES or answer in ("that's right", "that is right"):
             return cls.accept(run, node, value)
         return cls.retry(run, node, "rejected" if answer else "no_input", answer)
 
+    # --- text conversations ----------------------------------------------------------------
+    @classmethod
+    def text_reply(cls, config: Config, text: str) -> Event:
+        """Keys where the node takes keys; words (and anything but keys) are its speech,
+        which a keys-only node refuses as not valid. A read-back's YES is words too."""
+        digits = text_digits(text)
+        if digits and config.get("input", "dtmf") != "speech":
+            return Event(kind="input", digits=digits)
+        return Event(kind="input", speech=text, confidence=1.0)
+
     @staticmethod
-    def _say(run, config, text):
+    def _say(run: Run, config: Config, text: str) -> Say:
         return Say(
             text, config.get("language") or run.flow.language, config.get("voice") or run.flow.voice
         )
 
 
-def _bounds(config: dict) -> tuple[int, int]:
+def _bounds(config: Config) -> tuple[int, int]:
     return int(config.get("min_digits", 1)), int(config.get("max_digits", 20))
 
 
-def read_value(config: dict, event) -> tuple[str | None, str, str, str]:
+def read_value(config: Config, event: Event) -> tuple[str | None, str, str, str]:
     """(the value, or None when there is none or it is not valid; what the caller
     entered, as the step's input; the keys; the words)."""
     mode = config.get("input", "dtmf")
@@ -370,7 +388,7 @@ def read_value(config: dict, event) -> tuple[str | None, str, str, str]:
     return (value if _matches(config, value) else None), heard, "", words
 
 
-def _matches(config: dict, value: str) -> bool:
+def _matches(config: Config, value: str) -> bool:
     pattern = config.get("pattern")
     if not pattern:
         return True

@@ -1,12 +1,14 @@
 import re
+from typing import Any
 
 from . import register
-from .base import NodeType
+from .base import Config, Node, NodeType
 from .common import LANGUAGE, TEMPLATE, VOICE, obj
-from .runtime import Gather, Next, Say, Wait, only_digits
+from .runtime import Event, Gather, Next, Result, Run, Say, Wait, only_digits, text_digits
 
 DIDNT_GET_THAT = "Sorry, I didn't get that."
 _WORD = re.compile(r"[^\w*#]+", re.UNICODE)
+_KEYS = re.compile(r"[0-9*#]+")
 
 KEY = {"type": "string", "pattern": "^([0-9*#]{1,4}|[a-z][a-z0-9_]{0,31})$"}
 
@@ -31,6 +33,9 @@ class Menu(NodeType):
 
     type = "menu"
     title = "Menu"
+    color = "#7a4fa3"
+    icon = "#"
+    summary = ("{#options} options · {input|dtmf} · {prompt:40|}",)
     description = "Prompt and collect DTMF and/or speech."
     fixed_exits = ("no_input", "no_match")
     exits_from = ("options", "key")
@@ -66,7 +71,7 @@ class Menu(NodeType):
     )
 
     @classmethod
-    def check(cls, config):
+    def check(cls, config: Config) -> list[tuple[str, str]]:
         problems = []
         seen: set[str] = set()
         for i, option in enumerate(config.get("options", [])):
@@ -89,11 +94,11 @@ class Menu(NodeType):
 
     # --- runtime ---------------------------------------------------------------------------
     @classmethod
-    def enter(cls, run, node):
+    def enter(cls, run: Run, node: Node) -> Result:
         return cls.ask(run, node, problem=None)
 
     @classmethod
-    def ask(cls, run, node, problem):
+    def ask(cls, run: Run, node: Node, problem: str | None) -> Result:
         config = node["config"]
         mode = config.get("input", "dtmf")
         keys = [str(o["key"]) for o in config.get("options", [])]
@@ -110,7 +115,7 @@ class Menu(NodeType):
         prompt = run.speech(config, "prompt")
         if prompt is not None:
             prompts.append(prompt)
-        dtmf_keys = [k for k in keys if re.fullmatch(r"[0-9*#]+", k)]
+        dtmf_keys = [k for k in keys if _KEYS.fullmatch(k)]
         same_length = len({len(k) for k in dtmf_keys}) == 1 and len(dtmf_keys) == len(keys)
         words = [w for o in config.get("options", []) for w in o.get("speech", [])]
         run.emit(
@@ -127,7 +132,7 @@ class Menu(NodeType):
         return Wait("input")
 
     @classmethod
-    def resume(cls, run, node, event):
+    def resume(cls, run: Run, node: Node, event: Event) -> Result:
         config = node["config"]
         mode = config.get("input", "dtmf")
         digits = only_digits(event.digits) if mode != "speech" else ""
@@ -143,12 +148,39 @@ class Menu(NodeType):
             return cls.ask(run, node, problem)
         return Next(problem, input=heard)
 
+    # --- text conversations ----------------------------------------------------------------
+    @classmethod
+    def text_reply(cls, config: Config, text: str) -> Event:
+        """The option the text names (its key, a word or its label) as the keys or words
+        the menu takes; a text naming none stays a wrong answer, even on a keypad menu."""
+        mode = config.get("input", "dtmf")
+        options = config.get("options") or []
+        digits = text_digits(text)
+        key = match_option(options, digits, "" if digits else text.lower())
+        if key is not None:
+            if mode != "speech" and _KEYS.fullmatch(key):
+                return Event(kind="input", digits=key)
+            return Event(kind="input", speech=key, confidence=1.0)
+        if text and not digits and mode == "dtmf":
+            # A keypad-only menu ignores words: keys no option has make the no_match.
+            keys = {str(o.get("key")) for o in options}
+            digits = next(k for k in ("#", "*#", "##*") if k not in keys)
+        return Event(kind="input", digits=digits, speech="" if digits else text, confidence=1.0)
+
+    @classmethod
+    def text_options(cls, config: Config) -> list[str]:
+        """ "Reply 1 for Bookings, 2 for Opening hours.": the options that have a label."""
+        labels = [
+            f"{o['key']} for {o['label']}" for o in config.get("options") or [] if o.get("label")
+        ]
+        return ["Reply " + ", ".join(labels) + "."] if labels else []
+
 
 def _words(text: str) -> str:
     return " " + " ".join(_WORD.split(text.lower())).strip() + " "
 
 
-def match_option(options: list[dict], digits: str, speech: str) -> str | None:
+def match_option(options: list[dict[str, Any]], digits: str, speech: str) -> str | None:
     """The key of the option the caller chose: by keys pressed, else by words said."""
     if digits:
         for option in options:

@@ -1,7 +1,7 @@
 from . import register
-from .base import NodeType
+from .base import Config, Node, NodeType
 from .common import EXIT_NAME, obj
-from .runtime import NodeFailure
+from .runtime import NodeFailure, Result, Run
 
 SOURCES = ["studio", "connect"]
 
@@ -64,11 +64,11 @@ class Placeholder(NodeType):
     )
 
     @classmethod
-    def required_exits(cls, config):
+    def required_exits(cls, config: Config) -> list[str]:
         return []  # it never takes an exit: its exits only keep the imported flow's shape
 
     @classmethod
-    def enter(cls, run, node):
+    def enter(cls, run: Run, node: Node) -> Result:
         config = node["config"]
         raise NodeFailure(
             f"placeholder for {config.get('source')} {config.get('source_type')!r}: "

@@ -1,7 +1,7 @@
 from . import register
-from .base import NodeType
+from .base import Node, NodeType
 from .common import obj
-from .runtime import ControlRecording, Next
+from .runtime import ControlRecording, Next, Result, Run
 
 
 @register
@@ -24,6 +24,9 @@ class RecordCall(NodeType):
 
     type = "record_call"
     title = "Record the call"
+    color = "#b83280"
+    icon = "Rec"
+    summary = ("{?action=stop}stop recording", "start recording[{?channels=dual} (dual)]")
     description = "Start or stop recording the whole call."
     fixed_exits = ("next",)
     config_schema = obj(
@@ -45,7 +48,7 @@ class RecordCall(NodeType):
     )
 
     @classmethod
-    def enter(cls, run, node):
+    def enter(cls, run: Run, node: Node) -> Result:
         config = node["config"]
         action = config.get("action", "start")
         if run.call.channel != "voice":

@@ -1,9 +1,9 @@
 from urllib.parse import urlsplit
 
 from . import register
-from .base import NodeType
+from .base import Node, NodeType
 from .common import URL, obj
-from .runtime import ExpectReturn, Handover, Next, Wait
+from .runtime import Event, ExpectReturn, Handover, Next, Result, Run, Wait
 
 #: the query parameter of the handed-over request that carries the URL to send the call
 #: back to (documented in docs/format.md)
@@ -34,6 +34,9 @@ class Redirect(NodeType):
 
     type = "redirect"
     title = "Hand over to another application"
+    color = "#38a169"
+    icon = "Go"
+    summary = ("to {url:36|}[ · back within {return_after} s]",)
     description = "Hand the call to another TwiML application, which may send it back."
     fixed_exits = ("return", "failed")
     waits_for_input = True
@@ -54,7 +57,7 @@ class Redirect(NodeType):
     )
 
     @classmethod
-    def enter(cls, run, node):
+    def enter(cls, run: Run, node: Node) -> Result:
         if run.call.channel != "voice":
             return Next("failed", input="not a call: nothing to hand over")
         config = node["config"]
@@ -69,7 +72,7 @@ class Redirect(NodeType):
         return Wait("redirect")
 
     @classmethod
-    def resume(cls, run, node, event):
+    def resume(cls, run: Run, node: Node, event: Event) -> Result:
         returned = event.result
         outcome = getattr(returned, "outcome", "unreachable")
         run.remember(node["id"], outcome=outcome)

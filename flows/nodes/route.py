@@ -1,18 +1,22 @@
 from datetime import datetime
 
 from . import register
-from .base import NodeType
+from .base import Config, Node, NodeType
 from .common import TEMPLATE, URL, obj
 from .runtime import (
     Dial,
     End,
     Enqueue,
+    Event,
     Need,
     Next,
     NodeFailure,
     ReleaseAgent,
     ReserveAgent,
+    Result,
+    Run,
     Wait,
+    WaitKind,
     is_e164,
 )
 
@@ -42,6 +46,16 @@ class Route(NodeType):
 
     type = "route"
     title = "Route to a person"
+    color = "#2f855a"
+    icon = "Rt"
+    summary = (
+        "dial {target.number}",
+        "SIP {target.sip}",
+        "client {target.client}",
+        "queue {target.queue}",
+        "skills: {target.skills}",
+        "no target",
+    )
     description = "Dial a number, SIP address, queue, or an agent with the right skills."
     fixed_exits = ("connected", "unavailable", "timeout")
     waits_for_input = True
@@ -89,7 +103,7 @@ class Route(NodeType):
 
     # --- runtime -------------------------------------------------------------------------
     @classmethod
-    def enter(cls, run, node):
+    def enter(cls, run: Run, node: Node) -> Result:
         target = node["config"]["target"]
         if "skills" in target:
             return Need(ReserveAgent(skills=tuple(target["skills"])))
@@ -102,7 +116,15 @@ class Route(NodeType):
         return cls.dial(run, node, number=run.render(target["number"]).strip())
 
     @classmethod
-    def dial(cls, run, node, *, number=None, sip=None, client=None):
+    def dial(
+        cls,
+        run: Run,
+        node: Node,
+        *,
+        number: str | None = None,
+        sip: str | None = None,
+        client: str | None = None,
+    ) -> Result:
         config = node["config"]
         if number is not None and not is_e164(number):
             raise NodeFailure(f"{number!r} is not a phone number to dial")
@@ -122,7 +144,7 @@ class Route(NodeType):
         return Wait("dial")
 
     @classmethod
-    def enqueue(cls, run, node, queue):
+    def enqueue(cls, run: Run, node: Node, queue: str) -> Result:
         config = node["config"]
         run.say(config, "announce")
         run.emit(
@@ -136,7 +158,7 @@ class Route(NodeType):
         return Wait("queue")
 
     @classmethod
-    def resume(cls, run, node, event):
+    def resume(cls, run: Run, node: Node, event: Event) -> Result:
         if event.kind == "effect":
             agent = event.result
             if not agent:
@@ -164,7 +186,7 @@ class Route(NodeType):
         return Next("unavailable", input=status or "no status")
 
     @classmethod
-    def rang_out(cls, run, node):
+    def rang_out(cls, run: Run, node: Node) -> bool:
         """Whether the dialled party rang for the whole `timeout` (a second's leeway)."""
         started = run.scratch.get("dialled_at")
         if not started:
@@ -173,7 +195,13 @@ class Route(NodeType):
         return elapsed >= int(node["config"].get("timeout", 30)) - 1
 
     @classmethod
-    def on_hangup(cls, run, node):
+    def silent_seconds(cls, config: Config, waiting: WaitKind) -> int:
+        """A queued caller hears the hold music, fetched without a webhook of the call,
+        for up to `max_wait`."""
+        return int(config.get("max_wait", 300)) if waiting == "queue" else 0
+
+    @classmethod
+    def on_hangup(cls, run: Run, node: Node) -> None:
         agent_id = run.scratch.pop("agent_id", None)
         if agent_id is not None:
             run.effect(ReleaseAgent(agent_id=agent_id))

@@ -1,6 +1,7 @@
 """The vocabulary node types use to run: commands, events, effects, results and `Run`.
 
-A node type's behaviour is two class methods in its own module:
+A node type's behaviour is class methods in its own module, declared on
+`flows.nodes.base.NodeType`; the two that move a call on are:
 
 - `enter(run, node) -> Result`: the call arrives at the node;
 - `resume(run, node, event) -> Result`: the caller answered (digits, a dial ending, a
@@ -407,6 +408,14 @@ E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
 
 def is_e164(value: str | None) -> bool:
     return bool(value) and bool(E164.match(value or ""))
+
+
+def text_digits(text: str) -> str:
+    """The keys a text message stands for: its keys when it holds nothing else (spaces and
+    dashes aside: "1 2 3-4"), else none."""
+    if text and all(ch in "0123456789*# -" for ch in text):
+        return only_digits(text)
+    return ""
 
 
 def only_digits(value: str, limit: int = 32) -> str:

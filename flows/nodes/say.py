@@ -1,7 +1,7 @@
 from . import register
-from .base import NodeType
+from .base import Node, NodeType
 from .common import LANGUAGE, TEMPLATE, URL, VOICE, obj
-from .runtime import Next, Play
+from .runtime import Next, Play, Result, Run
 
 
 @register
@@ -17,6 +17,9 @@ class Say(NodeType):
 
     type = "say"
     title = "Say / play"
+    color = "#417690"
+    icon = "Sa"
+    summary = ("“{text:60}”", "plays {audio_url:40}")
     description = "Speak text or play audio."
     fixed_exits = ("next",)
     config_schema = obj(
@@ -31,7 +34,7 @@ class Say(NodeType):
     )
 
     @classmethod
-    def enter(cls, run, node):
+    def enter(cls, run: Run, node: Node) -> Result:
         config = node["config"]
         run.say(config)
         if config.get("audio_url"):

@@ -1,8 +1,8 @@
 from . import register
-from .base import NodeType
+from .base import Node, NodeType
 from .common import TEMPLATE, URL, obj
 from .http import build_request
-from .runtime import Need, Next, SendSms, is_e164
+from .runtime import Event, Need, Next, Result, Run, SendSms, is_e164
 
 
 @register
@@ -24,6 +24,9 @@ class SelfService(NodeType):
 
     type = "self_service"
     title = "Self-service"
+    color = "#4a5568"
+    icon = "Ss"
+    summary = ("{mode|?} · {url:40|}",)
     description = "Text a self-service link, or look up and speak an answer."
     fixed_exits = ("done", "failed")
     config_schema = obj(
@@ -38,7 +41,7 @@ class SelfService(NodeType):
     )
 
     @classmethod
-    def enter(cls, run, node):
+    def enter(cls, run: Run, node: Node) -> Result:
         config = node["config"]
         if config["mode"] == "link_sms":
             if not is_e164(run.call.caller):
@@ -56,7 +59,7 @@ class SelfService(NodeType):
         return Need(request)
 
     @classmethod
-    def resume(cls, run, node, event):
+    def resume(cls, run: Run, node: Node, event: Event) -> Result:
         result = event.result
         if result is None or not result.ok:
             run.remember(node["id"], response=None)

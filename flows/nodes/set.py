@@ -1,7 +1,7 @@
 from . import register
-from .base import NodeType
+from .base import Node, NodeType
 from .common import TEMPLATE, obj
-from .runtime import Next
+from .runtime import Next, Result, Run
 
 
 @register
@@ -17,6 +17,9 @@ class Set(NodeType):
 
     type = "set"
     title = "Set variables"
+    color = "#718096"
+    icon = "="
+    summary = ("{vars:60|}",)
     description = "Set session variables."
     fixed_exits = ("next",)
     config_schema = obj(
@@ -33,7 +36,7 @@ class Set(NodeType):
     )
 
     @classmethod
-    def enter(cls, run, node):
+    def enter(cls, run: Run, node: Node) -> Result:
         for name, template in node["config"]["vars"].items():
             run.vars[name] = run.render(template)
         return Next("next")

@@ -1,7 +1,7 @@
 from . import register
-from .base import NodeType
+from .base import Node, NodeType
 from .common import TEMPLATE, obj
-from .runtime import Next, SendSms, is_e164
+from .runtime import Next, Result, Run, SendSms, is_e164
 
 
 @register
@@ -20,6 +20,9 @@ class Sms(NodeType):
 
     type = "sms"
     title = "Send SMS"
+    color = "#3182ce"
+    icon = "Tx"
+    summary = ("text: {body:50|}",)
     description = "Queue a text message to the caller or another number."
     fixed_exits = ("next",)
     config_schema = obj(
@@ -31,7 +34,7 @@ class Sms(NodeType):
     )
 
     @classmethod
-    def enter(cls, run, node):
+    def enter(cls, run: Run, node: Node) -> Result:
         config = node["config"]
         if config.get("to"):
             to = run.render(config["to"]).strip()

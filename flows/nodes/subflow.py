@@ -1,7 +1,7 @@
 from . import register
-from .base import NodeType
+from .base import Node, NodeType
 from .common import obj
-from .runtime import EnterFlow, LoadFlow, Need, NodeFailure
+from .runtime import EnterFlow, Event, LoadFlow, Need, NodeFailure, Result, Run
 
 
 @register
@@ -20,6 +20,9 @@ class Subflow(NodeType):
 
     type = "subflow"
     title = "Sub-flow"
+    color = "#553c9a"
+    icon = "Sf"
+    summary = ("continue in {flow|?}",)
     description = "Continue in another published flow, then come back."
     fixed_exits = ("return",)
     config_schema = obj(
@@ -31,11 +34,11 @@ class Subflow(NodeType):
     # answers LoadFlow with the one the call is pinned to) from its start; the first unconnected exit in the subflow pops the frame and this node
     # takes `return`. A hang-up in the subflow ends the call.
     @classmethod
-    def enter(cls, run, node):
+    def enter(cls, run: Run, node: Node) -> Result:
         return Need(LoadFlow(slug=node["config"]["flow"]))
 
     @classmethod
-    def resume(cls, run, node, event):
+    def resume(cls, run: Run, node: Node, event: Event) -> Result:
         if not event.result:
             raise NodeFailure(f"flow {node['config']['flow']!r} is not published")
         return EnterFlow(key=event.result)

@@ -20,7 +20,8 @@ from functools import wraps
 from typing import Any
 
 from jinja2 import filters
-from jinja2.sandbox import SandboxedFormatter, SecurityError
+from jinja2.exceptions import SecurityError
+from jinja2.sandbox import SandboxedFormatter
 from jinja2.utils import pass_environment, pass_eval_context
 from markupsafe import Markup
 

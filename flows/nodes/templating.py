@@ -164,7 +164,7 @@ class _CodeGenerator(CodeGenerator):
 
 class _Sandbox(ImmutableSandboxedEnvironment):
     code_generator_class = _CodeGenerator
-    concat = staticmethod(concat)  # type: ignore[assignment]
+    concat = staticmethod(concat)
     intercepted_binops = frozenset({"+", "*", "**", "%"})
     loop_guard = staticmethod(loop_guard)
     url_value = staticmethod(_url_value)

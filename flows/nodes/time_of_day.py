@@ -1,12 +1,13 @@
 import re
 import zoneinfo
+from collections.abc import Mapping
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 
 from . import register
-from .base import NodeType
+from .base import Config, Node, NodeType
 from .common import obj
-from .runtime import Next
+from .runtime import Next, Result, Run
 
 HHMM = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$")
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -50,6 +51,9 @@ class TimeOfDay(NodeType):
 
     type = "time_of_day"
     title = "Opening hours"
+    color = "#b7791f"
+    icon = "Hr"
+    summary = ("{#schedule} days · {timezone|flow time zone}",)
     description = "Branch on time of day, holidays and closures."
     fixed_exits = ("open", "closed", "holiday")
     optional_exits = ("holiday",)
@@ -90,7 +94,7 @@ class TimeOfDay(NodeType):
     )
 
     @classmethod
-    def check(cls, config):
+    def check(cls, config: Config) -> list[tuple[str, str]]:
         problems = []
         tz = config.get("timezone")
         if tz is not None and not valid_timezone(tz):
@@ -130,13 +134,13 @@ class TimeOfDay(NodeType):
 
     # --- runtime ---------------------------------------------------------------------------
     @classmethod
-    def enter(cls, run, node):
+    def enter(cls, run: Run, node: Node) -> Result:
         config = node["config"]
         local = run.now.astimezone(zoneinfo.ZoneInfo(config.get("timezone") or run.flow.timezone))
         return Next(opening_state(config, local), input=local.strftime("%a %Y-%m-%d %H:%M"))
 
 
-def opening_state(config: dict, local: datetime) -> str:
+def opening_state(config: Config, local: datetime) -> str:
     """`open`, `closed` or `holiday` at local time `local` (aware, in the node's zone)."""
     naive = local.replace(tzinfo=None)
     for closure in config.get("closures") or []:
@@ -166,7 +170,7 @@ def _moment(value: str, *, end: bool) -> datetime:
 
 
 @lru_cache(maxsize=64)
-def _public_holidays(country: str, subdivision: str | None, year: int):
+def _public_holidays(country: str, subdivision: str | None, year: int) -> Mapping[date, str]:
     import holidays as holidays_lib
 
     return holidays_lib.country_holidays(country, subdiv=subdivision or None, years=year)

@@ -1,7 +1,7 @@
 from . import register
-from .base import NodeType
+from .base import Node, NodeType
 from .common import TEMPLATE, obj
-from .runtime import Next, Record, Redirect, SaveRecording, Wait
+from .runtime import Event, Next, Record, Redirect, Result, Run, SaveRecording, Wait
 
 
 @register
@@ -17,6 +17,9 @@ class Voicemail(NodeType):
 
     type = "voicemail"
     title = "Voicemail"
+    color = "#805ad5"
+    icon = "Vm"
+    summary = ("up to {max_length|120} s[{?transcribe}, transcribed]",)
     description = "Record a message."
     fixed_exits = ("recorded", "empty")
     waits_for_input = True
@@ -31,7 +34,7 @@ class Voicemail(NodeType):
     )
 
     @classmethod
-    def enter(cls, run, node):
+    def enter(cls, run: Run, node: Node) -> Result:
         config = node["config"]
         run.say(config, "prompt")
         run.emit(
@@ -47,7 +50,7 @@ class Voicemail(NodeType):
         return Wait("record")
 
     @classmethod
-    def resume(cls, run, node, event):
+    def resume(cls, run: Run, node: Node, event: Event) -> Result:
         if not event.recording_url or event.recording_duration <= 0:
             return Next("empty")
         run.effect(

@@ -7,7 +7,8 @@ Two shapes of the same schema exist:
 * `envelope_validator()` + `config_validator(type)` are what validate() runs: the document
   without the per-type configs, then each node's config against its own type's validator.
   Splitting keeps error paths short and lets an unknown type get a sentence of its own
-  instead of fifteen failed `if/then` branches. Both are compiled once per process.
+  instead of fifteen failed `if/then` branches. Both are compiled once per process (per
+  node type: a type registered later, as a test's own, gets its own).
 """
 
 from __future__ import annotations
@@ -92,37 +93,52 @@ def _document_schema(node: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-@cache
 def format_schema() -> dict[str, Any]:
     """The published JSON Schema of a whole callflow/1 document (treat it as read-only)."""
-    types = nodes.all_types()
-    node = _node_schema({"enum": list(types)})
+    return _format_schema(tuple(t.type for t in nodes.all_types().values()), _types_key())
+
+
+def _types_key() -> tuple[int, ...]:
+    """Which classes are registered: a type registered later (a test's own) is another key."""
+    return tuple(id(t) for t in nodes.all_types().values())
+
+
+@cache
+def _format_schema(names: tuple[str, ...], key: tuple[int, ...]) -> dict[str, Any]:
+    """The schema of a document whose nodes are of the registered types `names` (compiled
+    once per set of registered types)."""
+    types = [cls for cls in map(nodes.get, names) if cls is not None]
+    node = _node_schema({"enum": [t.type for t in types]})
     node["allOf"] = [
         {
-            "if": {"properties": {"type": {"const": name}}, "required": ["type"]},
+            "if": {"properties": {"type": {"const": t.type}}, "required": ["type"]},
             # a missing config is read as {}: required only when {} would not do
             "then": {
-                "properties": {"config": {"$ref": f"#/$defs/config_{name}"}},
-                **({"required": ["config"]} if not config_validator(name).is_valid({}) else {}),
+                "properties": {"config": {"$ref": f"#/$defs/config_{t.type}"}},
+                **({"required": ["config"]} if not config_validator(t.type).is_valid({}) else {}),
             },
         }
-        for name in types
+        for t in types
     ]
     schema = _document_schema({"$ref": "#/$defs/node"})
     schema["$id"] = SCHEMA_ID
     schema["title"] = "Callflow flow definition (callflow/1)"
     schema["$defs"] = {"node": node}
-    for name, node_type in types.items():
-        config = copy.deepcopy(node_type.config_schema)
-        config.setdefault("title", node_type.title)
-        schema["$defs"][f"config_{name}"] = config
+    for t in types:
+        config = copy.deepcopy(t.config_schema)
+        config.setdefault("title", t.title)
+        schema["$defs"][f"config_{t.type}"] = config
     return schema
 
 
-@cache
 def format_validator() -> Draft202012Validator:
     """A validator of the published schema (for tests and tools; validate() does not use it)."""
-    return Draft202012Validator(format_schema())
+    return _format_validator(tuple(t.type for t in nodes.all_types().values()), _types_key())
+
+
+@cache
+def _format_validator(names: tuple[str, ...], key: tuple[int, ...]) -> Draft202012Validator:
+    return Draft202012Validator(_format_schema(names, key))
 
 
 @cache
@@ -131,9 +147,16 @@ def envelope_validator() -> Draft202012Validator:
     return Draft202012Validator(_document_schema(_node_schema({"type": "string"})))
 
 
-@cache
 def config_validator(node_type: str) -> Draft202012Validator:
     cls = nodes.get(node_type)
     if cls is None:
         raise KeyError(node_type)
+    return _config_validator(node_type, id(cls))
+
+
+@cache
+def _config_validator(node_type: str, key: int) -> Draft202012Validator:
+    """The validator of a registered type's config (`key`: the id of its class)."""
+    cls = nodes.get(node_type)
+    assert cls is not None and id(cls) == key
     return Draft202012Validator(cls.config_schema)

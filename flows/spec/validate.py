@@ -182,8 +182,9 @@ class _Validation:
         exits = node.get("exits", {})
         if not isinstance(config, dict) or not isinstance(exits, dict):
             return  # the envelope schema has said so
-        if not config_validator(type_name).is_valid(config):
-            for error in config_validator(type_name).iter_errors(config):
+        validator = config_validator(cls.type)
+        if not validator.is_valid(config):
+            for error in validator.iter_errors(config):
                 self._schema_error(error, f"{base}.config", node_id)
             allowed = None  # exits derive from a config we cannot trust
         else:

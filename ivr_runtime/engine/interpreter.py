@@ -9,10 +9,11 @@ reservation, a subflow's definition) and calls `advance` again with an `effect` 
 applies `effects` (SMS, callbacks, recordings, agent releases) in the transaction that
 saves the steps, and hands `commands` to the TwiML renderer.
 
-Each node type's behaviour lives in its own module (`flows.nodes.<type>`), as `enter` and
-`resume`; the engine follows exits, opens and closes step records, runs subflows, and turns
-every failure (an unconnected exit, a template error, a node that raises) into the flow's
-fallback, so that a caller never hears an application error.
+Each node type's behaviour lives in its own module (`flows.nodes.<type>`), as the methods
+`flows.nodes.base.NodeType` declares (`enter`, `resume`, `on_hangup`); the engine follows
+exits, opens and closes step records, runs subflows, and turns every failure (an
+unconnected exit, a template error, a node that raises) into the flow's fallback, so that
+a caller never hears an application error.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from datetime import datetime
 from typing import Any
 
 from flows import nodes as node_types
+from flows.nodes.base import NodeType
 from flows.nodes.runtime import (
     CallInfo,
     Command,
@@ -165,10 +167,7 @@ class _Engine:
         st.waiting = None
         st.pending = False
         self.mark, self.effects_mark = len(self.commands), len(self.effects)
-        resume = getattr(node_type, "resume", None)
-        if resume is None:
-            raise _Failure(f"node {node['id']!r} ({node['type']}) cannot take {event.kind!r}")
-        self._follow(node, resume(self._run(), node, event))
+        self._follow(node, node_type.resume(self._run(), node, event))
 
     def _follow(self, node: dict[str, Any], result: Result) -> None:
         st = self.state
@@ -234,7 +233,7 @@ class _Engine:
             index=st.step, flow=st.flow, node=node_id, node_type=node["type"], at=self.now
         )
         self.mark, self.effects_mark = len(self.commands), len(self.effects)
-        result = node_type.enter(self._run(), node)  # type: ignore[attr-defined]
+        result = node_type.enter(self._run(), node)
         if isinstance(result, Next | EnterFlow | Wait | Need | End):
             if not isinstance(result, Next | EnterFlow):
                 self._follow(node, result)
@@ -318,9 +317,7 @@ class _Engine:
         if st.node is not None:
             node = self._definition(st.flow).nodes.get(st.node)
             if node is not None:
-                on_hangup = getattr(self._type(node), "on_hangup", None)
-                if on_hangup is not None:
-                    on_hangup(self._run(), node)
+                self._type(node).on_hangup(self._run(), node)
                 self.steps[st.open_step] = StepRecord(
                     index=st.open_step,
                     flow=st.flow,
@@ -369,9 +366,9 @@ class _Engine:
         return node
 
     @staticmethod
-    def _type(node: dict[str, Any]) -> Any:
+    def _type(node: dict[str, Any]) -> type[NodeType]:
         node_type = node_types.get(str(node.get("type")))
-        if node_type is None or not hasattr(node_type, "enter"):
+        if node_type is None:
             raise _Failure(f"node {node.get('id')!r} has an unknown type {node.get('type')!r}")
         return node_type
 
@@ -379,7 +376,7 @@ class _Engine:
         exits = node["exits"]
         target = exits.get(exit_name)
         if target is None:
-            default = getattr(self._type(node), "exit_defaults", {}).get(exit_name)
+            default = self._type(node).exit_defaults.get(exit_name)
             if default is not None:
                 target = exits.get(default)
         return target if isinstance(target, str) else None

@@ -5,10 +5,10 @@ The same engine and session machinery as calls: a conversation is a CallSession 
 without a message (the next text starts the flow again). What a node would say becomes
 the reply's text; where a call would wait:
 
-- `menu` (and every other node that gathers input) sends its prompt (and a menu its
-  options) and waits for the next text: digits, or words matched to the options;
-- `input` takes the reply as the value (digits, or words), validates it like keys or
-  speech, and with `confirm` texts the value back: YES or 1 accepts it;
+- a node that gathers input sends its prompt, with the lines its type adds
+  (`NodeType.text_options`: a menu's options), and waits for the next text, which its type
+  reads as keys or words (`NodeType.text_reply`: a menu matches it to an option, an
+  `input` takes it as the value, YES or 1 accepting a read-back);
 - `route` cannot connect a text: it takes `unavailable` (no agent is reserved);
 - `voicemail` cannot record a text: it takes `empty`;
 - an `sms` node (or a self-service link) texting the sender is answered inline, in the
@@ -32,7 +32,8 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from flows.nodes.menu import match_option
+from flows import nodes as node_types
+from flows.nodes.base import Config, NodeType
 from flows.nodes.runtime import (
     Effect,
     Event,
@@ -41,7 +42,6 @@ from flows.nodes.runtime import (
     ReserveAgent,
     Say,
     SendSms,
-    only_digits,
 )
 from ivr_runtime import engine
 from ivr_runtime.models import CallSession
@@ -343,32 +343,22 @@ def sessions_expire(*, now: datetime | None = None) -> int:
 
 # --- one text through the engine ----------------------------------------------------------
 def _reply_event(session: CallSession, state: engine.State, text: str) -> Event:
-    """The sender's text as the input the waiting node understands."""
+    """The sender's text as the input the waiting node understands (its type says how)."""
+    node_type, config = _waiting_at(session, state)
+    return node_type.text_reply(config, text)
+
+
+def _waiting_at(session: CallSession, state: engine.State) -> tuple[type[NodeType], Config]:
+    """The type and config of the node the conversation is at (the generic NodeType for an
+    unknown node or type: the engine reports those as failures)."""
     node = _node(session, state)
-    numeric = bool(text) and all(ch in "0123456789*# -" for ch in text)
-    digits = only_digits(text) if numeric else ""
-    if node is not None and node.get("type") == "input":
-        # Keys where the node takes keys; words (and anything but keys) are its speech,
-        # which a keys-only node refuses as not valid.
-        if digits and (node.get("config") or {}).get("input", "dtmf") != "speech":
-            return Event(kind="input", digits=digits)
-        return Event(kind="input", speech=text, confidence=1.0)
-    if node is not None and node.get("type") == "menu":
-        config = node.get("config") or {}
-        key = match_option(config.get("options") or [], digits, text.lower() if not digits else "")
-        if key is not None:
-            if config.get("input", "dtmf") != "speech" and re.fullmatch(r"[0-9*#]+", key):
-                return Event(kind="input", digits=key)
-            return Event(kind="input", speech=key, confidence=1.0)
-        if text and not digits and config.get("input", "dtmf") == "dtmf":
-            # A keypad-only menu ignores words: an unmatched reply must still be a no_match.
-            keys = {str(o.get("key")) for o in config.get("options") or []}
-            digits = next(k for k in ("#", "*#", "##*") if k not in keys)
-        return Event(kind="input", digits=digits, speech="" if digits else text, confidence=1.0)
-    return Event(kind="input", digits=digits, speech="" if digits else text, confidence=1.0)
+    node_type = node_types.get(str(node.get("type"))) if node is not None else None
+    if node is None or node_type is None:
+        return NodeType, {}
+    return node_type, node.get("config") or {}
 
 
-def _node(session: CallSession, state: engine.State) -> dict | None:
+def _node(session: CallSession, state: engine.State) -> dict[str, Any] | None:
     try:
         loaded = sessions.loaded_for(session, state)
     except Exception:  # a missing version: the engine reports it as a failure
@@ -448,14 +438,15 @@ SMS = _TextChannel()
 
 
 def _reply_texts(session: CallSession, progress: loop.Progress) -> list[str]:
-    """The words of every round of the turn, in order, with the menu's options to reply."""
+    """The words of every round of the turn, in order, with the lines the waiting node adds
+    (a menu's options to reply)."""
     texts: list[str] = []
     for round_ in progress.rounds:
         state = round_.outcome.state
         voice_only = state.waiting in ("dial", "queue", "record")
         texts.extend(_texts(round_.outcome, round_.inline, voice_only))
         if state.waiting == "input":
-            texts.extend(_menu_options(session, state))
+            texts.extend(_text_options(session, state))
     return texts
 
 
@@ -484,14 +475,10 @@ def _texts(outcome: engine.Outcome, inline: list[SendSms], voice_only: bool) -> 
     return [text for _, _, text in sorted(items, key=lambda item: item[:2]) if text.strip()]
 
 
-def _menu_options(session: CallSession, state: engine.State) -> list[str]:
-    node = _node(session, state)
-    if node is None or node.get("type") != "menu":
-        return []
-    labels = [
-        f"{o['key']} for {o['label']}" for o in node["config"].get("options", []) if o.get("label")
-    ]
-    return ["Reply " + ", ".join(labels) + "."] if labels else []
+def _text_options(session: CallSession, state: engine.State) -> list[str]:
+    """The lines the waiting node adds to its prompt in a text (a menu's options)."""
+    node_type, config = _waiting_at(session, state)
+    return node_type.text_options(config)
 
 
 def _finish(

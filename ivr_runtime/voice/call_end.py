@@ -22,6 +22,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from flows import nodes as node_types
 from flows.nodes.runtime import Event
 from ivr_runtime import engine
 from ivr_runtime.models import CallSession
@@ -198,21 +199,23 @@ def _close_stale(pk: int, now: datetime, stale: timedelta) -> bool:
             return False
         if session.status != CallSession.Status.ACTIVE:
             return False
-        if now - session.updated_at < stale + _queue_wait(session):
+        if now - session.updated_at < stale + _silent_wait(session):
             return False
         _Closing.stale(session, now).write(session, now)
     return True
 
 
-def _queue_wait(session: CallSession) -> timedelta:
-    """How long a caller waiting in a queue may stay silent on top (its route's max_wait):
-    Twilio fetches the hold music meanwhile, which writes nothing."""
+def _silent_wait(session: CallSession) -> timedelta:
+    """How long a waiting call may stay silent on top, as its node's type says (a route's
+    queue: its max_wait, while Twilio fetches the hold music, which writes nothing)."""
     state = engine.State.from_dict(session.state)
-    if state.waiting != "queue":
+    if state.waiting is None:
         return timedelta(0)
     try:
         node = sessions.loaded_for(session, state)[state.flow].definition.nodes[state.node or ""]
-        return timedelta(seconds=int(node["config"].get("max_wait", 300)))
+        node_type = node_types.get(node["type"])
+        seconds = node_type.silent_seconds(node["config"], state.waiting) if node_type else 0
+        return timedelta(seconds=seconds)
     except Exception:  # a version gone, a malformed state: the sweep closes it all the same
-        log.exception("call %s: queue wait unknown", session.call_sid)
+        log.exception("call %s: wait at %s unknown", session.call_sid, state.node)
         return timedelta(0)

@@ -80,9 +80,12 @@ def test_node_types_list_every_registered_type(viewer_api):
     menu = next(t for t in listed if t["type"] == "menu")
     assert set(menu) == {
         "type", "title", "description", "config_schema", "fixed_exits", "optional_exits",
-        "exits_from", "dynamic_exits", "waits_for_input", "terminal", "example",
+        "exits_from", "dynamic_exits", "waits_for_input", "terminal", "style", "summary",
+        "example",
     }  # fmt: skip
     assert menu["dynamic_exits"] is True and menu["waits_for_input"] is True
+    assert menu["style"] == {"color": "#7a4fa3", "icon": "#"}
+    assert menu["summary"] == ["{#options} options \u00b7 {input|dtmf} \u00b7 {prompt:40|}"]
     # the rule the designer follows to name a node's exits, for every type
     rules = {t["type"]: t["exits_from"] for t in listed if t["exits_from"]}
     assert rules == {

@@ -1,72 +1,116 @@
-// The one-line summary a node shows under its label.
+// The one-line summary a node shows under its label, and its colour and glyph: both are the
+// node type's own, served by /api/node-types/ (`summary`, `style`), so a new type needs no
+// change here.
+//
+// A type's `summary` is a list of templates: the first one whose references are all there
+// is shown ("" when none is). In a template:
+//   {path}          the config's value at path (a.b): text (spaces collapsed), a list's items
+//                   or an object's keys joined by ", "; missing, "", false or [] is not there
+//   {path:N}        the same, cut to N characters
+//   {path|default}  the value, or `default` (may be empty) when it is not there
+//   {#path}         how many items (or keys) it holds: always there
+//   {?path}         nothing, but there only when the value is (truthy)
+//   {?path=word}    nothing, but there only when the value is `word`
+//   {a|1..b|20}     a range: "1" when both ends are equal, else "1–20"
+//   [ ... ]         an optional part: left out when a reference in it is not there
 
-const clip = (text, n = 60) => {
+const DEFAULT_STYLE = { color: "#666", icon: "?" };
+const NOT_THERE = Symbol("not there");
+
+export const clip = (text, n = 60) => {
   const s = String(text ?? "").replace(/\s+/g, " ").trim();
   return s.length > n ? `${s.slice(0, n - 1)}\u2026` : s;
 };
 
-const SUMMARIES = {
-  say: (c) => (c.text ? `\u201c${clip(c.text)}\u201d` : c.audio_url ? `plays ${clip(c.audio_url, 40)}` : ""),
-  menu: (c) => `${(c.options || []).length} options \u00b7 ${c.input || "dtmf"} \u00b7 ${clip(c.prompt, 40)}`,
-  time_of_day: (c) => `${Object.keys(c.schedule || {}).length} days \u00b7 ${c.timezone || "flow time zone"}`,
-  authenticate: (c) => `by ${c.method || "?"}`,
-  route: (c) => {
-    const t = c.target || {};
-    if (t.number) return `dial ${t.number}`;
-    if (t.sip) return `SIP ${t.sip}`;
-    if (t.client) return `client ${t.client}`;
-    if (t.queue) return `queue ${t.queue}`;
-    if (t.skills) return `skills: ${t.skills.join(", ")}`;
-    return "no target";
-  },
-  sms: (c) => `text: ${clip(c.body, 50)}`,
-  self_service: (c) => `${c.mode || "?"} \u00b7 ${clip(c.url, 40)}`,
-  callback: (c) => `within ${c.within_hours ?? 4} h \u00b7 ${clip(c.prompt, 30)}`,
-  voicemail: (c) => `up to ${c.max_length ?? 120} s${c.transcribe ? ", transcribed" : ""}`,
-  branch: (c) => `${(c.rules || []).length} rules`,
-  set: (c) => clip(Object.keys(c.vars || {}).join(", ")),
-  http: (c) => `${c.method || "GET"} ${clip(c.url, 44)}`,
-  subflow: (c) => `continue in ${c.flow || "?"}`,
-  hangup: (c) => (c.text ? `\u201c${clip(c.text)}\u201d` : "end the call"),
-  input: (c) => {
-    const low = c.min_digits ?? 1;
-    const high = c.max_digits ?? 20;
-    const keys = low === high ? `${low} keys` : `${low}\u2013${high} keys`;
-    const how = { speech: "speech", both: `${keys} or speech` }[c.input] || keys;
-    return c.save_as ? `${how} \u2192 ${c.save_as}` : how;
-  },
-  record_call: (c) => `${c.action === "stop" ? "stop" : "start"} recording${c.action !== "stop" && c.channels === "dual" ? " (dual)" : ""}`,
-  redirect: (c) => `to ${clip(c.url, 36)}${c.return_after ? ` \u00b7 back within ${c.return_after} s` : ""}`,
-};
-
-export function summarize(type, config) {
-  const fn = SUMMARIES[type];
-  try {
-    return fn ? fn(config || {}) : "";
-  } catch {
-    return "";
+function lookup(config, path) {
+  let value = config;
+  for (const part of path.split(".")) {
+    if (value === null || typeof value !== "object") return undefined;
+    value = value[part];
   }
+  return value;
 }
 
-/** Colour and a short glyph per node type (plain text: no icon font or emoji needed). */
-export const TYPE_STYLE = {
-  say: { color: "#417690", icon: "Sa" },
-  menu: { color: "#7a4fa3", icon: "#" },
-  time_of_day: { color: "#b7791f", icon: "Hr" },
-  authenticate: { color: "#2c7a7b", icon: "Au" },
-  route: { color: "#2f855a", icon: "Rt" },
-  sms: { color: "#3182ce", icon: "Tx" },
-  self_service: { color: "#4a5568", icon: "Ss" },
-  callback: { color: "#dd6b20", icon: "Cb" },
-  voicemail: { color: "#805ad5", icon: "Vm" },
-  branch: { color: "#c05621", icon: "If" },
-  set: { color: "#718096", icon: "=" },
-  http: { color: "#2b6cb0", icon: "Ht" },
-  subflow: { color: "#553c9a", icon: "Sf" },
-  hangup: { color: "#ba2121", icon: "End" },
-  input: { color: "#5a67d8", icon: "In" },
-  record_call: { color: "#b83280", icon: "Rec" },
-  redirect: { color: "#38a169", icon: "Go" },
-};
+function there(value) {
+  if (value === undefined || value === null || value === false || value === "") return false;
+  return !(Array.isArray(value) && value.length === 0);
+}
 
-export const styleFor = (type) => TYPE_STYLE[type] || { color: "#666", icon: "?" };
+function text(value) {
+  if (Array.isArray(value)) return clip(value.map((v) => (typeof v === "object" ? "" : String(v))).filter(Boolean).join(", "), Infinity);
+  if (value !== null && typeof value === "object") return clip(Object.keys(value).join(", "), Infinity);
+  return clip(value, Infinity);
+}
+
+/** One `{path:N|default}` end: its text, or NOT_THERE. */
+function value(config, ref) {
+  const [head, ...rest] = ref.split("|");
+  const fallback = rest.length ? rest.join("|") : undefined;
+  const [path, limit] = head.split(":");
+  const found = lookup(config, path.trim());
+  if (!there(found)) return fallback === undefined ? NOT_THERE : fallback;
+  const shown = text(found);
+  return limit ? clip(shown, Number(limit)) : shown;
+}
+
+function reference(config, ref) {
+  if (ref.startsWith("#")) {
+    const found = lookup(config, ref.slice(1));
+    if (Array.isArray(found)) return String(found.length);
+    return String(found !== null && typeof found === "object" ? Object.keys(found).length : 0);
+  }
+  if (ref.startsWith("?")) {
+    const [path, wanted] = ref.slice(1).split("=");
+    const found = lookup(config, path);
+    const ok = wanted === undefined ? there(found) : String(found ?? "") === wanted;
+    return ok ? "" : NOT_THERE;
+  }
+  if (ref.includes("..")) {
+    const [low, high] = ref.split("..").map((end) => value(config, end));
+    if (low === NOT_THERE || high === NOT_THERE) return NOT_THERE;
+    return low === high ? low : `${low}\u2013${high}`;
+  }
+  return value(config, ref);
+}
+
+/** The text of `template` from position `i` to its end or the `]` closing an optional part:
+ * [text or NOT_THERE, position after it]. */
+function render(template, config, i = 0, inner = false) {
+  let out = "";
+  let missing = false;
+  while (i < template.length) {
+    const ch = template[i];
+    if (ch === "]" && inner) return [missing ? NOT_THERE : out, i + 1];
+    if (ch === "[") {
+      const [part, next] = render(template, config, i + 1, true);
+      if (part !== NOT_THERE) out += part;
+      i = next;
+    } else if (ch === "{") {
+      const end = template.indexOf("}", i);
+      if (end < 0) return [NOT_THERE, template.length];
+      const shown = reference(config, template.slice(i + 1, end));
+      if (shown === NOT_THERE) missing = true;
+      else out += shown;
+      i = end + 1;
+    } else {
+      out += ch;
+      i += 1;
+    }
+  }
+  return [missing ? NOT_THERE : out, i];
+}
+
+/** The summary of a node of type `typeInfo` (as /api/node-types/ serves it) with `config`. */
+export function summarize(typeInfo, config) {
+  for (const template of typeInfo?.summary || []) {
+    try {
+      const [shown] = render(template, config || {});
+      if (shown !== NOT_THERE) return shown.trim();
+    } catch {
+      return "";
+    }
+  }
+  return "";
+}
+
+export const styleFor = (typeInfo) => ({ ...DEFAULT_STYLE, ...(typeInfo?.style || {}) });

@@ -28,8 +28,9 @@ function FlowNode({ id, data, selected }) {
     updateInternals(id);
   }, [id, exitsKey, updateInternals]);
 
-  const style = styleFor(data.type);
-  const title = typesByName[data.type]?.title || data.type;
+  const typeInfo = typesByName[data.type];
+  const style = styleFor(typeInfo);
+  const title = typeInfo?.title || data.type;
   const stats = deco.stats;
   const classes = ["cf-node"];
   if (selected) classes.push("cf-selected");
@@ -52,7 +53,7 @@ function FlowNode({ id, data, selected }) {
         <Badge problems={deco.problems} />
       </div>
       <div className="cf-node-label">{data.label || id}</div>
-      <div className="cf-node-summary">{summarize(data.type, data.config)}</div>
+      <div className="cf-node-summary">{summarize(typeInfo, data.config)}</div>
       <ul className="cf-exits">
         {data.exits.map((name) => (
           <li key={name} className="cf-exit" data-exit={name}>

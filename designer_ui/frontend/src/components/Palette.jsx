@@ -10,7 +10,7 @@ function Palette({ nodeTypes, onAdd }) {
       <h2>Add a node</h2>
       <ul>
         {nodeTypes.map((t) => {
-          const style = styleFor(t.type);
+          const style = styleFor(t);
           return (
             <li key={t.type}>
               <button

@@ -305,7 +305,7 @@ export default function Editor({ slug, listUrl, fallbackPerms }) {
     [doc.edges, simEdges],
   );
   const context = useMemo(() => ({ decorations, typesByName }), [decorations, typesByName]);
-  const minimapColor = useCallback((n) => styleFor(n.data.type).color, []);
+  const minimapColor = useCallback((n) => styleFor(typesByName[n.data.type]).color, [typesByName]);
 
   if (loadError) return <div className="cf-load-error" role="alert">Cannot open this flow: {loadError}</div>;
   if (!types || !viewport) return <div className="cf-loading">Loading…</div>;
