@@ -62,6 +62,7 @@ test: setup
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) -m mypy
+	$(VENV)/bin/lint-imports --no-cache
 	DJANGO_SETTINGS_MODULE=tests.settings $(PY) manage.py makemigrations --check --dry-run
 	cd $(FRONTEND) && npm test --silent
 	$(PY) -m pytest --cov --cov-report=term:skip-covered $(PYTEST_ARGS)

@@ -45,8 +45,8 @@ from flows.nodes.runtime import (
 )
 from ivr_runtime import engine
 from ivr_runtime.models import CallSession
-from ivr_runtime.sms import sms_twiml
 from ivr_runtime.turns import definitions, effects, loop, sessions
+from ivr_runtime.twilio import messaging_twiml
 from ivr_runtime.voice import services
 
 log = logging.getLogger(__name__)
@@ -119,7 +119,8 @@ def sms_receive(*, sms: IncomingSms, now: datetime | None = None) -> SmsTurn:
             sms.to,
         )
         return SmsTurn(
-            xml=sms_twiml.static(sms_twiml.UNBOUND_NUMBER), texts=[sms_twiml.UNBOUND_NUMBER]
+            xml=messaging_twiml.static(messaging_twiml.UNBOUND_NUMBER),
+            texts=[messaging_twiml.UNBOUND_NUMBER],
         )
     stored = _stored_answer(sms)
     if stored is not None:  # a retry of a text answered (its conversation may have ended)
@@ -138,7 +139,7 @@ def sms_receive(*, sms: IncomingSms, now: datetime | None = None) -> SmsTurn:
     if step is _REPLAYED_LATE:
         # Answered long ago, and the conversation has gone on since: nothing to send again.
         log.warning("SMS %s: replayed after its conversation went on", sms.message_sid)
-        return SmsTurn(xml=sms_twiml.to_xml([]), replayed=True)
+        return SmsTurn(xml=messaging_twiml.to_xml([]), replayed=True)
     if isinstance(step, SmsTurn):
         return step
     return _advance(step, sms, now)
@@ -190,7 +191,9 @@ def _receive(
         if session.last_request_hash == sms.fingerprint:
             return _IN_FLIGHT  # this text's turn is out making a request
         return SmsTurn(
-            xml=sms_twiml.static(sms_twiml.BUSY), texts=[sms_twiml.BUSY], session=session
+            xml=messaging_twiml.static(messaging_twiml.BUSY),
+            texts=[messaging_twiml.BUSY],
+            session=session,
         )
     if session is None:
         session, event = _new_conversation(sms, target), Event(kind="start")
@@ -234,7 +237,10 @@ def _first_text_answer(sms: IncomingSms) -> SmsTurn | object | None:
     sender, to, last_request_hash, last_twiml = row
     if (sender, to) != (sms.sender, sms.to):
         log.warning("SMS %s: a MessageSid already used from %s to %s", sms.message_sid, sender, to)
-        return SmsTurn(xml=sms_twiml.static(sms_twiml.UNAVAILABLE), texts=[sms_twiml.UNAVAILABLE])
+        return SmsTurn(
+            xml=messaging_twiml.static(messaging_twiml.UNAVAILABLE),
+            texts=[messaging_twiml.UNAVAILABLE],
+        )
     if last_request_hash != sms.fingerprint:
         return _REPLAYED_LATE
     if last_twiml:
@@ -267,7 +273,11 @@ def _await_answer(sms: IncomingSms, *, until: float) -> SmsTurn:
             break
         time.sleep(DUPLICATE_POLL_SECONDS)
     log.warning("SMS %s: still being answered by another request", sms.message_sid)
-    return SmsTurn(xml=sms_twiml.static(sms_twiml.BUSY), texts=[sms_twiml.BUSY], replayed=True)
+    return SmsTurn(
+        xml=messaging_twiml.static(messaging_twiml.BUSY),
+        texts=[messaging_twiml.BUSY],
+        replayed=True,
+    )
 
 
 def _active_session(sms: IncomingSms, now: datetime) -> CallSession | None:
@@ -396,14 +406,17 @@ def _advance(step: _Outside, sms: IncomingSms, now: datetime) -> SmsTurn:
                 if session.last_request_hash == sms.fingerprint and session.last_twiml:
                     return SmsTurn(xml=session.last_twiml, replayed=True)
                 return SmsTurn(
-                    xml=sms_twiml.static(sms_twiml.UNAVAILABLE), texts=[sms_twiml.UNAVAILABLE]
+                    xml=messaging_twiml.static(messaging_twiml.UNAVAILABLE),
+                    texts=[messaging_twiml.UNAVAILABLE],
                 )
             turn = _run_locked(session, event, step.progress, sms, now)
         if isinstance(turn, SmsTurn):
             return turn
         step = turn
     log.error("SMS conversation %s: too many rounds without the sender", step.session_pk)
-    return SmsTurn(xml=sms_twiml.static(sms_twiml.UNAVAILABLE), texts=[sms_twiml.UNAVAILABLE])
+    return SmsTurn(
+        xml=messaging_twiml.static(messaging_twiml.UNAVAILABLE), texts=[messaging_twiml.UNAVAILABLE]
+    )
 
 
 class _TextChannel(loop.Channel):
@@ -487,7 +500,7 @@ def _finish(
     state = progress.state
     assert state is not None
     texts = _reply_texts(session, progress)
-    answer = sms_twiml.to_xml(["\n".join(texts)] if texts else [])
+    answer = messaging_twiml.to_xml(["\n".join(texts)] if texts else [])
     fields = sessions.record_answer(
         session,
         state,

@@ -12,7 +12,8 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.views.decorators.http import require_POST
 
 from ivr_runtime.edge import twilio_webhook, xml_response
-from ivr_runtime.sms import messaging, sms_channel, sms_twiml
+from ivr_runtime.sms import messaging, sms_channel
+from ivr_runtime.twilio import messaging_twiml
 from ivr_runtime.twilio.forms import form_of, form_summary
 
 log = logging.getLogger(__name__)
@@ -31,7 +32,7 @@ def sms(request: HttpRequest) -> HttpResponse:
         return xml_response(sms_channel.sms_receive(sms=parsed).xml)
     except Exception:
         log.exception("SMS %s from %s to %s failed", parsed.message_sid, parsed.sender, parsed.to)
-        return xml_response(sms_twiml.static(sms_twiml.UNAVAILABLE))
+        return xml_response(messaging_twiml.static(messaging_twiml.UNAVAILABLE))
 
 
 @require_POST
