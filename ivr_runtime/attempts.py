@@ -159,14 +159,14 @@ def attempt_claim(kind: Leased[Row], *, pk: int, now: datetime) -> Attempt[Row] 
             _save(kind, row, entries, {"status": kind.ready, "lease_until": None, **held})
             return None
         counted = kind.count_lost or not lost
-        attempts = row.attempts + counted  # type: ignore[attr-defined]
+        number = row.attempts + counted  # type: ignore[attr-defined]
         if kind.log:
-            entries.append({"n": attempts, "at": now.isoformat(), "outcome": "started"})
-        changes = {"status": kind.in_flight, "attempts": attempts, "lease_until": now + lease}
+            entries.append({"n": number, "at": now.isoformat(), "outcome": "started"})
+        changes = {"status": kind.in_flight, "attempts": number, "lease_until": now + lease}
         _save(kind, row, entries, changes)
     return Attempt(
         row=row,
-        number=attempts,
+        number=number,
         lease_until=changes["lease_until"],
         lost=lost,
         counted=counted,
