@@ -28,6 +28,11 @@ def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
+def env_seconds(name: str, default: str) -> tuple[float, ...]:
+    """A comma-separated list of delays in seconds (a retry schedule)."""
+    return tuple(float(item) for item in env_list(name, default))
+
+
 def env_required(name: str) -> str:
     """A secret the service cannot run without: with DEBUG off, a missing one stops it from
     starting (`make run` sets development values itself; see the README)."""
@@ -350,10 +355,18 @@ CALLBACK_LEASE_SECONDS = float(os.environ.get("CALLBACK_LEASE_SECONDS", "120"))
 OUTBOUND_CALLS_PER_SECOND = float(os.environ.get("OUTBOUND_CALLS_PER_SECOND", "1"))
 #: how long a worker owns an outbound call it is placing; past it, the sweep reconciles it
 OUTBOUND_LEASE_SECONDS = float(os.environ.get("OUTBOUND_LEASE_SECONDS", "120"))
+#: seconds before each new placing attempt after a transient error; after the last one
+#: the call has failed (so 3 attempts by default)
+OUTBOUND_RETRY_DELAYS = env_seconds("OUTBOUND_RETRY_DELAYS", "10,20")
 #: the sweep that places queued outbound calls (workers are also handed them directly)
 # Actions on live calls (start/stop recording, take back a handed-over call) are done by
 # the worker's sweep this often after a turn asks for them.
 CALL_CONTROL_SWEEP_SECONDS = float(os.environ.get("CALL_CONTROL_SWEEP_SECONDS", "1"))
+#: how long a worker owns an action it is performing; past it, the sweep takes it over
+CALL_CONTROL_LEASE_SECONDS = float(os.environ.get("CALL_CONTROL_LEASE_SECONDS", "60"))
+#: seconds before each new attempt of an action that may pass (the call not answered yet,
+#: the provider unreachable); after the last one the action has failed
+CALL_CONTROL_RETRY_DELAYS = env_seconds("CALL_CONTROL_RETRY_DELAYS", "1,2,4,8,15")
 CELERY_BEAT_SCHEDULE["call-control-sweep"] = {
     "task": "ivr_runtime.sweep_call_controls",
     "schedule": CALL_CONTROL_SWEEP_SECONDS,

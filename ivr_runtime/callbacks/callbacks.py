@@ -1,10 +1,11 @@
 """Callbacks: a `callback` node's request becomes an outbound call, within opening hours.
 
 `callback_sweep` (Celery beat) hands due callbacks to `callback_place`, which claims the
-row (pending -> dialling, with a lease, the attempt recorded first) and asks Twilio to call
-the number with `/ivr/callbacks/<id>/voice` as the call's URL. That URL runs a short
-callback flow through the voice runtime: an introduction, then the request's `target`
-(a `route` node: number, SIP, queue or skills) or, without a target, the flow itself.
+row (pending -> dialling, with a lease, the attempt recorded first: `CALLBACKS`, through
+ivr_runtime/attempts.py) and asks Twilio to call the number with `/ivr/callbacks/<id>/voice`
+as the call's URL. That URL runs a short callback flow through the voice runtime: an
+introduction, then the request's `target` (a `route` node: number, SIP, queue or skills)
+or, without a target, the flow itself.
 Twilio reports the call's outcome on `/ivr/callbacks/<id>/status`: `completed` ends the
 request; `busy`, `no-answer`, `failed` and `canceled` put it back to pending for another
 attempt CALLBACK_RETRY_MINUTES later, until CALLBACK_MAX_ATTEMPTS calls were placed.
@@ -15,8 +16,8 @@ counted as an attempt).
 
 Opening hours are the flow's first `time_of_day` node (breadth-first from `start`): a
 callback is only placed while it says `open`; a flow without one calls back at any time.
-A claim whose worker died is reconciled with the provider's list of calls before dialling
-again, as for SMS.
+A claim whose worker died, or an attempt whose outcome is unknown, is reconciled with the
+provider's list of calls before dialling again, as for SMS.
 """
 
 from __future__ import annotations
@@ -24,17 +25,16 @@ from __future__ import annotations
 import logging
 import zoneinfo
 from collections import deque
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from flows.models import PhoneNumber
 from flows.nodes.time_of_day import opening_state
+from ivr_runtime import attempts
 from ivr_runtime.models import CallbackRequest, CallStep
 from ivr_runtime.twilio import twilio_client
 from ivr_runtime.voice import dialler
@@ -49,6 +49,8 @@ HOURS_HORIZON = timedelta(days=8)
 HOURS_STEP = timedelta(minutes=5)
 INTRO = "Hello. This is the call back you asked for. Please hold while we connect you."
 SORRY = "Sorry, nobody can take your call right now. We will try again later. Goodbye."
+#: the node of the callback flow that connects the target (its step says whether it did)
+CONNECT_NODE = "connect"
 SWEEP_BATCH = 200
 #: how long placing a callback waits for a slot under OUTBOUND_CALLS_PER_SECOND, at most
 RATE_WAIT_SECONDS = 1.0
@@ -114,109 +116,68 @@ def callback_publish(callback_id: int) -> bool:
 def callback_sweep(*, now: datetime | None = None) -> int:
     """Hand over pending callbacks that are due and dialling ones whose lease expired."""
     now = now or timezone.now()
-    due = Q(status=Status.PENDING) & (Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
-    stale = Q(status=Status.DIALLING, lease_until__lt=now)
-    ids = list(
-        CallbackRequest.objects.filter(due | stale, simulated=False)
-        .order_by("due_at")
-        .values_list("pk", flat=True)[:SWEEP_BATCH]
-    )
     handed = 0
-    for callback_id in ids:
+    for callback_id in attempts.attempt_sweep(CALLBACKS, now=now, limit=SWEEP_BATCH):
         if not callback_publish(callback_id):
             break
         handed += 1
     return handed
 
 
-@dataclass(frozen=True)
-class Claim:
-    callback: CallbackRequest
-    attempt: int
-    reconcile_since: datetime | None
+def _closed(callback: CallbackRequest, now: datetime) -> dict[str, Any] | None:
+    """Outside the flow's opening hours: the callback waits for the next opening, without
+    an attempt."""
+    opening = next_opening(hours_node(_definition(callback)), now)
+    if opening is not None and opening <= now:
+        return None
+    return {
+        "next_attempt_at": opening,
+        "last_error": "" if opening else "the flow is never open in the next 8 days",
+    }
 
 
-def _claim(callback_id: int, now: datetime) -> Claim | None:
-    lease = timedelta(seconds=settings.CALLBACK_LEASE_SECONDS)
-    with transaction.atomic():
-        callback = (
-            CallbackRequest.objects.select_for_update(of=("self",))
-            .select_related("session__flow_version", "flow__published_version")
-            .filter(pk=callback_id)
-            .first()
-        )
-        if callback is None or callback.simulated:
-            return None
-        entries = list(callback.attempt_log)
-        reconcile_since = None
-        if (
-            callback.status == Status.DIALLING
-            and callback.lease_until is not None
-            and callback.lease_until < now
-        ):
-            reconcile_since = (
-                datetime.fromisoformat(entries[-1]["at"]) if entries else callback.created_at
-            )
-            entries[-1:] = (
-                [{**entries[-1], "outcome": "unknown", "error": "the worker was lost"}]
-                if entries
-                else []
-            )
-        elif callback.status != Status.PENDING or (
-            callback.next_attempt_at and callback.next_attempt_at > now
-        ):
-            return None
-        opening = next_opening(hours_node(_definition(callback)), now)
-        if opening is None or opening > now:
-            callback.status = Status.PENDING
-            callback.next_attempt_at = opening
-            callback.last_error = "" if opening else "the flow is never open in the next 8 days"
-            callback.lease_until = None
-            callback.attempt_log = entries
-            callback.save(
-                update_fields=[
-                    "status",
-                    "next_attempt_at",
-                    "last_error",
-                    "lease_until",
-                    "attempt_log",
-                ]
-            )
-            return None
-        if reconcile_since is None:
-            callback.attempts += 1
-        entries.append({"n": callback.attempts, "at": now.isoformat(), "outcome": "started"})
-        callback.status = Status.DIALLING
-        callback.lease_until = now + lease
-        callback.attempt_log = entries
-        callback.save(update_fields=["status", "attempts", "lease_until", "attempt_log"])
-    return Claim(callback=callback, attempt=callback.attempts, reconcile_since=reconcile_since)
+#: how callbacks are leased and retried (ivr_runtime/attempts.py): a dialling claim whose
+#: worker was lost is looked up at the provider, and taking it over is not another call
+CALLBACKS: attempts.Leased[CallbackRequest] = attempts.Leased(
+    model=CallbackRequest,
+    ready=Status.PENDING,
+    in_flight=Status.DIALLING,
+    due="next_attempt_at",
+    lease_seconds=lambda: settings.CALLBACK_LEASE_SECONDS,
+    policy=lambda: attempts.Schedule(
+        (settings.CALLBACK_RETRY_MINUTES * 60,), max_attempts=settings.CALLBACK_MAX_ATTEMPTS
+    ),
+    order=("due_at",),
+    simulated="simulated",
+    count_lost=False,
+    related=("session__flow_version", "flow__published_version"),
+    hold=_closed,
+)
+Attempt = attempts.Attempt[CallbackRequest]
 
 
 def callback_place(*, callback_id: int, now: datetime | None = None) -> CallbackRequest | None:
     """Place the call of a due callback (when open, when not already placed)."""
     now = now or timezone.now()
-    claimed = _claim(callback_id, now)
-    if claimed is None:
-        return CallbackRequest.objects.filter(pk=callback_id).first()
-    callback = claimed.callback
+    attempt = attempts.attempt_claim(CALLBACKS, pk=callback_id, now=now)
+    if attempt is None:
+        return _reload(callback_id)
+    callback = attempt.row
     caller_id = _caller_id(callback)
     if not settings.PUBLIC_BASE_URL:
-        _record(
-            callback_id,
-            claimed.attempt,
-            {"outcome": "failed", "error": "PUBLIC_BASE_URL is not set"},
-            status=Status.PENDING,
+        attempts.attempt_retry(
+            CALLBACKS,
+            attempt,
+            now=now,
+            entry={"outcome": "failed", "error": "PUBLIC_BASE_URL is not set"},
             last_error="PUBLIC_BASE_URL is not set: Twilio cannot reach the call's URL",
-            next_attempt_at=now + timedelta(minutes=settings.CALLBACK_RETRY_MINUTES),
-            lease_until=None,
         )
-        return CallbackRequest.objects.filter(pk=callback_id).first()
+        return _reload(callback_id)
     try:
         found = None
-        if claimed.reconcile_since is not None:
+        if attempt.reconcile:
             found = twilio_client.call_find(
-                to=callback.number, from_=caller_id, started_after=claimed.reconcile_since
+                to=callback.number, from_=caller_id, started_after=attempt.since
             )
         placed = found or dialler.call_place(
             to=callback.number,
@@ -227,48 +188,50 @@ def callback_place(*, callback_id: int, now: datetime | None = None) -> Callback
         )
     except dialler.RateLimited as exc:
         # Outbound calls used the rate up: this attempt does not count, it waits its slot.
-        _record(
-            callback_id,
-            claimed.attempt,
-            {"outcome": "deferred", "error": str(exc)},
-            status=Status.PENDING,
-            attempts=claimed.attempt - (claimed.reconcile_since is None),
-            next_attempt_at=exc.next_at,
-            lease_until=None,
+        attempts.attempt_defer(
+            CALLBACKS, attempt, until=exc.next_at, entry={"outcome": "deferred", "error": str(exc)}
         )
     except twilio_client.SendError as exc:
-        reason = f"{exc.code}: {exc}" if exc.code else str(exc)
-        retry = exc.transient and claimed.attempt < settings.CALLBACK_MAX_ATTEMPTS
-        log.warning(
-            "callback %s attempt %d failed (%s)%s",
-            callback_id,
-            claimed.attempt,
-            reason,
-            ": will retry" if retry else "",
-        )
-        _record(
-            callback_id,
-            claimed.attempt,
-            {"outcome": "unknown" if exc.ambiguous else "failed", "error": reason[:500]},
-            status=Status.PENDING if retry else Status.FAILED,
-            last_error=reason[:1000],
-            lease_until=None,
-            next_attempt_at=now + timedelta(minutes=settings.CALLBACK_RETRY_MINUTES)
-            if retry
-            else None,
-        )
+        _record_failure(attempt, exc, now)
     else:
-        _record(
-            callback_id,
-            claimed.attempt,
-            {"outcome": "placed", "sid": placed.sid},
+        attempts.attempt_finish(
+            CALLBACKS,
+            attempt,
+            entry={"outcome": "placed", "sid": placed.sid},
             status=Status.PLACED,
             provider_sid=placed.sid[:64],
             last_status=placed.status[:32],
             last_error="",
-            lease_until=None,
             from_number=caller_id[:64],
         )
+    return _reload(callback_id)
+
+
+def _record_failure(attempt: Attempt, exc: twilio_client.SendError, now: datetime) -> None:
+    reason = f"{exc.code}: {exc}" if exc.code else str(exc)
+    retry = exc.transient and CALLBACKS.policy().allows(attempt.number)
+    log.warning(
+        "callback %s attempt %d failed (%s)%s",
+        attempt.row.pk,
+        attempt.number,
+        reason,
+        ": will retry" if retry else "",
+    )
+    entry = {"outcome": "unknown" if exc.ambiguous else "failed", "error": reason[:500]}
+    if retry:
+        attempts.attempt_retry(CALLBACKS, attempt, now=now, entry=entry, last_error=reason[:1000])
+    else:
+        attempts.attempt_finish(
+            CALLBACKS,
+            attempt,
+            entry=entry,
+            status=Status.FAILED,
+            last_error=reason[:1000],
+            next_attempt_at=None,
+        )
+
+
+def _reload(callback_id: int) -> CallbackRequest | None:
     return CallbackRequest.objects.filter(pk=callback_id).first()
 
 
@@ -284,20 +247,6 @@ def _caller_id(callback: CallbackRequest) -> str:
         .first()
     )
     return number or ""
-
-
-def _record(callback_id: int, attempt: int, entry: dict, **changes: object) -> None:
-    with transaction.atomic():
-        callback = CallbackRequest.objects.select_for_update().filter(pk=callback_id).first()
-        if callback is None or callback.attempts != attempt or callback.status != Status.DIALLING:
-            return
-        entries = list(callback.attempt_log)
-        if entries:
-            entries[-1] = {**entries[-1], **entry}
-        for name, value in changes.items():
-            setattr(callback, name, value)
-        callback.attempt_log = entries
-        callback.save(update_fields=[*changes, "attempt_log"])
 
 
 # --- the call's outcome -----------------------------------------------------------------------
@@ -334,9 +283,10 @@ def callback_status(
             callback.completed_at = now
             fields += ["status", "completed_at"]
         elif status in RETRY_STATUSES:
-            if callback.attempts < settings.CALLBACK_MAX_ATTEMPTS:
+            policy = CALLBACKS.policy()
+            if policy.allows(callback.attempts):
                 callback.status = Status.PENDING
-                callback.next_attempt_at = now + timedelta(minutes=settings.CALLBACK_RETRY_MINUTES)
+                callback.next_attempt_at = now + timedelta(seconds=policy.delay(callback.attempts))
                 fields += ["status", "next_attempt_at"]
             else:
                 callback.status = Status.FAILED
@@ -352,7 +302,7 @@ def _connected(callback: CallbackRequest, call_sid: str) -> bool:
     if not callback.target:
         return True
     step = (
-        CallStep.objects.filter(session__call_sid=call_sid, node_id="connect")
+        CallStep.objects.filter(session__call_sid=call_sid, node_id=CONNECT_NODE)
         .order_by("-index")
         .first()
     )
@@ -376,9 +326,14 @@ def callback_flow(callback: CallbackRequest) -> dict[str, Any] | None:
         "language": definition.get("language") or "en-GB",
         "start": "intro",
         "nodes": [
-            {"id": "intro", "type": "say", "config": {"text": INTRO}, "exits": {"next": "connect"}},
             {
-                "id": "connect",
+                "id": "intro",
+                "type": "say",
+                "config": {"text": INTRO},
+                "exits": {"next": CONNECT_NODE},
+            },
+            {
+                "id": CONNECT_NODE,
                 "type": "route",
                 "config": {"target": target},
                 "exits": {"connected": "bye", "unavailable": "sorry", "timeout": "sorry"},

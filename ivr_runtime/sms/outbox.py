@@ -6,9 +6,9 @@ never waits on the broker, whether it is slow, hung or down. The outbox relay,
 `outbox_sweep` (Celery beat, every OUTBOX_SWEEP_SECONDS: 1 s by default), hands queued
 messages to the `send_outbound_message` task and marks them handed over (`enqueued_at`).
 
-Sending at most once (see docs/operations.md):
+Sending at most once (see docs/operations.md), through ivr_runtime/attempts.py (`OUTBOX`):
 
-1. `claim` moves the row from `queued` to `sending` under a row lock, counts the attempt,
+1. The claim moves the row from `queued` to `sending` under a row lock, counts the attempt,
    records it in `attempt_log` and takes a lease. Only the claimer calls the provider.
 2. The provider is called outside any transaction. Its answer is recorded: `sent` (with
    the MessageSid), back to `queued` with a later `next_attempt_at` (5xx, 429, network
@@ -31,7 +31,6 @@ over again by `outbox_sweep` (Celery beat), whatever happened to the broker mean
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -39,6 +38,7 @@ from django.db import DatabaseError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from ivr_runtime import attempts
 from ivr_runtime.models import OutboundMessage
 from ivr_runtime.sms.messaging import PROVIDER_STATUSES, RANK
 from ivr_runtime.twilio import twilio_client
@@ -97,17 +97,8 @@ def outbox_sweep(*, now: datetime | None = None) -> int:
     statement. Returns how many were handed over."""
     now = now or timezone.now()
     grace = timedelta(seconds=settings.SMS_HANDOVER_GRACE_SECONDS)
-    due = (
-        Q(status=Status.QUEUED)
-        & (Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
-        & (Q(enqueued_at__isnull=True) | Q(enqueued_at__lte=now - grace))
-    )
-    stale = Q(status=Status.SENDING, lease_until__lt=now)
-    ids = list(
-        OutboundMessage.objects.filter(due | stale, simulated=False)
-        .order_by("created_at")
-        .values_list("pk", flat=True)[:SWEEP_BATCH]
-    )
+    not_handed_over = Q(enqueued_at__isnull=True) | Q(enqueued_at__lte=now - grace)
+    ids = attempts.attempt_sweep(OUTBOX, now=now, limit=SWEEP_BATCH, ready_also=not_handed_over)
     handed: list[int] = []
     for message_id in ids:
         if not _publish(message_id):
@@ -120,54 +111,22 @@ def outbox_sweep(*, now: datetime | None = None) -> int:
 
 
 # --- sending ---------------------------------------------------------------------------------
-#: the attempt-log error of an attempt whose worker died (its lease expired)
-LOST = "the worker was lost"
-
-
-@dataclass(frozen=True)
-class Claim:
-    message: OutboundMessage
-    attempt: int
-    #: the previous attempt may have reached the provider: look before sending
-    reconcile: bool
-
-
-def claim(message_id: int, *, now: datetime) -> Claim | None:
-    """Take the message for one attempt, or None when it is not ours to send now."""
-    lease = timedelta(seconds=settings.SMS_SEND_LEASE_SECONDS)
-    with transaction.atomic():
-        message = OutboundMessage.objects.select_for_update().filter(pk=message_id).first()
-        if message is None or message.simulated:
-            return None
-        if message.status == Status.QUEUED:
-            if message.next_attempt_at is not None and message.next_attempt_at > now:
-                return None  # an early duplicate of a delayed retry
-            log_entries = list(message.attempt_log)
-            reconcile = bool(log_entries) and log_entries[-1].get("outcome") == "unknown"
-        elif (
-            message.status == Status.SENDING
-            and message.lease_until is not None
-            and message.lease_until < now
-        ):
-            log_entries = list(message.attempt_log)
-            if log_entries and log_entries[-1].get("outcome") == "started":
-                log_entries[-1] = {
-                    **log_entries[-1],
-                    "outcome": "unknown",
-                    "error": LOST,
-                }
-            reconcile = True
-        else:
-            return None
-        message.attempts += 1
-        log_entries.append({"n": message.attempts, "at": now.isoformat(), "outcome": "started"})
-        message.status = Status.SENDING
-        message.lease_until = now + lease
-        message.attempt_log = log_entries
-        message.save(
-            update_fields=["status", "attempts", "lease_until", "attempt_log", "updated_at"]
-        )
-    return Claim(message=message, attempt=message.attempts, reconcile=reconcile)
+#: how messages are leased and retried (ivr_runtime/attempts.py)
+OUTBOX: attempts.Leased[OutboundMessage] = attempts.Leased(
+    model=OutboundMessage,
+    ready=Status.QUEUED,
+    in_flight=Status.SENDING,
+    due="next_attempt_at",
+    lease_seconds=lambda: settings.SMS_SEND_LEASE_SECONDS,
+    policy=lambda: attempts.Backoff(
+        base=settings.SMS_RETRY_BASE_DELAY,
+        cap=settings.SMS_RETRY_MAX_DELAY,
+        max_attempts=settings.SMS_MAX_ATTEMPTS,
+    ),
+    order=("created_at",),
+    simulated="simulated",
+)
+Attempt = attempts.Attempt[OutboundMessage]
 
 
 def outbound_message_send(
@@ -177,53 +136,15 @@ def outbound_message_send(
     now = now or timezone.now()
     if not settings.TWILIO_REST_ENABLED:
         return message_keep_unsent(message_id=message_id, now=now)
-    claimed = claim(message_id, now=now)
-    if claimed is None:
-        return OutboundMessage.objects.filter(pk=message_id).first()
-    message = claimed.message
+    attempt = attempts.attempt_claim(OUTBOX, pk=message_id, now=now)
+    if attempt is None:
+        return _reload(message_id)
+    message = attempt.row
     body = (
         message.body if len(message.body) <= MAX_BODY else message.body[: MAX_BODY - 1] + ELLIPSIS
     )
-    if claimed.reconcile:
-        try:
-            found = twilio_client.sms_find(
-                to=message.to, from_=message.from_number, body=body, sent_after=message.created_at
-            )
-        except twilio_client.SendError as exc:
-            # Cannot tell whether it went out, whatever the error: try again later, still
-            # looking first (a 500 or an unreadable page says nothing about the message).
-            _record_failure(message, claimed.attempt, exc, ambiguous=True, lookup=True)
-            return _reload(message_id)
-        if found is not None:
-            log.info(
-                "SMS %s was already taken by the provider as %s: not sent again",
-                message_id,
-                found.sid,
-            )
-            _record_sent(message, claimed.attempt, found, outcome="found at the provider")
-            return _reload(message_id)
-        tried = _send_entries(message.attempt_log[:-1])
-        sends = len(tried)
-        if sends >= settings.SMS_MAX_ATTEMPTS:
-            # Not at the provider after as many tries (workers that kept dying while sending
-            # it, answers that kept being lost): stop before it takes another worker down.
-            last = tried[-1].get("error", "") if tried else ""
-            reason = (
-                f"gave up after {sends} attempts: the workers sending it were lost"
-                if last == LOST
-                else f"gave up after {sends} attempts, none found at the provider ({last})"
-            )
-            log.warning("SMS %s failed for good: %s", message_id, reason)
-            _finish_attempt(
-                message_id,
-                claimed.attempt,
-                {"outcome": "failed", "error": reason},
-                status=Status.FAILED,
-                last_error=reason,
-                lease_until=None,
-                next_attempt_at=None,
-            )
-            return _reload(message_id)
+    if attempt.reconcile and _reconciled(attempt, body):
+        return _reload(message_id)
     try:
         sent = twilio_client.sms_send(
             to=message.to,
@@ -232,12 +153,52 @@ def outbound_message_send(
             status_callback=status_callback_url(message_id),
         )
     except twilio_client.SendError as exc:
-        _record_failure(message, claimed.attempt, exc, ambiguous=exc.ambiguous)
+        _record_failure(attempt, exc, ambiguous=exc.ambiguous)
     else:
-        _record_sent(
-            message, claimed.attempt, sent, outcome="sent", truncated=len(message.body) > MAX_BODY
-        )
+        _record_sent(attempt, sent, outcome="sent", truncated=len(message.body) > MAX_BODY)
     return _reload(message_id)
+
+
+def _reconciled(attempt: Attempt, body: str) -> bool:
+    """Look for the message at the provider before sending it again: True when the
+    attempt is over (found, given up, or the provider could not be asked)."""
+    message = attempt.row
+    try:
+        found = twilio_client.sms_find(
+            to=message.to, from_=message.from_number, body=body, sent_after=message.created_at
+        )
+    except twilio_client.SendError as exc:
+        # Cannot tell whether it went out, whatever the error: try again later, still
+        # looking first (a 500 or an unreadable page says nothing about the message).
+        _record_failure(attempt, exc, ambiguous=True, lookup=True)
+        return True
+    if found is not None:
+        log.info(
+            "SMS %s was already taken by the provider as %s: not sent again", message.pk, found.sid
+        )
+        _record_sent(attempt, found, outcome="found at the provider")
+        return True
+    tried = _send_entries(message.attempt_log[:-1])
+    if OUTBOX.policy().allows(len(tried)):
+        return False
+    # Not at the provider after as many tries (workers that kept dying while sending it,
+    # answers that kept being lost): stop before it takes another worker down.
+    last = tried[-1].get("error", "") if tried else ""
+    reason = (
+        f"gave up after {len(tried)} attempts: the workers sending it were lost"
+        if last == attempts.LOST
+        else f"gave up after {len(tried)} attempts, none found at the provider ({last})"
+    )
+    log.warning("SMS %s failed for good: %s", message.pk, reason)
+    attempts.attempt_finish(
+        OUTBOX,
+        attempt,
+        entry={"outcome": "failed", "error": reason},
+        status=Status.FAILED,
+        last_error=reason,
+        next_attempt_at=None,
+    )
+    return True
 
 
 def status_callback_url(message_id: int) -> str | None:
@@ -247,38 +208,10 @@ def status_callback_url(message_id: int) -> str | None:
     return f"{settings.PUBLIC_BASE_URL}{STATUS_PATH}?m={message_id}"
 
 
-def retry_delay(attempt: int) -> float:
-    """Seconds before attempt `attempt + 1`: base, 2x base, 4x base... capped."""
-    return min(
-        settings.SMS_RETRY_BASE_DELAY * (2 ** max(attempt - 1, 0)), settings.SMS_RETRY_MAX_DELAY
-    )
-
-
-def _finish_attempt(message_id: int, attempt: int, entry: dict, **changes: object) -> bool:
-    """Record the outcome of attempt `attempt` if the row is still that attempt's."""
-    with transaction.atomic():
-        message = OutboundMessage.objects.select_for_update().filter(pk=message_id).first()
-        if message is None or message.attempts != attempt:
-            return False
-        entries = list(message.attempt_log)
-        if entries and entries[-1].get("n") == attempt:
-            entries[-1] = {**entries[-1], **entry}
-        for name, value in changes.items():
-            setattr(message, name, value)
-        message.attempt_log = entries
-        message.save(update_fields=[*changes, "attempt_log", "updated_at"])
-    return True
-
-
 def _record_sent(
-    message: OutboundMessage,
-    attempt: int,
-    sent: twilio_client.Sent,
-    *,
-    outcome: str,
-    truncated: bool = False,
+    attempt: Attempt, sent: twilio_client.Sent, *, outcome: str, truncated: bool = False
 ) -> None:
-    now = timezone.now()
+    message = attempt.row
     entry = {"outcome": outcome, "sid": sent.sid}
     if truncated:
         entry["note"] = f"body cut from {len(message.body)} to {MAX_BODY} characters"
@@ -292,29 +225,24 @@ def _record_sent(
         if final and RANK[Status(candidate)] > RANK[status]:
             status = Status(candidate)
     extra = {"provider_status": sent.status[:32]} if known is not None else {}
-    _finish_attempt(
-        message.pk,
+    attempts.attempt_finish(
+        OUTBOX,
         attempt,
-        entry,
+        entry=entry,
         status=status,
         provider_sid=sent.sid[:64],
         last_error="",
         error_code="",
-        sent_at=now,
-        lease_until=None,
+        sent_at=timezone.now(),
         next_attempt_at=None,
         **extra,
     )
 
 
 def _record_failure(
-    message: OutboundMessage,
-    attempt: int,
-    exc: twilio_client.SendError,
-    *,
-    ambiguous: bool,
-    lookup: bool = False,
+    attempt: Attempt, exc: twilio_client.SendError, *, ambiguous: bool, lookup: bool = False
 ) -> None:
+    message = attempt.row
     what = "lookup failed" if lookup else "send failed"
     reason = f"{exc.code}: {exc}" if exc.code else str(exc)
     entry = {
@@ -327,34 +255,36 @@ def _record_failure(
     code = str(exc.code or exc.status or "")[:16]
     sends = len(_send_entries(message.attempt_log))
     # An outcome that is unknown is never failed: the next attempt looks before anything.
-    if ambiguous or (exc.transient and sends < settings.SMS_MAX_ATTEMPTS):
-        delay = retry_delay(attempt)
-        log.warning(
-            "SMS %s attempt %d %s (%s): retry in %.0fs", message.pk, attempt, what, reason, delay
-        )
-        if _finish_attempt(
-            message.pk,
+    if ambiguous or (exc.transient and OUTBOX.policy().allows(sends)):
+        delay = attempts.attempt_retry(
+            OUTBOX,
             attempt,
-            {**entry, "retry_in": delay},
-            status=Status.QUEUED,
+            now=timezone.now(),
+            entry=entry,
             last_error=reason[:1000],
             error_code=code,
-            lease_until=None,
-            next_attempt_at=timezone.now() + timedelta(seconds=delay),
-        ):
+        )
+        if delay is not None:
+            log.warning(
+                "SMS %s attempt %d %s (%s): retry in %.0fs",
+                message.pk,
+                attempt.number,
+                what,
+                reason,
+                delay,
+            )
             message_publish(message.pk, countdown=delay)
         return
     if exc.transient:
         reason = f"gave up after {sends} attempts: {reason}"
     log.warning("SMS %s failed for good: %s", message.pk, reason)
-    _finish_attempt(
-        message.pk,
+    attempts.attempt_finish(
+        OUTBOX,
         attempt,
-        entry,
+        entry=entry,
         status=Status.FAILED,
         last_error=reason[:1000],
         error_code=code,
-        lease_until=None,
         next_attempt_at=None,
     )
 

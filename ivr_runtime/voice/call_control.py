@@ -5,10 +5,11 @@ send it back in time; and the recording status callback that lists a call's reco
 A turn asks for an action by writing a `CallControl` row in its own transaction
 (`control_queue`); the webhook never calls the provider itself (an inbound call is only in
 progress once its first webhook is answered). The worker's sweep (`control_sweep`, every
-CALL_CONTROL_SWEEP_SECONDS) claims the due rows one by one with a lease and performs them:
-an attempt that fails in a way that may pass (the call not answered yet, the provider
-unreachable) is tried again a little later, a few times; one that may have reached the
-provider is looked up before it is tried again, so a call is never recorded twice.
+CALL_CONTROL_SWEEP_SECONDS) claims the due rows one by one with a lease (ivr_runtime/
+attempts.py, `CALL_CONTROLS`) and performs them: an attempt that fails in a way that may
+pass (the call not answered yet, the provider unreachable) is tried again a little later,
+after CALL_CONTROL_RETRY_DELAYS; one that may have reached the provider is looked up
+before it is tried again, so a call is never recorded twice.
 """
 
 from __future__ import annotations
@@ -20,11 +21,10 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q
 from django.utils import timezone
 
 from flows.nodes.runtime import ControlRecording, ExpectReturn
-from ivr_runtime import engine
+from ivr_runtime import attempts, engine
 from ivr_runtime.models import CallControl, CallSession, Recording
 from ivr_runtime.twilio import twilio_client, twiml
 from ivr_runtime.twilio.forms import int_field
@@ -33,9 +33,6 @@ log = logging.getLogger(__name__)
 
 Action, Status = CallControl.Action, CallControl.Status
 
-#: seconds before each new attempt; after the last one the action has failed
-RETRY_DELAYS = (1, 2, 4, 8, 15)
-LEASE = timedelta(seconds=60)
 SWEEP_BATCH = 50
 #: Twilio's "call is not in progress": the call is not answered yet, or already over
 NOT_IN_PROGRESS = 21220
@@ -64,18 +61,28 @@ def control_queue(
 
 
 # --- done by the worker --------------------------------------------------------------------
+#: how actions are leased and retried (ivr_runtime/attempts.py)
+CALL_CONTROLS: attempts.Leased[CallControl] = attempts.Leased(
+    model=CallControl,
+    ready=Status.QUEUED,
+    in_flight=Status.WORKING,
+    due="due_at",
+    lease_seconds=lambda: settings.CALL_CONTROL_LEASE_SECONDS,
+    policy=lambda: attempts.Schedule(tuple(settings.CALL_CONTROL_RETRY_DELAYS)),
+    order=("due_at",),
+    log=None,
+    related=("session",),
+)
+Attempt = attempts.Attempt[CallControl]
+
+
 def control_sweep(*, now: datetime | None = None) -> int:
     """Perform the due actions (and those whose worker was lost); how many were tried."""
     now = now or timezone.now()
-    due = Q(status=Status.QUEUED, due_at__lte=now) | Q(status=Status.WORKING, lease_until__lt=now)
-    ids = list(
-        CallControl.objects.filter(due)
-        .order_by("due_at")
-        .values_list("pk", flat=True)[:SWEEP_BATCH]
-    )
     tried = 0
-    for control_id in ids:
-        if control_perform(control_id=control_id, now=timezone.now()) is not None:
+    for control_id in attempts.attempt_sweep(CALL_CONTROLS, now=now, limit=SWEEP_BATCH):
+        # the sweep's moment, or a later one once performing the batch took time
+        if control_perform(control_id=control_id, now=max(now, timezone.now())) is not None:
             tried += 1
     return tried
 
@@ -83,23 +90,16 @@ def control_sweep(*, now: datetime | None = None) -> int:
 def control_perform(*, control_id: int, now: datetime | None = None) -> CallControl | None:
     """Claim one action and perform it; None when another worker has it."""
     now = now or timezone.now()
-    claimed = (
-        CallControl.objects.filter(pk=control_id)
-        .filter(Q(status=Status.QUEUED) | Q(status=Status.WORKING, lease_until__lt=now))
-        .update(status=Status.WORKING, lease_until=now + LEASE, attempts=F("attempts") + 1)
-    )
-    if not claimed:
+    attempt = attempts.attempt_claim(CALL_CONTROLS, pk=control_id, now=now)
+    if attempt is None:
         return None
-    control = CallControl.objects.select_related("session").get(pk=control_id)
-    # a lost worker's attempt, or an earlier ambiguous one, may have reached the provider
-    retried = control.attempts > 1
+    # No log says which earlier attempts may have reached the provider (a lost worker's,
+    # an error that may have been an answer lost): any retry looks first.
     try:
-        outcome = _perform(control, retried=retried)
+        outcome = _perform(attempt.row, retried=attempt.number > 1)
     except twilio_client.SendError as exc:
-        _failed(control, exc, now)
-    else:
-        _close(control, Status.DONE if outcome is None else Status.SKIPPED, outcome or "", now)
-    return control
+        return _failed(attempt, exc, now)
+    return _close(attempt, Status.DONE if outcome is None else Status.SKIPPED, outcome or "", now)
 
 
 def _perform(control: CallControl, *, retried: bool) -> str | None:
@@ -143,28 +143,23 @@ def _take_back(control: CallControl, session: CallSession) -> str | None:
     return None
 
 
-def _failed(control: CallControl, exc: twilio_client.SendError, now: datetime) -> None:
+def _failed(attempt: Attempt, exc: twilio_client.SendError, now: datetime) -> CallControl:
+    control = attempt.row
     reason = f"{exc.code}: {exc}" if exc.code else str(exc)
     may_pass = exc.transient or exc.code == NOT_IN_PROGRESS
-    if may_pass and control.attempts <= len(RETRY_DELAYS):
-        delay = RETRY_DELAYS[control.attempts - 1]
+    if may_pass and CALL_CONTROLS.policy().allows(attempt.number):
         log.info("call %s: %s will be tried again (%s)", control.session_id, control.action, reason)
-        CallControl.objects.filter(pk=control.pk).update(
-            status=Status.QUEUED,
-            due_at=now + timedelta(seconds=delay),
-            lease_until=None,
-            last_error=reason[:1000],
-        )
-        return
+        attempts.attempt_retry(CALL_CONTROLS, attempt, now=now, last_error=reason[:1000])
+        return control
     log.warning("call %s: %s failed (%s)", control.session_id, control.action, reason)
-    _close(control, Status.FAILED, reason, now)
+    return _close(attempt, Status.FAILED, reason, now)
 
 
-def _close(control: CallControl, status: str, note: str, now: datetime) -> None:
-    control.status, control.last_error, control.done_at = status, note[:1000], now
-    CallControl.objects.filter(pk=control.pk).update(
-        status=status, last_error=note[:1000], done_at=now, lease_until=None
+def _close(attempt: Attempt, status: str, note: str, now: datetime) -> CallControl:
+    closed = attempts.attempt_finish(
+        CALL_CONTROLS, attempt, status=status, last_error=note[:1000], done_at=now
     )
+    return closed or attempt.row
 
 
 # --- the recording status callback ----------------------------------------------------------

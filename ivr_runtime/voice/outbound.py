@@ -24,11 +24,10 @@ from typing import Any
 import phonenumbers
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from flows.models import Flow, PhoneNumber
-from ivr_runtime import engine
+from ivr_runtime import attempts, engine
 from ivr_runtime.models import CallSession, OutboundCall
 from ivr_runtime.turns import sessions
 from ivr_runtime.twilio import twilio_client, twiml
@@ -38,9 +37,6 @@ from ivr_runtime.voice import dialler, services
 log = logging.getLogger(__name__)
 
 Status = OutboundCall.Status
-#: placing attempts on transient errors (5xx, timeouts) before the call is marked failed
-MAX_ATTEMPTS = 3
-RETRY_SECONDS = 10
 #: a dispatch run places calls for at most this long, then leaves the rest to the next one
 DISPATCH_BUDGET_SECONDS = 10.0
 MAX_VARS = 50
@@ -159,6 +155,22 @@ def dispatch_publish() -> bool:
     return True
 
 
+#: how outbound calls are leased and retried (ivr_runtime/attempts.py): a dialling claim
+#: whose worker was lost is looked up at the provider, and taking it over is not an attempt
+OUTBOUND_CALLS: attempts.Leased[OutboundCall] = attempts.Leased(
+    model=OutboundCall,
+    ready=Status.QUEUED,
+    in_flight=Status.DIALLING,
+    due="not_before",
+    lease_seconds=lambda: settings.OUTBOUND_LEASE_SECONDS,
+    policy=lambda: attempts.Schedule(tuple(settings.OUTBOUND_RETRY_DELAYS)),
+    order=("not_before", "pk"),
+    log=None,
+    count_lost=False,
+    related=("flow",),
+)
+
+
 def outbound_dispatch(*, budget: float = DISPATCH_BUDGET_SECONDS) -> int:
     """Place the queued calls that are due, oldest first, at the rate, for `budget` seconds
     at most. How many were placed."""
@@ -166,65 +178,38 @@ def outbound_dispatch(*, budget: float = DISPATCH_BUDGET_SECONDS) -> int:
     wait = dialler.interval().total_seconds() + 0.05
     placed = 0
     while (now := timezone.now()) < until:
-        due = Q(status=Status.QUEUED, not_before__lte=now) | Q(
-            status=Status.DIALLING, lease_until__lt=now
-        )
-        call_id = (
-            OutboundCall.objects.filter(due)
-            .order_by("not_before", "pk")
-            .values_list("pk", flat=True)
-            .first()
-        )
-        if call_id is None:
+        due = attempts.attempt_sweep(OUTBOUND_CALLS, now=now, limit=1)
+        if not due:
             break
-        call = outbound_place(call_id=call_id, wait=min(wait, (until - now).total_seconds()))
+        call = outbound_place(call_id=due[0], wait=min(wait, (until - now).total_seconds()))
         placed += call is not None and call.status == Status.PLACED
     return placed
-
-
-def _claim(call_id: int, now: datetime) -> tuple[OutboundCall, datetime | None] | None:
-    """Claim a due call (queued -> dialling, with a lease). With it, when its last claim's
-    worker was lost, since when the provider's calls are searched for it."""
-    lease = timedelta(seconds=settings.OUTBOUND_LEASE_SECONDS)
-    with transaction.atomic():
-        call = (
-            OutboundCall.objects.select_for_update(of=("self",))
-            .select_related("flow")
-            .filter(pk=call_id)
-            .first()
-        )
-        if call is None:
-            return None
-        lost = None
-        if call.status == Status.DIALLING and call.lease_until and call.lease_until < now:
-            lost = call.lease_until - lease
-        elif call.status != Status.QUEUED or call.not_before > now:
-            return None
-        else:
-            call.attempts += 1
-        call.status = Status.DIALLING
-        call.lease_until = now + lease
-        call.save(update_fields=["status", "lease_until", "attempts"])
-    return call, lost
 
 
 def outbound_place(
     *, call_id: int, now: datetime | None = None, wait: float = 0.0
 ) -> OutboundCall | None:
-    """Place a queued call whose slot has come (waiting `wait` seconds at most for the rate)."""
+    """Place a queued call whose slot has come (waiting `wait` seconds at most for the rate).
+    The call as this attempt left it, else as it is now."""
     now = now or timezone.now()
-    claimed = _claim(call_id, now)
-    if claimed is None:
-        return OutboundCall.objects.filter(pk=call_id).first()
-    call, lost = claimed
+    attempt = attempts.attempt_claim(OUTBOUND_CALLS, pk=call_id, now=now)
+    if attempt is None:
+        return _reload(call_id)
+    call = attempt.row
     if call.flow.published_version_id is None:
-        return _settle(call, status=Status.FAILED, last_error="the flow is no longer published")
+        failed = attempts.attempt_finish(
+            OUTBOUND_CALLS,
+            attempt,
+            status=Status.FAILED,
+            last_error="the flow is no longer published",
+        )
+        return failed or _reload(call_id)
     base = settings.PUBLIC_BASE_URL
     try:
         found = None
-        if lost is not None:
+        if attempt.reconcile:
             found = twilio_client.call_find(
-                to=call.to_number, from_=call.from_number, started_after=lost
+                to=call.to_number, from_=call.from_number, started_after=attempt.since
             )
         placed = found or dialler.call_place(
             to=call.to_number,
@@ -235,36 +220,37 @@ def outbound_place(
             wait=wait,
         )
     except dialler.RateLimited as exc:
-        return _settle(
-            call, status=Status.QUEUED, not_before=exc.next_at, attempts=call.attempts - 1
-        )
+        deferred = attempts.attempt_defer(OUTBOUND_CALLS, attempt, until=exc.next_at)
+        return deferred or _reload(call_id)
     except twilio_client.SendError as exc:
-        reason = (f"{exc.code}: {exc}" if exc.code else str(exc))[:1000]
-        retry = exc.transient and call.attempts < MAX_ATTEMPTS
-        log.warning("outbound call %s to %s: %s", call.pk, call.to_number, reason)
-        return _settle(
-            call,
-            status=Status.QUEUED if retry else Status.FAILED,
-            not_before=now + timedelta(seconds=RETRY_SECONDS * call.attempts),
-            last_error=reason,
-        )
+        return _record_failure(attempt, exc, now) or _reload(call_id)
     with transaction.atomic():
         outbound_session(call, call_sid=placed.sid, provider_status=placed.status)
-        return _settle(
-            call,
+        placed_row = attempts.attempt_finish(
+            OUTBOUND_CALLS,
+            attempt,
             status=Status.PLACED,
             call_sid=placed.sid[:64],
             placed_at=timezone.now(),
             last_error="",
         )
+    return placed_row or _reload(call_id)
 
 
-def _settle(call: OutboundCall, **changes: Any) -> OutboundCall:
-    for name, value in changes.items():
-        setattr(call, name, value)
-    call.lease_until = None
-    call.save(update_fields=[*changes, "lease_until"])
-    return call
+def _record_failure(
+    attempt: attempts.Attempt[OutboundCall], exc: twilio_client.SendError, now: datetime
+) -> OutboundCall | None:
+    call = attempt.row
+    reason = (f"{exc.code}: {exc}" if exc.code else str(exc))[:1000]
+    log.warning("outbound call %s to %s: %s", call.pk, call.to_number, reason)
+    if exc.transient and OUTBOUND_CALLS.policy().allows(attempt.number):
+        attempts.attempt_retry(OUTBOUND_CALLS, attempt, now=now, last_error=reason)
+        return None
+    return attempts.attempt_finish(OUTBOUND_CALLS, attempt, status=Status.FAILED, last_error=reason)
+
+
+def _reload(call_id: int) -> OutboundCall | None:
+    return OutboundCall.objects.filter(pk=call_id).first()
 
 
 def outbound_session(call: OutboundCall, *, call_sid: str, provider_status: str) -> CallSession:
