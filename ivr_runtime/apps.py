@@ -8,3 +8,4 @@ class IvrRuntimeConfig(AppConfig):
 
     def ready(self) -> None:
         from callflow import checks  # noqa: F401 (registers the deployment checks)
+        from ivr_runtime import tasks  # noqa: F401 (registers the tasks services name, jobs.py)

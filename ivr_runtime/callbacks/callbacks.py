@@ -34,7 +34,7 @@ from django.utils import timezone
 
 from flows.models import PhoneNumber
 from flows.nodes.time_of_day import opening_state
-from ivr_runtime import attempts
+from ivr_runtime import attempts, jobs
 from ivr_runtime.models import CallbackRequest, CallStep
 from ivr_runtime.twilio import twilio_client
 from ivr_runtime.voice import dialler
@@ -103,14 +103,9 @@ def _definition(callback: CallbackRequest) -> dict[str, Any] | None:
 
 # --- the dialler ------------------------------------------------------------------------------------
 def callback_publish(callback_id: int) -> bool:
-    from ivr_runtime.tasks import place_callback
-
-    try:
-        place_callback.apply_async((callback_id,), retry=False)
-    except Exception as exc:
-        log.warning("callback %s waits: the broker is unreachable (%s)", callback_id, exc)
-        return False
-    return True
+    return jobs.job_publish(
+        "ivr_runtime.place_callback", callback_id, what=f"callback {callback_id}"
+    )
 
 
 def callback_sweep(*, now: datetime | None = None) -> int:

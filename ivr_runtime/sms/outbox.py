@@ -38,7 +38,7 @@ from django.db import DatabaseError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from ivr_runtime import attempts
+from ivr_runtime import attempts, jobs
 from ivr_runtime.models import OutboundMessage
 from ivr_runtime.sms.messaging import PROVIDER_STATUSES, RANK
 from ivr_runtime.twilio import twilio_client
@@ -67,21 +67,12 @@ def message_publish(message_id: int, *, countdown: float | None = None) -> bool:
 
 
 def _publish(message_id: int, *, countdown: float | None = None) -> bool:
-    from ivr_runtime.tasks import send_outbound_message
-
-    try:
-        # The argument's repr given: Celery would otherwise build it with its saferepr
-        send_outbound_message.apply_async(
-            (message_id,),
-            countdown=countdown,
-            retry=False,
-            argsrepr=f"({message_id},)",
-            kwargsrepr="{}",
-        )
-    except Exception as exc:  # the broker is down: the row stays queued for the sweep
-        log.warning("SMS %s stays queued: the broker is unreachable (%s)", message_id, exc)
-        return False
-    return True
+    return jobs.job_publish(
+        "ivr_runtime.send_outbound_message",
+        message_id,
+        countdown=countdown,
+        what=f"SMS {message_id}",
+    )
 
 
 def _mark_handed_over(message_ids: list[int], when: datetime) -> None:

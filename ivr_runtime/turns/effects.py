@@ -32,9 +32,15 @@ from flows.nodes.runtime import (
     SendSms,
 )
 from ivr_runtime import auth_guard, outbound_http
-from ivr_runtime.models import Agent, CallbackRequest, CallSession, OutboundMessage, Recording
+from ivr_runtime.models import (
+    Agent,
+    CallbackRequest,
+    CallControl,
+    CallSession,
+    OutboundMessage,
+    Recording,
+)
 from ivr_runtime.turns import deadlines, definitions, sql
-from ivr_runtime.voice import call_control
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +86,31 @@ def apply_effects(
         elif isinstance(effect, ReleaseAgent):
             agent_release(agent_id=effect.agent_id, session=session, now=now)
         elif isinstance(effect, ControlRecording | ExpectReturn):
-            call_control.control_queue(session=session, effect=effect, now=now)
+            _queue_control(session, effect, now)
+
+
+def _queue_control(
+    session: CallSession, effect: ControlRecording | ExpectReturn, now: datetime
+) -> CallControl:
+    """The action on the live call, for the worker's sweep (voice/call_control.py) to
+    perform after the answer: recording started or stopped at once, a call handed to
+    another application taken back if it is not back in time."""
+    Action = CallControl.Action
+    if isinstance(effect, ControlRecording):
+        action = Action.START_RECORDING if effect.action == "start" else Action.STOP_RECORDING
+        fields = {"action": action, "channels": effect.channels, "due_at": now}
+    else:
+        fields = {
+            "action": Action.TAKE_BACK,
+            "seq": effect.seq,
+            "due_at": now + timedelta(seconds=effect.seconds),
+        }
+    return CallControl.objects.create(
+        session=session,
+        node_id=effect.node[:64],
+        status=CallControl.Status.SIMULATED if session.simulated else CallControl.Status.QUEUED,
+        **fields,
+    )
 
 
 def _queue_sms(

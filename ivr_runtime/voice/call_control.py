@@ -3,7 +3,7 @@
 send it back in time; and the recording status callback that lists a call's recording.
 
 A turn asks for an action by writing a `CallControl` row in its own transaction
-(`control_queue`); the webhook never calls the provider itself (an inbound call is only in
+(ivr_runtime/turns/effects.py, as for every effect); the webhook never calls the provider itself (an inbound call is only in
 progress once its first webhook is answered). The worker's sweep (`control_sweep`, every
 CALL_CONTROL_SWEEP_SECONDS) claims the due rows one by one with a lease (ivr_runtime/
 attempts.py, `CALL_CONTROLS`) and performs them: an attempt that fails in a way that may
@@ -16,14 +16,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from datetime import datetime, timedelta
+from datetime import datetime
 from urllib.parse import urlencode
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from flows.nodes.runtime import ControlRecording, ExpectReturn
 from ivr_runtime import attempts, engine
 from ivr_runtime.models import CallControl, CallSession, Recording
 from ivr_runtime.twilio import twilio_client, twiml
@@ -37,27 +36,6 @@ SWEEP_BATCH = 50
 #: Twilio's "call is not in progress": the call is not answered yet, or already over
 NOT_IN_PROGRESS = 21220
 RECORDING_STATUS_PATH = "/ivr/recordings/status"
-
-
-# --- asked for by a turn (inside its transaction) ----------------------------------------
-def control_queue(
-    *, session: CallSession, effect: ControlRecording | ExpectReturn, now: datetime
-) -> CallControl:
-    if isinstance(effect, ControlRecording):
-        action = Action.START_RECORDING if effect.action == "start" else Action.STOP_RECORDING
-        fields = {"action": action, "channels": effect.channels, "due_at": now}
-    else:
-        fields = {
-            "action": Action.TAKE_BACK,
-            "seq": effect.seq,
-            "due_at": now + timedelta(seconds=effect.seconds),
-        }
-    return CallControl.objects.create(
-        session=session,
-        node_id=effect.node[:64],
-        status=Status.SIMULATED if session.simulated else Status.QUEUED,
-        **fields,
-    )
 
 
 # --- done by the worker --------------------------------------------------------------------

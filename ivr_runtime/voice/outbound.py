@@ -27,7 +27,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from flows.models import Flow, PhoneNumber
-from ivr_runtime import attempts, engine
+from ivr_runtime import attempts, engine, jobs
 from ivr_runtime.models import CallSession, OutboundCall
 from ivr_runtime.turns import sessions
 from ivr_runtime.twilio import twilio_client, twiml
@@ -145,14 +145,7 @@ def checked_vars(variables: Any) -> dict[str, Any]:
 
 # --- placing ---------------------------------------------------------------------------------------
 def dispatch_publish() -> bool:
-    from ivr_runtime.tasks import dispatch_outbound_calls
-
-    try:
-        dispatch_outbound_calls.apply_async((), retry=False)
-    except Exception as exc:
-        log.warning("outbound calls wait for the sweep: the broker is unreachable (%s)", exc)
-        return False
-    return True
+    return jobs.job_publish("ivr_runtime.dispatch_outbound_calls", what="outbound calls")
 
 
 #: how outbound calls are leased and retried (ivr_runtime/attempts.py): a dialling claim

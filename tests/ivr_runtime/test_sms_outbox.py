@@ -197,7 +197,7 @@ def test_publishing_to_an_unreachable_broker_is_fast_and_leaves_the_row_queued(
         with caplog.at_level(logging.WARNING, logger="ivr_runtime.sms.outbox"):
             assert outbox.message_publish(message.pk) is False
         assert time.perf_counter() - started < 0.5
-    assert f"SMS {message.pk} stays queued: the broker is unreachable" in caplog.text
+    assert f"SMS {message.pk} waits for the sweep: the broker is unreachable" in caplog.text
     message.refresh_from_db()
     assert message.status == Status.QUEUED and message.enqueued_at is None
 
