@@ -12,6 +12,7 @@ import sys
 import threading
 import time
 from itertools import count
+from pathlib import Path
 
 import pytest
 from django.db import OperationalError, connection
@@ -144,6 +145,33 @@ def test_the_default_sqlite_database_uses_the_gated_backend():
         pytest.skip("the suite runs on PostgreSQL")
     assert connection.settings_dict["ENGINE"] == "callflow.sqlite3"
     assert connection.settings_dict["OPTIONS"]["transaction_mode"] == "IMMEDIATE"
+
+
+@pytest.mark.parametrize(
+    ("switch", "engine"),
+    [(None, "callflow.sqlite3"), ("1", "callflow.sqlite3"), ("0", "django.db.backends.sqlite3")],
+)
+def test_the_write_gate_can_be_switched_off_for_djangos_own_backend(switch, engine, tmp_path):
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "SQLITE_WRITE_GATE")}
+    env |= {"DJANGO_SETTINGS_MODULE": "tests.settings", "CALLFLOW_VAR_DIR": str(tmp_path)}
+    if switch is not None:
+        env["SQLITE_WRITE_GATE"] = switch
+    script = (
+        "from django.conf import settings\n"
+        "db = settings.DATABASES['default']\n"
+        "print(db['ENGINE'], db['OPTIONS']['transaction_mode'])\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=Path(__file__).resolve().parents[2],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    # Either way write transactions begin IMMEDIATE: only where writers wait differs.
+    assert done.stdout.split() == [engine, "IMMEDIATE"]
 
 
 def test_a_write_transaction_holds_the_gate_until_it_commits(database):
