@@ -1,6 +1,7 @@
 """`make bench`: run every benchmarks/bench_*.py module's main() and print its numbers.
 
-`python -m benchmarks NAME...` runs only the named ones (e.g. `spec`).
+`python -m benchmarks NAME...` runs only the named ones (e.g. `spec`); a module that sets
+BY_NAME_ONLY (a comparison, e.g. `sqlite_gate`) runs only when named.
 """
 
 import importlib
@@ -28,9 +29,12 @@ def main(argv: list[str]) -> int:
     for name in names:
         if wanted and name not in wanted:
             continue
+        module = importlib.import_module(f"benchmarks.{name}")
+        if not wanted and getattr(module, "BY_NAME_ONLY", False):
+            continue
         print(f"\n== {name.removeprefix('bench_')} ==", flush=True)
         started = time.perf_counter()
-        importlib.import_module(f"benchmarks.{name}").main()
+        module.main()
         print(f"({time.perf_counter() - started:.1f}s)", flush=True)
     return 0
 

@@ -23,6 +23,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from benchmarks import bench_webhooks as web
+from benchmarks import server
 
 #: the public origin every server validates signatures against (PUBLIC_BASE_URL)
 PUBLIC = "https://ivr.example.com"
@@ -87,43 +88,27 @@ class SpreadCaller(web.Caller):
 def main() -> None:
     var_dir = Path(tempfile.mkdtemp(prefix="callflow-scale-"))
     public = PUBLIC
-    env = {
-        **os.environ,
-        "CALLFLOW_VAR_DIR": str(var_dir),
-        "DJANGO_SETTINGS_MODULE": "callflow.settings",
-        "PYTHONPATH": os.pathsep.join(
-            filter(None, [str(web.ROOT), os.environ.get("PYTHONPATH", "")])
-        ),
-        "TWILIO_AUTH_TOKEN": web.TOKEN,
-        "ALLOWED_HOSTS": web.HOST,
-        "DEBUG": "0",
-        "LOG_LEVEL": "ERROR",
-        "PUBLIC_BASE_URL": public,
-        "CELERY_BROKER_URL": "filesystem://",
-    }
-    env.pop("DATABASE_URL", None)
-    if os.environ.get("BENCH_DATABASE_URL"):
-        env["DATABASE_URL"] = os.environ["BENCH_DATABASE_URL"]
+    env = server.server_env(var_dir, os.environ.get("BENCH_DATABASE_URL"), PUBLIC_BASE_URL=public)
     servers: list[subprocess.Popen] = []
     try:
-        web.prepare(var_dir, env)
+        server.prepare(var_dir, env)
         bases = []
         for _ in range(PROCESSES):
-            port = web.free_port()
-            command = web.gunicorn_command(port)
+            port = server.free_port()
+            command = server.gunicorn_command(port)
             command[command.index("--workers") + 1] = WORKERS
             servers.append(
-                subprocess.Popen(command, cwd=web.ROOT, env=env, stdout=subprocess.DEVNULL)
+                subprocess.Popen(command, cwd=server.ROOT, env=env, stdout=subprocess.DEVNULL)
             )
-            bases.append(f"http://{web.HOST}:{port}")
-        for base, server in zip(bases, servers, strict=True):
-            web.wait_until_up(base, server)
+            bases.append(f"http://{server.HOST}:{port}")
+        for base, process in zip(bases, servers, strict=True):
+            server.wait_until_up(base, process)
         SpreadCaller.bases = bases
-        database = "PostgreSQL" if "DATABASE_URL" in env else "SQLite"
         print(
-            f"{PROCESSES} gunicorn processes x {WORKERS} sync workers on {database}, "
+            f"{PROCESSES} gunicorn processes x {WORKERS} sync workers on "
+            f"{server.database_name(env)}, "
             f"{web.CONCURRENCY} concurrent calls, {DUPLICATED:.0%} of webhooks sent to two "
-            f"processes at once; {web.load_average()}"
+            f"processes at once; {server.load_average()}"
         )
         results, sids = web.Results(), count(int(time.time() * 1000) % 10**9)
         budget, deadline = [CALLS], time.monotonic() + 120
@@ -131,7 +116,7 @@ def main() -> None:
             SpreadCaller(public, results, sids, deadline, budget) for _ in range(web.CONCURRENCY)
         ]
         threads = [
-            threading.Thread(target=c.run, args=(web.BENCH_NUMBER, ["1", "2"])) for c in callers
+            threading.Thread(target=c.run, args=(server.BENCH_NUMBER, ["1", "2"])) for c in callers
         ]
         started = time.perf_counter()
         for thread in threads:
@@ -142,13 +127,13 @@ def main() -> None:
         web.summary("spread", results, elapsed)
         _check(var_dir, env, list(SpreadCaller.placed), SpreadCaller.duplicates, results)
     finally:
-        for server in servers:
-            server.terminate()
-        for server in servers:
+        for process in servers:
+            process.terminate()
+        for process in servers:
             try:
-                server.wait(timeout=10)
+                process.wait(timeout=10)
             except subprocess.TimeoutExpired:
-                server.kill()
+                process.kill()
         shutil.rmtree(var_dir, ignore_errors=True)
 
 
@@ -156,8 +141,8 @@ def _check(var_dir: Path, env: dict[str, str], sids: list[str], duplicates: int,
     listed = var_dir / "sids.json"
     listed.write_text(json.dumps(sids))
     found = subprocess.run(
-        [str(web.PYTHON), "manage.py", "shell", "-c", CHECK],
-        cwd=web.ROOT,
+        [str(server.PYTHON), "manage.py", "shell", "-c", CHECK],
+        cwd=server.ROOT,
         env={**env, "BENCH_SIDS": str(listed)},
         capture_output=True,
         text=True,

@@ -22,13 +22,9 @@ Everything stays on 127.0.0.1.
 from __future__ import annotations
 
 import http.client
-import json
 import os
 import resource
 import shutil
-import socket
-import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -39,13 +35,22 @@ from itertools import count
 from pathlib import Path
 from urllib.parse import urlencode, urljoin, urlsplit
 
-import requests
 from twilio.request_validator import RequestValidator
 
-ROOT = Path(__file__).resolve().parent.parent
-PYTHON = ROOT / ".venv" / "bin" / "python"
-GUNICORN = ROOT / ".venv" / "bin" / "gunicorn"
-TOKEN = "bench-auth-token"
+from benchmarks.server import (
+    BENCH_NUMBER,
+    THREADS,
+    TOKEN,
+    WORKERS,
+    database_name,
+    load_average,
+    prepare,
+    round_trips,
+    serve,
+    server_env,
+    stop,
+)
+
 CONCURRENCY = int(os.environ.get("BENCH_CONCURRENCY", "16"))
 #: the concurrency levels whose figures are printed against the targets, in one run
 LEVELS = [int(n) for n in os.environ.get("BENCH_LEVELS", f"{CONCURRENCY},64").split(",")]
@@ -60,90 +65,15 @@ TARGET_NEW_CALLS = 200.0
 THINK_SECONDS = float(os.environ.get("BENCH_THINK_MS", "100")) / 1000
 MAX_CALLS = int(os.environ.get("BENCH_CALLS", "1200"))
 MAX_SECONDS = float(os.environ.get("BENCH_SECONDS", "25"))
-#: Sync workers, (2 x cores) + 1 as gunicorn's documentation advises to start with: while
-#: one worker waits (for the write lock, for its client), another runs. On 2 cores, 2 to 5
-#: workers gave the calls 1,030, 1,120, 1,150 and 1,200 webhooks/s, the floor 2,200 to 2,300
-#: whatever the count. (Before SQLite's writers queued at the gate, callflow/sqlite3, more
-#: workers ran fewer calls: they slept in SQLite's busy handler.)
-WORKERS = os.environ.get("BENCH_WORKERS", str(2 * (os.cpu_count() or 1) + 1))
-THREADS = int(os.environ.get("BENCH_THREADS", "1"))
 #: the floor and the calls are measured in turns, this many times each
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
-HOST = "127.0.0.1"
 TARGET_RATIO = 0.5
 TARGET_P99_MS = 50.0
-BENCH_NUMBER = "+442079460009"
-
-#: a flow that touches the common nodes and never leaves the machine
-BENCH_FLOW = {
-    "format": "callflow/1",
-    "slug": "bench",
-    "name": "Bench",
-    "timezone": "Europe/London",
-    "language": "en-GB",
-    "start": "greeting",
-    "fallback": {"node": "sorry"},
-    "nodes": [
-        {
-            "id": "greeting",
-            "type": "say",
-            "config": {"text": "Hello {{ caller.number }}."},
-            "exits": {"next": "menu"},
-        },
-        {
-            "id": "menu",
-            "type": "menu",
-            "config": {
-                "prompt": "Press 1 for sales, 2 for support.",
-                "input": "both",
-                "options": [{"key": "1", "speech": ["sales"]}, {"key": "2", "speech": ["support"]}],
-            },
-            "exits": {"1": "remember", "2": "remember", "no_input": "bye", "no_match": "bye"},
-        },
-        {
-            "id": "remember",
-            "type": "set",
-            "config": {"vars": {"choice": "{{ nodes.menu.digits }}"}},
-            "exits": {"next": "by_choice"},
-        },
-        {
-            "id": "by_choice",
-            "type": "branch",
-            "config": {
-                "rules": [{"exit": "sales", "var": "vars.choice", "op": "eq", "value": "1"}]
-            },
-            "exits": {"sales": "text", "else": "confirm"},
-        },
-        {
-            "id": "text",
-            "type": "sms",
-            "config": {"body": "Thanks for calling sales."},
-            "exits": {"next": "confirm"},
-        },
-        {
-            "id": "confirm",
-            "type": "menu",
-            "config": {
-                "prompt": "Press 1 to hear this again, 2 to finish.",
-                "options": [{"key": "1"}, {"key": "2"}],
-            },
-            "exits": {"1": "menu", "2": "bye", "no_input": "bye", "no_match": "bye"},
-        },
-        {"id": "bye", "type": "hangup", "config": {"text": "Goodbye."}, "exits": {}},
-        {"id": "sorry", "type": "hangup", "config": {"text": "Sorry."}, "exits": {}},
-    ],
-}
 
 
 def _query(url: str) -> str:
     query = urlsplit(url).query
     return f"?{query}" if query else ""
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @dataclass
@@ -403,91 +333,24 @@ def summary(name: str, results: Results, elapsed: float) -> Summary:
     return Summary(rate=rate, p50=p50, p99=p99)
 
 
-def load_average() -> str:
-    return "load average " + ", ".join(f"{n:.2f}" for n in os.getloadavg())
+def warm_up(base: str, keys: list[str]) -> None:
+    """Both paths on every worker (connections, definition cache, templates)."""
+    drive(base, "calls", calls=100, seconds=10, keys=keys)
+    drive(base, "ping", calls=1000, seconds=5)
 
 
-def prepare(var_dir: Path, env: dict[str, str]) -> None:
-    def manage(*args: str) -> None:
-        subprocess.run(
-            [str(PYTHON), "manage.py", *args],
-            cwd=ROOT,
-            env=env,
-            check=True,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-        )
-
-    flow_file = var_dir / "bench.json"
-    flow_file.write_text(json.dumps(BENCH_FLOW))
-    manage("migrate", "--no-input")
-    manage("load_demo")
-    manage("load_directory")
-    manage("import_flows", str(flow_file), "--publish")
-    manage("bind_number", BENCH_NUMBER, "bench")
-
-
-#: one whole call through the views in a process of its own, each webhook's statements
-#: counted (BEGIN and COMMIT included: each is a round trip to the database too)
-ROUND_TRIPS = """
-from urllib.parse import urlencode
-from django.db import connection
-from django.test import Client
-from django.test.utils import CaptureQueriesContext
-from twilio.request_validator import RequestValidator
-client, validator = Client(), RequestValidator(TOKEN)
-webhooks = [("first", "/ivr/voice", {"CallStatus": "ringing"}),
-            ("answer", "/ivr/continue?seq=1", {"Digits": "2"}),
-            ("answer", "/ivr/continue?seq=2", {"Digits": "2"}),
-            ("status", "/ivr/status", {"CallStatus": "completed", "CallDuration": "9"})]
-for sid in ("CA" + "e" * 32, "CA" + "f" * 32):  # the first call warms the caches up
-    base = {"CallSid": sid, "AccountSid": "AC" + "0" * 32, "From": "+447700900999",
-            "To": NUMBER, "CallStatus": "in-progress"}
-    seen = {}
-    for kind, path, extra in webhooks:
-        form = {**base, **extra}
-        signature = validator.compute_signature("http://testserver" + path, form)
-        with CaptureQueriesContext(connection) as captured:
-            client.post(path, urlencode(form), content_type="application/x-www-form-urlencoded",
-                        HTTP_X_TWILIO_SIGNATURE=signature)
-        seen.setdefault(kind, len(captured.captured_queries))
-print(" ".join(f"{kind} {n}" for kind, n in seen.items()))
-"""
-
-
-def round_trips(env: dict[str, str]) -> str:
-    """The database round trips of each kind of webhook (after a warm-up call)."""
-    script = ROUND_TRIPS.replace("TOKEN", repr(TOKEN)).replace("NUMBER", repr(BENCH_NUMBER))
-    answer = subprocess.run(
-        [str(PYTHON), "manage.py", "shell", "-c", script],
-        cwd=ROOT,
-        env={**env, "ALLOWED_HOSTS": "testserver"},
-        capture_output=True,
-        text=True,
-        check=True,
+def calls_round(
+    base: str, keys: list[str], concurrency: int = CONCURRENCY
+) -> tuple[Results, float]:
+    """One round of the bench calls: a ROUNDS-th of the calls and of the time."""
+    return drive(
+        base,
+        "calls",
+        calls=MAX_CALLS // ROUNDS,
+        seconds=MAX_SECONDS / ROUNDS,
+        keys=keys,
+        concurrency=concurrency,
     )
-    return answer.stdout.strip().splitlines()[-1]
-
-
-def wait_until_up(base: str, server: subprocess.Popen, seconds: float = 30) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"gunicorn exited with {server.returncode}")
-        try:
-            if requests.get(base + "/ivr/ping", timeout=5).status_code == 200:
-                return
-        except requests.RequestException:
-            time.sleep(0.2)
-    raise RuntimeError("gunicorn did not start")
-
-
-def gunicorn_command(port: int) -> list[str]:
-    command = [str(GUNICORN), "callflow.wsgi:application", "--bind", f"{HOST}:{port}"]
-    command += ["--workers", WORKERS, "--log-level", "warning", "--backlog", "256"]
-    if THREADS > 1:
-        command += ["--worker-class", "gthread", "--threads", str(THREADS)]
-    return command
 
 
 def level_figures(base: str, meter: CpuMeter, concurrency: int, keys: list[str]) -> bool:
@@ -508,16 +371,7 @@ def level_figures(base: str, meter: CpuMeter, concurrency: int, keys: list[str])
         )
         floor_results.merge(results)
         floor_elapsed += elapsed
-        results, elapsed = meter.measure(
-            lambda: drive(
-                base,
-                "calls",
-                calls=MAX_CALLS // ROUNDS,
-                seconds=MAX_SECONDS / ROUNDS,
-                keys=keys,
-                concurrency=concurrency,
-            )
-        )
+        results, elapsed = meter.measure(lambda: calls_round(base, keys, concurrency))
         call_results.merge(results)
         call_elapsed += elapsed
     print(f"-- {concurrency} concurrent calls")
@@ -555,44 +409,20 @@ def level_figures(base: str, meter: CpuMeter, concurrency: int, keys: list[str])
 
 def main() -> None:
     var_dir = Path(tempfile.mkdtemp(prefix="callflow-bench-"))
-    port = free_port()
-    env = {
-        **os.environ,
-        "CALLFLOW_VAR_DIR": str(var_dir),
-        "DJANGO_SETTINGS_MODULE": os.environ.get("BENCH_SETTINGS", "callflow.settings"),
-        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH", "")])),
-        "TWILIO_AUTH_TOKEN": TOKEN,
-        "ALLOWED_HOSTS": HOST,
-        "DEBUG": "0",
-        "LOG_LEVEL": "ERROR",
-        "PUBLIC_BASE_URL": "",
-        "CELERY_BROKER_URL": "filesystem://",
-    }
-    env.pop("DATABASE_URL", None)
-    if os.environ.get("BENCH_DATABASE_URL"):  # e.g. a throwaway PostgreSQL database
-        env["DATABASE_URL"] = os.environ["BENCH_DATABASE_URL"]
+    # e.g. a throwaway PostgreSQL database; SQLITE_WRITE_GATE=0 for Django's own SQLite
+    env = server_env(var_dir, os.environ.get("BENCH_DATABASE_URL"))
     keys = os.environ.get("BENCH_KEYS", "1,2").split(",")
     server = None
     try:
         prepare(var_dir, env)
-        server = subprocess.Popen(
-            gunicorn_command(port),
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=sys.stderr,
-        )
-        base = f"http://{HOST}:{port}"
-        wait_until_up(base, server)
+        server, base = serve(env)
         model = (
             f"{WORKERS} gthread workers x {THREADS} threads"
             if THREADS > 1
             else f"{WORKERS} sync workers"
         )
-        print(f"gunicorn: {model} on {base}; {load_average()}")
-        # Warm both paths on every worker (connections, definition cache, templates).
-        drive(base, "calls", calls=100, seconds=10, keys=keys)
-        drive(base, "ping", calls=1000, seconds=5)
+        print(f"gunicorn: {model} on {base}, {database_name(env)}; {load_average()}")
+        warm_up(base, keys)
         meter = CpuMeter(server.pid)
         verdicts = [level_figures(base, meter, level, keys) for level in LEVELS]
         new, new_elapsed = meter.measure(
@@ -620,11 +450,7 @@ def main() -> None:
         print(f"database round trips per webhook: {round_trips(env)}")
     finally:
         if server is not None:
-            server.terminate()
-            try:
-                server.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                server.kill()
+            stop(server)
         shutil.rmtree(var_dir, ignore_errors=True)
 
 

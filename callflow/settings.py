@@ -136,8 +136,11 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # Django's SQLite backend, with writers queueing at a gate (callflow/sqlite3/base.py).
-    DATABASES["default"]["ENGINE"] = "callflow.sqlite3"
+    # Django's SQLite backend, with writers queueing at a gate (callflow/sqlite3/base.py);
+    # SQLITE_WRITE_GATE=0 keeps Django's own, whose writers wait in SQLite's busy handler
+    # (`python -m benchmarks sqlite_gate` compares the two).
+    if env_bool("SQLITE_WRITE_GATE", True):
+        DATABASES["default"]["ENGINE"] = "callflow.sqlite3"
     # WAL lets the web process and the embedded worker read while the other writes.
     DATABASES["default"]["OPTIONS"] = {
         # how long a writer waits for the lock: well inside a webhook's deadline

@@ -30,13 +30,14 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
 import pytest
 
 from tests.fakes.twilio_api import FakeTwilio
+from tests.waiting import wait_for
 
 REPO = Path(__file__).resolve().parent.parent
 REDIS_URL = os.environ.get("CALLFLOW_TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
@@ -104,19 +105,6 @@ def assert_isolated() -> None:
         if current[name] != value
     ]
     assert not left, "an earlier test left " + "; ".join(left)
-
-
-def wait_for(
-    predicate: Callable[[], object], *, timeout: float = 20.0, interval: float = 0.1, what: str = ""
-) -> object:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what or predicate}")
-        time.sleep(interval)
 
 
 # --- the broker, behind a switch -----------------------------------------------------------

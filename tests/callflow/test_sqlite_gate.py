@@ -12,11 +12,13 @@ import sys
 import threading
 import time
 from itertools import count
+from pathlib import Path
 
 import pytest
 from django.db import OperationalError, connection
 
 from callflow.sqlite3.base import DatabaseWrapper
+from tests.waiting import wait_for
 
 _aliases = count()
 
@@ -71,14 +73,36 @@ def gate_taken(db: DatabaseWrapper) -> bool:
     return False
 
 
-def writer_thread(path, value: str, began: list[float], **options) -> threading.Thread:
-    """A thread with its own connection that writes `value` in a transaction, noting when
-    its transaction began (after any wait at the gate)."""
+def gate_waiters(path) -> int:
+    """How many flocks wait for the gate (in any process): lines `N: -> FLOCK ... dev:inode`
+    of /proc/locks, the kernel's list of locks held and waited for."""
+    stat = os.stat(f"{path}-gate")
+    file = f"{os.major(stat.st_dev):02x}:{os.minor(stat.st_dev):02x}:{stat.st_ino}"
+    with open("/proc/locks") as locks:
+        return sum(
+            1 for line in locks if line.split()[1:3] == ["->", "FLOCK"] and file in line.split()
+        )
+
+
+def at_the_gate(thread: threading.Thread) -> bool:
+    """Whether the thread is looking at the gate again and again (`_gate_poll`, what a
+    writer behind a connection of its own process does): queued there, not yet in SQLite."""
+    frame = sys._current_frames().get(thread.ident)
+    while frame is not None:
+        if frame.f_code.co_name == "_gate_poll":
+            return True
+        frame = frame.f_back
+    return False
+
+
+def writer_thread(path, value: str, events: list[str], **options) -> threading.Thread:
+    """A thread with its own connection that writes `value` in a transaction, noting in
+    `events` when its transaction began (after any wait at the gate)."""
 
     def run():
         db = sqlite(path, **options)
         begin(db)
-        began.append(time.monotonic())
+        events.append(f"{value} began")
         write(db, value)
         commit(db)
         db.close()
@@ -123,6 +147,33 @@ def test_the_default_sqlite_database_uses_the_gated_backend():
     assert connection.settings_dict["OPTIONS"]["transaction_mode"] == "IMMEDIATE"
 
 
+@pytest.mark.parametrize(
+    ("switch", "engine"),
+    [(None, "callflow.sqlite3"), ("1", "callflow.sqlite3"), ("0", "django.db.backends.sqlite3")],
+)
+def test_the_write_gate_can_be_switched_off_for_djangos_own_backend(switch, engine, tmp_path):
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "SQLITE_WRITE_GATE")}
+    env |= {"DJANGO_SETTINGS_MODULE": "tests.settings", "CALLFLOW_VAR_DIR": str(tmp_path)}
+    if switch is not None:
+        env["SQLITE_WRITE_GATE"] = switch
+    script = (
+        "from django.conf import settings\n"
+        "db = settings.DATABASES['default']\n"
+        "print(db['ENGINE'], db['OPTIONS']['transaction_mode'])\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=Path(__file__).resolve().parents[2],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    # Either way write transactions begin IMMEDIATE: only where writers wait differs.
+    assert done.stdout.split() == [engine, "IMMEDIATE"]
+
+
 def test_a_write_transaction_holds_the_gate_until_it_commits(database):
     db = sqlite(database)
     begin(db)
@@ -151,17 +202,17 @@ def test_a_second_writer_waits_at_the_gate_and_goes_on_when_the_first_commits(da
     first = sqlite(database)
     begin(first)
     write(first, "first")
-    began_at: list[float] = []
-    thread = writer_thread(database, "second", began_at)
-    time.sleep(0.25)
-    assert began_at == []  # still queued: the first has not committed
-    committed_at = time.monotonic()
+    events: list[str] = []
+    thread = writer_thread(database, "second", events)
+    # Queued at the gate, not sleeping in SQLite's busy handler (which would wake up to
+    # 100 ms after the first commits), and still there while the first holds it.
+    wait_for(lambda: at_the_gate(thread), interval=0.01, what="the second writer at the gate")
+    assert events == [] and at_the_gate(thread)
+    events.append("first commits")
     commit(first)
     thread.join(5)
-    assert began_at and began_at[0] >= committed_at
-    # It was waiting at the gate, not in SQLite's busy handler: that one, 0.25 s in, sleeps
-    # 100 ms between tries (from 0.228 s to 0.328 s) and would start about 78 ms late.
-    assert began_at[0] - committed_at < 0.05, began_at[0] - committed_at
+    assert not thread.is_alive()
+    assert events == ["first commits", "second began"]
     assert rows(database) == ["first", "second"]
 
 
@@ -171,28 +222,32 @@ def test_a_process_killed_holding_the_gate_lets_go_of_it(database):
         [
             sys.executable,
             "-c",
-            "import fcntl, os, sys, time\n"
+            "import fcntl, os, sys\n"
             f"fd = os.open({db.gate_path()!r}, os.O_RDWR | os.O_CREAT)\n"
             "fcntl.flock(fd, fcntl.LOCK_EX)\n"
             "print('held', flush=True)\n"
-            "time.sleep(60)\n",
+            "sys.stdin.read()\n",  # holds it until killed (or this test's end closes stdin)
         ],
+        stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
     )
+    events: list[str] = []
     try:
         assert holder.stdout.readline().strip() == "held"
         assert gate_taken(db)
+        thread = writer_thread(database, "after", events)
+        wait_for(lambda: gate_waiters(database) == 1, what="the writer queued behind the holder")
+        assert events == []
+        events.append("holder killed")
         os.kill(holder.pid, signal.SIGKILL)
         holder.wait(5)
-        started = time.monotonic()
-        begin(db)
-        write(db, "after")
-        commit(db)
-        assert time.monotonic() - started < 1.0
+        thread.join(5)
+        assert not thread.is_alive()
     finally:
         holder.kill()
         holder.wait(5)
+    assert events == ["holder killed", "after began"]
     assert rows(database) == ["after"]
 
 
@@ -219,8 +274,10 @@ def test_behind_its_own_process_a_writer_waits_no_longer_than_the_timeout(databa
     thread.start()
     thread.join(10)
     assert not thread.is_alive()
+    # The timeout at the gate, then the timeout in SQLite: a bound below, which no load on
+    # the machine can break (the deadline of the join bounds it above).
     error, waited = outcome
-    assert "locked" in error and 0.6 <= waited < 3.0, outcome
+    assert "locked" in error and waited >= 0.6, outcome
     commit(holder)
     assert rows(database) == ["held"]
 
@@ -228,14 +285,17 @@ def test_behind_its_own_process_a_writer_waits_no_longer_than_the_timeout(databa
 def test_behind_another_process_a_writer_sleeps_until_the_gate_is_given_back(database):
     fd = os.open(f"{database}-gate", os.O_RDWR | os.O_CREAT)
     fcntl.flock(fd, fcntl.LOCK_EX)  # held as another process would hold it
-    began: list[float] = []
-    thread = writer_thread(database, "after", began, timeout=0.3)
-    time.sleep(0.6)  # longer than the timeout: it waits at the gate all the same
-    assert began == []
-    released = time.monotonic()
+    events: list[str] = []
+    # A timeout of 0: any wait is longer, and it waits at the gate all the same, blocked in
+    # the kernel (which wakes it when the gate is given back), not polling.
+    thread = writer_thread(database, "after", events, timeout=0)
+    wait_for(lambda: gate_waiters(database) == 1, what="the writer blocked at the gate")
+    assert events == []
+    events.append("given back")
     os.close(fd)
     thread.join(5)
-    assert began and began[0] - released < 0.05
+    assert not thread.is_alive()
+    assert events == ["given back", "after began"]
     assert rows(database) == ["after"]
 
 

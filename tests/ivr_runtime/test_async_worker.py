@@ -61,6 +61,19 @@ def message_in(*statuses, timeout=20.0):
     return wait_for(check, timeout=timeout, what=f"a message in {statuses}")
 
 
+#: what beat logs when a sweep falls due and the broker cannot be reached: the sweep it
+#: could not send, or (never connected yet) the connection it keeps trying
+BEAT_REFUSED = ("Couldn't apply scheduled task outbox-sweep", "beat: Connection error")
+
+
+def beat_refused(stack, *, after: int) -> None:
+    """Wait until beat, past offset `after` in its log, fails to hand the outbox sweep over."""
+    wait_for(
+        lambda: any(line in stack.beat.log()[after:] for line in BEAT_REFUSED),
+        what="beat to fail to hand the outbox sweep over",
+    )
+
+
 def test_a_call_sends_its_sms_through_the_worker(stack, place_call):
     sms_flow()
     call = place_call(NUMBER)
@@ -99,8 +112,10 @@ def test_broker_down_the_caller_is_answered_at_once_and_the_sweep_sends_later(st
         assert elapsed < 1.0, f"the webhook took {elapsed:.2f}s with the broker down"
         message = OutboundMessage.objects.get()
         assert message.status == Status.QUEUED and message.enqueued_at is None
-        time.sleep(1.5)  # the worker and beat cannot reach the broker either
+        # The relay comes round (beat, to hand over the outbox sweep) and cannot reach the broker.
+        beat_refused(stack, after=len(stack.beat.log()))
         assert stack.twilio.messages() == []
+        assert OutboundMessage.objects.get().enqueued_at is None
     finally:
         stack.proxy.up()
     message = message_in(Status.SENT, timeout=40)
@@ -154,8 +169,20 @@ def test_invalid_number_is_failed_at_once_with_the_reason(stack, place_call):
     message = message_in(Status.FAILED)
     assert message.attempts == 1 and message.error_code == "21211"
     assert "21211" in message.last_error and "not a valid phone number" in message.last_error
-    time.sleep(1.5)  # the sweep leaves a failed message alone
-    assert len(stack.twilio.messages()) == 1
+    # As if never handed over, so the next sweep would take it were a failed message due;
+    # a message queued after it only the sweep sends: once that one is sent, a sweep has
+    # run over both, oldest first, and the worker took their sends in that order.
+    OutboundMessage.objects.filter(pk=message.pk).update(enqueued_at=None)
+    later = OutboundMessage.objects.create(
+        to=CALLER, from_number=NUMBER, body="later", idempotency_key="after-the-failure"
+    )
+    wait_for(
+        lambda: OutboundMessage.objects.get(pk=later.pk).status == Status.SENT,
+        what="the sweep to send the later message",
+    )
+    assert [r.form["To"] for r in stack.twilio.messages()] == ["+15005550001", CALLER]
+    message.refresh_from_db()
+    assert message.status == Status.FAILED and message.attempts == 1
 
 
 @pytest.mark.parametrize(

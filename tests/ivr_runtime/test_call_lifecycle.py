@@ -16,6 +16,7 @@ from django.utils import timezone
 from ivr_runtime import engine, tasks
 from ivr_runtime.models import Agent, CallSession, CallStep, OutboundMessage, Skill
 from ivr_runtime.voice import call_end
+from tests.waiting import wait_for
 
 from .conftest import flow_definition, publish, two_menus
 from .test_concurrency import in_threads
@@ -470,8 +471,7 @@ def test_a_duplicate_of_a_text_out_for_a_lookup_waits_for_its_answer(record_serv
 
     first = threading.Thread(target=first_text)
     first.start()
-    while not record_server.requests:  # the first is out for its (1.5 s) lookup
-        threading.Event().wait(0.01)
+    wait_for(lambda: record_server.requests, interval=0.01, what="the first text's (1.5 s) lookup")
     try:
         answers["second"] = post_text(form)
     finally:
