@@ -415,3 +415,7 @@ CELERY_BEAT_SCHEDULE["call-sweep"] = {
     "task": "ivr_runtime.sweep_stale_calls",
     "schedule": CALL_SWEEP_SECONDS,
 }
+
+#: the region a national number is read in (the call history's search) when the flow's own
+#: is unknown: an ISO 3166 code (GB, US, FR...)
+PHONE_REGION = os.environ.get("PHONE_REGION", "GB").strip().upper() or "GB"

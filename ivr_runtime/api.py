@@ -1,4 +1,5 @@
-"""The runtime's API (docs/api.md, docs/runtime.md): calls, statistics, the simulator.
+"""The runtime's API (docs/api.md, docs/runtime.md): statistics, the simulator, outbound
+calls (the call history is api_history).
 
 Thin views: parse, call a service or a report, render. Permissions are declared per
 method and enforced by flows.permissions.RolePermission.
@@ -10,126 +11,18 @@ from typing import Any
 
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound, ValidationError
-from rest_framework.generics import ListAPIView, RetrieveAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from flows.models import Flow
 from flows.permissions import CHANGE_FLOW, PUBLISH_FLOW, VIEW_FLOW
-from ivr_runtime.models import CallSession, CallStep, OutboundCall, Recording
+from ivr_runtime.models import CallSession, OutboundCall
 from ivr_runtime.reports import reports
 from ivr_runtime.voice import outbound, simulator
-
-
-class StepSerializer(serializers.ModelSerializer):
-    node = serializers.CharField(source="node_id")
-    type = serializers.CharField(source="node_type")
-    exit = serializers.SerializerMethodField()
-
-    class Meta:
-        model = CallStep
-        fields = ["index", "node", "type", "input", "exit", "hung_up", "error", "at", "left_at"]
-
-    def get_exit(self, step: CallStep) -> str | None:
-        return step.exit or None
-
-
-class CallSerializer(serializers.ModelSerializer):
-    sid = serializers.CharField(source="call_sid")
-    flow = serializers.SlugRelatedField(slug_field="slug", read_only=True)
-    version = serializers.IntegerField(source="flow_version.number", default=None, read_only=True)
-    to = serializers.CharField(source="to_number")
-
-    class Meta:
-        model = CallSession
-        fields = [
-            "sid",
-            "flow",
-            "version",
-            "from_number",
-            "to",
-            "direction",
-            "answered_by",
-            "status",
-            "provider_status",
-            "started_at",
-            "ended_at",
-            "duration",
-            "current_node",
-            "simulated",
-        ]
-
-    def to_representation(self, instance: CallSession) -> dict[str, Any]:
-        data = super().to_representation(instance)
-        # `from` is a Python keyword, so the field is renamed here rather than declared.
-        return {("from" if key == "from_number" else key): value for key, value in data.items()}
-
-
-class RecordingSerializer(serializers.ModelSerializer):
-    node = serializers.CharField(source="node_id")
-    sid = serializers.CharField(source="recording_sid")
-
-    class Meta:
-        model = Recording
-        fields = [
-            "sid",
-            "kind",
-            "node",
-            "url",
-            "duration",
-            "channels",
-            "transcription",
-            "created_at",
-        ]
-
-
-class CallDetailSerializer(CallSerializer):
-    steps = StepSerializer(many=True, read_only=True)
-    recordings = RecordingSerializer(many=True, read_only=True)
-
-    class Meta(CallSerializer.Meta):
-        fields = [*CallSerializer.Meta.fields, "variables", "errors", "steps", "recordings"]
-
-
-class CallListView(ListAPIView):
-    """Calls, newest first (simulated calls only with ?simulated=1)."""
-
-    serializer_class = CallSerializer
-    required_permissions = {"get": VIEW_FLOW}
-
-    @extend_schema(
-        parameters=[
-            OpenApiParameter("flow", str, description="flow slug"),
-            OpenApiParameter("status", str, enum=list(CallSession.Status.values)),
-            OpenApiParameter("simulated", bool),
-        ]
-    )
-    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return super().get(request, *args, **kwargs)
-
-    def get_queryset(self):
-        params = self.request.query_params
-        return reports.calls_query(
-            flow_slug=params.get("flow") or None,
-            status=params.get("status") or None,
-            simulated=params.get("simulated", "").lower() in {"1", "true", "yes"},
-        )
-
-
-class CallDetailView(RetrieveAPIView):
-    """One call with its steps in order."""
-
-    serializer_class = CallDetailSerializer
-    required_permissions = {"get": VIEW_FLOW}
-    lookup_field = "call_sid"
-    lookup_url_kwarg = "sid"
-    queryset = CallSession.objects.select_related("flow", "flow_version").prefetch_related(
-        "steps", "recordings"
-    )
 
 
 class StatsQuery(serializers.Serializer):

@@ -215,6 +215,34 @@ class CallStep(models.Model):
         return f"{self.session_id}#{self.index} {self.node_id} -> {self.exit}"
 
 
+class CallHttpRequest(models.Model):
+    """An HTTP request a call's node made (`http`, `self_service`), for the call's history:
+    written with the steps of the round its answer moved on."""
+
+    session = models.ForeignKey(
+        CallSession, on_delete=models.CASCADE, related_name="http_requests", db_index=False
+    )
+    step_index = models.PositiveIntegerField(help_text="The index of the step that made it")
+    node_id = models.CharField(max_length=64)
+    method = models.CharField(max_length=8, default="GET")
+    url = models.TextField()
+    status = models.PositiveSmallIntegerField(null=True, blank=True)
+    ok = models.BooleanField(default=False)
+    error = models.CharField(max_length=300, blank=True)
+    duration_ms = models.PositiveIntegerField(null=True, blank=True)
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["session", "step_index", "id"]
+        indexes = [
+            # GET /api/calls/<sid>/: a call's requests in the order its steps made them
+            models.Index(fields=["session", "step_index"], name="callhttp_session_step"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.url[:60]} -> {self.status or self.error}"
+
+
 class OutboundMessage(models.Model):
     """An SMS to send: written with the step that asked for it, sent by a Celery task.
 

@@ -183,6 +183,8 @@ class HttpResult:
     status: int | None
     data: Any
     error: str = ""
+    #: how long the request took (set by the runtime that made it; the call history shows it)
+    elapsed_ms: int | None = None
 
 
 @dataclass(frozen=True)

@@ -1,11 +1,12 @@
-"""Call history and per-node statistics, computed with aggregate queries over the steps."""
+"""Per-node statistics, computed with aggregate queries over the steps (the call history
+is history.py)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Q
 
 from flows.models import Flow, FlowVersion
 from ivr_runtime.models import CallSession, CallStep
@@ -13,17 +14,6 @@ from ivr_runtime.models import CallSession, CallStep
 
 class UnknownVersion(Exception):
     pass
-
-
-def calls_query(
-    *, flow_slug: str | None = None, status: str | None = None, simulated: bool = False
-) -> QuerySet[CallSession]:
-    calls = CallSession.objects.filter(simulated=simulated).select_related("flow", "flow_version")
-    if flow_slug:
-        calls = calls.filter(flow__slug=flow_slug)
-    if status:
-        calls = calls.filter(status=status)
-    return calls.order_by("-started_at")
 
 
 def flow_stats(

@@ -9,8 +9,9 @@ that goes to the network, and the service calls it between transactions.
 from __future__ import annotations
 
 import logging
+import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -36,6 +37,7 @@ from ivr_runtime.models import (
     Agent,
     CallbackRequest,
     CallControl,
+    CallHttpRequest,
     CallSession,
     OutboundMessage,
     Recording,
@@ -226,4 +228,38 @@ def fulfil(
 def perform_http(request: HttpRequest, *, deadline: deadlines.Deadline | None = None) -> HttpResult:
     """The HTTP call of an `http` or `self_service` node, within `deadline` (the webhook's;
     see outbound_http for what it may reach). Never raises."""
-    return outbound_http.fetch(request, deadline=deadline or deadlines.current())
+    started = time.monotonic()
+    result = outbound_http.fetch(request, deadline=deadline or deadlines.current())
+    return replace(result, elapsed_ms=round((time.monotonic() - started) * 1000))
+
+
+def save_http_requests(session: CallSession, made: list[HttpMade]) -> None:
+    """The HTTP requests the round's nodes made, listed with the call (its history)."""
+    CallHttpRequest.objects.bulk_create(
+        [
+            CallHttpRequest(
+                session=session,
+                step_index=item.step,
+                node_id=item.node[:64],
+                method=item.request.method[:8],
+                url=item.request.url[:2000],
+                status=item.result.status,
+                ok=item.result.ok,
+                error=item.result.error[:300],
+                duration_ms=item.result.elapsed_ms,
+                at=item.at,
+            )
+            for item in made
+        ]
+    )
+
+
+@dataclass(frozen=True)
+class HttpMade:
+    """An HTTP request a node made between two rounds of a turn, and its answer."""
+
+    step: int
+    node: str
+    request: HttpRequest
+    result: HttpResult
+    at: datetime

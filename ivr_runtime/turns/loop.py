@@ -19,10 +19,10 @@ row's lock, and a turn that needs nothing more than the engine makes one write o
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from flows.nodes.runtime import Command, Effect, Event, Request, SendSms
+from flows.nodes.runtime import Command, Effect, Event, HttpRequest, HttpResult, Request, SendSms
 from ivr_runtime import engine
 from ivr_runtime.models import CallSession
 from ivr_runtime.reports import outcomes
@@ -69,6 +69,8 @@ class Round:
     old_step: int
     apply: list[Effect]
     inline: list[SendSms]
+    #: the HTTP request answered by the event the round ran on (the call's history)
+    http: list[effects.HttpMade] = field(default_factory=list)
 
 
 @dataclass
@@ -101,7 +103,7 @@ class Progress:
         refer to their steps): True or False as sessions.write(). None when the turn must
         be written the long way (save_last after the write, in a transaction)."""
         last = self.last
-        if not sessions.writes_in_one_statement() or last is None or last.apply:
+        if not sessions.writes_in_one_statement() or last is None or last.apply or last.http:
             return None
         written = sessions.write_with_steps(
             session,
@@ -135,6 +137,8 @@ class Progress:
             now=now,
             applied=self.applied,
         )
+        if last.http:
+            effects.save_http_requests(session, last.http)
 
 
 def turn_advance(
@@ -155,6 +159,7 @@ def turn_advance(
     state = engine.State.from_dict(session.state)
     loaded = sessions.loaded_for(session, state)
     progress = progress if progress is not None else Progress()
+    made = _http_made(progress.request, event, state, now)
     progress.request = None
     for _ in range(MAX_ROUNDS):
         old_step = state.step
@@ -168,7 +173,8 @@ def turn_advance(
         state = progress.state = outcome.state
         track_outcome(session, outcome, loaded)
         apply, inline = channel.split(session, outcome.effects)
-        progress.last = Round(outcome, loaded, old_step, apply, inline)
+        progress.last = Round(outcome, loaded, old_step, apply, inline, made)
+        made = []
         progress.rounds.append(progress.last)
         progress.commands.extend(outcome.commands)
         progress.errors.extend(outcome.errors)
@@ -190,6 +196,18 @@ def turn_advance(
         result = channel.answer(request, session=session, loaded=loaded, state=state)
         event = Event(kind="effect", result=result)
     raise RuntimeError(f"more than {MAX_ROUNDS} rounds in one turn of {session.call_sid}")
+
+
+def _http_made(
+    asked: Request | None, event: Event, state: engine.State, now: datetime
+) -> list[effects.HttpMade]:
+    """The HTTP request the turn went out for, when `event` brings back its answer."""
+    if not isinstance(asked, HttpRequest) or event.kind != "effect":
+        return []
+    if not isinstance(event.result, HttpResult):
+        return []
+    took = timedelta(milliseconds=event.result.elapsed_ms or 0)
+    return [effects.HttpMade(state.open_step, state.node or "", asked, event.result, now - took)]
 
 
 def track_outcome(

@@ -86,6 +86,8 @@ ENDPOINTS = [
     ("viewer", "get", "/api/me/", None, 200),
     ("viewer", "get", "/api/calls/", None, 200),
     ("viewer", "get", "/api/calls/CA0123456789abcdef0123456789abcdef/", None, 200),
+    ("viewer", "get", "/api/calls/export.csv", None, 200),
+    ("viewer", "get", "/api/timeline/?number=%2B447700900123", None, 200),
     ("viewer", "get", "/api/flows/acme/stats/", None, 200),
     ("editor", "post", "/api/flows/acme/simulate/", {"event": {"type": "start"}}, 200),
     # a number not ours: an allowed role gets past the permission to the 400 (no call placed)

@@ -84,3 +84,34 @@ def support_line(slug: str = "support") -> dict[str, Any]:
             bye,
         ],
     )
+
+
+def identified_line(crm_url: str, slug: str = "support") -> dict[str, Any]:
+    """The support line after the caller is recognised by number and looked up in the CRM."""
+    definition = support_line(slug)
+    definition["start"] = "who"
+    definition["nodes"][:0] = [
+        {
+            "id": "who",
+            "type": "authenticate",
+            "label": "Who is calling",
+            "config": {"method": "caller_id"},
+            "exits": {"success": "crm", "failure": "main"},
+        },
+        {
+            "id": "crm",
+            "type": "http",
+            "label": "CRM lookup",
+            "config": {"url": crm_url + "/customer?phone={{ caller.number }}"},
+            "exits": {"success": "hello", "failure": "main"},
+        },
+        {
+            "id": "hello",
+            "type": "say",
+            "config": {
+                "text": "Hello {{ customer.first_name }}, you are {{ nodes.crm.response.tier }}."
+            },
+            "exits": {"next": "main"},
+        },
+    ]
+    return definition

@@ -229,7 +229,7 @@ def test_calls_list_detail_and_stats(place_call, viewer_api, editor_api):
     simulate(editor_api, {"event": {"type": "start"}})  # excluded below
 
     listing = viewer_api.get("/api/calls/?flow=sim").json()
-    assert listing["count"] == 3
+    assert len(listing["results"]) == 3 and listing["next"] is None
     first = listing["results"][0]
     assert {
         "sid",
@@ -243,8 +243,8 @@ def test_calls_list_detail_and_stats(place_call, viewer_api, editor_api):
         "current_node",
     } <= set(first)
     assert first["flow"] == "sim" and first["version"] == 1 and first["from"] == "+447700900123"
-    assert viewer_api.get("/api/calls/?status=completed").json()["count"] == 1
-    assert viewer_api.get("/api/calls/?simulated=1").json()["count"] == 1
+    assert len(viewer_api.get("/api/calls/?status=completed").json()["results"]) == 1
+    assert len(viewer_api.get("/api/calls/?simulated=1").json()["results"]) == 1
 
     detail = viewer_api.get(f"/api/calls/{call.sid}/").json()
     assert [(s["node"], s["type"], s["exit"]) for s in detail["steps"]] == [
