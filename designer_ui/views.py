@@ -31,7 +31,7 @@ def user_access(user) -> dict[str, Any]:
     }
 
 
-def _require_view(request: HttpRequest) -> dict[str, Any]:
+def require_view(request: HttpRequest) -> dict[str, Any]:
     if not request.user.has_perm(VIEW_FLOW):
         raise PermissionDenied("Your account has no role in the designer: ask an admin for one.")
     return user_access(request.user)
@@ -54,7 +54,7 @@ def search_flows(query: str) -> QuerySet[Flow]:
 
 @login_required
 def flow_list(request: HttpRequest) -> HttpResponse:
-    access = _require_view(request)
+    access = require_view(request)
     query = request.GET.get("q", "").strip()
     rows = [
         {
@@ -83,7 +83,7 @@ def flow_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def editor(request: HttpRequest, slug: str) -> HttpResponse:
-    access = _require_view(request)
+    access = require_view(request)
     flow = get_object_or_404(Flow, slug=slug)
     config = {
         "slug": flow.slug,

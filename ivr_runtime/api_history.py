@@ -132,7 +132,7 @@ class CallQuery(serializers.Serializer):
         )
 
 
-def _cursor(call: CallSession) -> str:
+def cursor_of(call: CallSession) -> str:
     return base64.urlsafe_b64encode(f"{call.started_at.isoformat()}|{call.pk}".encode()).decode()
 
 
@@ -163,7 +163,7 @@ class CallListView(APIView):
         next_url = None
         if more:
             params = request.query_params.copy()
-            params["cursor"] = _cursor(page[-1])
+            params["cursor"] = cursor_of(page[-1])
             next_url = request.build_absolute_uri(f"{request.path}?{params.urlencode()}")
         return Response({"next": next_url, "results": out.CallSerializer(page, many=True).data})
 

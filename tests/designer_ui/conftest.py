@@ -18,6 +18,8 @@ from flows.models import Flow
 from flows.roles import EDITOR, PUBLISHER, VIEWER, sync_roles
 from flows.services import flow_create
 
+from .history_support import history  # noqa: F401  (the call history's calls, a fixture)
+
 # Playwright's sync API runs an event loop in this thread; the ORM calls the tests make
 # between browser steps are still synchronous and safe.
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from .conftest import flow_definition
+from .conftest import flow_definition, publish
+from .twilio_driver import Call, Signer
 
 NUMBER = "+441632960100"
 CALLER = "+447700900123"
+OTHER = "+447700900999"
 
 MENU_KEYS = {
     "1": "agent",  # dial a person: routed when answered
@@ -115,3 +117,42 @@ def identified_line(crm_url: str, slug: str = "support") -> dict[str, Any]:
         },
     ]
     return definition
+
+
+def place_history(signer: Signer, crm_url: str) -> dict[str, str]:
+    """Five calls to the identified line through the signed webhooks, one per outcome (the
+    voicemail transcribed): call SID by outcome. The caller is CALLER but for the
+    abandoned one."""
+    publish(identified_line(crm_url), NUMBER)
+
+    def place(caller: str = CALLER) -> Call:
+        return Call(signer, to=NUMBER, caller=caller).start()
+
+    placed = {}
+    call = place().press("1").dial_ends("completed", duration=90)
+    call.hang_up()
+    placed["routed"] = call
+    call = place().press("5")
+    call.hang_up()
+    placed["self_served"] = call
+    call = place(OTHER).press("2").queue_ends("hangup", queue_time=30)
+    call.hang_up()
+    placed["abandoned"] = call
+    call = place().press("3").record(14)
+    call.hang_up()
+    transcribed = signer.post(
+        "/ivr/recordings/transcription",
+        {
+            "CallSid": call.sid,
+            "RecordingSid": "RE" + "1" * 32,
+            "TranscriptionSid": "TR" + "3" * 32,
+            "TranscriptionStatus": "completed",
+            "TranscriptionText": "My card was declined.",
+        },
+    )
+    assert transcribed.status_code == 204
+    placed["voicemail"] = call
+    call = place().press("4").press("1")
+    call.hang_up()
+    placed["callback"] = call
+    return {outcome: call.sid for outcome, call in placed.items()}

@@ -13,11 +13,9 @@ from rest_framework.test import APIClient
 from ivr_runtime.models import CallSession, Customer, OutboundMessage
 
 from .conftest import publish
-from .history_flows import CALLER, NUMBER, identified_line, support_line
+from .history_flows import CALLER, NUMBER, OTHER, place_history, support_line
 
 pytestmark = pytest.mark.django_db
-
-OTHER = "+447700900999"
 
 
 @pytest.fixture
@@ -29,37 +27,9 @@ def ann(db):
 
 
 @pytest.fixture
-def calls(ann, place_call, record_server):
+def calls(ann, signer, record_server):
     """Five calls, one per outcome: sid by outcome."""
-    publish(identified_line(record_server.url), NUMBER)
-    placed = {}
-    call = place_call(NUMBER).press("1").dial_ends("completed", duration=90)
-    call.hang_up()
-    placed["routed"] = call
-    call = place_call(NUMBER).press("5")
-    call.hang_up()
-    placed["self_served"] = call
-    call = place_call(NUMBER, caller=OTHER).press("2").queue_ends("hangup", queue_time=30)
-    call.hang_up()
-    placed["abandoned"] = call
-    call = place_call(NUMBER).press("3").record(14)
-    call.hang_up()
-    transcribed = call.signer.post(
-        "/ivr/recordings/transcription",
-        {
-            "CallSid": call.sid,
-            "RecordingSid": "RE" + "1" * 32,
-            "TranscriptionSid": "TR" + "3" * 32,
-            "TranscriptionStatus": "completed",
-            "TranscriptionText": "My card was declined.",
-        },
-    )
-    assert transcribed.status_code == 204
-    placed["voicemail"] = call
-    call = place_call(NUMBER).press("4").press("1")
-    call.hang_up()
-    placed["callback"] = call
-    return {outcome: call.sid for outcome, call in placed.items()}
+    return place_history(signer, record_server.url)
 
 
 def listed(api, query: str = "") -> list[dict]:

@@ -67,6 +67,7 @@ export const api = {
   diff: (slug, from, to) => request("GET", `${flowUrl(slug)}diff/?from=${enc(from)}&to=${enc(to)}`),
   exportUrl: (slug) => `${flowUrl(slug)}export/`,
   stats: (slug) => request("GET", `${flowUrl(slug)}stats/`),
+  call: (sid) => request("GET", `/api/calls/${encodeURIComponent(sid)}/`),
   simulate: (slug, payload) => request("POST", `${flowUrl(slug)}simulate/`, payload),
   createFlow: (slug, name) => request("POST", "/api/flows/", { slug, name }),
   importFiles: (formData) => request("POST", "/api/import/", formData),

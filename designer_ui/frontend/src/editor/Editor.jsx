@@ -15,7 +15,7 @@ import { useFlowDocument } from "./useFlowDocument.js";
 import { useDraftHistory } from "./useDraftHistory.js";
 import { useEditActions } from "./useEditActions.js";
 import { useKeyboard } from "./useKeyboard.js";
-import { useLiveValidation, useOverlays } from "./useOverlays.js";
+import { useCallPath, useLiveValidation, useOverlays } from "./useOverlays.js";
 
 const NODE_TYPES = { flow: FlowNode };
 const FIT_VIEW_LIMIT = 150; // above this, open at the start node instead of fitting everything
@@ -111,6 +111,7 @@ export default function Editor({ slug, listUrl, fallbackPerms }) {
     start: doc.settings.start,
   });
   const checking = useLiveValidation({ slug, ready: !!types, edit: doc.edit, docRef, validatedEdit, setProblems, flash });
+  useCallPath({ ready: !!types && doc.nodes.length > 0, showPath, flash });
 
   const reload = useCallback(async () => {
     const flow = await api.getFlow(slug);

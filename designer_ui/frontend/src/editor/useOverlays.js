@@ -80,6 +80,28 @@ export function useOverlays({ slug, decorations, flash, problems, start }) {
   return { diff, showDiff, clearDiff, statsOn, toggleStats, showPath, simEdges };
 }
 
+/** `?call=<sid>` in the editor's URL (the call history's "Open in the editor"): that call's
+ * path lit on the graph, as the simulator lights its own. */
+export function useCallPath({ ready, showPath, flash }) {
+  useEffect(() => {
+    const sid = new URLSearchParams(window.location.search).get("call");
+    if (!ready || !sid) return undefined;
+    let live = true;
+    api
+      .call(sid)
+      .then((call) => {
+        if (!live) return;
+        const path = (call.steps || []).map((step) => ({ node: step.node, exit: step.exit }));
+        showPath(path, call.ended_at ? null : call.current_node);
+        flash(`The path of call ${sid} is lit on the graph (${call.steps.length} steps, ${call.outcome.replace("_", " ")}).`);
+      })
+      .catch((e) => live && flash(`Cannot show call ${sid}: ${e.message}`, "error"));
+    return () => {
+      live = false;
+    };
+  }, [ready, showPath, flash]);
+}
+
 /** Validate the draft on the server a moment after the last edit; true while checking. */
 export function useLiveValidation({ slug, ready, edit, docRef, validatedEdit, setProblems, flash }) {
   const [checking, setChecking] = useState(false);
