@@ -169,6 +169,8 @@ class CallListView(APIView):
 
 
 class CallExportView(CallListView):
+    """The filtered call list as CSV, every page of it (the same filters as the list)."""
+
     as_csv = True
 
     @extend_schema(
