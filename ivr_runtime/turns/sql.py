@@ -11,7 +11,8 @@ are SQL, built once per model and database from the model's own table and column
   check, the transaction in progress, Django's error classes, query logging (DEBUG,
   CaptureQueriesContext) and `execute_wrappers` apply as to any ORM query;
 - values written go through each field's `pre_save` and `get_db_prep_save` (`prepared`),
-  values read through the field's decoder (`_decoder`): what the ORM writes and reads, on SQLite and PostgreSQL;
+  values read through the field's decoder (`_decoder`): what the ORM writes and reads, on
+  SQLite and PostgreSQL;
 - the rows of a multi-row insert travel as one JSON document (`jsonb_to_recordset` on
   PostgreSQL, `json_each` on SQLite): the statement's text and its number of parameters
   are the same whatever the number of rows, so the driver's statement cache and the
