@@ -113,34 +113,32 @@ class Route(NodeType):
             "caller_id": E164,
             "on_abandon": obj(
                 {
-                    "sms": {**TEMPLATE, "description": "The text sent to a caller who hung up"},
+                    "sms": {
+                        **TEMPLATE,
+                        "title": "Text to send",
+                        "description": "The text sent to a caller who hung up",
+                    },
                     "callback": {
                         "type": "boolean",
                         "default": False,
-                        "description": "Offer to call them back (a reply of 1 or YES books it)",
+                        "title": "Offer to call them back",
+                        "description": "A reply of 1 or YES books a call back",
                     },
                     "period_hours": {
                         "type": "number",
                         "exclusiveMinimum": 0,
                         "maximum": 720,
                         "default": 24,
-                        "description": "A number is texted once per flow within this many hours",
+                        "title": "Text a number at most once in (hours)",
+                        "description": "However often it hangs up, per flow",
                     },
                 },
+                title="If the caller hangs up while waiting",
                 description="Text a caller who hangs up while queued or ringing",
             ),
         },
         required=("target",),
     )
-
-    @classmethod
-    def check(cls, config: Config) -> list[tuple[str, str]]:
-        recovery = config.get("on_abandon")
-        if isinstance(recovery, dict) and not (
-            str(recovery.get("sms") or "").strip() or recovery.get("callback")
-        ):
-            return [("on_abandon", "on_abandon needs an `sms` text, or `callback: true`, or both")]
-        return []
 
     # --- runtime -------------------------------------------------------------------------
     @classmethod

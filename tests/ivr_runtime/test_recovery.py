@@ -143,8 +143,10 @@ def test_a_second_abandon_within_the_period_gets_nothing_and_after_it_again(plac
     assert len(recovery_texts()) == 2
 
 
-def test_no_text_without_on_abandon_when_connected_or_when_the_queue_gives_up(place_call):
+def test_no_text_without_one_to_send_when_connected_or_when_the_queue_gives_up(place_call):
     line()
+    abandon_in_queue(place_call)
+    line({"sms": " ", "callback": False})  # nothing to say: nothing is sent
     abandon_in_queue(place_call)
     line(OFFER)
     place_call(NUMBER).queue_ends("bridged")
@@ -335,7 +337,7 @@ def test_recovery_counts_by_time_and_version():
         ({"sms": "Hi", "callback": "yes"}, "$.nodes[0].config.on_abandon.callback", "boolean"),
         ({"sms": "Hi", "period_hours": 0}, "$.nodes[0].config.on_abandon.period_hours", "0"),
         ({"sms": "Hi", "later": True}, "$.nodes[0].config.on_abandon.later", "Unknown key"),
-        ({"callback": False}, "$.nodes[0].config.on_abandon", "needs an `sms` text"),
+        ({"sms": 12}, "$.nodes[0].config.on_abandon.sms", "string"),
         ({"sms": "{{ caller.number"}, "$.nodes[0].config.on_abandon.sms", ""),
     ],
 )
