@@ -80,19 +80,27 @@ def apply_effects(
             if message is not None:
                 applied.messages.append(message)
         elif isinstance(effect, SaveRecording):
-            Recording.objects.create(
-                session=session,
-                node_id=effect.node,
-                url=effect.url[:1000],
-                recording_sid=effect.sid[:64],
-                duration=effect.duration,
-                transcribe=effect.transcribe,
-                simulated=session.simulated,
-            )
+            _save_recording(session, effect)
         elif isinstance(effect, ReleaseAgent):
             agent_release(agent_id=effect.agent_id, session=session, now=now)
         elif isinstance(effect, ControlRecording | ExpectReturn):
             _queue_control(session, effect, now)
+
+
+def _save_recording(session: CallSession, effect: SaveRecording) -> None:
+    """A voicemail, listed with the call: its row completed if its transcription came first
+    (voice.recordings), else inserted."""
+    fields = {
+        "node_id": effect.node,
+        "url": effect.url[:1000],
+        "duration": effect.duration,
+        "transcribe": effect.transcribe,
+        "simulated": session.simulated,
+    }
+    sid = effect.sid[:64]
+    if sid and Recording.objects.filter(recording_sid=sid, session=session).update(**fields):
+        return
+    Recording.objects.create(session=session, recording_sid=sid, **fields)
 
 
 def _queue_control(

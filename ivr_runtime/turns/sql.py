@@ -26,7 +26,8 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connections
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import (
     BooleanField,
     CharField,
@@ -49,6 +50,7 @@ class Statement:
         self.built: dict[str, str] = {}
 
     def sql(self) -> str:
+        connection = connections[DEFAULT_DB_ALIAS]
         if connection.vendor not in self.built:
             self.built[connection.vendor] = self.build(connection.ops.quote_name)
         return self.built[connection.vendor]
@@ -56,6 +58,7 @@ class Statement:
 
 def _execute(sql: str, params: Sequence[Any]) -> Any:
     """Run `sql` on Django's cursor; the cursor's rows (fetched) and its rowcount."""
+    connection = connections[DEFAULT_DB_ALIAS]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall() if cursor.description else []
@@ -71,6 +74,7 @@ def fetch_row(statement: Statement, *params: object) -> tuple[Any, ...] | None:
 # --- reading a row as a model instance -----------------------------------------------------
 def fetch_one(model: type[M], column: str, value: object) -> M | None:
     """The row whose (unique) `column` is `value`, as a model instance, or None."""
+    connection = connections[DEFAULT_DB_ALIAS]
     sql, names, decoders = _reader(model, column, connection.vendor)
     rows, _ = _execute(sql, [value])
     if not rows:
@@ -82,6 +86,7 @@ def fetch_one(model: type[M], column: str, value: object) -> M | None:
 @functools.cache
 def _reader(model: type[Model], column: str, vendor: str) -> tuple[str, list[str], list[Any]]:
     """SELECT every concrete column WHERE `column` = %s; the attnames; each one's decoder."""
+    connection = connections[DEFAULT_DB_ALIAS]
     meta, quote = model._meta, connection.ops.quote_name
     fields = meta.concrete_fields
     sql = (
@@ -94,7 +99,9 @@ def _reader(model: type[Model], column: str, vendor: str) -> tuple[str, list[str
 def _decoder(field: Any) -> Callable[[Any], Any] | None:
     """What turns a column's value, as the driver returns it, into the field's: JSON text
     decoded (both databases return it as text to Django), SQLite's text datetimes and
-    integer booleans converted. None where the driver's value is the field's."""
+    integer booleans converted. None where the driver's value is the field's. (What the
+    converters read of their connection, its time zone, is the same on every thread.)"""
+    connection = connections[DEFAULT_DB_ALIAS]
     if isinstance(field, JSONField):
         return functools.partial(field.from_db_value, expression=None, connection=connection)
     if isinstance(field, DateTimeField) and connection.vendor == "sqlite":
@@ -107,14 +114,14 @@ def _decoder(field: Any) -> Callable[[Any], Any] | None:
 
 
 # --- writing ---------------------------------------------------------------------------------
-def prepared(field: Any, value: Any) -> Any:
-    """What the field writes for `value`: field.get_db_prep_save(value, connection), but
-    for a value it would return as it is (`_kept`), which most of what a turn writes is."""
+def prepared(field: Any, value: Any, db: BaseDatabaseWrapper) -> Any:
+    """What the field writes for `value`: field.get_db_prep_save(value, db), but for a
+    value it would return as it is (`_kept`), which most of what a turn writes is."""
     if value is None and not isinstance(field, JSONField):
         return None
-    if type(value) is _kept(field, connection.vendor):
+    if type(value) is _kept(field, db.vendor):
         return value
-    return field.get_db_prep_save(value, connection)
+    return field.get_db_prep_save(value, db)
 
 
 @functools.cache
@@ -143,12 +150,13 @@ def insert(
     """INSERT the instances (one model) in one statement and set their primary keys, as
     save() would (auto_now fields included). With `conflict` (the columns of a unique
     constraint), a row that exists has its `update` fields overwritten instead."""
+    connection = connections[DEFAULT_DB_ALIAS]
     if not instances:
         return
     model = type(instances[0])
     fields = _columns(model)
     params = [
-        prepared(field, field.pre_save(instance, True))
+        prepared(field, field.pre_save(instance, True), connection)
         for instance in instances
         for field in fields
     ]
@@ -165,6 +173,7 @@ def insert(
 def _inserter(
     model: type[Model], rows: int, conflict: tuple[str, ...], update: tuple[str, ...], vendor: str
 ) -> str:
+    connection = connections[DEFAULT_DB_ALIAS]
     meta, quote = model._meta, connection.ops.quote_name
     fields = _columns(model)
     row = "(" + ", ".join(["%s"] * len(fields)) + ")"
@@ -177,6 +186,7 @@ def _inserter(
 
 def _on_conflict(model: type[Model], conflict: tuple[str, ...], update: tuple[str, ...]) -> str:
     """ON CONFLICT (the unique columns) DO UPDATE SET the `update` fields, or nothing."""
+    connection = connections[DEFAULT_DB_ALIAS]
     if not conflict:
         return ""
     meta, quote = model._meta, connection.ops.quote_name
@@ -199,6 +209,7 @@ def insert_values(
     the order the rows are inserted, which bulk_create relies on too). A field a row
     leaves out gets its default. For models without auto_now or JSON fields: there is no
     instance to call pre_save on, and the rows travel as JSON."""
+    connection = connections[DEFAULT_DB_ALIAS]
     if not rows:
         return []
     sql = _rows_inserter(model, conflict, update, connection.vendor)
@@ -209,13 +220,14 @@ def insert_values(
 def rows_document(model: type[Model], rows: Sequence[dict[str, Any]]) -> str:
     """The rows as the JSON array the row inserter reads: each field's database value
     (get_db_prep_save) under its column."""
+    connection = connections[DEFAULT_DB_ALIAS]
     fields = _checked_columns(model)
     document = []
     for row in rows:
         item: dict[str, Any] = {}
         for field in fields:
             value = row[field.attname] if field.attname in row else field.get_default()
-            written = prepared(field, value)
+            written = prepared(field, value, connection)
             item[field.column] = written.isoformat() if isinstance(written, datetime) else written
         document.append(item)
     return json.dumps(document, separators=(",", ":"))
@@ -243,6 +255,7 @@ def _rows_inserter(
 ) -> str:
     """INSERT ... SELECT the rows of a rows_document (the one parameter) RETURNING each
     row's key."""
+    connection = connections[DEFAULT_DB_ALIAS]
     meta, quote = model._meta, connection.ops.quote_name
     return (
         f"INSERT INTO {quote(meta.db_table)} ({_column_list(model)}) {_rows_select(model)}"
@@ -251,6 +264,7 @@ def _rows_inserter(
 
 
 def _column_list(model: type[Model]) -> str:
+    connection = connections[DEFAULT_DB_ALIAS]
     return ", ".join(connection.ops.quote_name(f.column) for f in _checked_columns(model))
 
 
@@ -260,6 +274,7 @@ def _rows_select(
     """SELECT the rows of a rows_document (a %s parameter) as the model's columns, in the
     document's order. `joined`: a CTE (of one row or none) to CROSS JOIN; `parent`: (a
     field, a column of `joined`) to take that field's value from instead of the document."""
+    connection = connections[DEFAULT_DB_ALIAS]
     quote, fields = connection.ops.quote_name, _checked_columns(model)
     join = f" CROSS JOIN {joined}" if joined else ""
     parent_field, parent_column = parent or ("", "")
@@ -289,13 +304,15 @@ def update_if(instance: Model, fields: Sequence[str], expected: dict[str, object
 def _update_if(
     instance: Model, fields: Sequence[str], expected: dict[str, object]
 ) -> tuple[str, list[Any]]:
+    connection = connections[DEFAULT_DB_ALIAS]
     model, meta = type(instance), instance._meta
     where = {meta.pk.name: instance.pk, **expected}
     sql = _updater(model, tuple(fields), tuple(where), (), connection.vendor)
     params = [
-        prepared(field, field.pre_save(instance, False)) for field in map(meta.get_field, fields)
+        prepared(field, field.pre_save(instance, False), connection)
+        for field in map(meta.get_field, fields)
     ]
-    params += [prepared(meta.get_field(name), value) for name, value in where.items()]
+    params += [prepared(meta.get_field(name), value, connection) for name, value in where.items()]
     return sql, params
 
 
@@ -303,11 +320,14 @@ def update_where(model: type[Model], values: dict[str, Any], where: dict[str, An
     """UPDATE `values` ({field name: value}, auto_now fields included: nothing is set for
     you) on the rows whose fields equal `where` (None: IS NULL), in one statement, with
     no read. How many rows it changed."""
+    connection = connections[DEFAULT_DB_ALIAS]
     meta = model._meta
     nulls = tuple(name for name, value in where.items() if value is None)
     sql = _updater(model, tuple(values), tuple(where), nulls, connection.vendor)
-    params = [prepared(meta.get_field(name), value) for name, value in values.items()]
-    params += [prepared(meta.get_field(name), v) for name, v in where.items() if v is not None]
+    params = [prepared(meta.get_field(name), value, connection) for name, value in values.items()]
+    params += [
+        prepared(meta.get_field(name), v, connection) for name, v in where.items() if v is not None
+    ]
     _, count = _execute(sql, params)
     return count
 
@@ -321,6 +341,7 @@ def _updater(
     vendor: str,
 ) -> str:
     """UPDATE `fields` WHERE each of `where` = %s (in order), and each of `nulls` IS NULL."""
+    connection = connections[DEFAULT_DB_ALIAS]
     meta, quote = model._meta, connection.ops.quote_name
     column = {name: quote(meta.get_field(name).column) for name in (*fields, *where)}
     conditions = [
@@ -349,6 +370,7 @@ def update_if_then_insert(
     statement (a data-modifying WITH): one round trip and no BEGIN or COMMIT, the statement
     being its own transaction. False, having written nothing, when the row no longer has
     the `expected` values. PostgreSQL only."""
+    connection = connections[DEFAULT_DB_ALIAS]
     assert connection.vendor == "postgresql", "one statement for both needs PostgreSQL"
     update_sql, params = _update_if(instance, fields, expected)
     sql = f"WITH updated AS ({update_sql} RETURNING 1)"
@@ -370,9 +392,10 @@ def insert_then_insert(
     """insert() of the instance and insert_values() of `rows`, each row's `parent` field
     set to the instance's new key, in one statement (one round trip, no BEGIN or COMMIT).
     PostgreSQL only."""
+    connection = connections[DEFAULT_DB_ALIAS]
     assert connection.vendor == "postgresql", "one statement for both needs PostgreSQL"
     instance_model, fields = type(instance), _columns(type(instance))
-    params = [prepared(field, field.pre_save(instance, True)) for field in fields]
+    params = [prepared(field, field.pre_save(instance, True), connection) for field in fields]
     sql = f"WITH parent AS ({_inserter(instance_model, 1, (), (), connection.vendor)})"
     if rows:
         key = instance_model._meta.pk.column
@@ -388,6 +411,7 @@ def insert_then_insert(
 def _joined_inserter(
     model: type[Model], conflict: tuple[str, ...], update: tuple[str, ...], joined: str
 ) -> str:
+    connection = connections[DEFAULT_DB_ALIAS]
     meta, quote = model._meta, connection.ops.quote_name
     return (
         f"INSERT INTO {quote(meta.db_table)} ({_column_list(model)}) "
@@ -398,6 +422,7 @@ def _joined_inserter(
 @functools.cache
 def _parent_inserter(model: type[Model], parent: str, parent_key: str) -> str:
     """INSERT the rows with their `parent` field set to the CTE `parent`'s key column."""
+    connection = connections[DEFAULT_DB_ALIAS]
     meta, quote = model._meta, connection.ops.quote_name
     select = _rows_select(model, "parent", (parent, quote(parent_key)))
     return f"INSERT INTO {quote(meta.db_table)} ({_column_list(model)}) {select}"

@@ -223,7 +223,7 @@ def test_plain_values_passed_as_they_are_are_what_the_field_would_write(model):
                 expected = field.get_db_prep_save(value, connection)
             except (TypeError, ValueError, ValidationError):  # not a value for this field
                 continue
-            written = sql.prepared(field, value)
+            written = sql.prepared(field, value, connection)
             assert type(written) is type(expected), (field.name, value)
             # psycopg's Jsonb wrapper has no equality of its own: compare what it wraps
             assert getattr(written, "obj", written) == getattr(expected, "obj", expected), (
