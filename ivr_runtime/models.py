@@ -88,6 +88,43 @@ class CallSession(models.Model):
         help_text="seconds: Twilio's CallDuration, from the final status callback",
     )
 
+    class Outcome(models.TextChoices):
+        """What the call came to (ivr_runtime.reports.outcomes says how it is decided)."""
+
+        ROUTED = "routed", "Routed to a person"
+        SELF_SERVED = "self_served", "Self-served"
+        SMS_FALLBACK = "sms_fallback", "Sent an SMS instead"
+        VOICEMAIL = "voicemail", "Left a voicemail"
+        CALLBACK = "callback", "Callback scheduled"
+        ABANDONED = "abandoned", "Abandoned"
+        FAILED = "failed", "Failed"
+        IN_PROGRESS = "in_progress", "In progress"
+
+    # Written by the turn that ends the flow (the turn loop), with the state: a call whose
+    # flow has finished has its outcome before its status callback comes.
+    outcome = models.CharField(max_length=16, choices=Outcome.choices, default=Outcome.IN_PROGRESS)
+    outcome_node = models.CharField(
+        max_length=64, blank=True, help_text="Where the caller hung up (abandoned calls only)"
+    )
+    reached = models.CharField(
+        max_length=16,
+        blank=True,
+        help_text="The best outcome reached so far (routed, voicemail...): the outcome the "
+        "call ends with, unless nothing is reached",
+    )
+    # No database constraint: a customer deleted while a call runs must not fail its turns.
+    # Served by callsession_customer_started (customer first).
+    customer = models.ForeignKey(
+        "ivr_runtime.Customer",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="calls",
+        db_constraint=False,
+        db_index=False,
+        help_text="The customer the call identified (authenticate), if any",
+    )
+
     class Meta:
         ordering = ["-started_at"]
         indexes = [
@@ -98,14 +135,28 @@ class CallSession(models.Model):
             # first. started_at never changes, so no turn's update touches this index
             # (an index on updated_at would be rewritten by every turn).
             models.Index(fields=["status", "-started_at"], name="callsession_status_started"),
-            # GET /api/calls/ (no filter): newest first
-            models.Index(fields=["-started_at"], name="callsession_started"),
             # Each incoming SMS: the sender's latest conversation with the number (its open
             # one, and the stored answer of a duplicate). SMS rows only: calls never pay for it.
             models.Index(
                 fields=["from_number", "to_number", "-started_at"],
                 name="callsession_sms_conversation",
                 condition=models.Q(channel="sms"),
+            ),
+            # GET /api/calls/ (and its CSV): the first page, newest first, real calls or
+            # simulated ones; id breaks ties between calls started in the same instant
+            # and is the second half of the page's keyset.
+            models.Index(fields=["simulated", "-started_at", "-id"], name="callsession_list"),
+            # GET /api/calls/?outcome=: the calls with an outcome, newest first
+            models.Index(fields=["outcome", "-started_at"], name="callsession_outcome_started"),
+            # GET /api/calls/?search=<number> and GET /api/timeline/?number=: one number's
+            # calls and conversations (the caller, or the person an outbound call rang)
+            models.Index(fields=["from_number", "-started_at"], name="callsession_from_started"),
+            # GET /api/timeline/?customer= and ?search=<name or account>: a customer's calls
+            # (identified calls only: the others never pay for it)
+            models.Index(
+                fields=["customer", "-started_at"],
+                name="callsession_customer_started",
+                condition=models.Q(customer__isnull=False),
             ),
         ]
 
@@ -278,6 +329,8 @@ class CallbackRequest(models.Model):
     class Meta:
         ordering = ["due_at"]
         indexes = [
+            # GET /api/timeline/?number=: the callbacks asked for a number, newest first
+            models.Index(fields=["number", "-created_at"], name="callback_number_created"),
             # The dialler: pending callbacks by due time
             models.Index(fields=["status", "due_at"], name="callback_status_due"),
             # The dialler: pending callbacks whose next attempt is due
@@ -286,6 +339,64 @@ class CallbackRequest(models.Model):
 
     def __str__(self) -> str:
         return f"call back {self.number} by {self.due_at:%Y-%m-%d %H:%M}"
+
+
+class RecoveryOffer(models.Model):
+    """The text sent to a caller who hung up while queued or ringing at a `route` with
+    `on_abandon` (written with the call's last step; ivr_runtime.callbacks.recovery reads
+    the replies). One per number and flow within the node's `period_hours`.
+
+    With a callback offered: offered -> booked (a reply of yes: `callback_request`),
+    declined (no), or expired (no answer within the period, or a second reply that was
+    neither). Without: `texted`, and nothing more.
+    """
+
+    class Status(models.TextChoices):
+        TEXTED = "texted", "Texted (no callback offered)"
+        OFFERED = "offered", "Callback offered"
+        BOOKED = "booked", "Callback booked"
+        DECLINED = "declined", "Declined"
+        EXPIRED = "expired", "Expired"
+
+    number = models.CharField(max_length=64, help_text="The caller who hung up (E.164)")
+    from_number = models.CharField(max_length=64, help_text="Our number the text came from")
+    # Served by recoveryoffer_flow_sent (flow first): no index of its own to keep up.
+    flow = models.ForeignKey(
+        "flows.Flow", null=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
+    session = models.ForeignKey(
+        CallSession, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    node_id = models.CharField(max_length=64, blank=True)
+    callback = models.BooleanField(help_text="A callback was offered")
+    target = models.JSONField(null=True, blank=True, help_text="The route's target, called back")
+    status = models.CharField(max_length=16, choices=Status.choices)
+    message = models.ForeignKey(
+        OutboundMessage, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    callback_request = models.ForeignKey(
+        CallbackRequest, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    replies = models.PositiveSmallIntegerField(
+        default=0, help_text="Replies that were neither yes nor no"
+    )
+    sent_at = models.DateTimeField()
+    expires_at = models.DateTimeField(help_text="A reply after this goes to the SMS channel")
+    answered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-sent_at"]
+        indexes = [
+            # Each abandoned call: was this number texted for this flow within the period?
+            models.Index(fields=["number", "flow", "-sent_at"], name="recoveryoffer_number_flow"),
+            # Each incoming SMS: the sender's latest offer from the number it texts
+            models.Index(fields=["number", "from_number", "-sent_at"], name="recoveryoffer_reply"),
+            # The analytics: a flow's texts sent within a time range (reports.recovery_counts)
+            models.Index(fields=["flow", "sent_at"], name="recoveryoffer_flow_sent"),
+        ]
+
+    def __str__(self) -> str:
+        return f"recovery text to {self.number} ({self.status})"
 
 
 class Recording(models.Model):
@@ -305,12 +416,26 @@ class Recording(models.Model):
     recording_sid = models.CharField(max_length=64, blank=True)
     duration = models.PositiveIntegerField(default=0, help_text="seconds")
     transcribe = models.BooleanField(default=False)
+
+    class TranscriptionStatus(models.TextChoices):
+        NONE = "", "Not asked for"
+        COMPLETED = "completed", "Completed"
+        FAILED = "failed", "Failed"
+
     transcription = models.TextField(blank=True)
+    transcription_status = models.CharField(
+        max_length=16, choices=TranscriptionStatus.choices, blank=True, default=""
+    )
+    transcription_sid = models.CharField(max_length=64, blank=True)
     simulated = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["-created_at"]
+        indexes = [
+            # The transcription callback and the recording status callback, by RecordingSid
+            models.Index(fields=["recording_sid"], name="recording_sid"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.recording_sid or self.url} ({self.duration}s)"

@@ -14,6 +14,7 @@ urlpatterns = [
     path("status", webhooks.status, name="status"),
     path("fallback", webhooks.fallback, name="fallback"),
     path("recordings/status", webhooks.recording_status, name="recording-status"),
+    path("recordings/transcription", webhooks.transcription, name="recording-transcription"),
     path("queue-wait", webhooks.queue_wait, name="queue-wait"),
     path("ping", webhooks.ping, name="ping"),
     path("sms", sms_webhooks.sms, name="sms"),

@@ -25,6 +25,7 @@ from typing import Any
 from flows.nodes.runtime import Command, Effect, Event, Request, SendSms
 from ivr_runtime import engine
 from ivr_runtime.models import CallSession
+from ivr_runtime.reports import outcomes
 from ivr_runtime.turns import definitions, effects, sessions
 
 #: rounds of one turn (each an engine run answered inside the turn) before it is a loop
@@ -165,6 +166,7 @@ def turn_advance(
             call=sessions.call_info(session),
         )
         state = progress.state = outcome.state
+        track_outcome(session, outcome, loaded)
         apply, inline = channel.split(session, outcome.effects)
         progress.last = Round(outcome, loaded, old_step, apply, inline)
         progress.rounds.append(progress.last)
@@ -188,3 +190,27 @@ def turn_advance(
         result = channel.answer(request, session=session, loaded=loaded, state=state)
         event = Event(kind="effect", result=result)
     raise RuntimeError(f"more than {MAX_ROUNDS} rounds in one turn of {session.call_sid}")
+
+
+def track_outcome(
+    session: CallSession, outcome: engine.Outcome, loaded: dict[str, definitions.Loaded]
+) -> None:
+    """Fold a round's steps into what the call has reached, and set its outcome on the
+    round that ends the flow (reports.outcomes); on the row, not saved (STATE_FIELDS)."""
+    state = outcome.state
+
+    def config_of(key: str, node_id: str) -> dict[str, Any] | None:
+        source = loaded.get(key)
+        node = source.definition.nodes.get(node_id) if source else None
+        return node["config"] if node else None
+
+    visits = outcomes.visits_of(outcome.steps, config_of)
+    session.reached = outcomes.reached(
+        session.reached, visits, fallbacks=state.fallbacks, fallback_sms=state.fallback_sms_sent
+    )
+    customer_id = (state.customer or {}).get("id")
+    if isinstance(customer_id, int):
+        session.customer_id = customer_id
+    if state.ended and session.outcome == CallSession.Outcome.IN_PROGRESS:
+        end = outcomes.ending(session.reached, visits, started=state.step > 0)
+        session.outcome, session.outcome_node = end.outcome, end.node[:64]

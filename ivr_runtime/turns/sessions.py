@@ -24,8 +24,19 @@ log = logging.getLogger(__name__)
 #: what a later turn writes on a step it closes (the upsert's update)
 STEP_CLOSING_FIELDS = ("exit", "input", "hung_up", "error", "left_at")
 
-#: the fields store_state() sets
-STATE_FIELDS = ("state", "current_node", "variables", "attempts", "flow_finished")
+#: the fields store_state() sets, and those the turn loop keeps with the state (what the
+#: call has reached, its outcome, its customer: loop.track_outcome)
+STATE_FIELDS = (
+    "state",
+    "current_node",
+    "variables",
+    "attempts",
+    "flow_finished",
+    "reached",
+    "outcome",
+    "outcome_node",
+    "customer",
+)
 
 #: the fields record_answer() sets, to save with update_fields
 ANSWER_FIELDS = (

@@ -208,6 +208,44 @@ class StatusCallback:
         return cls(call_sid, status)
 
 
+@dataclass(frozen=True)
+class TranscriptionCallback:
+    """A `<Record transcribe>`'s transcription (transcribeCallback), or BadForm."""
+
+    recording_sid: str
+    call_sid: str
+    transcription_sid: str
+    status: str
+    text: str
+    recording_url: str
+
+    #: more than two minutes of speech (the most Twilio transcribes) can hold
+    TEXT_LIMIT = 10_000
+
+    @classmethod
+    def parse(cls, form: Mapping[str, str]) -> TranscriptionCallback:
+        recording_sid = str(form.get("RecordingSid") or "")
+        call_sid = str(form.get("CallSid") or "")
+        transcription_sid = str(form.get("TranscriptionSid") or "")
+        status = str(form.get("TranscriptionStatus") or "").strip().lower()
+        if not _SID.fullmatch(recording_sid) or (call_sid and not _SID.fullmatch(call_sid)):
+            raise BadForm("RecordingSid is required (a recording SID)")
+        if transcription_sid and not _SID.fullmatch(transcription_sid):
+            raise BadForm("TranscriptionSid is not a SID")
+        if status not in {"completed", "failed"}:
+            raise BadForm("TranscriptionStatus is completed or failed")
+        text = str(form.get("TranscriptionText") or "")
+        text = "".join(ch for ch in text if ch.isprintable() or ch in "\n\t")
+        return cls(
+            recording_sid=recording_sid,
+            call_sid=call_sid,
+            transcription_sid=transcription_sid,
+            status=status,
+            text=text[: cls.TEXT_LIMIT].strip() if status == "completed" else "",
+            recording_url=_text(form, "RecordingUrl", 1000),
+        )
+
+
 class WebhookForm(dict[str, str]):
     """A webhook's form: each field's last value (as `QueryDict.get` gives), and every
     value with `getall`, the way RequestValidator asks a multi-valued mapping first."""

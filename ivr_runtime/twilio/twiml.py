@@ -30,6 +30,8 @@ from flows.nodes.runtime import (
 )
 
 CONTINUE_PATH = "/ivr/continue"
+#: where Twilio posts a voicemail's transcription (voice.webhooks.transcription)
+TRANSCRIPTION_PATH = "/ivr/recordings/transcription"
 QUEUE_WAIT_PATH = "/ivr/queue-wait"
 #: Twilio's own hold music, used when a queue has no `hold_music`
 DEFAULT_HOLD_MUSIC = "http://com.twilio.sounds.music.s3.amazonaws.com/MARKOVICHAMP-Borghestral.mp3"
@@ -163,6 +165,7 @@ def _add(response: VoiceResponse, command: Command) -> None:
             max_length=command.max_length,
             finish_on_key=command.finish_on_key,
             transcribe=command.transcribe or None,
+            transcribe_callback=TRANSCRIPTION_PATH if command.transcribe else None,
             play_beep=True,
         )
     elif isinstance(command, Redirect):

@@ -20,13 +20,14 @@ from ivr_runtime.twilio import twiml
 from ivr_runtime.twilio.forms import (
     BadForm,
     StatusCallback,
+    TranscriptionCallback,
     VoiceRequest,
     form_of,
     form_summary,
     int_field,
     text_field,
 )
-from ivr_runtime.voice import call_control, services
+from ivr_runtime.voice import call_control, recordings, services
 
 log = logging.getLogger(__name__)
 
@@ -141,3 +142,17 @@ def queue_wait(request: HttpRequest) -> HttpResponse:
 def ping(request: HttpRequest) -> HttpResponse:
     """Static TwiML, no database, no signature: a health check and the benchmark's floor."""
     return xml_response(twiml.PING)
+
+
+@require_POST
+@twilio_webhook
+def transcription(request: HttpRequest) -> HttpResponse:
+    """A voicemail's transcription (the `<Record>`'s transcribeCallback)."""
+    form = form_of(request)
+    try:
+        callback = TranscriptionCallback.parse(form)
+    except BadForm as exc:
+        log.warning("malformed transcription callback: %s", form_summary(form))
+        return HttpResponseBadRequest(str(exc), content_type="text/plain")
+    recordings.recording_transcribed(callback=callback)
+    return HttpResponse(status=204)

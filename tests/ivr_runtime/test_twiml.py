@@ -69,7 +69,8 @@ TABLE = [
     (
         [Record(seq=6, max_length=60, finish_on_key="*", transcribe=True), Redirect(seq=6)],
         '<Response><Record action="/ivr/continue?seq=6" finishOnKey="*" maxLength="60" method="POST" playBeep="true" '
-        'transcribe="true" /><Redirect method="POST">/ivr/continue?seq=6</Redirect></Response>',
+        'transcribe="true" transcribeCallback="/ivr/recordings/transcription" />'
+        '<Redirect method="POST">/ivr/continue?seq=6</Redirect></Response>',
     ),
     (
         [Redirect(seq=9, replay=True)],
