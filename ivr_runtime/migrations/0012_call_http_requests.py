@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('ivr_runtime', '0010_call_outcomes'),
+        ('ivr_runtime', '0011_recovery_offers'),
     ]
 
     operations = [
