@@ -226,3 +226,22 @@ def test_what_was_reached_in_an_earlier_turn_stays():
 
 def test_a_flow_that_never_started_failed():
     assert outcomes.ending("", [], started=False).outcome == "failed"
+
+
+def test_an_sms_conversation_gets_its_outcome(line, signer):
+    def text(body: str, n: int) -> None:
+        form = {
+            "MessageSid": f"SM{n:032d}",
+            "AccountSid": "AC" + "0" * 32,
+            "From": "+447700900123",
+            "To": NUMBER,
+            "Body": body,
+        }
+        assert signer.post("/ivr/sms", form).status_code == 200
+
+    text("hello", 1)
+    session = CallSession.objects.get(channel="sms")
+    assert session.outcome == "in_progress"
+    text("5", 2)  # the opening hours, then goodbye: the conversation ends
+    session.refresh_from_db()
+    assert (session.outcome, session.ended_at is not None) == ("self_served", True)
