@@ -12,7 +12,7 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
-from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.exceptions import ValidationError
 from rest_framework.generics import ListAPIView, RetrieveAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -130,28 +130,6 @@ class CallDetailView(RetrieveAPIView):
     queryset = CallSession.objects.select_related("flow", "flow_version").prefetch_related(
         "steps", "recordings"
     )
-
-
-class StatsQuery(serializers.Serializer):
-    version = serializers.IntegerField(required=False, min_value=1)
-    since = serializers.DateTimeField(required=False)
-
-
-class FlowStatsView(APIView):
-    """Per-node traffic from real calls: entered, exits by name, hung up there."""
-
-    required_permissions = {"get": VIEW_FLOW}
-
-    @extend_schema(parameters=[StatsQuery], responses={200: OpenApiTypes.OBJECT})
-    def get(self, request: Request, slug: str) -> Response:
-        flow = get_object_or_404(Flow, slug=slug)
-        query = StatsQuery(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        try:
-            stats = reports.flow_stats(flow=flow, **query.validated_data)
-        except reports.UnknownVersion as exc:
-            raise NotFound(str(exc)) from exc
-        return Response(stats)
 
 
 QUEUE_RESULTS = ("bridged", "leave", "hangup", "queue-full", "error")
