@@ -10,7 +10,7 @@ calls (benchmarks/analytics_seed.py: INSERT ... SELECT generate_series, seconds)
 - EXPLAINs each statement of a report and of the first page, and checks that it reads the
   index meant for it and no big table whole;
 - times the same, and a batch of step and call writes as webhooks make them, with the
-  analytics indexes (migration 0011) and with the ones they replaced: what they cost.
+  analytics indexes (migration 0012) and with the ones they replaced: what they cost.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ TARGET_FIRST_PAGE_MS = 200.0
 RUNS = 5
 #: the indexes the analytics queries need (ivr_runtime/models.py says which query each serves)
 ANALYTICS_INDEXES = ("callsession_flow_stats", "callsession_version_stats", "callstep_route_stats")
-#: what they replaced (migration 0011), put back to measure without them
+#: what they replaced (migration 0012), put back to measure without them
 REPLACED = {
     "callsession_flow_started": "ivr_runtime_callsession (flow_id, started_at DESC)",
     "callsession_flow_version": "ivr_runtime_callsession (flow_version_id)",

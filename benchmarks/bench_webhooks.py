@@ -157,17 +157,20 @@ class Caller:
             self.budget[0] -= 1
             return True
 
+    def new_call(self, number: str) -> dict[str, str]:
+        """The fields every webhook of a new call to `number` carries."""
+        return {
+            "CallSid": f"CA{next(self.sids):032x}",
+            "AccountSid": "AC" + "0" * 32,
+            "From": f"+4477009{next(self.sids) % 100000:05d}",
+            "To": number,
+            "Direction": "inbound",
+            "ApiVersion": "2010-04-01",
+        }
+
     def run(self, number: str, keys: list[str]) -> None:
         while self.take():
-            sid = f"CA{next(self.sids):032x}"
-            base = {
-                "CallSid": sid,
-                "AccountSid": "AC" + "0" * 32,
-                "From": f"+4477009{next(self.sids) % 100000:05d}",
-                "To": number,
-                "Direction": "inbound",
-                "ApiVersion": "2010-04-01",
-            }
+            base = self.new_call(number)
             document, url = self.post("/ivr/voice", {**base, "CallStatus": "ringing"}), "/ivr/voice"
             presses = iter(keys)
             for _ in range(20):
@@ -192,15 +195,7 @@ class Caller:
     def start_only(self, number: str) -> None:
         """New calls: each one's first webhook, then the caller hangs up (its status)."""
         while self.take():
-            sid = f"CA{next(self.sids):032x}"
-            base = {
-                "CallSid": sid,
-                "AccountSid": "AC" + "0" * 32,
-                "From": f"+4477009{next(self.sids) % 100000:05d}",
-                "To": number,
-                "Direction": "inbound",
-                "ApiVersion": "2010-04-01",
-            }
+            base = self.new_call(number)
             self.post("/ivr/voice", {**base, "CallStatus": "ringing"})
             self.post("/ivr/status", {**base, "CallStatus": "completed", "CallDuration": "3"})
             with self.results.lock:

@@ -8,6 +8,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.checks import Error, Tags, Warning, register
+from django.db import connection
 
 
 @register(Tags.security)
@@ -49,7 +50,7 @@ def check_deployment(app_configs: Any = None, **kwargs: Any) -> list[Error | War
                 id="callflow.W001",
             )
         )
-    if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+    if connection.vendor != "postgresql":
         problems.append(
             Warning(
                 "The database is not PostgreSQL: the embedded SQLite serves one machine only.",

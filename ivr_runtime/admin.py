@@ -13,6 +13,7 @@ from ivr_runtime.models import (
     Customer,
     OutboundMessage,
     Recording,
+    RecoveryOffer,
     Skill,
 )
 
@@ -181,6 +182,17 @@ class CallbackRequestAdmin(admin.ModelAdmin):
             status=CallbackRequest.Status.CANCELLED
         )
         self.message_user(request, f"{count} callback(s) cancelled.")
+
+
+@admin.register(RecoveryOffer)
+class RecoveryOfferAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    """Texts to callers who hung up while queued or ringing, and what they answered."""
+
+    list_display = ["number", "flow", "status", "callback", "sent_at", "expires_at", "answered_at"]
+    list_filter = ["status", "callback", "flow"]
+    search_fields = ["number"]
+    raw_id_fields = ["session", "message", "callback_request"]
+    list_select_related = ["flow"]
 
 
 @admin.register(CallControl)

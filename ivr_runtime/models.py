@@ -371,6 +371,64 @@ class CallbackRequest(models.Model):
         return f"call back {self.number} by {self.due_at:%Y-%m-%d %H:%M}"
 
 
+class RecoveryOffer(models.Model):
+    """The text sent to a caller who hung up while queued or ringing at a `route` with
+    `on_abandon` (written with the call's last step; ivr_runtime.callbacks.recovery reads
+    the replies). One per number and flow within the node's `period_hours`.
+
+    With a callback offered: offered -> booked (a reply of yes: `callback_request`),
+    declined (no), or expired (no answer within the period, or a second reply that was
+    neither). Without: `texted`, and nothing more.
+    """
+
+    class Status(models.TextChoices):
+        TEXTED = "texted", "Texted (no callback offered)"
+        OFFERED = "offered", "Callback offered"
+        BOOKED = "booked", "Callback booked"
+        DECLINED = "declined", "Declined"
+        EXPIRED = "expired", "Expired"
+
+    number = models.CharField(max_length=64, help_text="The caller who hung up (E.164)")
+    from_number = models.CharField(max_length=64, help_text="Our number the text came from")
+    # Served by recoveryoffer_flow_sent (flow first): no index of its own to keep up.
+    flow = models.ForeignKey(
+        "flows.Flow", null=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
+    session = models.ForeignKey(
+        CallSession, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    node_id = models.CharField(max_length=64, blank=True)
+    callback = models.BooleanField(help_text="A callback was offered")
+    target = models.JSONField(null=True, blank=True, help_text="The route's target, called back")
+    status = models.CharField(max_length=16, choices=Status.choices)
+    message = models.ForeignKey(
+        OutboundMessage, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    callback_request = models.ForeignKey(
+        CallbackRequest, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    replies = models.PositiveSmallIntegerField(
+        default=0, help_text="Replies that were neither yes nor no"
+    )
+    sent_at = models.DateTimeField()
+    expires_at = models.DateTimeField(help_text="A reply after this goes to the SMS channel")
+    answered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-sent_at"]
+        indexes = [
+            # Each abandoned call: was this number texted for this flow within the period?
+            models.Index(fields=["number", "flow", "-sent_at"], name="recoveryoffer_number_flow"),
+            # Each incoming SMS: the sender's latest offer from the number it texts
+            models.Index(fields=["number", "from_number", "-sent_at"], name="recoveryoffer_reply"),
+            # The analytics: a flow's texts sent within a time range (reports.recovery_counts)
+            models.Index(fields=["flow", "sent_at"], name="recoveryoffer_flow_sent"),
+        ]
+
+    def __str__(self) -> str:
+        return f"recovery text to {self.number} ({self.status})"
+
+
 class Recording(models.Model):
     """A recording of a call: a voicemail, or the whole call (`record_call`)."""
 

@@ -11,6 +11,7 @@ from .runtime import (
     Need,
     Next,
     NodeFailure,
+    RecoverAbandoned,
     ReleaseAgent,
     ReserveAgent,
     Result,
@@ -19,9 +20,15 @@ from .runtime import (
     WaitKind,
     is_e164,
 )
+from .templating import TemplateFailure
 
 #: QueueResult values that mean the caller is no longer in the call
 QUEUE_CALLER_GONE = {"hangup"}
+#: the line an abandoned caller's text ends with when `on_abandon.callback` is set (the
+#: replies it names are read by ivr_runtime.callbacks.recovery)
+CALLBACK_OFFER = (
+    "Reply 1 (or YES) and we will call you back, or 2 (or NO) if you would rather we did not."
+)
 
 E164 = {"type": "string", "pattern": "^(\\+[1-9][0-9]{6,14}|\\{\\{.+\\}\\})$"}
 
@@ -36,11 +43,18 @@ class Route(NodeType):
     queue before `timeout`. `announce` is said to the caller before connecting.
     `hold_music` is the audio played while queued.
 
+    `on_abandon` texts a caller who hangs up while queued or ringing: `sms` (a template),
+    and with `callback` an offer to call them back, booked when they reply yes (within
+    the flow's opening hours, connecting them to this node's target). A number gets it
+    once per flow within `period_hours` (default 24), however often it hangs up.
+
     Example::
 
         {"id": "lost_card", "type": "route",
          "config": {"target": {"skills": ["cards", "fraud"]}, "timeout": 25,
-                    "announce": "Connecting you to our card team."},
+                    "announce": "Connecting you to our card team.",
+                    "on_abandon": {"sms": "Sorry we missed you, {{ customer.first_name }}.",
+                                   "callback": true, "period_hours": 24}},
          "exits": {"connected": "bye", "unavailable": "offer_callback", "timeout": "offer_callback"}}
     """
 
@@ -97,6 +111,31 @@ class Route(NodeType):
             "announce": TEMPLATE,
             "hold_music": URL,
             "caller_id": E164,
+            "on_abandon": obj(
+                {
+                    "sms": {
+                        **TEMPLATE,
+                        "title": "Text to send",
+                        "description": "The text sent to a caller who hung up",
+                    },
+                    "callback": {
+                        "type": "boolean",
+                        "default": False,
+                        "title": "Offer to call them back",
+                        "description": "A reply of 1 or YES books a call back",
+                    },
+                    "period_hours": {
+                        "type": "number",
+                        "exclusiveMinimum": 0,
+                        "maximum": 720,
+                        "default": 24,
+                        "title": "Text a number at most once in (hours)",
+                        "description": "However often it hangs up, per flow",
+                    },
+                },
+                title="If the caller hangs up while waiting",
+                description="Text a caller who hangs up while queued or ringing",
+            ),
         },
         required=("target",),
     )
@@ -147,6 +186,7 @@ class Route(NodeType):
     def enqueue(cls, run: Run, node: Node, queue: str) -> Result:
         config = node["config"]
         run.say(config, "announce")
+        run.scratch["queued_at"] = run.now.isoformat()
         run.emit(
             Enqueue(
                 seq=run.next_seq,
@@ -173,10 +213,11 @@ class Route(NodeType):
             result = event.queue_result
             run.remember(node["id"], queue_result=result or "")
             if result in QUEUE_CALLER_GONE:
+                cls.abandoned(run, node)
                 return End(hung_up=True)
             exit_name = {"bridged": "connected", "leave": "timeout"}.get(result, "unavailable")
             return Next(exit_name, input=result or "no result")
-        cls.on_hangup(run, node)
+        cls.release(run)
         status = event.dial_status
         run.remember(node["id"], dial_status=status or "")
         if status == "completed":
@@ -202,6 +243,41 @@ class Route(NodeType):
 
     @classmethod
     def on_hangup(cls, run: Run, node: Node) -> None:
+        cls.release(run)
+        cls.abandoned(run, node)
+
+    @classmethod
+    def release(cls, run: Run) -> None:
+        """The agent reserved for the call is free again."""
         agent_id = run.scratch.pop("agent_id", None)
         if agent_id is not None:
             run.effect(ReleaseAgent(agent_id=agent_id))
+
+    @classmethod
+    def abandoned(cls, run: Run, node: Node) -> None:
+        """The caller hung up while queued or ringing: the text `on_abandon` asks for (the
+        runtime sends it at most once per number and flow within `period_hours`)."""
+        recovery = node["config"].get("on_abandon")
+        waited = "queued_at" in run.scratch or "dialled_at" in run.scratch
+        if not recovery or not waited or run.call.channel != "voice":
+            return
+        if not is_e164(run.call.caller):
+            return  # a withheld or unusable number cannot be texted
+        try:
+            text = run.render(recovery.get("sms")).strip()
+        except TemplateFailure:
+            text = ""  # never a half-rendered text; the offer alone still goes
+        callback = bool(recovery.get("callback"))
+        body = "\n".join(part for part in (text, CALLBACK_OFFER if callback else "") if part)
+        if not body:
+            return
+        run.effect(
+            RecoverAbandoned(
+                to=run.call.caller,
+                body=body,
+                callback=callback,
+                period_hours=float(recovery.get("period_hours", 24)),
+                node=node["id"],
+                target=dict(node["config"]["target"]),
+            )
+        )

@@ -133,6 +133,21 @@ class ScheduleCallback:
 
 
 @dataclass(frozen=True)
+class RecoverAbandoned:
+    """The caller hung up while queued or ringing at a `route` with `on_abandon`: text them
+    `body` (which, with `callback`, offers to call them back on a reply of yes, the call
+    back connecting `target`), unless the number was texted so for this flow within the
+    last `period_hours`."""
+
+    to: str
+    body: str
+    callback: bool
+    period_hours: float
+    node: str
+    target: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
 class SaveRecording:
     url: str
     sid: str
@@ -216,7 +231,15 @@ class LoadFlow:
     slug: str
 
 
-Effect = SendSms | ScheduleCallback | SaveRecording | ReleaseAgent | ControlRecording | ExpectReturn
+Effect = (
+    SendSms
+    | ScheduleCallback
+    | RecoverAbandoned
+    | SaveRecording
+    | ReleaseAgent
+    | ControlRecording
+    | ExpectReturn
+)
 Request = HttpRequest | FindCustomer | ReserveAgent | LoadFlow
 
 

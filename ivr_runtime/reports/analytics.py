@@ -31,7 +31,14 @@ from django.db.models.functions import ExtractHour, TruncDate
 from django.utils import timezone as dj_timezone
 
 from flows.models import Flow, FlowVersion
-from ivr_runtime.models import CallbackRequest, CallSession, CallStep, OutboundMessage, Recording
+from ivr_runtime.models import (
+    CallbackRequest,
+    CallSession,
+    CallStep,
+    OutboundMessage,
+    Recording,
+    RecoveryOffer,
+)
 
 Outcome = CallSession.Outcome
 
@@ -134,7 +141,7 @@ def flow_analytics(*, scope: Scope) -> dict[str, Any]:
         "routed": calls["routed"],
         "abandoned": calls["abandoned"],
         "voicemails": _voicemails(scope),
-        "callbacks_offered": offered,
+        "callbacks_offered": offered + _recovery_offers(scope),
         **_callbacks(scope),
         **_texts(scope),
         "avg_seconds_to_agent": _seconds_to_agent(scope),
@@ -293,6 +300,13 @@ def _voicemails(scope: Scope) -> int:
     return Recording.objects.filter(
         kind=Recording.Kind.VOICEMAIL, session_id__in=scope.call_ids()
     ).count()
+
+
+def _recovery_offers(scope: Scope) -> int:
+    """Callbacks offered by text to the scope's callers who hung up while queued or ringing
+    (`route.config.on_abandon`). Their texts and the callbacks they booked belong to the
+    call, so _texts and _callbacks count them already."""
+    return RecoveryOffer.objects.filter(session_id__in=scope.call_ids(), callback=True).count()
 
 
 def _callbacks(scope: Scope) -> dict[str, int]:

@@ -11,6 +11,7 @@ import logging
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.views.decorators.http import require_POST
 
+from ivr_runtime.callbacks import recovery
 from ivr_runtime.edge import twilio_webhook, xml_response
 from ivr_runtime.sms import messaging, sms_channel
 from ivr_runtime.twilio import messaging_twiml
@@ -22,13 +23,18 @@ log = logging.getLogger(__name__)
 @require_POST
 @twilio_webhook
 def sms(request: HttpRequest) -> HttpResponse:
-    """An incoming text: the flow bound to `To` runs as a conversation."""
+    """An incoming text: a reply to a callback offered after an abandoned call
+    (callbacks.recovery), else the flow bound to `To` runs as a conversation."""
     try:
         parsed = sms_channel.IncomingSms.parse(form_of(request))
     except sms_channel.BadSms as exc:
         log.warning("incoming SMS refused: %s", exc)
         return HttpResponseBadRequest(str(exc), content_type="text/plain")
     try:
+        if recovery.recovery_reply(
+            sender=parsed.sender, to=parsed.to, body=parsed.body, message_sid=parsed.message_sid
+        ):
+            return xml_response(messaging_twiml.to_xml([]))  # answered through the outbox
         return xml_response(sms_channel.sms_receive(sms=parsed).xml)
     except Exception:
         log.exception("SMS %s from %s to %s failed", parsed.message_sid, parsed.sender, parsed.to)

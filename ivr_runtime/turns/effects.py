@@ -24,6 +24,7 @@ from flows.nodes.runtime import (
     HttpRequest,
     HttpResult,
     LoadFlow,
+    RecoverAbandoned,
     ReleaseAgent,
     Request,
     ReserveAgent,
@@ -39,6 +40,7 @@ from ivr_runtime.models import (
     CallSession,
     OutboundMessage,
     Recording,
+    RecoveryOffer,
 )
 from ivr_runtime.turns import deadlines, definitions, sql
 
@@ -73,6 +75,10 @@ def apply_effects(
                 flow_id=session.flow_id,
                 simulated=session.simulated,
             )
+        elif isinstance(effect, RecoverAbandoned):
+            message = _recover(session, effect, steps_by_node, n, now)
+            if message is not None:
+                applied.messages.append(message)
         elif isinstance(effect, SaveRecording):
             _save_recording(session, effect)
         elif isinstance(effect, ReleaseAgent):
@@ -148,6 +154,45 @@ def _queue_sms(
         simulated=session.simulated,
     )
     sql.insert([message])
+    return message
+
+
+def _recover(
+    session: CallSession,
+    effect: RecoverAbandoned,
+    steps_by_node: dict[str, int],
+    n: int,
+    now: datetime,
+) -> OutboundMessage | None:
+    """The text to a caller who hung up while queued or ringing, through the outbox, unless
+    the number had one for this flow within the period. A simulated call's is shown, never
+    sent, and neither counts nor can be answered."""
+    sms = SendSms(to=effect.to, body=effect.body, node=effect.node)
+    if session.simulated:
+        return _queue_sms(session, sms, steps_by_node, n)
+    period = timedelta(hours=effect.period_hours)
+    # Two calls of one number abandoned at the same moment may both be texted: a rare
+    # second text is cheaper than a lock every abandoned call would queue on.
+    recent = RecoveryOffer.objects.filter(
+        number=effect.to, flow_id=session.flow_id, sent_at__gt=now - period
+    )
+    if recent.exists():
+        return None
+    message = _queue_sms(session, sms, steps_by_node, n)
+    Status = RecoveryOffer.Status
+    RecoveryOffer.objects.create(
+        number=effect.to[:64],
+        from_number=session.to_number[:64],
+        flow_id=session.flow_id,
+        session=session,
+        node_id=effect.node[:64],
+        callback=effect.callback,
+        target=effect.target if effect.callback else None,
+        status=Status.OFFERED if effect.callback else Status.TEXTED,
+        message=message,
+        sent_at=now,
+        expires_at=now + period,
+    )
     return message
 
 

@@ -11,7 +11,8 @@ are SQL, built once per model and database from the model's own table and column
   check, the transaction in progress, Django's error classes, query logging (DEBUG,
   CaptureQueriesContext) and `execute_wrappers` apply as to any ORM query;
 - values written go through each field's `pre_save` and `get_db_prep_save` (`prepared`),
-  values read through the field's decoder (`_decoder`): what the ORM writes and reads, on SQLite and PostgreSQL;
+  values read through the field's decoder (`_decoder`): what the ORM writes and reads, on
+  SQLite and PostgreSQL;
 - the rows of a multi-row insert travel as one JSON document (`jsonb_to_recordset` on
   PostgreSQL, `json_each` on SQLite): the statement's text and its number of parameters
   are the same whatever the number of rows, so the driver's statement cache and the
@@ -56,18 +57,23 @@ class Statement:
         return self.built[connection.vendor]
 
 
-def _execute(sql: str, params: Sequence[Any]) -> Any:
-    """Run `sql` on Django's cursor; the cursor's rows (fetched) and its rowcount."""
-    connection = connections[DEFAULT_DB_ALIAS]
-    with connection.cursor() as cursor:
+def _rows(sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+    """Run `sql` (a query, or a statement with RETURNING) on Django's cursor: its rows."""
+    with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
         cursor.execute(sql, params)
-        rows = cursor.fetchall() if cursor.description else []
-        return rows, cursor.rowcount
+        return cursor.fetchall()
+
+
+def _count(sql: str, params: Sequence[Any]) -> int:
+    """Run `sql` (an UPDATE) on Django's cursor: how many rows it changed."""
+    with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount
 
 
 def fetch_row(statement: Statement, *params: object) -> tuple[Any, ...] | None:
     """The first row of a hand-written query, as the database returned it."""
-    rows, _ = _execute(statement.sql(), params)
+    rows = _rows(statement.sql(), params)
     return rows[0] if rows else None
 
 
@@ -76,7 +82,7 @@ def fetch_one(model: type[M], column: str, value: object) -> M | None:
     """The row whose (unique) `column` is `value`, as a model instance, or None."""
     connection = connections[DEFAULT_DB_ALIAS]
     sql, names, decoders = _reader(model, column, connection.vendor)
-    rows, _ = _execute(sql, [value])
+    rows = _rows(sql, [value])
     if not rows:
         return None
     values = [decode(v) if decode else v for decode, v in zip(decoders, rows[0], strict=True)]
@@ -160,9 +166,7 @@ def insert(
         for instance in instances
         for field in fields
     ]
-    rows, _ = _execute(
-        _inserter(model, len(instances), conflict, update, connection.vendor), params
-    )
+    rows = _rows(_inserter(model, len(instances), conflict, update, connection.vendor), params)
     for instance, (pk,) in zip(instances, rows, strict=True):
         instance.pk = pk
         instance._state.adding = False
@@ -213,24 +217,33 @@ def insert_values(
     if not rows:
         return []
     sql = _rows_inserter(model, conflict, update, connection.vendor)
-    found, _ = _execute(sql, [rows_document(model, rows)])
+    found = _rows(sql, [rows_document(model, rows)])
     return [pk for (pk,) in found]
 
 
 def rows_document(model: type[Model], rows: Sequence[dict[str, Any]]) -> str:
     """The rows as the JSON array the row inserter reads: each field's database value
-    (get_db_prep_save) under its column."""
+    (`prepared`; a datetime as ISO 8601 text) under its column."""
     connection = connections[DEFAULT_DB_ALIAS]
-    fields = _checked_columns(model)
+    plan = _document_plan(model, connection.vendor)
     document = []
     for row in rows:
         item: dict[str, Any] = {}
-        for field in fields:
-            value = row[field.attname] if field.attname in row else field.get_default()
-            written = prepared(field, value, connection)
-            item[field.column] = written.isoformat() if isinstance(written, datetime) else written
+        for attname, column, field, kept in plan:
+            value = row[attname] if attname in row else field.get_default()
+            if value is not None and type(value) is not kept:  # as prepared() (no JSON here)
+                value = field.get_db_prep_save(value, connection)
+                if isinstance(value, datetime):
+                    value = value.isoformat()
+            item[column] = value
         document.append(item)
     return json.dumps(document, separators=(",", ":"))
+
+
+@functools.cache
+def _document_plan(model: type[Model], vendor: str) -> list[tuple[str, str, Any, type | None]]:
+    """(attname, column, field, the type it keeps) of each column a document carries."""
+    return [(f.attname, f.column, f, _kept(f, vendor)) for f in _checked_columns(model)]
 
 
 @functools.cache
@@ -297,8 +310,7 @@ def update_if(instance: Model, fields: Sequence[str], expected: dict[str, object
     """UPDATE the instance's `fields` (auto_now ones refreshed on it, as save() does) if its
     row still has the `expected` values. False, having written nothing, when it has not."""
     sql, params = _update_if(instance, fields, expected)
-    _, count = _execute(sql, params)
-    return count == 1
+    return _count(sql, params) == 1
 
 
 def _update_if(
@@ -328,8 +340,7 @@ def update_where(model: type[Model], values: dict[str, Any], where: dict[str, An
     params += [
         prepared(meta.get_field(name), v, connection) for name, v in where.items() if v is not None
     ]
-    _, count = _execute(sql, params)
-    return count
+    return _count(sql, params)
 
 
 @functools.cache
@@ -378,7 +389,7 @@ def update_if_then_insert(
         insert_sql = _joined_inserter(model, conflict, update, "updated")
         sql += f", inserted AS ({insert_sql})"
         params.append(rows_document(model, rows))
-    rows_found, _ = _execute(sql + " SELECT COUNT(*) FROM updated", params)
+    rows_found = _rows(sql + " SELECT COUNT(*) FROM updated", params)
     return rows_found[0][0] == 1
 
 
@@ -401,7 +412,7 @@ def insert_then_insert(
         key = instance_model._meta.pk.column
         sql += f", inserted AS ({_parent_inserter(model, parent, key)})"
         params.append(rows_document(model, rows))
-    found, _ = _execute(sql + " SELECT * FROM parent", params)
+    found = _rows(sql + " SELECT * FROM parent", params)
     instance.pk = found[0][0]
     instance._state.adding = False
     instance._state.db = connection.alias

@@ -113,3 +113,21 @@ def test_new_node_types_forms_read_as_words(
     assert choice in page.locator(f"{choice_field} option").all_inner_texts()
     s.shot(type_name)
     assert s.console.unexpected() == []
+
+
+def test_the_route_form_words_what_happens_when_the_caller_hangs_up(sessions, publisher_user):
+    s, page = open_forms(sessions, publisher_user)
+    page.click('[data-node-type="route"]')
+    page.wait_for_selector('[data-panel-node="route_1"]')
+    shown = labels(page)
+    for label in (
+        "Text to send",
+        "Offer to call them back",
+        "Text a number at most once in (hours)",
+    ):
+        assert label in shown, (label, shown)
+    assert not [t for t in shown if "_" in t], shown
+    assert "If the caller hangs up while waiting" in page.locator(".cf-config-form").inner_text()
+    page.locator(".cf-config-form").get_by_text("Text to send").scroll_into_view_if_needed()
+    s.shot("route-on-abandon")
+    assert s.console.unexpected() == []

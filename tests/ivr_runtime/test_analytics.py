@@ -431,3 +431,38 @@ def test_readers_only(anon_api, viewer_api, db):
     assert nobody.get("/api/flows/support/stats/").status_code == 403
     assert viewer_api.get("/api/flows/support/stats/").status_code == 200
     assert viewer_api.get("/api/flows/nope/stats/").status_code == 404
+
+
+def test_callers_won_back_by_text_count_as_offers_texts_and_callbacks(
+    signer, twilio, local_broker, viewer_api
+):
+    """A caller who hangs up in the queue is texted a callback offer (route.on_abandon),
+    which is delivered and answered yes: the offer, the text and the callback it booked
+    are the call's."""
+    definition = support_line()
+    queue = next(node for node in definition["nodes"] if node["id"] == "q")
+    queue["config"]["on_abandon"] = {"sms": "Sorry we missed you.", "callback": True}
+    publish(definition, NUMBER)
+    queue_abandoned(signer)
+    [message] = OutboundMessage.objects.all()
+    message = outbox.outbound_message_send(message_id=message.pk)
+    signer.post(
+        f"/ivr/messages/status?m={message.pk}",
+        {"MessageSid": message.provider_sid, "MessageStatus": "delivered", "AccountSid": "AC1"},
+    )
+    reply = {"MessageSid": "SM" + "7" * 32, "AccountSid": "AC1", "Body": "1"}
+    response = signer.post("/ivr/sms", {**reply, "From": "+447700900123", "To": NUMBER})
+    assert response.status_code == 200 and CallbackRequest.objects.count() == 1
+    kpis = viewer_api.get("/api/flows/support/stats/").json()["kpis"]
+    assert {k: kpis[k] for k in KPI_KEYS[:9]} == {
+        "calls": 1,
+        "contained": 0,
+        "routed": 0,
+        "abandoned": 1,
+        "voicemails": 0,
+        "callbacks_offered": 1,
+        "callbacks_scheduled": 1,
+        "callbacks_completed": 0,
+        "sms_sent": 1,
+    }
+    assert kpis["sms_delivered"] == 1 and kpis["avg_seconds_to_agent"] is None

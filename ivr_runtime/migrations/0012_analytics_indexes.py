@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ("flows", "0003_kept_drafts"),
-        ("ivr_runtime", "0010_call_outcomes"),
+        ("ivr_runtime", "0011_recovery_offers"),
     ]
 
     operations = [
