@@ -16,7 +16,14 @@ from django.db import connection, models
 from django.db.models import NOT_PROVIDED
 
 from flows.models import Flow, FlowVersion
-from ivr_runtime.models import CallbackRequest, CallSession, CallStep, OutboundMessage, Recording
+from ivr_runtime.models import (
+    CallbackRequest,
+    CallSession,
+    CallStep,
+    OutboundMessage,
+    Recording,
+    RecoveryOffer,
+)
 
 SLUG = "analytics-bench"
 #: the path of every call, node by node (id, type, exit); the last one is where it ended
@@ -230,4 +237,21 @@ def _seed_effects() -> None:
         },
         sessions,
         "WHERE s.outcome = 'voicemail'",
+    )
+    # callers who hung up waiting for an agent, texted a callback offer (route.on_abandon)
+    insert_select(
+        RecoveryOffer,
+        {
+            "number": "s.from_number",
+            "from_number": "s.to_number",
+            "flow_id": "s.flow_id",
+            "session_id": "s.id",
+            "node_id": "'agent'",
+            "callback": "true",
+            "status": "CASE WHEN s.id % 2 = 0 THEN 'booked' ELSE 'expired' END",
+            "sent_at": "s.ended_at",
+            "expires_at": "s.ended_at + interval '1 day'",
+        },
+        sessions,
+        "WHERE s.outcome = 'abandoned' AND s.outcome_node = 'agent'",
     )

@@ -46,6 +46,8 @@ EXPECTED_INDEX = {
     "ivr_runtime_callstep": ("callstep_flow_stats", "callstep_version_stats", *ANALYTICS_INDEXES),
     "ivr_runtime_callsession": (*ANALYTICS_INDEXES, "callsession_list"),
 }
+#: what a statement counting rows that belong to calls (texts, callbacks...) may also read
+SIDE_INDEXES = ("ivr_runtime_callsession_pkey",)
 #: calls of a batch of writes, ten steps each
 WRITE_CALLS = 3_000
 
@@ -217,12 +219,16 @@ def explain(client: Any, path: str, *, check: bool = True) -> bool:
         found = sorted((sql.find(f'FROM "{t}"'), t) for t in EXPECTED_INDEX if f'FROM "{t}"' in sql)
         if not found:
             continue
+        # a count of the calls' texts, callbacks, voicemails or offers may as well find
+        # each call by its key
+        side = sql.find('FROM "ivr_runtime_callsession"') > sql.find("FROM ") >= 0
+        expected = {*EXPECTED_INDEX[found[0][1]], *(SIDE_INDEXES if side else ())}
         with connection.cursor() as cursor:
             cursor.execute(f"EXPLAIN (ANALYZE, FORMAT JSON) {sql}")
             plan = cursor.fetchone()[0]
         plan = (plan if isinstance(plan, list) else json.loads(plan))[0]
         used, whole = _scans(plan["Plan"])
-        good = bool(used & set(EXPECTED_INDEX[found[0][1]])) and not whole & set(EXPECTED_INDEX)
+        good = bool(used & expected) and not whole & set(EXPECTED_INDEX)
         ok &= good
         mark = ("PASS" if good else "MISS: reads " + ", ".join(sorted(whole))) if check else ""
         print(
