@@ -9,4 +9,5 @@ urlpatterns = [
     path("calls/", history_views.call_list, name="calls"),
     path("calls/<str:sid>/", history_views.call_detail, name="call"),
     path("customers/<int:pk>/", history_views.customer_detail, name="customer"),
+    path("flows/<slug:slug>/analytics/", views.analytics, name="analytics"),
 ]

@@ -13,7 +13,7 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
-from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -21,31 +21,7 @@ from rest_framework.views import APIView
 from flows.models import Flow
 from flows.permissions import CHANGE_FLOW, PUBLISH_FLOW, VIEW_FLOW
 from ivr_runtime.models import CallSession, OutboundCall
-from ivr_runtime.reports import reports
 from ivr_runtime.voice import outbound, simulator
-
-
-class StatsQuery(serializers.Serializer):
-    version = serializers.IntegerField(required=False, min_value=1)
-    since = serializers.DateTimeField(required=False)
-
-
-class FlowStatsView(APIView):
-    """Per-node traffic from real calls: entered, exits by name, hung up there."""
-
-    required_permissions = {"get": VIEW_FLOW}
-
-    @extend_schema(parameters=[StatsQuery], responses={200: OpenApiTypes.OBJECT})
-    def get(self, request: Request, slug: str) -> Response:
-        flow = get_object_or_404(Flow, slug=slug)
-        query = StatsQuery(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        try:
-            stats = reports.flow_stats(flow=flow, **query.validated_data)
-        except reports.UnknownVersion as exc:
-            raise NotFound(str(exc)) from exc
-        return Response(stats)
-
 
 QUEUE_RESULTS = ("bridged", "leave", "hangup", "queue-full", "error")
 HANDOVER_RESULTS = ("return", "timeout", "unreachable")

@@ -23,12 +23,18 @@ class CallSession(models.Model):
         FAILED = "failed", "Failed"
 
     call_sid = models.CharField(max_length=64, unique=True)  # every webhook's lookup by CallSid
-    # Served by callsession_flow_started (flow first): no index of its own to keep up.
+    # Served by callsession_flow_stats and callsession_version_stats (each key first): no
+    # index of their own to keep up.
     flow = models.ForeignKey(
         "flows.Flow", null=True, on_delete=models.SET_NULL, related_name="calls", db_index=False
     )
     flow_version = models.ForeignKey(
-        "flows.FlowVersion", null=True, blank=True, on_delete=models.PROTECT, related_name="calls"
+        "flows.FlowVersion",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="calls",
+        db_index=False,
     )
     draft_definition = models.JSONField(
         null=True,
@@ -128,8 +134,22 @@ class CallSession(models.Model):
     class Meta:
         ordering = ["-started_at"]
         indexes = [
-            # GET /api/calls/?flow=: a flow's calls, newest first
-            models.Index(fields=["flow", "-started_at"], name="callsession_flow_started"),
+            # GET /api/calls/?flow=: a flow's real (or simulated) calls, newest first, id
+            # breaking ties. And the analytics of a flow (reports.analytics, Scope.calls):
+            # its calls started in a period, counted by outcome, by hour and by day, and the
+            # ids its texts, callbacks and voicemails are joined on; the included columns
+            # make those index-only scans, the rows holding each turn's state and TwiML.
+            models.Index(
+                fields=["flow", "simulated", "-started_at", "-id"],
+                include=["outcome", "outcome_node"],
+                name="callsession_flow_stats",
+            ),
+            # The analytics of one version of a flow (?version=, ?compare=), as above
+            models.Index(
+                fields=["flow_version", "simulated", "-started_at", "-id"],
+                include=["outcome", "outcome_node"],
+                name="callsession_version_stats",
+            ),
             # GET /api/calls/?status=: calls in a status, newest first. Also the stale-call
             # sweep (services.call_sweep): active calls started before its cutoff, oldest
             # first. started_at never changes, so no turn's update touches this index
@@ -209,6 +229,16 @@ class CallStep(models.Model):
             models.Index(fields=["flow", "simulated", "at"], name="callstep_flow_stats"),
             # Statistics of one version of a flow
             models.Index(fields=["flow_version", "simulated", "at"], name="callstep_version_stats"),
+            # Analytics, avg_seconds_to_agent: a flow's route steps since a time, joined to
+            # their routed calls. Route steps alone (a tenth of the steps), and only columns
+            # no update of a step changes (an index on `exit` would make every completed
+            # step rewrite every index)
+            models.Index(
+                fields=["flow", "simulated", "at"],
+                include=["session"],
+                condition=models.Q(node_type="route"),
+                name="callstep_route_stats",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -1,5 +1,5 @@
 // Builds the designer into Django's static folder with stable names (editor.js, editor.css,
-// flowlist.js) so the templates can reference them with {% static %} and no manifest.
+// flowlist.js, analytics.js) so the templates can reference them with {% static %} and no manifest.
 import { defineConfig } from "vite";
 import react from "@vitejs/plugin-react";
 import { fileURLToPath } from "node:url";
@@ -18,6 +18,7 @@ export default defineConfig({
       input: {
         editor: here("src/editor/main.jsx"),
         flowlist: here("src/flowlist/main.js"),
+        analytics: here("src/analytics/main.js"),
       },
       output: {
         entryFileNames: "[name].js",

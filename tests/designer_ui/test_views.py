@@ -94,6 +94,7 @@ def test_editor_page_carries_the_flow_and_the_user_rights(flow, editor, viewer):
     assert config == {
         "slug": "designer-test",
         "list_url": "/designer/",
+        "analytics_url": "/designer/flows/designer-test/analytics/",
         "perms": {"can_edit": True, "can_publish": False},
     }
     html = client_for(viewer).get("/designer/flows/designer-test/").content.decode()
@@ -113,3 +114,57 @@ def test_built_assets_are_served(built_assets, viewer):
 
 def test_flow_absolute_url_is_the_editor(flow):
     assert flow.get_absolute_url() == "/designer/flows/designer-test/"
+
+
+def _analytics_config(response) -> dict:
+    html = response.content.decode()
+    start = html.index('<script id="analytics-config" type="application/json">') + 54
+    return json.loads(html[start : html.index("</script>", start)])
+
+
+def test_the_analytics_page_asks_the_api_for_the_picked_period_and_versions(
+    flow, viewer, publisher
+):
+    from datetime import timedelta
+    from zoneinfo import ZoneInfo
+
+    from django.utils import timezone
+
+    flow_publish(flow=flow, user=publisher)
+    client = client_for(viewer)
+    response = client.get("/designer/flows/designer-test/analytics/")
+    assert response.status_code == 200
+    config = _analytics_config(response)
+    today = timezone.now().astimezone(ZoneInfo("Europe/London")).date()
+    assert config["query"] == {
+        "since": (today - timedelta(days=29)).isoformat(),
+        "until": today.isoformat(),
+    }
+    assert config["timezone"] == "Europe/London" and config["published"] == 1
+    assert config["labels"]["main_menu"] == {"label": "Main menu", "type": "Menu"}
+    html = response.content.decode()
+    assert "analytics.js" in html and '<option value="1">v1 (published)</option>' in html
+
+    custom = _analytics_config(
+        client.get("/designer/flows/designer-test/analytics/?since=2026-07-01&until=2026-07-31")
+    )
+    assert custom["query"] == {"since": "2026-07-01", "until": "2026-07-31"}
+    compared = _analytics_config(
+        client.get("/designer/flows/designer-test/analytics/?period=all&version=2&compare=1")
+    )
+    assert compared["query"] == {"version": "2", "compare": "1"}
+    # the list and the editor link to it
+    assert (
+        'href="/designer/flows/designer-test/analytics/"'
+        in client.get("/designer/").content.decode()
+    )
+    editor = client.get("/designer/flows/designer-test/").content.decode()
+    assert '"analytics_url": "/designer/flows/designer-test/analytics/"' in editor
+
+
+def test_the_analytics_page_needs_a_role(flow):
+    url = "/designer/flows/designer-test/analytics/"
+    assert Client().get(url)["Location"].startswith(f"/accounts/login/?next={url}")
+    nobody = User.objects.create_user("nobody", password="x")
+    assert client_for(nobody).get(url).status_code == 403
+    assert client_for(nobody).get("/designer/flows/nope/analytics/").status_code == 403

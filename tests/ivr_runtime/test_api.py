@@ -270,7 +270,7 @@ def test_stats_use_aggregate_queries(place_call, viewer_api, django_assert_max_n
     publish(demo_flow(), NUMBER)
     for _ in range(5):
         place_call(NUMBER).press("1")
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(12):  # the analytics' statements, whatever the calls
         assert viewer_api.get("/api/flows/sim/stats/").json()["calls"] == 5
 
 

@@ -66,7 +66,10 @@ export const api = {
   restoreDraft: (slug, id, revision) => request("POST", `${flowUrl(slug)}drafts/${enc(id)}/restore/`, { revision }),
   diff: (slug, from, to) => request("GET", `${flowUrl(slug)}diff/?from=${enc(from)}&to=${enc(to)}`),
   exportUrl: (slug) => `${flowUrl(slug)}export/`,
-  stats: (slug) => request("GET", `${flowUrl(slug)}stats/`),
+  stats: (slug, scope = {}) => {
+    const query = new URLSearchParams(Object.entries(scope).filter(([, v]) => v)).toString();
+    return request("GET", `${flowUrl(slug)}stats/${query ? `?${query}` : ""}`);
+  },
   call: (sid) => request("GET", `/api/calls/${encodeURIComponent(sid)}/`),
   simulate: (slug, payload) => request("POST", `${flowUrl(slug)}simulate/`, payload),
   createFlow: (slug, name) => request("POST", "/api/flows/", { slug, name }),

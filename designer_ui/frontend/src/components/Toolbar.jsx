@@ -19,7 +19,7 @@ const Button = ({ title, children, ...props }) => (
 
 /** The editor's top bar: where you are, what state the draft is in, and the main actions. */
 export default function Toolbar(props) {
-  const { name, info, dirty, saving, perms, canUndo, canRedo, statsOn, listUrl, exportUrl } = props;
+  const { name, info, dirty, saving, perms, canUndo, canRedo, statsOn, listUrl, analyticsUrl, exportUrl } = props;
   return (
     <header className="cf-toolbar">
       <a className="cf-back" href={listUrl} title="Back to the list of flows">← Flows</a>
@@ -35,9 +35,14 @@ export default function Toolbar(props) {
           <Button title="Tidy up: lay the graph out again" onClick={props.onTidy} data-action="tidy">Tidy up</Button>
         </>
       )}
-      <Button title="Show traffic from real calls on the graph" aria-pressed={statsOn} onClick={props.onToggleStats} data-action="stats" className={`cf-button${statsOn ? " cf-on" : ""}`}>
+      <Button title="Show traffic from real calls on the graph" aria-pressed={statsOn} onClick={() => props.onToggleStats()} data-action="stats" className={`cf-button${statsOn ? " cf-on" : ""}`}>
         Traffic
       </Button>
+      {analyticsUrl && (
+        <a className="cf-button cf-secondary" href={analyticsUrl} title="KPIs, charts and drop-off of this flow's calls" data-action="analytics">
+          Analytics
+        </a>
+      )}
       <a className="cf-button cf-secondary" href={exportUrl} title="Download the draft as callflow/1 JSON" download>
         Export
       </a>

@@ -22,6 +22,12 @@ const FIT_VIEW_LIMIT = 150; // above this, open at the start node instead of fit
 // Off-screen nodes are never rendered, so fitting uses their known sizes, not measurements.
 const FIT_OPTIONS = { includeHiddenNodes: true, maxZoom: 1, padding: 0.08 };
 
+function trafficFromUrl() {
+  const params = new URLSearchParams(window.location.search);
+  if (params.get("traffic") !== "1") return null;
+  return Object.fromEntries(["version", "since", "until"].map((k) => [k, params.get(k) || ""]));
+}
+
 function flowInfo(flow) {
   const { definition, problems, ...info } = flow;
   return info;
@@ -34,7 +40,7 @@ function openingViewport(nodes, start) {
   return { x: -anchor.position.x * zoom + 80, y: -anchor.position.y * zoom + 160, zoom };
 }
 
-export default function Editor({ slug, listUrl, fallbackPerms }) {
+export default function Editor({ slug, listUrl, analyticsUrl, fallbackPerms }) {
   const rf = useReactFlow();
   const { doc, docRef, replace, load, commit, undo, redo, canUndo, canRedo } = useFlowDocument();
   const decorations = useMemo(createDecorations, []);
@@ -110,6 +116,15 @@ export default function Editor({ slug, listUrl, fallbackPerms }) {
     problems,
     start: doc.settings.start,
   });
+  // The analytics page links here with ?traffic=1 (and its version and period): the
+  // overlay opens on, counting that scope's calls.
+  const trafficLink = useRef(trafficFromUrl());
+  useEffect(() => {
+    if (!types || !trafficLink.current) return;
+    const scope = trafficLink.current;
+    trafficLink.current = null;
+    toggleStats(scope);
+  }, [types, toggleStats]);
   const checking = useLiveValidation({ slug, ready: !!types, edit: doc.edit, docRef, validatedEdit, setProblems, flash });
   useCallPath({ ready: !!types && doc.nodes.length > 0, showPath, flash });
 
@@ -324,6 +339,7 @@ export default function Editor({ slug, listUrl, fallbackPerms }) {
           canRedo={canRedo}
           statsOn={statsOn}
           listUrl={listUrl}
+          analyticsUrl={analyticsUrl}
           exportUrl={api.exportUrl(slug)}
           onUndo={undo}
           onRedo={redo}

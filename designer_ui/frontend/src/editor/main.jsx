@@ -9,6 +9,6 @@ const config = JSON.parse(document.getElementById("designer-config").textContent
 
 createRoot(document.getElementById("designer-root")).render(
   <ReactFlowProvider>
-    <Editor slug={config.slug} listUrl={config.list_url} fallbackPerms={config.perms} />
+    <Editor slug={config.slug} listUrl={config.list_url} analyticsUrl={config.analytics_url} fallbackPerms={config.perms} />
   </ReactFlowProvider>,
 );

@@ -46,17 +46,22 @@ export function useOverlays({ slug, decorations, flash, problems, start }) {
     setDiff(null);
     decorations.set("diff", {});
   }, [decorations]);
-  const toggleStats = useCallback(async () => {
-    if (statsOn) {
+  // scope: {version, since, until} from the analytics page; the toolbar's button has none.
+  const toggleStats = useCallback(async (scope) => {
+    const linked = scope || null;
+    if (statsOn && !linked) {
       setStatsOn(false);
       decorations.set("stats", {});
       return;
     }
     try {
-      const stats = await api.stats(slug);
+      const stats = await api.stats(slug, linked || {});
       decorations.set("stats", stats.nodes || {});
       setStatsOn(true);
-      flash(`Traffic from ${stats.calls ?? 0} calls.`);
+      const on = stats.version ? ` on v${stats.version}` : "";
+      const since = linked?.since ? ` from ${linked.since}` : "";
+      const until = linked?.until ? ` to ${linked.until}` : "";
+      flash(`Traffic from ${stats.calls ?? 0} calls${on}${since}${until}.`);
     } catch (e) {
       flash(e.status === 404 ? "Traffic statistics are not available on this server yet." : `No traffic: ${e.message}`, "error");
     }

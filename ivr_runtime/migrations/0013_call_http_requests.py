@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('ivr_runtime', '0011_recovery_offers'),
+        ('ivr_runtime', '0012_analytics_indexes'),
     ]
 
     operations = [
