@@ -15,7 +15,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from ivr_runtime.turns import deadlines
 from ivr_runtime.twilio import twiml
-from ivr_runtime.twilio.forms import BadForm, form_of
+from ivr_runtime.twilio.forms import BadForm, form_of, form_summary
 from ivr_runtime.twilio.signature import signature_ok
 from ivr_runtime.voice import watchdog
 
@@ -51,7 +51,8 @@ def twilio_webhook(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespo
         try:
             with watchdog.armed():
                 return view(request, *args, **kwargs)
-        except BadForm as exc:
+        except BadForm as exc:  # the form lacks or garbles what the webhook needs
+            log.warning("malformed webhook %s: %s", request.path, form_summary(form_of(request)))
             return HttpResponseBadRequest(str(exc), content_type="text/plain")
         except Exception:
             log.exception("webhook %s failed", request.path)

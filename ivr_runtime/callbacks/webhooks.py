@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import HttpRequest, HttpResponse
 from django.views.decorators.http import require_POST
 
 from ivr_runtime.callbacks import callbacks
@@ -13,11 +13,9 @@ from ivr_runtime.edge import twilio_webhook
 from ivr_runtime.models import CallbackRequest
 from ivr_runtime.twilio import twiml
 from ivr_runtime.twilio.forms import (
-    BadForm,
     StatusCallback,
     VoiceRequest,
     form_of,
-    form_summary,
     int_field,
 )
 from ivr_runtime.voice import services
@@ -59,11 +57,7 @@ def _unknown() -> str:
 def callback_status(request: HttpRequest, pk: int) -> HttpResponse:
     """The status callback of an outbound callback call: done, or try again later."""
     form = form_of(request)
-    try:
-        call_sid, status = dataclasses.astuple(StatusCallback.parse(form))
-    except BadForm as exc:
-        log.warning("malformed callback status callback: %s", form_summary(form))
-        return HttpResponseBadRequest(str(exc), content_type="text/plain")
+    call_sid, status = dataclasses.astuple(StatusCallback.parse(form))  # BadForm: the edge's 400
     callbacks.callback_status(callback_id=pk, call_sid=call_sid, status=status)
     # The callback's own call session (if the call was answered) ends with it.
     duration = int_field(form, "CallDuration", -1)

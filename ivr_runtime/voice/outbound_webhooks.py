@@ -6,16 +6,14 @@ from __future__ import annotations
 import dataclasses
 import logging
 
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import HttpRequest, HttpResponse
 from django.views.decorators.http import require_POST
 
 from ivr_runtime.edge import twilio_webhook
 from ivr_runtime.twilio.forms import (
-    BadForm,
     StatusCallback,
     VoiceRequest,
     form_of,
-    form_summary,
     int_field,
 )
 from ivr_runtime.voice import outbound
@@ -39,11 +37,7 @@ def answer(request: HttpRequest, pk: int) -> HttpResponse:
 def status(request: HttpRequest, pk: int) -> HttpResponse:
     """The outbound call's status callback: its outcome (completed, no-answer, busy, failed)."""
     form = form_of(request)
-    try:
-        update = StatusCallback.parse(form)
-    except BadForm as exc:
-        log.warning("malformed outbound call status callback: %s", form_summary(form))
-        return HttpResponseBadRequest(str(exc), content_type="text/plain")
+    update = StatusCallback.parse(form)  # a BadForm is the edge's 400
     duration = int_field(form, "CallDuration", -1)
     outbound.outbound_status(
         call_id=pk,

@@ -11,19 +11,17 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from ivr_runtime.edge import twilio_webhook, xml_response
 from ivr_runtime.twilio import twiml
 from ivr_runtime.twilio.forms import (
-    BadForm,
     StatusCallback,
     TranscriptionCallback,
     VoiceRequest,
     form_of,
-    form_summary,
     int_field,
     text_field,
 )
@@ -106,11 +104,7 @@ def recording_status(request: HttpRequest) -> HttpResponse:
 def status(request: HttpRequest) -> HttpResponse:
     """Call status callbacks: the call ended (or changed state)."""
     form = form_of(request)
-    try:
-        update = StatusCallback.parse(form)
-    except BadForm as exc:
-        log.warning("malformed call status callback: %s", form_summary(form))
-        return HttpResponseBadRequest(str(exc), content_type="text/plain")
+    update = StatusCallback.parse(form)  # a BadForm is the edge's 400
     duration = int_field(form, "CallDuration", -1)  # seconds, posted with the final status
     services.call_status(
         call_sid=update.call_sid,
@@ -149,10 +143,6 @@ def ping(request: HttpRequest) -> HttpResponse:
 def transcription(request: HttpRequest) -> HttpResponse:
     """A voicemail's transcription (the `<Record>`'s transcribeCallback)."""
     form = form_of(request)
-    try:
-        callback = TranscriptionCallback.parse(form)
-    except BadForm as exc:
-        log.warning("malformed transcription callback: %s", form_summary(form))
-        return HttpResponseBadRequest(str(exc), content_type="text/plain")
+    callback = TranscriptionCallback.parse(form)  # a BadForm is the edge's 400
     recordings.recording_transcribed(callback=callback)
     return HttpResponse(status=204)

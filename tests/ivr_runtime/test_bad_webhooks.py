@@ -116,7 +116,7 @@ def test_a_malformed_status_callback_is_logged_in_a_bounded_line(signer, caplog)
     with caplog.at_level(logging.WARNING):
         response = signer.post("/ivr/status", params)
     assert response.status_code == 400
-    (record,) = [r for r in caplog.records if "malformed call status" in r.getMessage()]
+    (record,) = [r for r in caplog.records if "malformed webhook /ivr/status" in r.getMessage()]
     line = record.getMessage()
     assert len(line) < 2000 and "more fields" in line
 
