@@ -60,13 +60,13 @@ def apply_effects(
     *,
     session: CallSession,
     effects: list[Effect],
-    steps_by_node: dict[str, int],
+    steps: dict[str, StepRef],
     now: datetime,
     applied: Applied,
 ) -> None:
     for n, effect in enumerate(effects):
         if isinstance(effect, SendSms):
-            applied.messages.append(_queue_sms(session, effect, steps_by_node, n))
+            applied.messages.append(_queue_sms(session, effect, steps, n))
         elif isinstance(effect, ScheduleCallback):
             CallbackRequest.objects.create(
                 number=effect.number,
@@ -78,7 +78,7 @@ def apply_effects(
                 simulated=session.simulated,
             )
         elif isinstance(effect, RecoverAbandoned):
-            message = _recover(session, effect, steps_by_node, n, now)
+            message = _recover(session, effect, steps, n, now)
             if message is not None:
                 applied.messages.append(message)
         elif isinstance(effect, SaveRecording):
@@ -129,21 +129,40 @@ def _queue_control(
     )
 
 
+@dataclass(frozen=True)
+class StepRef:
+    """A step the turn wrote: its key, and its index in the session."""
+
+    pk: int
+    index: int
+
+
 def _queue_sms(
-    session: CallSession, effect: SendSms, steps_by_node: dict[str, int], n: int
+    session: CallSession, effect: SendSms, steps: dict[str, StepRef], n: int
 ) -> OutboundMessage:
     """The outbox row, in the turn's transaction. The webhook hands nothing to the broker:
     the outbox relay (`outbox.outbox_sweep`, every OUTBOX_SWEEP_SECONDS) hands it over."""
-    step_id = steps_by_node.get(effect.node or "")
+    step = steps.get(effect.node or "")
+    message = outbox_message(session, effect, None if step is None else step.index, n)
+    message.step_id = None if step is None else step.pk
+    sql.insert([message])
+    return message
+
+
+def outbox_message(
+    session: CallSession, effect: SendSms, step_index: int | None, n: int
+) -> OutboundMessage:
+    """The outbox row of a text the `n`th effect of a turn asks for (not saved, its step
+    not set): sent from the number the caller called, by the step at `step_index`."""
     if effect.node is None:
         key = f"{session.call_sid}:fallback"  # the fallback text goes once per call
-    elif step_id is not None:
-        key = f"step:{step_id}:{n}"
+    elif step_index is not None:
+        key = f"step:{session.pk}:{step_index}:{n}"
     else:
         key = f"{session.call_sid}:{effect.node}:{uuid.uuid4().hex}"
     # A plain insert: a turn's effects are applied once (replays and stale requests never
     # re-run a turn), so the unique key only guards against a bug, by failing the turn.
-    message = OutboundMessage(
+    return OutboundMessage(
         idempotency_key=key[:128],
         to=effect.to[:64],
         from_number=session.to_number[:64],
@@ -152,17 +171,30 @@ def _queue_sms(
         if session.simulated
         else OutboundMessage.Status.QUEUED,
         session=session,
-        step_id=step_id,
         simulated=session.simulated,
     )
-    sql.insert([message])
-    return message
+
+
+def texts_only(
+    session: CallSession, effects: list[Effect], step_index: dict[str, int]
+) -> list[tuple[OutboundMessage, int | None]] | None:
+    """When every effect of a round is a text: each one's outbox row (not saved) and the
+    index of the step that sent it, to write with the round's steps in one statement. None
+    when another effect needs writing its own way (apply_effects)."""
+    if not all(type(effect) is SendSms for effect in effects):
+        return None
+    texts = []
+    for n, effect in enumerate(effects):
+        assert isinstance(effect, SendSms)
+        index = step_index.get(effect.node or "")
+        texts.append((outbox_message(session, effect, index, n), index))
+    return texts
 
 
 def _recover(
     session: CallSession,
     effect: RecoverAbandoned,
-    steps_by_node: dict[str, int],
+    steps: dict[str, StepRef],
     n: int,
     now: datetime,
 ) -> OutboundMessage | None:
@@ -171,7 +203,7 @@ def _recover(
     sent, and neither counts nor can be answered."""
     sms = SendSms(to=effect.to, body=effect.body, node=effect.node)
     if session.simulated:
-        return _queue_sms(session, sms, steps_by_node, n)
+        return _queue_sms(session, sms, steps, n)
     period = timedelta(hours=effect.period_hours)
     # Two calls of one number abandoned at the same moment may both be texted: a rare
     # second text is cheaper than a lock every abandoned call would queue on.
@@ -180,7 +212,7 @@ def _recover(
     )
     if recent.exists():
         return None
-    message = _queue_sms(session, sms, steps_by_node, n)
+    message = _queue_sms(session, sms, steps, n)
     Status = RecoveryOffer.Status
     RecoveryOffer.objects.create(
         number=effect.to[:64],

@@ -96,26 +96,35 @@ class Progress:
         *,
         expected: tuple[datetime, str] | None,
         now: datetime,
+        bound_to: str | None = None,
     ) -> bool | None:
         """The write of the row (a new one's insert, or the conditional update) and the
         last round's steps in one statement where the store can
-        (sessions.writes_in_one_statement), when the round has no effect to apply (effects
-        refer to their steps): True or False as sessions.write(). None when the turn must
-        be written the long way (save_last after the write, in a transaction)."""
+        (sessions.writes_in_one_statement), with its texts if it has no other effect (and
+        the row exists: they refer to it): True or False as sessions.write(). None when
+        the turn must be written the long way (save_last after the write, in a
+        transaction). `bound_to`: as sessions.write_with_steps()."""
         last = self.last
-        if not sessions.writes_in_one_statement() or last is None or last.apply or last.http:
+        if not sessions.writes_in_one_statement() or last is None or last.http:
+            return None
+        steps = last.outcome.steps
+        texts = effects.texts_only(session, last.apply, {s.node: s.index for s in steps})
+        if texts is None or (texts and (session.pk is None or not steps)):
             return None
         written = sessions.write_with_steps(
             session,
             fields,
             expected=expected,
-            records=last.outcome.steps,
+            records=steps,
             loaded=last.loaded,
             old_step=last.old_step,
             now=now,
+            texts=texts,
+            bound_to=bound_to,
         )
         if written:
             self.last = None
+            self.applied.messages.extend(message for message, _ in texts)
         return written
 
     def save_last(self, session: CallSession, now: datetime) -> None:
@@ -133,7 +142,7 @@ class Progress:
         effects.apply_effects(
             session=session,
             effects=last.apply,
-            steps_by_node=steps,
+            steps=steps,
             now=now,
             applied=self.applied,
         )

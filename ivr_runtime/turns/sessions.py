@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any
@@ -16,8 +16,8 @@ from django.utils import timezone
 from flows.models import Flow, PhoneNumber
 from flows.nodes.runtime import CallInfo
 from ivr_runtime import engine
-from ivr_runtime.models import CallSession, CallStep
-from ivr_runtime.turns import definitions, sql
+from ivr_runtime.models import CallSession, CallStep, OutboundMessage
+from ivr_runtime.turns import definitions, effects, sql
 
 log = logging.getLogger(__name__)
 
@@ -108,14 +108,17 @@ def save_steps(
     *,
     old_step: int,
     now: datetime,
-) -> dict[str, int]:
+) -> dict[str, effects.StepRef]:
     """Insert the new steps and close the ones opened by an earlier turn, in one statement
-    (an upsert on (session, index)). Node id -> step pk, for the rows written."""
+    (an upsert on (session, index)). Node id -> the step written (its last, if several)."""
     if not records:
         return {}
     rows = _step_rows(session, records, loaded, now)
     ids = sql.insert_values(CallStep, rows, **_step_conflict(records, old_step))
-    return {row["node_id"]: pk for row, pk in zip(rows, ids, strict=True)}
+    return {
+        row["node_id"]: effects.StepRef(pk=pk, index=row["index"])
+        for row, pk in zip(rows, ids, strict=True)
+    }
 
 
 def writes_in_one_statement() -> bool:
@@ -133,16 +136,26 @@ def write_with_steps(
     loaded: dict[str, definitions.Loaded],
     old_step: int,
     now: datetime,
+    texts: Sequence[tuple[OutboundMessage, int | None]] = (),
+    bound_to: str | None = None,
 ) -> bool:
-    """write() and save_steps() in one statement (see writes_in_one_statement): a turn
-    with nothing else to save (no effect refers to its steps) costs one round trip after
-    its read. A new row is inserted (a duplicate raises IntegrityError); an existing one
-    is updated only if it still has the `expected` version: False, having written nothing,
-    when someone else wrote it meanwhile."""
+    """write() and save_steps() in one statement (see writes_in_one_statement), with the
+    outbox rows of the round's `texts` (effects.texts_only) when the row is updated: a
+    turn with nothing else to save costs one round trip after its read. A new row is
+    inserted (a duplicate raises IntegrityError; it takes no texts); an existing one is
+    updated only if it still has the `expected` version: False, having written nothing,
+    when someone else wrote it meanwhile. A new row with `bound_to` (the number called,
+    its flow taken from known_flow()) is inserted only if that number is still bound to
+    its flow and version and no row has its call SID: False, having written nothing, if
+    not."""
     rows = _step_rows(session, records, loaded, now)
     if session.pk is None:
-        sql.insert_then_insert(session, CallStep, rows, parent="session")
-        return True
+        assert not texts, "a new row's texts refer to it: written after it (save_last)"
+        unless = None
+        if bound_to is not None:
+            still = (bound_to, session.flow_id, session.flow_version_id)
+            unless = sql.Unless(taken="call_sid", condition=_STILL_BOUND.sql(), params=still)
+        return sql.insert_then_insert(session, CallStep, rows, parent="session", unless=unless)
     assert expected is not None
     updated_at, last_request_hash = expected
     return sql.update_if_then_insert(
@@ -152,6 +165,7 @@ def write_with_steps(
         CallStep,
         rows,
         **_step_conflict(records, old_step),
+        dependents=[sql.Dependent(message, "step", "index", index) for message, index in texts],
     )
 
 
@@ -243,11 +257,42 @@ def find_flow(*, to: str, slug: str | None, draft: bool) -> tuple[int, int | Non
         row = sql.fetch_row(_FLOW_BY_SLUG, slug)
     elif to:
         row = sql.fetch_row(_FLOW_BY_NUMBER, to)
+        _remember(to, row)
     else:
         row = None
     if row is None or (row[1] is None and not draft):
         return None
     return row[0], row[1]
+
+
+#: number called -> (flow id, published version id), as this process last found them
+#: (find_flow). A new call's first webhook takes its flow from here and inserts its row
+#: only if the number is still bound so (write_with_steps' `bound_to`): one round trip
+#: instead of three (read the call, find the flow, insert). A number bound elsewhere or a
+#: version published since makes the insert write nothing, and the webhook looks again.
+_KNOWN: dict[str, tuple[int, int]] = {}
+#: numbers remembered at most (a process serving more forgets them all and starts again)
+KNOWN_NUMBERS = 10_000
+
+
+def known_flow(to: str) -> tuple[int, int] | None:
+    """The flow `to` was last found bound to, where a first webhook can check it as it
+    inserts (sessions.writes_in_one_statement); None if it must be looked up."""
+    return _KNOWN.get(to) if writes_in_one_statement() else None
+
+
+def forget_flows() -> None:
+    """Forget every number's flow (each is looked up again by its next call)."""
+    _KNOWN.clear()
+
+
+def _remember(to: str, row: tuple[Any, ...] | None) -> None:
+    if row is None or row[1] is None:
+        _KNOWN.pop(to, None)
+        return
+    if len(_KNOWN) >= KNOWN_NUMBERS:
+        _KNOWN.clear()
+    _KNOWN[to] = (row[0], row[1])
 
 
 def _flow_by_slug(quote: Callable[[str], str]) -> str:
@@ -267,8 +312,20 @@ def _flow_by_number(quote: Callable[[str], str]) -> str:
     )
 
 
+def _still_bound(quote: Callable[[str], str]) -> str:
+    """Whether the number (%s) is bound to the flow (%s) with that version (%s) published."""
+    flows, numbers = quote(Flow._meta.db_table), quote(PhoneNumber._meta.db_table)
+    return (
+        f"EXISTS (SELECT 1 FROM {numbers} INNER JOIN {flows} "
+        f"ON {flows}.{quote('id')} = {numbers}.{quote('flow_id')} "
+        f"WHERE {numbers}.{quote('number')} = %s AND {numbers}.{quote('flow_id')} = %s "
+        f"AND {flows}.{quote('published_version_id')} = %s)"
+    )
+
+
 _FLOW_BY_SLUG = sql.Statement(_flow_by_slug)
 _FLOW_BY_NUMBER = sql.Statement(_flow_by_number)
+_STILL_BOUND = sql.Statement(_still_bound)
 
 
 def loaded_root(session: CallSession) -> definitions.Loaded:

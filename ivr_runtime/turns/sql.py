@@ -24,6 +24,7 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -367,6 +368,18 @@ def _updater(
 
 
 # --- PostgreSQL: a turn's writes in one statement ---------------------------------------------
+@dataclass(frozen=True)
+class Dependent:
+    """A row inserted with the rows of update_if_then_insert(), referring to one of them:
+    the instance's `field` is set to the key of the inserted row whose `by` field equals
+    `value` (NULL when none does). An outbox text refers to the step that sent it so."""
+
+    instance: Model
+    field: str
+    by: str
+    value: object
+
+
 def update_if_then_insert(
     instance: Model,
     fields: Sequence[str],
@@ -376,21 +389,99 @@ def update_if_then_insert(
     *,
     conflict: tuple[str, ...] = (),
     update: tuple[str, ...] = (),
+    dependents: Sequence[Dependent] = (),
 ) -> bool:
-    """update_if() and, only if it updated the row, insert_values() of `rows`, in one
-    statement (a data-modifying WITH): one round trip and no BEGIN or COMMIT, the statement
-    being its own transaction. False, having written nothing, when the row no longer has
-    the `expected` values. PostgreSQL only."""
+    """update_if() and, only if it updated the row, insert_values() of `rows` and insert()
+    of the `dependents`, in one statement (a data-modifying WITH): one round trip and no
+    BEGIN or COMMIT, the statement being its own transaction. False, having written
+    nothing, when the row no longer has the `expected` values. PostgreSQL only."""
     connection = connections[DEFAULT_DB_ALIAS]
     assert connection.vendor == "postgresql", "one statement for both needs PostgreSQL"
     update_sql, params = _update_if(instance, fields, expected)
     sql = f"WITH updated AS ({update_sql} RETURNING 1)"
     if rows:
         insert_sql = _joined_inserter(model, conflict, update, "updated")
-        sql += f", inserted AS ({insert_sql})"
+        sql += f", inserted AS ({insert_sql} RETURNING {_returned(model, dependents)})"
         params.append(rows_document(model, rows))
-    rows_found = _rows(sql + " SELECT COUNT(*) FROM updated", params)
-    return rows_found[0][0] == 1
+    elif dependents:
+        raise ValueError("dependents refer to inserted rows: there are none")
+    found = ["(SELECT COUNT(*) FROM updated)"]
+    for n, dependent in enumerate(dependents):
+        sql += f", dependent_{n} AS ({_dependent_inserter(dependent, model)})"
+        params += _dependent_params(dependent, connection)
+        found.append(f"(SELECT ARRAY[{_dependent_returned(dependent)}] FROM dependent_{n})")
+    result = _rows(f"{sql} SELECT {', '.join(found)}", params)[0]
+    if result[0] != 1:
+        return False
+    for dependent, (pk, reference) in zip(dependents, result[1:], strict=True):
+        target = dependent.instance
+        target.pk = pk
+        setattr(target, target._meta.get_field(dependent.field).attname, reference)
+        target._state.adding = False
+        target._state.db = connection.alias
+    return True
+
+
+def _returned(model: type[Model], dependents: Sequence[Dependent]) -> str:
+    """What the inserted rows return for the dependents to refer to: the key, and the
+    columns they are found by."""
+    connection = connections[DEFAULT_DB_ALIAS]
+    meta, quote = model._meta, connection.ops.quote_name
+    by = sorted({meta.get_field(d.by).column for d in dependents})
+    return ", ".join(quote(column) for column in [meta.pk.column, *by])
+
+
+def _dependent_inserter(dependent: Dependent, referred: type[Model]) -> str:
+    return _dependent_statement(type(dependent.instance), dependent.field, referred, dependent.by)
+
+
+@functools.cache
+def _dependent_statement(model: type[Model], field: str, referred: type[Model], by: str) -> str:
+    """INSERT one `model` row from parameters (_dependent_params), its `field` looked up
+    in `inserted` by `by`, only if `updated` has a row."""
+    connection = connections[DEFAULT_DB_ALIAS]
+    meta, quote = model._meta, connection.ops.quote_name
+    fields = _columns(model)
+    lookup = (
+        f"(SELECT {quote(referred._meta.pk.column)} FROM inserted "
+        f"WHERE {quote(referred._meta.get_field(by).column)} = %s)"
+    )
+    values = [lookup if f.name == field else "%s" for f in fields]
+    return (
+        f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
+        f"SELECT {', '.join(values)} FROM updated "
+        f"RETURNING {quote(meta.pk.column)}, {quote(meta.get_field(field).column)}"
+    )
+
+
+def _dependent_params(dependent: Dependent, connection: BaseDatabaseWrapper) -> list[Any]:
+    """The dependent's values in its statement's order: the lookup's in the place of the
+    field it sets."""
+    model = type(dependent.instance)
+    params = []
+    for field in _columns(model):
+        if field.name == dependent.field:
+            params.append(dependent.value)
+        else:
+            params.append(prepared(field, field.pre_save(dependent.instance, True), connection))
+    return params
+
+
+def _dependent_returned(dependent: Dependent) -> str:
+    connection = connections[DEFAULT_DB_ALIAS]
+    meta, quote = dependent.instance._meta, connection.ops.quote_name
+    return f"{quote(meta.pk.column)}, {quote(meta.get_field(dependent.field).column)}"
+
+
+@dataclass(frozen=True)
+class Unless:
+    """What makes insert_then_insert() insert nothing, rather than fail or go ahead: a row
+    that already has the instance's value of the unique field `taken`, or `condition` (a
+    boolean SQL expression with %s placeholders, of `params`) being false."""
+
+    taken: str
+    condition: str
+    params: tuple[object, ...]
 
 
 def insert_then_insert(
@@ -399,23 +490,48 @@ def insert_then_insert(
     rows: Sequence[dict[str, Any]],
     *,
     parent: str,
-) -> None:
+    unless: Unless | None = None,
+) -> bool:
     """insert() of the instance and insert_values() of `rows`, each row's `parent` field
     set to the instance's new key, in one statement (one round trip, no BEGIN or COMMIT).
-    PostgreSQL only."""
+    With `unless`, False, having inserted nothing, when its unique value is taken or its
+    condition false. PostgreSQL only."""
     connection = connections[DEFAULT_DB_ALIAS]
     assert connection.vendor == "postgresql", "one statement for both needs PostgreSQL"
     instance_model, fields = type(instance), _columns(type(instance))
     params = [prepared(field, field.pre_save(instance, True), connection) for field in fields]
-    sql = f"WITH parent AS ({_inserter(instance_model, 1, (), (), connection.vendor)})"
+    if unless is None:
+        sql = f"WITH parent AS ({_inserter(instance_model, 1, (), (), connection.vendor)})"
+    else:
+        sql = (
+            f"WITH parent AS ({_guarded_inserter(instance_model, unless.taken, unless.condition)})"
+        )
+        params += unless.params
     if rows:
         key = instance_model._meta.pk.column
         sql += f", inserted AS ({_parent_inserter(model, parent, key)})"
         params.append(rows_document(model, rows))
     found = _rows(sql + " SELECT * FROM parent", params)
+    if not found:
+        return False
     instance.pk = found[0][0]
     instance._state.adding = False
     instance._state.db = connection.alias
+    return True
+
+
+@functools.cache
+def _guarded_inserter(model: type[Model], taken: str, condition: str) -> str:
+    """INSERT one row of parameters if `condition` holds and no row has its `taken` value."""
+    connection = connections[DEFAULT_DB_ALIAS]
+    meta, quote = model._meta, connection.ops.quote_name
+    fields = _columns(model)
+    return (
+        f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
+        f"SELECT {', '.join(['%s'] * len(fields))} WHERE {condition} "
+        f"ON CONFLICT ({quote(meta.get_field(taken).column)}) DO NOTHING "
+        f"RETURNING {quote(meta.pk.column)}"
+    )
 
 
 @functools.cache

@@ -68,16 +68,25 @@ def call_start(
     """A new call (or Twilio retrying the first webhook of a known one)."""
     now = now or timezone.now()
     try:
+        known = None
+        if flow_slug is None and draft is None:
+            known = sessions.known_flow(request.to)
+        if known is not None:  # the row inserted only if the number is still bound so
+            new = _new_session(request, known, simulated=simulated, draft=None)
+            turn = _advance_unlocked(new, Event(kind="start"), request.fingerprint, now, request.to)
+            if turn is not None:
+                return turn
         existing = _read(call_sid=request.call_sid)
         if existing is not None:  # Twilio retrying the first webhook
             return _resume(existing, request, now)
         target = sessions.find_flow(to=request.to, slug=flow_slug, draft=draft is not None)
         if target is None:
             return Turn(twiml=twiml.static(twiml.UNKNOWN_NUMBER))
-        new = _new_session(request, target, simulated=simulated, draft=draft)
-        turn = _advance_unlocked(new, Event(kind="start"), request.fingerprint, now)
-        if turn is not None:
-            return turn
+        if target != known:  # else the turn just tried needs the locked path
+            new = _new_session(request, target, simulated=simulated, draft=draft)
+            turn = _advance_unlocked(new, Event(kind="start"), request.fingerprint, now)
+            if turn is not None:
+                return turn
         with transaction.atomic():
             session = _locked(call_sid=request.call_sid)
             if session is not None:
@@ -224,22 +233,29 @@ def _resume_unlocked(session: CallSession, request: VoiceRequest, now: datetime)
 
 
 def _advance_unlocked(
-    session: CallSession, event: Event, fingerprint: str, now: datetime
+    session: CallSession,
+    event: Event,
+    fingerprint: str,
+    now: datetime,
+    bound_to: str | None = None,
 ) -> Turn | None:
     """Run the engine on the row as read and write the turn in one short transaction.
 
     None, having written nothing, when the engine needs a request answered (the database,
     the network) or when another request wrote the row since it was read: the caller then
     runs the turn with the row locked. A new call's row is inserted (a duplicate start
-    raises IntegrityError).
+    raises IntegrityError); with `bound_to`, only in one statement that checks its flow
+    is still the number's (sessions.known_flow), and None if not (or if a duplicate).
     """
     progress = loop.turn_advance(session, event, now=now, answer_inside=False)
     if progress.request is not None:
         return None
     expected = _version(session) if session.pk is not None else None
     fields = _answer(session, progress, fingerprint)
-    written = progress.write_with_last(session, fields, expected=expected, now=now)
-    if written is False:
+    written = progress.write_with_last(
+        session, fields, expected=expected, now=now, bound_to=bound_to
+    )
+    if written is False or (written is None and bound_to is not None):
         return None
     if written is None:
         with transaction.atomic():

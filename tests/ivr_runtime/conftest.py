@@ -1,4 +1,5 @@
-"""Fixtures for the runtime: a signed Twilio, published flows, a clean definition cache."""
+"""Fixtures for the runtime: a signed Twilio, published flows, clean caches (definitions,
+the numbers' flows)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Any
 import pytest
 
 from flows.models import Flow, FlowVersion, PhoneNumber
-from ivr_runtime.turns import definitions
+from ivr_runtime.turns import definitions, sessions
 
 from .twilio_driver import TOKEN, Call, Signer
 
@@ -21,8 +22,10 @@ def _twilio_settings(settings):
     # PINs are hashed like passwords; a fast hasher keeps the suite quick (production uses Django's default).
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     definitions.clear()
+    sessions.forget_flows()
     yield
     definitions.clear()
+    sessions.forget_flows()
 
 
 @pytest.fixture

@@ -2,9 +2,11 @@
 
 A webhook's queries, savepoints aside (the tests run inside a transaction):
 - the first: the session by CallSid (a retry finds it), number -> flow -> published
-  version, the session's insert, the steps' insert;
-- an answer: the session, its conditional update, the steps' upsert (on PostgreSQL the
-  update and the upsert are one statement, WITH ...);
+  version, the session's insert, the steps' insert; on PostgreSQL, once the process knows
+  the number's flow, one statement (WITH ...) inserts the row and the steps if the number
+  is still bound so and the call is new;
+- an answer: the session, its conditional update, the steps' upsert and the texts it
+  sends (on PostgreSQL the update, the upsert and the texts are one statement, WITH ...);
 - a status callback: when the flow has finished, one update and nothing else; otherwise
   that update (which changes nothing), the session, its conditional update (and the steps'
   upsert when the caller hangs up while the flow waits).
@@ -17,7 +19,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from ivr_runtime.models import CallSession, CallStep
+from flows.models import PhoneNumber
+from ivr_runtime.models import CallSession, CallStep, OutboundMessage
 from ivr_runtime.turns import definitions
 
 from .conftest import publish, two_menus
@@ -87,14 +90,12 @@ def many_calls(version, count):
     )
 
 
-def start() -> list[str]:
+def start(*, known: bool = True) -> list[str]:
     """A call's first webhook: is the call known, which flow; then its row and first steps
-    (one statement on PostgreSQL)."""
-    return (
-        ["SELECT", "SELECT", "WITH"]
-        if connection.vendor == "postgresql"
-        else ["SELECT", "SELECT", "INSERT", "INSERT"]
-    )
+    (one statement on PostgreSQL, the only one once the process `known` the number)."""
+    if connection.vendor == "postgresql":
+        return ["WITH"] if known else ["SELECT", "SELECT", "WITH"]
+    return ["SELECT", "SELECT", "INSERT", "INSERT"]
 
 
 def answer() -> list[str]:
@@ -111,13 +112,16 @@ def test_queries_per_webhook_are_few_and_the_same_for_any_flow_size_and_call_cou
     definitions.load_version(large.pk)
     assert not CallSession.objects.exists()
 
+    hung_up = ["UPDATE", "SELECT", "UPDATE", "INSERT"]
+    assert queries(signer, SMALL, ["1", "1"]) == [start(known=False), answer(), answer(), hung_up]
     first = queries(signer, SMALL, ["1", "1"])
-    assert first == [start(), answer(), answer(), ["UPDATE", "SELECT", "UPDATE", "INSERT"]]
+    assert first == [start(), answer(), answer(), hung_up]
     ended = queries(signer, SMALL, ["1"], hang_up_waiting=False)
     assert ended == [start(), answer(), answer(), ["UPDATE"]]
 
     many_calls(large, 2000)
     assert CallSession.objects.count() > 2000
+    queries(signer, LARGE, ["1"])
     assert queries(signer, LARGE, ["1", "1"]) == first
     assert queries(signer, SMALL, ["1", "1"]) == first
     assert queries(signer, LARGE, ["1"], hang_up_waiting=False) == ended
@@ -137,7 +141,69 @@ def test_a_retried_first_webhook_reads_the_session_and_answers_the_same(signer):
     with CaptureQueriesContext(connection) as captured:
         again = signer.post("/ivr/voice", call.params(CallStatus="ringing"))
     assert again.content.decode() == call.last_response
-    assert [q["sql"].split()[0] for q in captured.captured_queries] == ["SELECT"]
+    # on PostgreSQL the process knows the number: the insert finds the call and writes nothing
+    retried = ["WITH", "SELECT"] if connection.vendor == "postgresql" else ["SELECT"]
+    assert [q["sql"].split()[0] for q in captured.captured_queries] == retried
+    assert CallSession.objects.filter(call_sid=call.sid).count() == 1
+    assert CallStep.objects.filter(session__call_sid=call.sid).count() == 1
+
+
+def texting(slug: str) -> dict:
+    """A menu whose 1 sends a text, then a menu that waits again."""
+    flow = two_menus(slug)
+    flow["nodes"][0]["exits"]["1"] = "text"
+    flow["nodes"].append(
+        {"id": "text", "type": "sms", "config": {"body": "Your link."}, "exits": {"next": "again"}}
+    )
+    return flow
+
+
+def test_an_answer_that_sends_a_text_writes_it_with_the_turn(signer):
+    publish(texting("texting"), "+442079460113")
+    call = Call(signer, to="+442079460113").start()
+    with CaptureQueriesContext(connection) as captured:
+        call.press("1")
+    written = [
+        q["sql"].split()[0] for q in captured.captured_queries if "SAVEPOINT" not in q["sql"]
+    ]
+    if connection.vendor == "postgresql":
+        assert written == ["SELECT", "WITH"]
+    else:
+        assert written == ["SELECT", "UPDATE", "INSERT", "INSERT"]
+    session = CallSession.objects.get(call_sid=call.sid)
+    message = OutboundMessage.objects.get(session=session)
+    step = CallStep.objects.get(session=session, node_id="text")
+    assert (message.step_id, message.to, message.body) == (step.pk, call.caller, "Your link.")
+    assert message.from_number == "+442079460113" and message.status == "queued"
+    assert message.idempotency_key == f"step:{session.pk}:{step.index}:0"
+    assert call.waits_for == "Gather" and "Press 2." in call.last_response
+
+
+@pytest.mark.parametrize("change", ["rebound", "published", "unbound"])
+def test_a_known_number_follows_its_binding_as_it_is_now(signer, change):
+    """The process remembers a number's flow; a call to it inserts its row only if that is
+    still so, and otherwise looks again: a rebound number reaches its new flow, a newly
+    published version is the one a new call runs, an unbound number is unknown."""
+    number = "+442079460115"
+    first = publish(two_menus("before"), number)
+    Call(signer, to=number).start()
+    if change == "rebound":
+        later = publish(texting("after"), number)
+    elif change == "published":
+        later = publish(texting("before"))
+    else:
+        PhoneNumber.objects.filter(number=number).delete()
+        later = None
+    call = Call(signer, to=number).start()
+    if later is None:
+        assert not CallSession.objects.filter(call_sid=call.sid).exists()
+        assert "not in service" in call.last_response or "<Hangup" in call.last_response
+        return
+    session = CallSession.objects.get(call_sid=call.sid)
+    assert (session.flow_id, session.flow_version_id) == (later.flow_id, later.pk)
+    assert session.flow_version_id != first.pk
+    again = Call(signer, to=number).start()  # known again, as it is now
+    assert CallSession.objects.get(call_sid=again.sid).flow_version_id == later.pk
 
 
 @pytest.mark.parametrize("status, closed", [("completed", "completed"), ("busy", "failed")])

@@ -161,6 +161,95 @@ def test_a_new_row_and_its_children_are_one_statement_on_postgresql():
     assert [s.node_id for s in steps] == ["n0", "n1", "n2"]
 
 
+def only_postgresql():
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("one statement for all needs PostgreSQL")
+
+
+def a_text(session) -> OutboundMessage:
+    return OutboundMessage(
+        session=session, to="+447700900123", body="Hi", idempotency_key=f"k{session.pk}"
+    )
+
+
+@pytest.mark.parametrize("found", [True, False])
+def test_an_update_its_rows_and_the_rows_referring_to_them_are_one_statement(found):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    only_postgresql()
+    session = a_session()
+    sql.insert([session])
+    at = timezone.now()
+    rows = [{"session_id": session.pk, "index": i, "node_id": f"n{i}", "at": at} for i in (1, 2)]
+    text = a_text(session)
+    session.current_node = "n2"
+    with CaptureQueriesContext(connection) as captured:
+        written = sql.update_if_then_insert(
+            session,
+            ["current_node", "updated_at"],
+            {"updated_at": session.updated_at},
+            CallStep,
+            rows,
+            dependents=[sql.Dependent(text, "step", "index", 2 if found else 7)],
+        )
+    assert written and len(captured.captured_queries) == 1
+    step = CallStep.objects.get(session=session, index=2)
+    assert text.pk is not None and not text._state.adding
+    stored = OutboundMessage.objects.get(pk=text.pk)
+    assert stored.step_id == text.step_id == (step.pk if found else None)
+    assert fields_of(stored) == fields_of(text)
+    assert CallSession.objects.get(pk=session.pk).current_node == "n2"
+
+
+def test_an_update_that_finds_the_row_changed_writes_no_row_referring_to_it():
+    only_postgresql()
+    session = a_session()
+    sql.insert([session])
+    read = sql.fetch_one(CallSession, "call_sid", session.call_sid)
+    CallSession.objects.filter(pk=session.pk).update(updated_at=timezone.now())  # someone else
+    rows = [{"session_id": session.pk, "index": 1, "node_id": "n1", "at": timezone.now()}]
+    text = a_text(session)
+    read.current_node = "lost"
+    assert not sql.update_if_then_insert(
+        read,
+        ["current_node"],
+        {"updated_at": read.updated_at},
+        CallStep,
+        rows,
+        dependents=[sql.Dependent(text, "step", "index", 1)],
+    )
+    assert text.pk is None
+    assert not CallStep.objects.exists() and not OutboundMessage.objects.exists()
+    assert CallSession.objects.get(pk=session.pk).current_node != "lost"
+
+
+@pytest.mark.parametrize("why", ["taken", "condition"])
+def test_a_guarded_insert_writes_nothing_when_its_value_is_taken_or_its_condition_false(why):
+    from django.db import IntegrityError, transaction
+
+    only_postgresql()
+    first = a_session()
+    sql.insert([first])
+    again = a_session()
+    if why == "condition":
+        again.call_sid = "CA" + "9" * 32
+    rows = [{"session_id": None, "index": 1, "node_id": "menu", "at": timezone.now()}]
+    holds = "false" if why == "condition" else "%s = %s"
+    unless = sql.Unless(
+        taken="call_sid", condition=holds, params=() if why == "condition" else (1, 1)
+    )
+    assert not sql.insert_then_insert(again, CallStep, rows, parent="session", unless=unless)
+    assert again.pk is None and again._state.adding
+    assert CallSession.objects.count() == 1 and not CallStep.objects.exists()
+    # unguarded, the same row is an error, as insert() makes it
+    if why == "taken":
+        with pytest.raises(IntegrityError), transaction.atomic():
+            sql.insert_then_insert(a_session(), CallStep, rows, parent="session")
+
+
 def test_driver_errors_are_djangos_and_a_broken_transaction_is_refused():
     from django.db import IntegrityError, transaction
     from django.db.transaction import TransactionManagementError
