@@ -84,6 +84,7 @@ class Results:
     calls: int = 0
     server_cpu: float = 0.0
     generator_cpu: float = 0.0
+    database_cpu: float = 0.0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def add(self, seconds: float, kind: str = "ping") -> None:
@@ -100,6 +101,7 @@ class Results:
         self.calls += other.calls
         self.server_cpu += other.server_cpu
         self.generator_cpu += other.generator_cpu
+        self.database_cpu += other.database_cpu
 
 
 class Caller:
@@ -250,8 +252,10 @@ def drive(
 
 
 class CpuMeter:
-    """CPU time (user + system) of the server (gunicorn and its workers) and of this load
-    generator: per webhook, these compare runs on a noisy machine better than rates do."""
+    """CPU time (user + system) of the server (gunicorn and its workers), of this load
+    generator and of the database server when it runs on this machine (every `postgres`
+    process: it shares the cores): per webhook, these compare runs on a noisy machine
+    better than rates do."""
 
     def __init__(self, server_pid: int):
         self.pids = [server_pid, *self._children(server_pid)]
@@ -263,9 +267,10 @@ class CpuMeter:
         except OSError:
             return []
 
-    def server(self) -> float:
+    @staticmethod
+    def _cpu(pids: list[int]) -> float:
         total = 0
-        for pid in self.pids:
+        for pid in pids:
             try:
                 fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
             except OSError:
@@ -273,16 +278,32 @@ class CpuMeter:
             total += int(fields[11]) + int(fields[12])  # utime, stime (clock ticks)
         return total / os.sysconf("SC_CLK_TCK")
 
+    def server(self) -> float:
+        return self._cpu(self.pids)
+
+    @classmethod
+    def database(cls) -> float:
+        pids = []
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                try:
+                    if (entry / "comm").read_text().strip() == "postgres":
+                        pids.append(int(entry.name))
+                except OSError:
+                    continue
+        return cls._cpu(pids)
+
     @staticmethod
     def generator() -> float:
         usage = resource.getrusage(resource.RUSAGE_SELF)
         return usage.ru_utime + usage.ru_stime
 
     def measure(self, run: Callable[[], tuple[Results, float]]) -> tuple[Results, float]:
-        server, generator = self.server(), self.generator()
+        server, generator, database = self.server(), self.generator(), self.database()
         results, elapsed = run()
         results.server_cpu = self.server() - server
         results.generator_cpu = self.generator() - generator
+        results.database_cpu = self.database() - database
         return results, elapsed
 
 
@@ -311,9 +332,11 @@ def summary(name: str, results: Results, elapsed: float) -> Summary:
         flush=True,
     )
     if latencies and results.server_cpu:
+        per = 1000 / len(latencies)
+        database = f"database {results.database_cpu * per:.2f} ms, " if results.database_cpu else ""
         print(
-            f"            CPU per webhook: server {results.server_cpu / len(latencies) * 1000:.2f} ms, "
-            f"load generator {results.generator_cpu / len(latencies) * 1000:.2f} ms"
+            f"            CPU per webhook: server {results.server_cpu * per:.2f} ms, {database}"
+            f"load generator {results.generator_cpu * per:.2f} ms"
         )
     if len(results.by_kind) > 1:
         parts = []
