@@ -326,6 +326,14 @@ def _still_bound(quote: Callable[[str], str]) -> str:
 _FLOW_BY_SLUG = sql.Statement(_flow_by_slug)
 _FLOW_BY_NUMBER = sql.Statement(_flow_by_number)
 _STILL_BOUND = sql.Statement(_still_bound)
+_IS_STILL_BOUND = sql.Statement(lambda quote: f"SELECT {_still_bound(quote)}")
+
+
+def still_bound(number: str, session: CallSession) -> bool:
+    """Whether `number` is still bound to the new session's flow with its version
+    published (a first webhook that took them from known_flow() and writes the long way)."""
+    row = sql.fetch_row(_IS_STILL_BOUND, number, session.flow_id, session.flow_version_id)
+    return bool(row and row[0])
 
 
 def loaded_root(session: CallSession) -> definitions.Loaded:

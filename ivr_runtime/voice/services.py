@@ -244,8 +244,9 @@ def _advance_unlocked(
     None, having written nothing, when the engine needs a request answered (the database,
     the network) or when another request wrote the row since it was read: the caller then
     runs the turn with the row locked. A new call's row is inserted (a duplicate start
-    raises IntegrityError); with `bound_to`, only in one statement that checks its flow
-    is still the number's (sessions.known_flow), and None if not (or if a duplicate).
+    raises IntegrityError); with `bound_to` (its flow taken from sessions.known_flow),
+    only if that flow and version are still the number's, and None if not (nor when, in
+    one statement, the call turns out to exist).
     """
     progress = loop.turn_advance(session, event, now=now, answer_inside=False)
     if progress.request is not None:
@@ -255,10 +256,12 @@ def _advance_unlocked(
     written = progress.write_with_last(
         session, fields, expected=expected, now=now, bound_to=bound_to
     )
-    if written is False or (written is None and bound_to is not None):
+    if written is False:
         return None
     if written is None:
         with transaction.atomic():
+            if bound_to is not None and not sessions.still_bound(bound_to, session):
+                return None
             if not _write(session, fields, expected=expected):
                 return None
             progress.save_last(session, now)
