@@ -165,6 +165,10 @@ class NodeTypeSerializer(serializers.Serializer):
     waits_for_input = serializers.BooleanField()
     terminal = serializers.BooleanField()
     example = serializers.JSONField()
+    new_config = serializers.JSONField(
+        help_text="The config of a node new from the palette: the example's, without what "
+        "acts on callers only when asked for (a route's on_abandon texts)"
+    )
 
 
 class ValidationResultSerializer(serializers.Serializer):

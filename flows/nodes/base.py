@@ -67,6 +67,9 @@ class NodeType:
     #: designer_ui/frontend/src/summary.js: {path}, {path:40}, {path|default}, {#path},
     #: {?path}, {?path=word}, {low|1..high|20}, [optional part])
     summary: ClassVar[tuple[str, ...]] = ()
+    #: config keys of the docstring example a node new from the palette leaves out: what
+    #: acts on callers (texts them, say) only when a supervisor asks for it
+    opt_in: ClassVar[tuple[str, ...]] = ()
 
     @classmethod
     def exits(cls, config: dict[str, Any]) -> list[str]:
@@ -142,6 +145,15 @@ class NodeType:
         return example
 
     @classmethod
+    def new_config(cls) -> dict[str, Any]:
+        """The config of a node new from the designer's palette: the example's, without the
+        `opt_in` keys (what acts on callers only when a supervisor asks for it)."""
+        config = dict(cls.example().get("config") or {})
+        for key in cls.opt_in:
+            config.pop(key, None)
+        return config
+
+    @classmethod
     def describe(cls) -> dict[str, Any]:
         """The public description served by /api/node-types/."""
         return {
@@ -161,4 +173,5 @@ class NodeType:
             "style": {"color": cls.color, "icon": cls.icon},
             "summary": list(cls.summary),
             "example": cls.example(),
+            "new_config": cls.new_config(),
         }

@@ -73,6 +73,7 @@ class Route(NodeType):
     description = "Dial a number, SIP address, queue, or an agent with the right skills."
     fixed_exits = ("connected", "unavailable", "timeout")
     waits_for_input = True
+    opt_in = ("on_abandon",)
     config_schema = obj(
         {
             "target": {

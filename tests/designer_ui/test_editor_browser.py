@@ -126,6 +126,25 @@ def test_add_connect_edit_save_and_reload(sessions, small_flow):
     assert_clean(s)
 
 
+def test_a_route_from_the_palette_texts_no_abandoned_caller_until_asked_to(sessions, small_flow):
+    s = sessions()
+    s.login("pia", "/designer/flows/designer-test/")
+    page = s.page
+    page.wait_for_selector('[data-node-id="goodbye"]')
+    canvas = page.locator(".cf-canvas").bounding_box()
+    page.drag_and_drop(
+        '[data-node-type="route"]',
+        ".cf-canvas .react-flow__pane",
+        target_position={"x": 120, "y": canvas["height"] - 120},
+    )
+    page.wait_for_selector('[data-node-id="route_1"]')
+    page.click("[data-action=save]")
+    page.wait_for_selector("[data-notice]:has-text('Saved')")
+    config = nodes_by_id(draft("designer-test"))["route_1"]["config"]
+    assert config["target"] and "on_abandon" not in config
+    assert_clean(s)
+
+
 def test_drop_from_palette_and_menu_options_change_exits(sessions, small_flow):
     s = sessions()
     s.login("pia", "/designer/flows/designer-test/")

@@ -74,6 +74,21 @@ def test_description_is_served(name):
     assert described["type"] == name and described["config_schema"]["type"] == "object"
 
 
+@pytest.mark.parametrize("name", ALL)
+def test_a_node_new_from_the_palette_has_a_valid_config_without_what_is_opt_in(name):
+    cls = nodes.get(name)
+    config = cls.describe()["new_config"]
+    assert config_validator(name).is_valid(config)
+    assert not set(cls.opt_in) & set(config)
+    assert config == {k: v for k, v in cls.example()["config"].items() if k not in cls.opt_in}
+
+
+def test_a_new_route_node_texts_nobody_who_hangs_up_until_asked_to():
+    route = nodes.get("route").describe()
+    assert "on_abandon" in route["example"]["config"]  # the docstring shows it
+    assert "on_abandon" not in route["new_config"] and route["new_config"]["target"]
+
+
 def test_the_registry_refuses_a_type_name_taken_twice():
     class AnotherSay(NodeType):
         type = "say"

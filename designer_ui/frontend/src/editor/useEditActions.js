@@ -88,8 +88,9 @@ export function useEditActions({ docRef, commit, typesByName, rf, canvasRef, fla
       commit((d) => {
         const taken = new Set(d.nodes.map((n) => n.id));
         const id = freshId(type, taken);
-        const example = info && info.example ? structuredClone(info.example.config || {}) : {};
-        return insert(d, [{ id, type, config: example, exits: {}, position }], typesByName);
+        // the example's config, without what acts on callers unasked (served as new_config)
+        const config = info ? structuredClone(info.new_config || info.example?.config || {}) : {};
+        return insert(d, [{ id, type, config, exits: {}, position }], typesByName);
       });
     }
 
