@@ -81,7 +81,7 @@ def test_node_types_list_every_registered_type(viewer_api):
     assert set(menu) == {
         "type", "title", "description", "config_schema", "fixed_exits", "optional_exits",
         "exits_from", "dynamic_exits", "waits_for_input", "terminal", "style", "summary",
-        "example",
+        "example", "new_config",
     }  # fmt: skip
     assert menu["dynamic_exits"] is True and menu["waits_for_input"] is True
     assert menu["style"] == {"color": "#7a4fa3", "icon": "#"}
