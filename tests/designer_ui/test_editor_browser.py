@@ -432,6 +432,24 @@ def test_viewer_sees_no_edit_controls(sessions, small_flow, viewer_user):
     assert_clean(s)
 
 
+@pytest.mark.parametrize("who, unsaved", [("vera", False), ("pia", True)])
+def test_a_flow_without_positions_is_laid_out_unsaved_only_for_who_can_save_it(
+    sessions, publisher_user, viewer_user, who, unsaved
+):
+    from flows.services import flow_create
+
+    definition = load_definition()
+    definition["slug"] = "unplaced"
+    for each in definition["nodes"]:
+        each.pop("position", None)
+    flow_create(definition=definition, user=publisher_user)
+    s = sessions()
+    s.login(who, "/designer/flows/unplaced/")
+    s.page.wait_for_selector('[data-node-id="goodbye"]')
+    assert s.page.locator("[data-dirty]").count() == (1 if unsaved else 0)
+    assert_clean(s)
+
+
 def test_editor_can_save_but_not_publish_or_import(
     sessions, small_flow, editor_user, publisher_user
 ):

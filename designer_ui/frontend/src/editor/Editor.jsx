@@ -77,11 +77,12 @@ export default function Editor({ slug, listUrl, analyticsUrl, fallbackPerms }) {
   }, [notice]);
 
   const applyFlow = useCallback(
-    (flow, byName) => {
+    (flow, byName, editable) => {
       const graph = definitionToGraph(flow.definition, byName);
       const nodes = graph.needsLayout ? layoutGraph(graph.nodes, graph.edges, graph.settings.start) : graph.nodes;
       const edit = load({ nodes, edges: graph.edges, settings: graph.settings });
-      setSavedEdit(graph.needsLayout ? -1 : edit); // a fresh layout is worth saving
+      // a fresh layout is worth saving, by someone who can save it
+      setSavedEdit(graph.needsLayout && editable ? -1 : edit);
       validatedEdit.current = edit;
       setInfo(flowInfo(flow));
       setProblems(flow.problems || []);
@@ -100,7 +101,7 @@ export default function Editor({ slug, listUrl, analyticsUrl, fallbackPerms }) {
         const list = Array.isArray(nodeTypes) ? nodeTypes : nodeTypes.results || [];
         const byName = Object.fromEntries(list.map((t) => [t.type, t]));
         setTypes({ list, byName });
-        const nodes = applyFlow(flow, byName);
+        const nodes = applyFlow(flow, byName, !!me?.can_edit);
         setViewport(nodes.length > FIT_VIEW_LIMIT ? openingViewport(nodes, flow.definition.start) : "fit");
       })
       .catch((e) => live && setLoadError(e.message));
@@ -130,11 +131,11 @@ export default function Editor({ slug, listUrl, analyticsUrl, fallbackPerms }) {
 
   const reload = useCallback(async () => {
     const flow = await api.getFlow(slug);
-    applyFlow(flow, typesByName);
+    applyFlow(flow, typesByName, canEdit);
     setConflict(null);
     clearDiff();
     setVersionsKey((k) => k + 1);
-  }, [slug, applyFlow, typesByName, clearDiff]);
+  }, [slug, applyFlow, typesByName, canEdit, clearDiff]);
 
 
 
