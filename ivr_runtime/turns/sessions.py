@@ -281,9 +281,13 @@ def known_flow(to: str) -> tuple[int, int] | None:
     return _KNOWN.get(to) if writes_in_one_statement() else None
 
 
-def forget_flows() -> None:
-    """Forget every number's flow (each is looked up again by its next call)."""
-    _KNOWN.clear()
+def forget_flows(*numbers: str) -> None:
+    """Forget these numbers' flows, or every number's (each is looked up again by its
+    next call)."""
+    if not numbers:
+        _KNOWN.clear()
+    for number in numbers:
+        _KNOWN.pop(number, None)
 
 
 def _remember(to: str, row: tuple[Any, ...] | None) -> None:

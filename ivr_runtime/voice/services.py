@@ -28,6 +28,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from flows.models import FlowVersion
 from flows.nodes.runtime import Command, Event, Request
 from ivr_runtime import engine
 from ivr_runtime.models import CallSession, OutboundMessage
@@ -71,8 +72,8 @@ def call_start(
         known = None
         if flow_slug is None and draft is None:
             known = sessions.known_flow(request.to)
-        if known is not None:  # the row inserted only if the number is still bound so
-            new = _new_session(request, known, simulated=simulated, draft=None)
+        new = None if known is None else _known_session(request, known, simulated=simulated)
+        if new is not None:  # the row inserted only if the number is still bound so
             turn = _advance_unlocked(new, Event(kind="start"), request.fingerprint, now, request.to)
             if turn is not None:
                 return turn
@@ -205,6 +206,18 @@ def _new_session(
     )
     session.state = sessions.new_state(session)
     return session
+
+
+def _known_session(
+    request: VoiceRequest, known: tuple[int, int], *, simulated: bool
+) -> CallSession | None:
+    """A new call's row on the flow its number was last found bound to; None when that
+    version is gone (the number is then looked up again)."""
+    try:
+        return _new_session(request, known, simulated=simulated, draft=None)
+    except FlowVersion.DoesNotExist:
+        sessions.forget_flows(request.to)
+        return None
 
 
 def _resume(session: CallSession, request: VoiceRequest, now: datetime) -> Turn:

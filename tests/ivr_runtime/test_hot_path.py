@@ -19,7 +19,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from flows.models import PhoneNumber
+from flows.models import Flow, PhoneNumber
 from ivr_runtime.models import CallSession, CallStep, OutboundMessage
 from ivr_runtime.turns import definitions
 
@@ -220,6 +220,21 @@ def test_a_known_number_follows_its_binding_as_it_is_now(signer, change, shape):
     for sid in (call.sid, again.sid):
         assert OutboundMessage.objects.filter(session__call_sid=sid).count() == texts
         assert CallStep.objects.filter(session__call_sid=sid, node_id="menu").count() == 1
+
+
+def test_a_known_number_whose_flow_is_gone_is_looked_up_again(signer):
+    """What a process remembers of a number may have gone from the database (a flow
+    deleted, its definition no longer cached): the call reaches what is bound now."""
+    number = "+442079460116"
+    publish(two_menus("gone"), number)
+    Call(signer, to=number).start()
+    CallSession.objects.all().delete()
+    Flow.objects.filter(slug="gone").delete()
+    definitions.clear()
+    now = publish(texting("instead"), number)
+    call = Call(signer, to=number).start()
+    assert "Sorry" not in call.last_response and "Press 1." in call.last_response
+    assert CallSession.objects.get(call_sid=call.sid).flow_version_id == now.pk
 
 
 @pytest.mark.parametrize("status, closed", [("completed", "completed"), ("busy", "failed")])
