@@ -307,24 +307,28 @@ def _flow_by_slug(quote: Callable[[str], str]) -> str:
     )
 
 
-def _flow_by_number(quote: Callable[[str], str]) -> str:
+def _number_flow(quote: Callable[[str], str], condition: str) -> str:
+    """SELECT (the number's flow, its published version) FROM the numbers and their flows
+    WHERE the number is %s and `condition`."""
     flows, numbers = quote(Flow._meta.db_table), quote(PhoneNumber._meta.db_table)
     return (
         f"SELECT {numbers}.{quote('flow_id')}, {flows}.{quote('published_version_id')} "
         f"FROM {numbers} INNER JOIN {flows} ON {flows}.{quote('id')} = {numbers}.{quote('flow_id')} "
-        f"WHERE {numbers}.{quote('number')} = %s"
+        f"WHERE {numbers}.{quote('number')} = %s{condition}"
     )
+
+
+def _flow_by_number(quote: Callable[[str], str]) -> str:
+    return _number_flow(quote, "")
 
 
 def _still_bound(quote: Callable[[str], str]) -> str:
     """Whether the number (%s) is bound to the flow (%s) with that version (%s) published."""
     flows, numbers = quote(Flow._meta.db_table), quote(PhoneNumber._meta.db_table)
-    return (
-        f"EXISTS (SELECT 1 FROM {numbers} INNER JOIN {flows} "
-        f"ON {flows}.{quote('id')} = {numbers}.{quote('flow_id')} "
-        f"WHERE {numbers}.{quote('number')} = %s AND {numbers}.{quote('flow_id')} = %s "
-        f"AND {flows}.{quote('published_version_id')} = %s)"
+    same = (
+        f" AND {numbers}.{quote('flow_id')} = %s AND {flows}.{quote('published_version_id')} = %s"
     )
+    return f"EXISTS ({_number_flow(quote, same)})"
 
 
 _FLOW_BY_SLUG = sql.Statement(_flow_by_slug)

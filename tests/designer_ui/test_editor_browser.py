@@ -37,6 +37,17 @@ def drag_connect(page, source: str, exit_name: str, target: str) -> None:
     page.mouse.up()
 
 
+def drop_from_palette(page, node_type: str, node_id: str) -> None:
+    """Drag a node type from the palette onto the canvas's lower left, until it is drawn."""
+    canvas = page.locator(".cf-canvas").bounding_box()
+    page.drag_and_drop(
+        f'[data-node-type="{node_type}"]',
+        ".cf-canvas .react-flow__pane",
+        target_position={"x": 120, "y": canvas["height"] - 120},
+    )
+    page.wait_for_selector(f'[data-node-id="{node_id}"]')
+
+
 def draft(slug: str) -> dict:
     return Flow.objects.get(slug=slug).definition
 
@@ -131,13 +142,7 @@ def test_a_route_from_the_palette_texts_no_abandoned_caller_until_asked_to(sessi
     s.login("pia", "/designer/flows/designer-test/")
     page = s.page
     page.wait_for_selector('[data-node-id="goodbye"]')
-    canvas = page.locator(".cf-canvas").bounding_box()
-    page.drag_and_drop(
-        '[data-node-type="route"]',
-        ".cf-canvas .react-flow__pane",
-        target_position={"x": 120, "y": canvas["height"] - 120},
-    )
-    page.wait_for_selector('[data-node-id="route_1"]')
+    drop_from_palette(page, "route", "route_1")
     page.click("[data-action=save]")
     page.wait_for_selector("[data-notice]:has-text('Saved')")
     config = nodes_by_id(draft("designer-test"))["route_1"]["config"]
@@ -150,13 +155,7 @@ def test_drop_from_palette_and_menu_options_change_exits(sessions, small_flow):
     s.login("pia", "/designer/flows/designer-test/")
     page = s.page
     page.wait_for_selector('[data-node-id="goodbye"]')
-    canvas = page.locator(".cf-canvas").bounding_box()
-    page.drag_and_drop(
-        '[data-node-type="branch"]',
-        ".cf-canvas .react-flow__pane",
-        target_position={"x": 120, "y": canvas["height"] - 120},
-    )
-    page.wait_for_selector('[data-node-id="branch_1"]')
+    drop_from_palette(page, "branch", "branch_1")
 
     select(page, "main_menu")
     page.click("#root_options__add")
