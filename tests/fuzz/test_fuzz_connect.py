@@ -4,7 +4,6 @@ refused file changes nothing."""
 
 from __future__ import annotations
 
-import copy
 import json
 from pathlib import Path
 
@@ -19,7 +18,7 @@ from flows.spec.connect import ConnectExportError, convert_connect
 from tests.flows.db_helpers import snapshot
 
 from .conftest import FLOW_EXAMPLES
-from .test_fuzz_flows import json_values, paths
+from .mutations import json_values, mutated
 
 CONNECT = Path(__file__).parents[1] / "flows" / "connect"
 EXPORTS = [
@@ -41,24 +40,8 @@ connect_values = st.one_of(
 
 @st.composite
 def exports(draw) -> dict:
-    document = copy.deepcopy(draw(st.sampled_from(EXPORTS)))
-    for _ in range(draw(st.integers(min_value=1, max_value=4))):
-        path = draw(st.sampled_from(paths(document)))
-        if not path:
-            continue
-        *parent_path, last = path
-        parent = document
-        for key in parent_path:
-            parent = parent[key]
-        change = draw(st.sampled_from(["replace", "delete", "add"]))
-        if change == "delete":
-            del parent[last]
-        elif change == "add" and isinstance(parent, dict):
-            parent[
-                draw(st.sampled_from(["Text", "SSML", "PromptId", "StoreInput", "LexV2Bot", "x"]))
-            ] = draw(connect_values)
-        else:
-            parent[last] = draw(connect_values)
+    keys = st.sampled_from(["Text", "SSML", "PromptId", "StoreInput", "LexV2Bot", "x"])
+    document = mutated(draw, draw(st.sampled_from(EXPORTS)), values=connect_values, keys=keys)
     return document
 
 

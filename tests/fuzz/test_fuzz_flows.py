@@ -3,9 +3,7 @@ a 5xx, never a traceback, and a refused document changes nothing."""
 
 from __future__ import annotations
 
-import copy
 import json
-from typing import Any
 
 import pytest
 from django.core.management import call_command
@@ -20,56 +18,20 @@ from tests.flows.db_helpers import snapshot
 from tests.flows.spec_helpers import demo_flows
 
 from .conftest import FLOW_EXAMPLES
+from .mutations import json_values, mutated
 
 pytestmark = pytest.mark.django_db
 
 DEMOS = list(demo_flows().values())
-
-json_values = st.recursive(
-    st.none()
-    | st.booleans()
-    | st.integers(min_value=-(2**70), max_value=2**70)
-    | st.floats(allow_nan=False, allow_infinity=False)
-    | st.text(st.characters(exclude_categories=["Cs"]), max_size=20),
-    lambda children: (
-        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4)
-    ),
-    max_leaves=12,
-)
-
-
-def paths(value: Any, prefix: tuple = ()) -> list[tuple]:
-    """Every path to a value inside a document."""
-    found = [prefix]
-    if isinstance(value, dict):
-        for key, child in value.items():
-            found += paths(child, (*prefix, key))
-    elif isinstance(value, list):
-        for index, child in enumerate(value):
-            found += paths(child, (*prefix, index))
-    return found
 
 
 @st.composite
 def documents(draw) -> str:
     """A demo flow with a few values replaced, removed or added anywhere, as JSON text;
     sometimes text no JSON reader should accept quietly."""
-    document = copy.deepcopy(draw(st.sampled_from(DEMOS)))
-    for _ in range(draw(st.integers(min_value=1, max_value=4))):
-        path = draw(st.sampled_from(paths(document)))
-        if not path:
-            continue
-        *parent_path, last = path
-        parent = document
-        for key in parent_path:
-            parent = parent[key]
-        action = draw(st.sampled_from(["replace", "delete", "add"]))
-        if action == "delete":
-            del parent[last]
-        elif action == "add" and isinstance(parent, dict):
-            parent[draw(st.text(max_size=10))] = draw(json_values)
-        else:
-            parent[last] = draw(json_values)
+    document = mutated(
+        draw, draw(st.sampled_from(DEMOS)), values=json_values, keys=st.text(max_size=10)
+    )
     text = json.dumps(document)
     twist = draw(st.sampled_from([None] * 6 + ["nan", "dupe", "deep", "surrogate", "cut"]))
     if twist == "nan":
