@@ -28,9 +28,8 @@ log = logging.getLogger(__name__)
 @twilio_webhook
 def callback_voice(request: HttpRequest, pk: int) -> HttpResponse:
     """The URL of an outbound callback call: a short callback flow, or the flow itself."""
-    parsed = VoiceRequest.parse(form_of(request), request.GET, request.get_full_path())
-    # Seen from the flow, the person called back is the caller and our number the one called.
-    parsed = dataclasses.replace(parsed, caller=parsed.to, to=parsed.caller)
+    # seen from the flow, the person called back is the caller, our number the one called
+    parsed = VoiceRequest.parse(form_of(request), request.GET, request.get_full_path()).placed()
     callback = (
         CallbackRequest.objects.select_related(
             "flow", "session__flow_version", "flow__published_version"

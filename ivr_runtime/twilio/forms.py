@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import re
 from collections.abc import Iterable, Mapping
@@ -159,6 +160,11 @@ class VoiceRequest:
             returned=_returned(query),
             handover=_text(query, "handover", 16),
         )
+
+    def placed(self) -> VoiceRequest:
+        """This webhook of a call we placed (an outbound call, a callback): Twilio posts
+        our number as From there, and the flow's caller is the other end."""
+        return dataclasses.replace(self, caller=self.to, to=self.caller)
 
     def event(self, waiting: str) -> Event:
         """The engine event for the wait the call is at."""

@@ -3,7 +3,6 @@ callback Twilio was given when the call was placed. Signed like every webhook.""
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 
 from django.http import HttpRequest, HttpResponse
@@ -26,9 +25,7 @@ log = logging.getLogger(__name__)
 @twilio_webhook
 def answer(request: HttpRequest, pk: int) -> HttpResponse:
     """The person called answered: the flow runs, with them as the caller."""
-    parsed = VoiceRequest.parse(form_of(request), request.GET, request.get_full_path())
-    # Twilio posts our number as From on a call we placed; the flow's caller is the other end.
-    parsed = dataclasses.replace(parsed, caller=parsed.to, to=parsed.caller)
+    parsed = VoiceRequest.parse(form_of(request), request.GET, request.get_full_path()).placed()
     return answer_turn(parsed, lambda: outbound.outbound_answer(call_id=pk, request=parsed))
 
 
