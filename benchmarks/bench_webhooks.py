@@ -420,9 +420,32 @@ def level_figures(base: str, meter: CpuMeter, concurrency: int, keys: list[str])
         f"{'PASS' if p99 <= TARGET_P99_MS else 'MISS'}; "
         f"{call_results.calls / call_elapsed:.0f} whole calls a second; {load_average()}"
     )
+    shares = cpu_shares(floor_results, call_results)
+    if shares:
+        print(shares)
     if call_results.errors or floor_results.errors:
         print("MISS: some webhooks failed")
     return met
+
+
+def cpu_shares(floor: Results, calls: Results) -> str:
+    """What the CPU per webhook says of the ratio, where the cores run flat out: as
+    measured (every process on the machine), and with the database server's share taken
+    away (as on a server of its own). An estimate from the CPU figures, not a rate."""
+    if not (floor.latencies and calls.latencies and calls.database_cpu):
+        return ""
+
+    def per(results: Results, *parts: float) -> float:
+        return sum(parts) / len(results.latencies)
+
+    floor_cost = per(floor, floor.server_cpu, floor.generator_cpu, floor.database_cpu)
+    with_database = per(calls, calls.server_cpu, calls.generator_cpu, calls.database_cpu)
+    without = per(calls, calls.server_cpu, calls.generator_cpu)
+    return (
+        f"            by CPU per webhook, calls would run at {floor_cost / with_database:.2f} "
+        f"of the floor's rate with the database server on these cores, "
+        f"{floor_cost / without:.2f} with it on cores of its own"
+    )
 
 
 def new_calls_figure(base: str, meter: CpuMeter, concurrency: int) -> bool:
