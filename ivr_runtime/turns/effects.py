@@ -33,7 +33,7 @@ from flows.nodes.runtime import (
     ScheduleCallback,
     SendSms,
 )
-from ivr_runtime import auth_guard, outbound_http
+from ivr_runtime import auth_guard, engine, outbound_http
 from ivr_runtime.models import (
     Agent,
     CallbackRequest,
@@ -176,13 +176,17 @@ def outbox_message(
 
 
 def texts_only(
-    session: CallSession, effects: list[Effect], step_index: dict[str, int]
+    session: CallSession, effects: list[Effect], steps: list[engine.StepRecord]
 ) -> list[tuple[OutboundMessage, int | None]] | None:
     """When every effect of a round is a text: each one's outbox row (not saved) and the
-    index of the step that sent it, to write with the round's steps in one statement. None
-    when another effect needs writing its own way (apply_effects)."""
+    index of the round's step that sent it (its last visit of the node), to write with the
+    round's `steps` in one statement. None when another effect needs writing its own way
+    (apply_effects)."""
+    if not effects:
+        return []
     if not all(type(effect) is SendSms for effect in effects):
         return None
+    step_index = {step.node: step.index for step in steps}
     texts = []
     for n, effect in enumerate(effects):
         assert isinstance(effect, SendSms)

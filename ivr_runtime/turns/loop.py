@@ -108,7 +108,7 @@ class Progress:
         if not sessions.writes_in_one_statement() or last is None or last.http:
             return None
         steps = last.outcome.steps
-        texts = effects.texts_only(session, last.apply, {s.node: s.index for s in steps})
+        texts = effects.texts_only(session, last.apply, steps)
         if texts is None or (texts and (session.pk is None or not steps)):
             return None
         written = sessions.write_with_steps(

@@ -401,7 +401,8 @@ def update_if_then_insert(
     sql = f"WITH updated AS ({update_sql} RETURNING 1)"
     if rows:
         insert_sql = _joined_inserter(model, conflict, update, "updated")
-        sql += f", inserted AS ({insert_sql} RETURNING {_returned(model, dependents)})"
+        returning = f" RETURNING {_returned(model, dependents)}" if dependents else ""
+        sql += f", inserted AS ({insert_sql}{returning})"
         params.append(rows_document(model, rows))
     elif dependents:
         raise ValueError("dependents refer to inserted rows: there are none")
