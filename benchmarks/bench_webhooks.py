@@ -12,9 +12,11 @@ server, and the ratio below came out about twice as high).
 
 The floor is `/ivr/ping` on the same server and the same workers (static TwiML, no
 database), posted the same signed form a call's webhook carries, so the two measurements
-differ only by what the runtime does. Both are warmed up first. It prints webhooks/s and
-p50/p99 latency for both, the ratio, and PASS or MISS against the targets: at least half
-the floor's rate and p99 under 50 ms. The load average is printed before and after: the
+differ only by what the runtime does. Beside them, the write floor (`/bench/write`,
+benchmarks/urls.py): the same request answered after one upsert of the call's state, the
+least a runtime that keeps its calls in the database does. All are warmed up first. It
+prints webhooks/s and p50/p99 latency for each, the ratios, and PASS or MISS against the
+targets: at least half the floor's rate and p99 under 50 ms. The load average is printed before and after: the
 load generator shares the machine with the server, so run it on a quiet machine.
 Everything stays on 127.0.0.1.
 """
@@ -203,8 +205,9 @@ class Caller:
             with self.results.lock:
                 self.results.calls += 1
 
-    def ping(self) -> None:
-        """The floor: the request a call's webhook makes (form, signature), answered statically."""
+    def ping(self, path: str = "/ivr/ping") -> None:
+        """The floor: the request a call's webhook makes (form, signature), answered
+        statically; with `path` "/bench/write", the write floor (benchmarks/urls.py)."""
         while self.take():
             sid = f"CA{next(self.sids):032x}"
             params = {
@@ -217,7 +220,7 @@ class Caller:
                 "CallStatus": "in-progress",
                 "Digits": "1",
             }
-            self.post("/ivr/ping", params)
+            self.post(path, params)
 
 
 def drive(
@@ -231,14 +234,15 @@ def drive(
     concurrency: int = CONCURRENCY,
     think: float = 0.0,
 ) -> tuple[Results, float]:
-    """Run `concurrency` callers: "ping" (the floor), "calls" (whole calls) or "new"
-    (first webhooks and hang-ups), bounded in calls and in seconds."""
+    """Run `concurrency` callers: "ping" (the floor), "write" (the write floor), "calls"
+    (whole calls) or "new" (first webhooks and hang-ups), bounded in calls and in seconds."""
     results, sids = Results(), count(time.time_ns() // 1000 % 10**15)
     budget = [calls]
     deadline = time.monotonic() + seconds
     callers = [Caller(base, results, sids, deadline, budget, think) for _ in range(concurrency)]
     work: dict[str, Callable[[Caller], None]] = {
         "ping": Caller.ping,
+        "write": lambda c: c.ping("/bench/write"),
         "calls": lambda c: c.run(number, keys or ["1", "2"]),
         "new": lambda c: c.start_only(number),
     }
@@ -352,9 +356,11 @@ def summary(name: str, results: Results, elapsed: float) -> Summary:
 
 
 def warm_up(base: str, keys: list[str]) -> None:
-    """Both paths on every worker (connections, definition cache, templates)."""
+    """Every path on every worker (connections, definition cache, templates, prepared
+    statements)."""
     drive(base, "calls", calls=100, seconds=10, keys=keys)
     drive(base, "ping", calls=1000, seconds=5)
+    drive(base, "write", calls=500, seconds=5)
 
 
 def calls_round(
@@ -372,28 +378,29 @@ def calls_round(
 
 
 def level_figures(base: str, meter: CpuMeter, concurrency: int, keys: list[str]) -> bool:
-    """The floor and whole calls at one concurrency, taking turns ROUNDS times so that the
-    machine's speed drifting during the run (a shared machine's does) weighs on both
-    alike; prints both and the verdict against the targets, and returns it."""
-    floor_results, floor_elapsed = Results(), 0.0
-    call_results, call_elapsed = Results(), 0.0
+    """The floor, the write floor and whole calls at one concurrency, taking turns ROUNDS
+    times so that the machine's speed drifting during the run (a shared machine's does)
+    weighs on all alike; prints them and the verdict against the targets, and returns it."""
+    measured = {kind: (Results(), [0.0]) for kind in ("ping", "write", "calls")}
     for _ in range(ROUNDS):
-        results, elapsed = meter.measure(
-            lambda: drive(
-                base,
-                "ping",
-                calls=MAX_CALLS * 5 // ROUNDS,
-                seconds=MAX_SECONDS / 2 / ROUNDS,
-                concurrency=concurrency,
-            )
-        )
-        floor_results.merge(results)
-        floor_elapsed += elapsed
-        results, elapsed = meter.measure(lambda: calls_round(base, keys, concurrency))
-        call_results.merge(results)
-        call_elapsed += elapsed
+        for kind, (total, elapsed_total) in measured.items():
+            if kind == "calls":
+                run = lambda: calls_round(base, keys, concurrency)  # noqa: E731
+            else:
+                run = lambda kind=kind: drive(  # noqa: E731
+                    base,
+                    kind,
+                    calls=MAX_CALLS * 5 // ROUNDS,
+                    seconds=MAX_SECONDS / 2 / ROUNDS,
+                    concurrency=concurrency,
+                )
+            results, elapsed = meter.measure(run)
+            total.merge(results)
+            elapsed_total[0] += elapsed
     print(f"-- {concurrency} concurrent calls")
-    floor = summary("ping", floor_results, floor_elapsed)
+    floor = summary("ping", measured["ping"][0], measured["ping"][1][0])
+    write = summary("write", measured["write"][0], measured["write"][1][0])
+    call_results, call_elapsed = measured["calls"][0], measured["calls"][1][0]
     calls = summary("calls", call_results, call_elapsed)
     ratio = calls.rate / floor.rate if floor.rate else 0.0
     p99, how = calls.p99, "flat out"
@@ -420,10 +427,16 @@ def level_figures(base: str, meter: CpuMeter, concurrency: int, keys: list[str])
         f"{'PASS' if p99 <= TARGET_P99_MS else 'MISS'}; "
         f"{call_results.calls / call_elapsed:.0f} whole calls a second; {load_average()}"
     )
-    shares = cpu_shares(floor_results, call_results)
+    if floor.rate:
+        print(
+            f"            the write floor (one upsert a webhook, no flow) runs at "
+            f"{write.rate / floor.rate:.2f} of the floor's rate: the most a runtime that "
+            f"writes each webhook to this database could reach here"
+        )
+    shares = cpu_shares(measured["ping"][0], call_results)
     if shares:
         print(shares)
-    if call_results.errors or floor_results.errors:
+    if call_results.errors or measured["ping"][0].errors or measured["write"][0].errors:
         print("MISS: some webhooks failed")
     return met
 
