@@ -14,6 +14,9 @@ runs in, nor hold a caller past the webhook's deadline:
   time left, so a target that never answers, or drips a byte a second, is cut off;
 - errors say what happened ("blocked address", "deadline exceeded", "HTTP 500") and
   nothing of what a refused address would have answered.
+
+Inside `answered_by(answer)` nothing goes to the network: `answer(request)` is the result
+(a flow test's declared answers, ivr_runtime.flowtests).
 """
 
 from __future__ import annotations
@@ -29,6 +32,9 @@ import socket
 import ssl
 import threading
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import SplitResult, unquote, urljoin, urlsplit
@@ -83,10 +89,28 @@ class _Failed(Exception):
         self.status = status
 
 
+_ANSWER: ContextVar[Callable[[HttpRequest], HttpResult] | None] = ContextVar(
+    "outbound_http_answer", default=None
+)
+
+
+@contextmanager
+def answered_by(answer: Callable[[HttpRequest], HttpResult]) -> Iterator[None]:
+    """Within this, `fetch` asks `answer` instead of the network."""
+    token = _ANSWER.set(answer)
+    try:
+        yield
+    finally:
+        _ANSWER.reset(token)
+
+
 # --- the public entry ------------------------------------------------------------------------
 def fetch(request: HttpRequest, *, deadline: Deadline) -> HttpResult:
     """Make a node's request within its timeout and `deadline` (the webhook's); the JSON
     answer, or what went wrong. Never raises."""
+    answer = _ANSWER.get()
+    if answer is not None:
+        return answer(request)
     clock = _Clock.of(min(request.timeout, TIMEOUT_CAP), deadline)
     try:
         answer = _follow(request, clock)

@@ -495,3 +495,13 @@ def _json_type(value: Any) -> str:
     if isinstance(value, dict):
         return "an object"
     return type(value).__name__
+
+
+def schema_problems(validator: Draft202012Validator, document: Any) -> list[Problem]:
+    """`document`'s problems against another format's schema (a flow test file's), worded
+    and located as a flow definition's are."""
+    check = _Validation({}, "error", None)
+    check.problems, check.nodes = [], []
+    for error in sorted(validator.iter_errors(document), key=lambda e: list(e.absolute_path)):
+        check._schema_error(error, "$")
+    return check.problems

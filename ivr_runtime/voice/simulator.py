@@ -16,7 +16,7 @@ from __future__ import annotations
 import uuid
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from django.utils import timezone
@@ -94,23 +94,35 @@ def simulate(
     caller: str | None,
     event: SimEvent,
     outbound_call: SimOutbound | None = None,
+    variables: dict[str, Any] | None = None,
+    now: datetime | None = None,
+    definition: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
+    """One event of a simulated call. `variables`: the call's vars when it starts (as an
+    outbound call's); `now`: the clock the turn runs at (a flow test's); `definition`: run
+    this definition (a version's) instead of the draft or the published version."""
     if outbound_call is not None and event.type != "start":
         raise SimulationError("outbound: an outbound call is chosen when it starts ('start')")
     if event.type == "start" or not session_id:
         if event.type != "start":
             raise SimulationError("start a simulated call first (event type 'start')")
+        draft = definition if definition is not None else _definition(flow, source)
         if outbound_call is not None:
-            turn = _start_outbound(flow=flow, source=source, call=outbound_call)
+            turn = _start_written(flow, draft, call=outbound_call, now=now)
+        elif variables:
+            # the vars go in before the flow starts: the row is written first, as an
+            # outbound call's is, the caller calling in
+            call = SimOutbound(to=caller or DEFAULT_CALLER, variables=variables)
+            turn = _start_written(flow, draft, call=call, now=now, inbound=True)
         else:
-            turn = _start(flow=flow, source=source, caller=caller or DEFAULT_CALLER)
+            turn = _start(flow=flow, draft=draft, caller=caller or DEFAULT_CALLER, now=now)
     else:
         session = CallSession.objects.filter(call_sid=session_id, flow=flow, simulated=True).first()
         if session is None:
             raise SimulationError(
                 f"no simulated call {session_id!r} of flow {flow.slug!r}", status=404
             )
-        turn = _resume(session, event)
+        turn = _resume(session, event, now)
     session = CallSession.objects.get(pk=turn.session.pk) if turn.session else None
     return _answer(session, turn)
 
@@ -128,19 +140,30 @@ def _our_number(flow: Flow) -> str:
     return flow.numbers.values_list("number", flat=True).first() or ""
 
 
-def _start(*, flow: Flow, source: str, caller: str) -> services.Turn:
-    draft = _definition(flow, source)
+def _start(
+    *, flow: Flow, draft: dict[str, Any] | None, caller: str, now: datetime | None
+) -> services.Turn:
     number = _our_number(flow)
     request = _request(f"SIM{uuid.uuid4().hex}", caller=caller, to=number, seq=None)
-    turn = services.call_start(request=request, flow_slug=flow.slug, simulated=True, draft=draft)
+    turn = services.call_start(
+        request=request, flow_slug=flow.slug, simulated=True, draft=draft, now=now
+    )
     if turn.session is None:
         raise SimulationError(f"flow {flow.slug!r} cannot be started")
     return turn
 
 
-def _start_outbound(*, flow: Flow, source: str, call: SimOutbound) -> services.Turn:
+def _start_written(
+    flow: Flow,
+    draft: dict[str, Any] | None,
+    *,
+    call: SimOutbound,
+    now: datetime | None,
+    inbound: bool = False,
+) -> services.Turn:
     """As a real outbound call once answered: the session written first (the person called
-    as the caller, the vars in), then the flow begins (`services.call_begin`)."""
+    as the caller, the vars in), then the flow begins (`services.call_begin`). `inbound`:
+    the same for a caller calling in whose call starts with vars (a flow test's)."""
     try:
         person = outbound.possible_number(call.to)
         variables = outbound.checked_vars(call.variables)
@@ -148,14 +171,14 @@ def _start_outbound(*, flow: Flow, source: str, call: SimOutbound) -> services.T
         raise SimulationError(f"outbound.{exc.field}: {exc}") from exc
     if call.answered_by not in ANSWERED_BY:
         raise SimulationError(f"outbound.answered_by: {call.answered_by!r} is not one of Twilio's")
-    draft = _definition(flow, source)
+    direction = CallSession.Direction.INBOUND if inbound else CallSession.Direction.OUTBOUND
     session = CallSession(
         call_sid=f"SIM{uuid.uuid4().hex}",
         flow=flow,
         flow_version_id=flow.published_version_id if draft is None else None,
         draft_definition=draft,
         simulated=True,
-        direction=CallSession.Direction.OUTBOUND,
+        direction=direction,
         from_number=person,
         to_number=_our_number(flow),
         answered_by=call.answered_by,
@@ -167,14 +190,15 @@ def _start_outbound(*, flow: Flow, source: str, call: SimOutbound) -> services.T
     session.state = state.to_dict()
     session.save()
     fields = {"AnsweredBy": call.answered_by} if call.answered_by else {}
-    request = _request(session.call_sid, caller=session.to_number, to=person, seq=None, **fields)
-    return services.call_begin(request=request)
+    ends = (person, session.to_number) if inbound else (session.to_number, person)
+    request = _request(session.call_sid, caller=ends[0], to=ends[1], seq=None, **fields)
+    return services.call_begin(request=request, now=now)
 
 
-def _resume(session: CallSession, event: SimEvent) -> services.Turn:
+def _resume(session: CallSession, event: SimEvent, now: datetime | None = None) -> services.Turn:
     state = session.state
     if event.type == "hangup":
-        services.call_status(call_sid=session.call_sid, status="completed")
+        services.call_status(call_sid=session.call_sid, status="completed", now=now)
         return services.Turn(twiml=twiml.to_xml([]), session=session)
     waiting = state.get("waiting")
     if state.get("ended") or session.ended_at is not None:
@@ -184,7 +208,7 @@ def _resume(session: CallSession, event: SimEvent) -> services.Turn:
             f"the call is waiting for {waiting or 'nothing'}, not for {event.type!r}"
         )
     form: dict[str, str] = {}
-    now = timezone.now()
+    now = now or timezone.now()
     if event.type == "digits":
         form["Digits"] = event.digits
     elif event.type == "speech":
@@ -212,7 +236,9 @@ def _resume(session: CallSession, event: SimEvent) -> services.Turn:
         # the application the call was handed to sent it back, kept it too long, or was
         # never reached (result "return", "timeout", "unreachable")
         if event.result == "unreachable":
-            return services.call_unreachable(request=request, error="simulated: not reached")
+            return services.call_unreachable(
+                request=request, error="simulated: not reached", now=now
+            )
         if event.result == "timeout":
             request = replace(request, handover="timeout")
     return services.call_resume(request=request, now=now)
