@@ -82,6 +82,8 @@ class FlowViewSet(GenericViewSet):
         "rollback": PUBLISH_FLOW,
         "diff": VIEW_VERSION,
         "export": VIEW_FLOW,
+        "tests": VIEW_FLOW,
+        "tests_put": CHANGE_FLOW,
     }
 
     def get_queryset(self) -> QuerySet[Flow]:
@@ -259,6 +261,24 @@ class FlowViewSet(GenericViewSet):
         number = None if ref == "draft" else int(ref)
         return services.flow_export(flow=flow, version_number=number)
 
+    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    @action(detail=True, methods=["get"])
+    def tests(self, request: Request, slug: str) -> Response:
+        """The flow's tests, a callflow-test/1 file. Publishing runs them and is refused
+        when one fails."""
+        return Response(services.tests_document(self.get_object()))
+
+    @extend_schema(
+        request=OpenApiTypes.OBJECT, responses={200: OpenApiTypes.OBJECT, 400: PROBLEMS_400}
+    )
+    @tests.mapping.put
+    def tests_put(self, request: Request, slug: str) -> Response:
+        """Replace the flow's tests: a callflow-test/1 file of this flow, or
+        `{"tests": [...]}`; all or nothing."""
+        flow = self.get_object()
+        services.flow_tests_write(flow=flow, data=request.data)
+        return Response(services.tests_document(flow))
+
     @extend_schema(
         parameters=[s.ExportQuerySerializer],
         responses={(200, "application/json"): OpenApiTypes.OBJECT, 404: None},
@@ -316,6 +336,7 @@ class ImportView(APIView):
         return Response(
             {
                 "flows": [imported.as_dict() for imported in report.flows],
+                "tests": [tests.as_dict() for tests in report.tests],
                 "warnings": [warning.as_dict() for warning in report.warnings],
                 "dry_run": report.dry_run,
             }

@@ -1,5 +1,5 @@
 """Importing flow files: callflow/1 documents, Twilio Studio and Amazon Connect exports,
-all or nothing.
+and flow test files (callflow-test/1, kept as their flow's tests), all or nothing.
 
 Every file is parsed, migrated or converted, and validated (with the other files of the
 import as sub-flows) before anything is written; the writes go through the same draft and
@@ -16,10 +16,17 @@ from django.conf import settings
 from django.db import transaction
 
 from flows.models import Flow, canonical_json, definition_checksum
-from flows.services import FlowServiceError, definition_lookup_with, draft_write, version_create
+from flows.services import (
+    FlowServiceError,
+    definition_lookup_with,
+    draft_write,
+    publish_problems,
+    version_create,
+)
 from flows.spec import Problem, errors, parse_definition, validate, warnings
 from flows.spec.connect import ConnectExportError, convert_connect, is_connect_export
 from flows.spec.conversion import ConversionNote, conversion_report, placeholder_nodes
+from flows.spec.flowtests import check_tests, is_test_file
 from flows.spec.migrations import UnknownFormat, migrate
 from flows.spec.studio import StudioExportError, convert_studio, is_studio_export
 from flows.spec.validate import DefinitionParseError
@@ -106,9 +113,23 @@ class ImportedFlow:
 
 
 @dataclass
+class ImportedTests:
+    """A flow test file, kept as its flow's tests."""
+
+    slug: str
+    file: str
+    count: int
+    changed: bool
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"slug": self.slug, "file": self.file, "count": self.count, "changed": self.changed}
+
+
+@dataclass
 class ImportReport:
     flows: list[ImportedFlow]
     dry_run: bool = False
+    tests: list[ImportedTests] = field(default_factory=list)
 
     @property
     def warnings(self) -> list[ImportProblem]:
@@ -127,45 +148,83 @@ class _Parsed:
     sources: dict[str, tuple[str, str]] = field(default_factory=dict)
 
 
-def _parse_one(source: ImportSource) -> _Parsed | ImportProblem:
+@dataclass(frozen=True)
+class _ParsedTests:
+    name: str
+    slug: str
+    tests: list[dict[str, Any]]
+
+
+def _parse_one(source: ImportSource) -> _Parsed | _ParsedTests | list[ImportProblem]:
     """The file as a callflow/1 definition: migrated, or converted from Twilio Studio or
-    Amazon Connect; else the problem that stops it."""
+    Amazon Connect; or as a flow test file; else the problems that stop it."""
     try:
         data = parse_definition(source.text, max_bytes=settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
     except DefinitionParseError as exc:
-        return ImportProblem(source.name, exc.message, exc.path)
+        return [ImportProblem(source.name, exc.message, exc.path)]
+    if is_test_file(data):
+        problems = check_tests(data)
+        if problems:
+            return [ImportProblem(source.name, p.message, p.path) for p in problems]
+        return _ParsedTests(source.name, data["flow"], data["tests"])
     if is_studio_export(data):
         try:
             studio = convert_studio(data, source_name=source.name)
         except StudioExportError as exc:
             message = f"Twilio Studio export that cannot be converted: {exc.message}"
-            return ImportProblem(source.name, message, exc.path)
+            return [ImportProblem(source.name, message, exc.path)]
         return _Parsed(source.name, studio.definition, "Twilio Studio", studio.notes)
     if is_connect_export(data):
         try:
             connect = convert_connect(data, source_name=source.name)
         except ConnectExportError as exc:
             message = f"Amazon Connect export that cannot be converted: {exc.message}"
-            return ImportProblem(source.name, message, exc.path)
+            return [ImportProblem(source.name, message, exc.path)]
         return _Parsed(
             source.name, connect.definition, "Amazon Connect", connect.notes, connect.sources
         )
     try:
         return _Parsed(source.name, migrate(data))
     except UnknownFormat as exc:
-        return ImportProblem(source.name, str(exc), "$.format")
+        return [ImportProblem(source.name, str(exc), "$.format")]
 
 
-def _parse_sources(sources: list[ImportSource]) -> tuple[list[_Parsed], list[ImportProblem]]:
+def _parse_sources(
+    sources: list[ImportSource],
+) -> tuple[list[_Parsed], list[_ParsedTests], list[ImportProblem]]:
     parsed: list[_Parsed] = []
+    tests: list[_ParsedTests] = []
     failures: list[ImportProblem] = []
     for source in sources:
         result = _parse_one(source)
-        if isinstance(result, ImportProblem):
-            failures.append(result)
+        if isinstance(result, list):
+            failures += result
+        elif isinstance(result, _ParsedTests):
+            tests.append(result)
         else:
             parsed.append(result)
-    return parsed, failures
+    return parsed, tests, failures
+
+
+def _tests_by_flow(
+    tests: list[_ParsedTests], batch: dict[str, dict[str, Any]], failures: list[ImportProblem]
+) -> dict[str, _ParsedTests]:
+    """Each test file under its flow, which the import or the database must hold; a
+    problem for a file naming an unknown flow, or a flow another file already tests."""
+    by_flow: dict[str, _ParsedTests] = {}
+    known = set(
+        Flow.objects.filter(slug__in={t.slug for t in tests}).values_list("slug", flat=True)
+    )
+    for item in tests:
+        if item.slug in by_flow:
+            message = f"The tests of flow {item.slug!r} are also in {by_flow[item.slug].name}."
+            failures.append(ImportProblem(item.name, message, "$.flow"))
+        elif item.slug not in batch and item.slug not in known:
+            message = f"No flow {item.slug!r}: import it with its tests, or before them."
+            failures.append(ImportProblem(item.name, message, "$.flow"))
+        else:
+            by_flow[item.slug] = item
+    return by_flow
 
 
 def flows_import(
@@ -184,10 +243,11 @@ def flows_import(
     A file identical to the flow's draft changes nothing; with `publish`, a draft that is
     not the current published version is published. A flow with placeholder nodes (steps
     the conversion could not carry over) is published only with `allow_placeholders`;
-    without `publish` it is imported as a draft with its report. `dry_run` reports and
-    writes nothing.
+    without `publish` it is imported as a draft with its report. A flow test file becomes
+    its flow's tests, and publishing runs them: a flow whose tests fail fails the import.
+    `dry_run` reports and writes nothing.
     """
-    parsed, failures = _parse_sources(sources)
+    parsed, test_files, failures = _parse_sources(sources)
     batch: dict[str, dict[str, Any]] = {}
     files: dict[str, str] = {}
     for item in parsed:
@@ -214,9 +274,13 @@ def flows_import(
         problems = validate(item.definition, publish=strict, flow_lookup=lookup)
         failures += [ImportProblem(item.name, p.message, p.path, p.node) for p in errors(problems)]
         checked.append((item, warnings(problems)))
+    tests = _tests_by_flow(test_files, batch, failures)
     if failures:
         raise ImportFailed(failures)
     with transaction.atomic():
+        # the tests of flows already here first: publishing a flow of the batch that
+        # enters one as a sub-flow does not run them, but a report lists them in this order
+        kept = [_keep_tests(item) for slug, item in tests.items() if slug not in batch]
         report = ImportReport(
             [
                 _import_one(
@@ -225,10 +289,13 @@ def flows_import(
                     publish=publish,
                     held_by=held.get(str(item.definition.get("slug"))),
                     user=user,
+                    tests=tests.get(str(item.definition.get("slug"))),
+                    kept=kept,
                 )
                 for item, found in checked
             ],
             dry_run,
+            kept,
         )
         if dry_run:
             transaction.set_rollback(True)
@@ -265,8 +332,26 @@ def _subflows(definition: dict[str, Any]) -> set[str]:
     }
 
 
+def _keep_tests(item: _ParsedTests, flow: Flow | None = None) -> ImportedTests:
+    """The test file's tests as its flow's (unchanged when they are the same)."""
+    if flow is None:
+        flow = Flow.objects.select_for_update(of=("self",)).get(slug=item.slug)
+    changed = canonical_json(flow.tests) != canonical_json(item.tests)
+    if changed:
+        flow.tests = item.tests
+        flow.save(update_fields=["tests", "updated_at"])
+    return ImportedTests(item.slug, item.name, len(item.tests), changed)
+
+
 def _import_one(
-    item: _Parsed, found: list[Problem], *, publish: bool, held_by: list[str] | None, user
+    item: _Parsed,
+    found: list[Problem],
+    *,
+    publish: bool,
+    held_by: list[str] | None,
+    user,
+    tests: _ParsedTests | None,
+    kept: list[ImportedTests],
 ) -> ImportedFlow:
     name, definition = item.name, item.definition
     flow = (
@@ -288,6 +373,8 @@ def _import_one(
     elif canonical_json(flow.definition) != canonical_json(definition):
         draft_write(flow, definition, user)
         changed = True
+    if tests is not None:
+        kept.append(_keep_tests(tests, flow))
     published = False
     current = flow.published_version
     placeholders = [node["id"] for _, node in placeholder_nodes(definition)]
@@ -295,6 +382,10 @@ def _import_one(
     if held:
         publish = False
     if publish and (current is None or current.checksum != definition_checksum(definition)):
+        failing = publish_problems(flow, definition)
+        if failing:  # the whole import is undone
+            where = tests.name if tests is not None else f"{name} (its flow's tests)"
+            raise ImportFailed([ImportProblem(where, p.message, p.path) for p in failing])
         current = version_create(flow, definition, user=user, note=f"Imported from {name}"[:500])
         published = True
     return ImportedFlow(

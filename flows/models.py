@@ -30,6 +30,12 @@ class Flow(models.Model):
     name = models.CharField(max_length=200)
     description = models.TextField(blank=True)
     definition = models.JSONField(help_text="The working draft (callflow/1).")
+    tests = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="The flow's tests (the `tests` of a callflow-test/1 file); publishing runs "
+        "them and is refused when one fails.",
+    )
     revision = models.PositiveIntegerField(
         default=1,
         help_text="Bumped on every draft change; a save based on an older one is refused.",

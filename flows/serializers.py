@@ -267,8 +267,16 @@ class ImportErrorSerializer(serializers.Serializer):
     message = serializers.CharField()
 
 
+class ImportedTestsSerializer(serializers.Serializer):
+    slug = serializers.CharField()
+    file = serializers.CharField()
+    count = serializers.IntegerField()
+    changed = serializers.BooleanField()
+
+
 class ImportReportSerializer(serializers.Serializer):
     flows = ImportedFlowSerializer(many=True)
+    tests = ImportedTestsSerializer(many=True)
     warnings = ImportErrorSerializer(many=True)
     dry_run = serializers.BooleanField()
 

@@ -8,6 +8,7 @@ They are keyword-only, validate before writing, and raise the exceptions defined
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,7 +16,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 
 from flows.models import Flow, FlowVersion, KeptDraft, canonical_json, definition_checksum
-from flows.spec import Problem, errors, validate
+from flows.spec import Problem, errors, flowtests, validate
 from flows.spec.conversion import placeholder_problems
 from flows.spec.graph import FlowLookup
 from flows.spec.migrations import UnknownFormat, migrate
@@ -225,6 +226,54 @@ def draft_write(flow: Flow, definition: dict[str, Any], user) -> None:
 # --- versions ---------------------------------------------------------------------------
 
 
+# --- flow tests --------------------------------------------------------------------------------
+
+
+def tests_document(flow: Flow) -> dict[str, Any]:
+    """The flow's tests as a callflow-test/1 file."""
+    return {"format": flowtests.FORMAT, "flow": flow.slug, "tests": flow.tests}
+
+
+def tests_checked(
+    slug: str, data: Any, *, action: str = "nothing was saved"
+) -> list[dict[str, Any]]:
+    """The tests in `data`, a callflow-test/1 file of flow `slug` or `{"tests": [...]}`;
+    InvalidDefinition naming each problem's place."""
+    tests: Any = None
+    if isinstance(data, dict) and "format" in data:
+        problems = flowtests.check_tests(data)
+        if not problems and data["flow"] != slug:
+            problems = [Problem(f"This file tests flow {data['flow']!r}, not {slug!r}.", "$.flow")]
+        tests = data.get("tests")
+    elif isinstance(data, dict) and list(data) == ["tests"]:
+        problems = flowtests.check_test_list(data["tests"])
+        tests = data["tests"]
+    else:
+        problems = [Problem('Send a callflow-test/1 file, or {"tests": [...]}.')]
+    if problems:
+        raise InvalidDefinition(problems, f"The flow tests have errors: {action}.")
+    return tests
+
+
+def flow_tests_write(*, flow: Flow, data: Any) -> list[dict[str, Any]]:
+    """Keep the tests in `data` (tests_checked) as the flow's; publishing runs them."""
+    tests = tests_checked(flow.slug, data)
+    flow.tests = tests
+    flow.save(update_fields=["tests", "updated_at"])
+    return tests
+
+
+#: What a draft must also pass to be published, besides the publish rules: each check gets
+#: the flow and the definition to publish and returns its problems. The runtime adds the
+#: flow's tests (ivr_runtime.apps): the flow definition knows nothing of running flows.
+PUBLISH_CHECKS: list[Callable[[Flow, dict[str, Any]], list[Problem]]] = []
+
+
+def publish_problems(flow: Flow, definition: dict[str, Any]) -> list[Problem]:
+    """The problems the publish checks find in `definition` as `flow`'s next version."""
+    return [problem for check in PUBLISH_CHECKS for problem in check(flow, definition)]
+
+
 def flow_publish(
     *,
     flow: Flow,
@@ -256,6 +305,12 @@ def flow_publish(
                 problems + held,
                 f"The draft has {len(held)} placeholder node(s) left by an import: replace "
                 "them, or publish anyway with allow_placeholders.",
+            )
+        if failing := publish_problems(locked, locked.definition):
+            raise InvalidDefinition(
+                problems + failing,
+                f"{len(failing)} of the flow's {len(locked.tests)} test(s) fail: "
+                "nothing was published.",
             )
         version = version_create(locked, locked.definition, user=user, note=note)
     _sync(flow, locked)

@@ -18,8 +18,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from flows import services as flow_services
 from flows.models import Flow
 from flows.permissions import CHANGE_FLOW, PUBLISH_FLOW, VIEW_FLOW
+from ivr_runtime.flowtests.runner import run_tests
 from ivr_runtime.models import CallSession, OutboundCall
 from ivr_runtime.voice import outbound, simulator
 
@@ -209,3 +211,21 @@ def outbound_answer(call: OutboundCall) -> dict[str, Any]:
         "to": call.to_number,
         "from": call.from_number,
     }
+
+
+class FlowTestsRunView(APIView):
+    """Run the flow's tests, or those sent (a callflow-test/1 file of the flow, or
+    `{"tests": [...]}`), on its draft: nothing is kept, sent or reached."""
+
+    required_permissions = {"post": CHANGE_FLOW}
+
+    @extend_schema(request=OpenApiTypes.OBJECT, responses={200: OpenApiTypes.OBJECT})
+    def post(self, request: Request, slug: str) -> Response:
+        flow = get_object_or_404(Flow, slug=slug)
+        sent = request.data
+        tests = (
+            flow_services.tests_checked(slug, sent, action="nothing was run")
+            if sent
+            else flow.tests
+        )
+        return Response(run_tests(flow, tests).as_dict())

@@ -11,6 +11,7 @@ urlpatterns = [
     path("timeline/", api_history.TimelineView.as_view(), name="timeline"),
     path("flows/<slug:slug>/stats/", analytics_api.FlowStatsView.as_view(), name="flow-stats"),
     path("flows/<slug:slug>/simulate/", api.SimulateView.as_view(), name="flow-simulate"),
+    path("flows/<slug:slug>/tests/run/", api.FlowTestsRunView.as_view(), name="flow-tests-run"),
     path("flows/<slug:slug>/calls/", api.OutboundCallView.as_view(), name="flow-calls"),
     path(
         "flows/<slug:slug>/calls/<int:id>/",

@@ -16,7 +16,7 @@ from typing import Any
 from jsonschema import Draft202012Validator
 
 from .problems import Problem
-from .schema import SLUG_PATTERN, NODE_ID_PATTERN
+from .schema import NODE_ID_PATTERN, SLUG_PATTERN
 from .validate import DefinitionParseError, parse_definition, schema_problems
 
 FORMAT = "callflow-test/1"

@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from flows.models import Flow, FlowVersion
 from flows.nodes.runtime import HttpRequest, HttpResult
+from flows.spec import Problem
 from flows.spec.flowtests import parse_at
 from ivr_runtime import outbound_http
 from ivr_runtime.models import CallSession
@@ -303,3 +304,19 @@ def _describe(wanted: dict[str, str]) -> str:
     to = f" to {wanted['to']}" if "to" in wanted else ""
     contains = f" containing {wanted['contains']!r}" if wanted.get("contains") else ""
     return to + contains
+
+
+def publish_check(flow: Flow, definition: dict[str, Any]) -> list[Problem]:
+    """The flow's stored tests run on the definition about to be published: a problem for
+    each one that fails (flows.services.PUBLISH_CHECKS)."""
+    if not flow.tests:
+        return []
+    suite = run_tests(flow, flow.tests, definition=definition)
+    problems = []
+    for index, test in enumerate(suite.tests):
+        if not test.passed:
+            more = f" (and {len(test.failures) - 1} more)" if len(test.failures) > 1 else ""
+            problems.append(
+                Problem(f"Test {test.name!r} fails: {test.failures[0]}{more}", f"$.tests[{index}]")
+            )
+    return problems

@@ -142,9 +142,7 @@ def test_a_step_the_call_does_not_wait_for_fails_the_test(restaurant):
         "steps": [{"dial": "no-answer"}, {"press": "1"}],
     }
     failures = one(restaurant, test)["failures"]
-    assert failures == [
-        "step 1 (dial 'no-answer'): the call is waiting for input, not for 'dial'"
-    ]
+    assert failures == ["step 1 (dial 'no-answer'): the call is waiting for input, not for 'dial'"]
 
 
 def test_a_step_after_the_call_ended_fails_the_test(restaurant):

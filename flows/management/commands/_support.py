@@ -68,6 +68,9 @@ def report_lines(report: ImportReport) -> list[str]:
             f"  warning: {w.path}{f' (node {w.node!r})' if w.node else ''}: {w.message}"
             for w in flow.warnings
         ]
+    for tests in report.tests:
+        what = "stored" if tests.changed else "unchanged"
+        lines.append(f"{tests.slug} ({tests.file}): {tests.count} flow test(s) {what}")
     if report.dry_run:
         lines.append("Dry run: nothing was written.")
     return lines
