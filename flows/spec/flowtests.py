@@ -43,6 +43,8 @@ MAX_TESTS = 200
 MAX_STEPS = 100
 
 _TEXT = {"type": "string", "minLength": 1, "maxLength": 2000}
+PRESS_PATTERN = "^[0-9*#]{1,64}$"
+CALLER_PATTERN = r"^\+[1-9][0-9]{6,14}$"
 
 
 def _one(key: str, value: dict[str, Any]) -> dict[str, Any]:
@@ -57,7 +59,7 @@ def _one(key: str, value: dict[str, Any]) -> dict[str, Any]:
 STEP_SCHEMA: dict[str, Any] = {
     "oneOf": [
         _one("expect_say", _TEXT),
-        _one("press", {"type": "string", "pattern": "^[0-9*#]{1,64}$"}),
+        _one("press", {"type": "string", "pattern": PRESS_PATTERN}),
         _one("say", _TEXT),
         _one("silence", {"const": True}),
         _one("dial", {"enum": list(DIAL_RESULTS)}),
@@ -102,7 +104,7 @@ TEST_SCHEMA: dict[str, Any] = {
             "description": "the call's date and time, ISO 8601; without an offset, in the "
             "flow's time zone",
         },
-        "caller": {"type": "string", "pattern": r"^\+[1-9][0-9]{6,14}$"},
+        "caller": {"type": "string", "pattern": CALLER_PATTERN},
         "vars": {"type": "object", "maxProperties": 100},
         "version": {"type": "integer", "minimum": 1},
         "http": {"type": "array", "items": HTTP_ANSWER_SCHEMA, "maxItems": 50},
@@ -162,12 +164,30 @@ def is_test_file(document: Any) -> bool:
     return isinstance(document, dict) and document.get("format") == FORMAT
 
 
+#: the schema's patterns, as a supervisor would be told about them
+_FORMS = {
+    PRESS_PATTERN: "use the keys of a phone: 0 to 9, * and #",
+    CALLER_PATTERN: "use an E.164 number, e.g. +447700900123",
+}
+
+
+def _worded(problems: list[Problem]) -> list[Problem]:
+    worded = []
+    for problem in problems:
+        for pattern, advice in _FORMS.items():
+            if problem.message.endswith(f"does not have the expected form ({pattern})."):
+                value = problem.message.split(" does not have", 1)[0]
+                problem = Problem(f"{value} cannot be used here: {advice}.", problem.path)
+        worded.append(problem)
+    return worded
+
+
 def check_tests(document: Any) -> list[Problem]:
     """Every problem of a callflow-test/1 document: the schema's, then what it cannot say
     (names repeated, a date that is not one)."""
     if not isinstance(document, dict):
         return [Problem("A flow test file is a JSON object.")]
-    problems = schema_problems(_validator("document"), document)
+    problems = _worded(schema_problems(_validator("document"), document))
     tests = document.get("tests")
     if isinstance(tests, list):
         problems += _test_problems(tests, "$.tests")
@@ -180,7 +200,7 @@ def check_test_list(tests: Any, path: str = "$.tests") -> list[Problem]:
         return [Problem("The tests are a JSON list.", path)]
     problems = []
     for index, test in enumerate(tests):
-        for problem in schema_problems(_validator("test"), test):
+        for problem in _worded(schema_problems(_validator("test"), test)):
             problems.append(Problem(problem.message, f"{path}[{index}]{problem.path[1:]}"))
     return problems + _test_problems(tests, path)
 

@@ -44,6 +44,8 @@ class TestResult:
     name: str
     failures: list[str] = field(default_factory=list)
     path: list[str] = field(default_factory=list)
+    #: the path with the exit taken from each node (the designer lights it up)
+    steps: list[dict[str, Any]] = field(default_factory=list)
     heard: list[str] = field(default_factory=list)
     sms: list[dict[str, str]] = field(default_factory=list)
     http: list[dict[str, Any]] = field(default_factory=list)
@@ -61,6 +63,7 @@ class TestResult:
             "passed": self.passed,
             "failures": self.failures,
             "path": self.path,
+            "steps": self.steps,
             "heard": self.heard,
             "sms": self.sms,
             "http": self.http,
@@ -217,7 +220,8 @@ class _Call:
 
     def _expect(self) -> None:
         answer, expect = self.answer, self.test.get("expect", {})
-        self.result.path = [step["node"] for step in answer.get("path", [])]
+        self.result.steps = list(answer.get("path", []))
+        self.result.path = [step["node"] for step in self.result.steps]
         self.result.ends = "hangup" if answer.get("ended") else "waiting"
         self.result.outcome = self._outcome()
         if "path" in expect and not _in_order(expect["path"], self.result.path):

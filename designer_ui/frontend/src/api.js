@@ -72,6 +72,9 @@ export const api = {
   },
   call: (sid) => request("GET", `/api/calls/${encodeURIComponent(sid)}/`),
   simulate: (slug, payload) => request("POST", `${flowUrl(slug)}simulate/`, payload),
+  tests: (slug) => request("GET", `${flowUrl(slug)}tests/`),
+  saveTests: (slug, tests) => request("PUT", `${flowUrl(slug)}tests/`, { tests }),
+  runTests: (slug, tests) => request("POST", `${flowUrl(slug)}tests/run/`, tests ? { tests } : undefined),
   createFlow: (slug, name) => request("POST", "/api/flows/", { slug, name }),
   importFiles: (formData) => request("POST", "/api/import/", formData),
 };

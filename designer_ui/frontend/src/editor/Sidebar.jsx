@@ -4,6 +4,7 @@ import SettingsPanel from "../components/SettingsPanel.jsx";
 import ProblemsPanel from "../components/ProblemsPanel.jsx";
 import VersionsPanel from "../components/VersionsPanel.jsx";
 import SimulatorPanel from "../components/SimulatorPanel.jsx";
+import TestsPanel from "../components/TestsPanel.jsx";
 
 const TABS = [
   ["node", "Node"],
@@ -11,9 +12,10 @@ const TABS = [
   ["problems", "Problems"],
   ["versions", "Versions"],
   ["simulator", "Simulate"],
+  ["tests", "Tests"],
 ];
 
-/** The right-hand panel: the selected node, flow settings, problems, versions, simulator. */
+/** The right-hand panel: the selected node, flow settings, problems, versions, simulator, tests. */
 export default function Sidebar(props) {
   const { tab, setTab, slug, doc, selectedNode, selectedCount, typesByName, problems, checking, perms, dirty, actions } = props;
   const nodeIds = useMemo(() => doc.nodes.map((n) => n.id), [doc.nodes]);
@@ -77,6 +79,7 @@ export default function Sidebar(props) {
           />
         )}
         {tab === "simulator" && <SimulatorPanel slug={slug} dirty={dirty} onPath={props.onPath} />}
+        {tab === "tests" && <TestsPanel slug={slug} dirty={dirty} canEdit={perms.can_edit} onPath={props.onPath} />}
       </div>
     </aside>
   );
