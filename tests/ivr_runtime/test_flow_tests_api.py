@@ -195,3 +195,17 @@ def test_import_refuses_tests_of_an_unknown_flow_or_twice_the_same(restaurant, t
     assert Flow.objects.get().tests == []
     call_command("import_flows", str(tmp_path / "b.json"), stdout=io.StringIO())
     assert Flow.objects.get().tests == [AFTER_HOURS]
+
+
+def test_export_writes_the_tests_that_import_reads_back(restaurant, tmp_path):
+    restaurant.tests = [AFTER_HOURS, LUNCH]
+    restaurant.save()
+    call_command("export_flow", "restaurant", "--tests", "-o", str(tmp_path / "r.test.json"))
+    exported = json.loads((tmp_path / "r.test.json").read_text())
+    assert exported == document(AFTER_HOURS, LUNCH)
+    restaurant.tests = []
+    restaurant.save()
+    call_command("import_flows", str(tmp_path / "r.test.json"), stdout=io.StringIO())
+    assert Flow.objects.get().tests == [AFTER_HOURS, LUNCH]
+    with pytest.raises(CommandError, match="no versions"):
+        call_command("export_flow", "restaurant", "--tests", "--flow-version", "1")
