@@ -105,6 +105,15 @@ TEST_SCHEMA: dict[str, Any] = {
             "flow's time zone",
         },
         "caller": {"type": "string", "pattern": CALLER_PATTERN},
+        "direction": {
+            "enum": ["inbound", "outbound"],
+            "description": "outbound: the flow calls `caller` (a reminder), who answers",
+        },
+        "answered_by": {
+            "type": "string",
+            "maxLength": 32,
+            "description": "an outbound call's AnsweredBy (human, machine_start, ...)",
+        },
         "vars": {"type": "object", "maxProperties": 100},
         "version": {"type": "integer", "minimum": 1},
         "http": {"type": "array", "items": HTTP_ANSWER_SCHEMA, "maxItems": 50},

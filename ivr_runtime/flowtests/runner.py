@@ -167,7 +167,18 @@ class _Call:
                     break
         self._expect()
 
+    def _outbound(self, event: simulator.SimEvent) -> simulator.SimOutbound | None:
+        """An outbound test call, as it starts: the flow calls the test's caller."""
+        if event.type != "start" or self.test.get("direction") != "outbound":
+            return None
+        return simulator.SimOutbound(
+            to=self.test.get("caller") or simulator.DEFAULT_CALLER,
+            answered_by=self.test.get("answered_by", "human"),
+            variables=self.test.get("vars", {}),
+        )
+
     def _send(self, event: simulator.SimEvent, what: str) -> bool:
+        outbound = self._outbound(event)
         try:
             answer = simulator.simulate(
                 flow=self.flow,
@@ -175,7 +186,8 @@ class _Call:
                 source="draft",
                 caller=self.test.get("caller"),
                 event=event,
-                variables=self.test.get("vars") if event.type == "start" else None,
+                outbound_call=outbound,
+                variables=self.test.get("vars") if event.type == "start" and not outbound else None,
                 now=self.now,
                 definition=self.definition,
             )

@@ -246,3 +246,54 @@ def test_a_test_runs_the_version_it_names_and_the_vars_it_gives():
     assert one(flow, pinned)["failures"] == []
     missing = {"name": "no such version", "version": 7}
     assert one(flow, missing)["failures"] == ["flow 'crm' has no version 7"]
+
+
+def reminder_flow() -> Flow:
+    definition = flow_definition(
+        "reminders",
+        [
+            {
+                "id": "who",
+                "type": "branch",
+                "config": {
+                    "rules": [
+                        {
+                            "exit": "machine",
+                            "var": "call.answered_by",
+                            "op": "starts_with",
+                            "value": "machine",
+                        }
+                    ]
+                },
+                "exits": {"machine": "message", "else": "hello"},
+            },
+            {"id": "message", "type": "hangup", "config": {"text": "Sorry we missed you."}},
+            {
+                "id": "hello",
+                "type": "hangup",
+                "config": {"text": "Hello {{ vars.name }}, a {{ call.direction }} call."},
+            },
+        ],
+    )
+    return Flow.objects.create(slug="reminders", name="Reminders", definition=definition)
+
+
+def test_an_outbound_test_call_is_answered_by_a_person_or_a_machine():
+    flow = reminder_flow()
+    person = {
+        "name": "a person answers",
+        "direction": "outbound",
+        "caller": "+447700900777",
+        "vars": {"name": "Ada"},
+        "steps": [{"expect_say": "hello ada, a outbound call"}],
+        "expect": {"path": ["who", "hello"]},
+    }
+    assert one(flow, person)["failures"] == []
+    machine = {**person, "name": "a machine answers", "answered_by": "machine_start"}
+    machine["steps"] = [{"expect_say": "sorry we missed you"}]
+    machine["expect"] = {"path": ["who", "message"]}
+    assert one(flow, machine)["failures"] == []
+    fax = {**person, "name": "not Twilio's", "answered_by": "a cat"}
+    assert one(flow, fax)["failures"] == [
+        "the call could not start: outbound.answered_by: 'a cat' is not one of Twilio's"
+    ]
