@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -58,19 +58,7 @@ class TestResult:
         return not self.failures
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "passed": self.passed,
-            "failures": self.failures,
-            "path": self.path,
-            "steps": self.steps,
-            "heard": self.heard,
-            "sms": self.sms,
-            "http": self.http,
-            "ends": self.ends,
-            "outcome": self.outcome,
-            "seconds": round(self.seconds, 3),
-        }
+        return {**asdict(self), "passed": self.passed, "seconds": round(self.seconds, 3)}
 
 
 @dataclass

@@ -33,6 +33,15 @@ def signer(client) -> Signer:
     return Signer(client)
 
 
+#: a branch rule: a machine answered the call (answering-machine detection, call.answered_by)
+ANSWERED_BY_MACHINE = {
+    "exit": "machine",
+    "var": "call.answered_by",
+    "op": "starts_with",
+    "value": "machine",
+}
+
+
 def flow_definition(slug: str, nodes: list[dict[str, Any]], **extra: Any) -> dict[str, Any]:
     definition = {
         "format": "callflow/1",

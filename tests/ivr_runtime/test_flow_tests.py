@@ -13,7 +13,7 @@ from flows.models import Flow, FlowVersion
 from ivr_runtime.flowtests.runner import run_tests
 from ivr_runtime.models import CallSession, CallStep, OutboundMessage
 
-from .conftest import flow_definition
+from .conftest import ANSWERED_BY_MACHINE, flow_definition
 
 pytestmark = pytest.mark.django_db
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
@@ -255,16 +255,7 @@ def reminder_flow() -> Flow:
             {
                 "id": "who",
                 "type": "branch",
-                "config": {
-                    "rules": [
-                        {
-                            "exit": "machine",
-                            "var": "call.answered_by",
-                            "op": "starts_with",
-                            "value": "machine",
-                        }
-                    ]
-                },
+                "config": {"rules": [ANSWERED_BY_MACHINE]},
                 "exits": {"machine": "message", "else": "hello"},
             },
             {"id": "message", "type": "hangup", "config": {"text": "Sorry we missed you."}},

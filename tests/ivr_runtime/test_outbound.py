@@ -17,7 +17,7 @@ from ivr_runtime.twilio import twilio_client
 from ivr_runtime.voice import outbound
 from tests.fakes.twilio_api import FakeTwilio
 
-from .conftest import flow_definition, publish
+from .conftest import ANSWERED_BY_MACHINE, flow_definition, publish
 from .twilio_driver import Signer
 
 pytestmark = pytest.mark.django_db
@@ -350,16 +350,7 @@ def test_machine_detection_is_asked_for_and_the_flow_branches_on_answered_by(
         {
             "id": "who",
             "type": "branch",
-            "config": {
-                "rules": [
-                    {
-                        "exit": "machine",
-                        "var": "call.answered_by",
-                        "op": "starts_with",
-                        "value": "machine",
-                    }
-                ]
-            },
+            "config": {"rules": [ANSWERED_BY_MACHINE]},
             "exits": {"machine": "message", "else": "hello"},
         },
         {

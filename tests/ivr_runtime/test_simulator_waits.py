@@ -6,7 +6,7 @@ import pytest
 from ivr_runtime.models import CallSession, OutboundCall
 from ivr_runtime.voice import simulator
 
-from .conftest import flow_definition, publish
+from .conftest import ANSWERED_BY_MACHINE, flow_definition, publish
 from .test_api import simulate
 
 pytestmark = pytest.mark.django_db
@@ -142,12 +142,7 @@ def outbound_flow():
                 "type": "branch",
                 "config": {
                     "rules": [
-                        {
-                            "exit": "machine",
-                            "var": "call.answered_by",
-                            "op": "starts_with",
-                            "value": "machine",
-                        },
+                        ANSWERED_BY_MACHINE,
                         {"exit": "out", "var": "call.direction", "op": "eq", "value": "outbound"},
                     ]
                 },
