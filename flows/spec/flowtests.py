@@ -39,8 +39,9 @@ DIAL_RESULTS = ("completed", "answered", "busy", "no-answer", "failed", "cancele
 QUEUE_RESULTS = ("bridged", "hangup", "redirected", "queue-full", "system-error", "error")
 #: what a `redirect` step says of a call handed to another application
 REDIRECT_RESULTS = ("return", "timeout", "unreachable")
-MAX_TESTS = 200
-MAX_STEPS = 100
+#: at most this many calls in a file, each of at most MAX_STEPS steps: a run is bounded
+MAX_TESTS = 100
+MAX_STEPS = 60
 
 _TEXT = {"type": "string", "minLength": 1, "maxLength": 2000}
 PRESS_PATTERN = "^[0-9*#]{1,64}$"

@@ -209,3 +209,28 @@ def test_export_writes_the_tests_that_import_reads_back(restaurant, tmp_path):
     assert Flow.objects.get().tests == [AFTER_HOURS, LUNCH]
     with pytest.raises(CommandError, match="no versions"):
         call_command("export_flow", "restaurant", "--tests", "--flow-version", "1")
+
+
+def test_tests_changed_while_publishing_are_run_again_inside_the_lock(restaurant, publisher):
+    """The tests run before the flow is locked; a change to them in between (another
+    supervisor saving) is caught: they run again on what is published."""
+    from flows import services
+
+    seen = []
+
+    def check(flow, definition):
+        seen.append([t["name"] for t in flow.tests])
+        if len(seen) == 1:  # someone saves a failing test just after the first run
+            Flow.objects.filter(pk=flow.pk).update(tests=[AFTER_HOURS, BROKEN])
+        return []
+
+    services.PUBLISH_CHECKS.insert(0, check)
+    try:
+        restaurant.tests = [AFTER_HOURS]
+        restaurant.save()
+        with pytest.raises(services.InvalidDefinition, match="1 of the flow's 2 test"):
+            services.flow_publish(flow=restaurant, user=publisher)
+    finally:
+        services.PUBLISH_CHECKS.remove(check)
+    assert seen == [[AFTER_HOURS["name"]], [AFTER_HOURS["name"], BROKEN["name"]]]
+    assert not FlowVersion.objects.exists()
