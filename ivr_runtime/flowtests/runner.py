@@ -2,12 +2,13 @@
 real services, inside a transaction rolled back at its end, so that nothing it wrote (the
 call, its steps, its texts) is kept and nothing is sent; its HTTP requests are answered by
 what the test declares (`outbound_http.answered_by`), and a request it did not declare
-fails the test. The clock is the test's `at` for the whole call (a "no-answer" rings out
-past any timeout, as in the simulator).
+fails the test. The clock is the test's `at` for the whole call, but for a "no-answer",
+which rings out past any timeout (as in the simulator) and moves the clock on as much.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 import time
 from dataclasses import asdict, dataclass, field
@@ -25,6 +26,8 @@ from flows.spec.flowtests import parse_at
 from ivr_runtime import outbound_http
 from ivr_runtime.models import CallSession
 from ivr_runtime.voice import simulator
+
+log = logging.getLogger(__name__)
 
 #: a test step's key and the simulator's event it becomes
 _EVENTS = {
@@ -106,6 +109,7 @@ def run_test(
             finally:
                 transaction.set_rollback(True)
     except Exception as exc:  # a fault of the runtime is the test's failure, not a crash
+        log.exception("flow test %r of %s could not run", test["name"], flow.slug)
         result.failures.append(f"the test could not run: {type(exc).__name__}: {exc}")
     result.seconds = time.perf_counter() - started
     return result
@@ -201,7 +205,11 @@ class _Call:
         if self.answer.get("ended") and key != "hangup":
             self.result.failures.append(f"{where}: the call had already ended")
             return False
-        return self._send(_EVENTS[key](value), where)
+        event = _EVENTS[key](value)
+        sent = self._send(event, where)
+        if event.type == "dial" and event.status == "no-answer":
+            self.now += simulator.RING_OUT  # it rang out: the clock stays past that
+        return sent
 
     def _http(self, request: HttpRequest) -> HttpResult:
         for answer in self.answers:
