@@ -279,7 +279,9 @@ class CpuMeter:
                 fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
             except OSError:
                 continue
-            total += int(fields[11]) + int(fields[12])  # utime, stime (clock ticks)
+            # utime, stime, and the cutime and cstime of its children that have ended (a
+            # database backend whose connection closed is counted by the postmaster)
+            total += sum(int(f) for f in fields[11:15])
         return total / os.sysconf("SC_CLK_TCK")
 
     def server(self) -> float:
