@@ -3,6 +3,7 @@ approximated, left out or left as a placeholder, and what to do."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -114,3 +115,34 @@ def test_an_imported_connect_flow_opens_laid_out_as_in_connect(sessions, publish
     assert boxes["main_menu"]["y"] > boxes["welcome"]["y"] + 50
     s.shot("acme-canvas")
     assert s.console.unexpected() == []
+
+
+def test_the_import_keeps_a_flows_test_file_and_says_so(sessions, publisher_user, tmp_path):
+    fixtures = Path(__file__).parents[2] / "fixtures"
+    tests = {
+        "format": "callflow-test/1",
+        "flow": "restaurant",
+        "tests": [
+            {
+                "name": "after hours",
+                "at": "2026-12-01T23:00:00",
+                "expect": {"path": ["hours", "after_hours_sms"]},
+            }
+        ],
+    }
+    (tmp_path / "restaurant.test.json").write_text(json.dumps(tests))
+    s = sessions()
+    s.login("pia")
+    page = s.page
+    page.set_input_files(
+        "#import-files", [str(fixtures / "restaurant.json"), str(tmp_path / "restaurant.test.json")]
+    )
+    page.check("#import-publish")
+    page.click("#import-flows input[type=submit]")
+    report = page.wait_for_selector("[data-imported-tests=restaurant]")
+    assert report.inner_text() == (
+        "restaurant: 1 flow test(s) from restaurant.test.json, kept with the flow; "
+        "publishing runs them."
+    )
+    flow = Flow.objects.get(slug="restaurant")
+    assert flow.tests == tests["tests"] and flow.published_version.number == 1

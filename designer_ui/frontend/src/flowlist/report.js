@@ -100,4 +100,8 @@ export function showReport(box, result, editorUrl) {
   const flows = result.flows || [];
   box.append(el("h2", { text: flows.length ? `Imported ${flows.map((f) => f.slug).join(", ")}` : "Nothing new was imported" }));
   for (const flow of flows) box.append(flowSection(flow, editorUrl));
+  for (const tests of result.tests || []) {
+    const what = tests.changed ? "kept with the flow; publishing runs them" : "unchanged";
+    box.append(el("p", { text: `${tests.slug}: ${tests.count} flow test(s) from ${tests.file}, ${what}.`, "data-imported-tests": tests.slug }));
+  }
 }
