@@ -63,7 +63,7 @@ VERSION_PARAM = OpenApiParameter("number", int, OpenApiParameter.PATH, descripti
 
 
 class FlowViewSet(GenericViewSet):
-    """Flows: the draft, validation, publishing, versions, diff and export."""
+    """Flows: the draft, validation, publishing, versions, diff, export and tests."""
 
     lookup_field = "slug"
     serializer_class = s.FlowDetailSerializer
