@@ -91,7 +91,9 @@ def run_tests(
     flow: Flow, tests: list[dict[str, Any]], *, definition: dict[str, Any] | None = None
 ) -> SuiteResult:
     """Run `tests` (checked: flows.spec.flowtests) on the flow's draft, or on `definition`
-    (the one about to be published), or on the version a test names."""
+    (the one about to be published, or a flow file's), or on the version a test names. A
+    flow not saved (a flow file's that the database does not hold) is saved inside each
+    test's transaction, and rolled back with it."""
     return SuiteResult(flow.slug, [run_test(flow, test, definition=definition) for test in tests])
 
 
@@ -100,9 +102,12 @@ def run_test(
 ) -> TestResult:
     result = TestResult(name=test["name"])
     started = time.perf_counter()
+    unsaved = flow.pk is None  # a flow file's (test_flows): saved for the test, gone with it
     try:
         with transaction.atomic():
             try:
+                if unsaved:
+                    flow.save()
                 _Call(flow, test, result, definition).run()
             except _Refused as exc:
                 result.failures.append(str(exc))
@@ -111,6 +116,9 @@ def run_test(
     except Exception as exc:  # a fault of the runtime is the test's failure, not a crash
         log.exception("flow test %r of %s could not run", test["name"], flow.slug)
         result.failures.append(f"the test could not run: {type(exc).__name__}: {exc}")
+    finally:
+        if unsaved:
+            flow.pk = None
     result.seconds = time.perf_counter() - started
     return result
 

@@ -13,6 +13,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from flows.models import Flow, FlowVersion
+from ivr_runtime.models import CallSession
 
 from .test_flow_tests import AFTER_HOURS, FIXTURES
 
@@ -151,17 +152,46 @@ def test_the_command_refuses_files_it_cannot_run_before_running_any(restaurant, 
     good = write(tmp_path, "good.json", document(AFTER_HOURS))
     bad = write(tmp_path, "bad.json", document({"name": "x", "steps": [{"press": "one"}]}))
     unknown = write(tmp_path, "unknown.json", document(LUNCH, flow="nowhere"))
-    flow_file = write(tmp_path, "flow.json", restaurant.definition)
+    other = write(tmp_path, "other.json", {"hello": "world"})
+    broken_flow = write(tmp_path, "broken.json", {**restaurant.definition, "start": "nowhere"})
     with pytest.raises(CommandError) as refused:
-        call_command("test_flows", str(good), str(bad), str(unknown), str(flow_file))
+        call_command("test_flows", str(good), str(bad), str(unknown), str(other), str(broken_flow))
     message = str(refused.value)
     assert refused.value.returncode == 2
     assert f"{bad}: $.tests[0].steps[0].press:" in message
-    assert f"{unknown}: $.flow: no flow 'nowhere' here" in message
-    assert f"{flow_file}: $.format: not a flow test file" in message
+    assert f"{unknown}: $.flow: no flow 'nowhere': give its file too, or import it first" in message
+    assert f"{other}: $.format: neither a flow test file (callflow-test/1) nor a flow" in message
+    assert f"{broken_flow}: $.start:" in message
     (tmp_path / "empty").mkdir()
-    with pytest.raises(CommandError, match="no flow test files"):
+    with pytest.raises(CommandError, match="no \\*.json files"):
         call_command("test_flows", str(tmp_path / "empty"))
+    write(tmp_path / "empty", "flow.json", restaurant.definition)
+    with pytest.raises(CommandError, match="No flow test files"):
+        call_command("test_flows", str(tmp_path / "empty"))
+
+
+def test_the_command_tests_flow_files_from_git_without_importing_them(tmp_path):
+    """CI on a fresh database: the flow files beside the tests are what is tested, and
+    nothing of them is kept."""
+    definition = json.loads((FIXTURES / "restaurant.json").read_text())
+    write(tmp_path, "restaurant.json", definition)
+    write(tmp_path, "restaurant.test.json", document(AFTER_HOURS, LUNCH))
+    out = io.StringIO()
+    call_command("test_flows", str(tmp_path), stdout=out)
+    assert "(flow restaurant, as in " in out.getvalue()
+    assert "2 test(s) in 1 file(s): 2 passed, 0 failed." in out.getvalue()
+    assert not Flow.objects.exists() and not CallSession.objects.exists()
+    # a flow here too: the file is what is tested, the draft here is left as it is
+    here = Flow.objects.create(slug="restaurant", name="Old", definition=definition)
+    closed_all_day = json.loads(json.dumps(definition))
+    hours = next(n for n in closed_all_day["nodes"] if n["id"] == "hours")
+    hours["config"]["schedule"] = {}
+    write(tmp_path, "restaurant.json", closed_all_day)
+    with pytest.raises(SystemExit):
+        call_command("test_flows", str(tmp_path), stdout=(out := io.StringIO()))
+    assert "FAIL lunch books a table" in out.getvalue()
+    here.refresh_from_db()
+    assert here.definition == definition and here.name == "Old"
 
 
 # --- import -----------------------------------------------------------------------------------

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
 from flows.models import Flow
-from flows.spec.flowtests import check_tests, is_test_file, parse_tests
+from flows.spec import errors, parse_definition, validate
+from flows.spec.flowtests import check_tests, is_test_file
+from flows.spec.migrations import UnknownFormat, migrate
 from flows.spec.validate import DefinitionParseError
 from ivr_runtime.flowtests import junit as junit_xml
 from ivr_runtime.flowtests.runner import SuiteResult, run_tests
@@ -17,31 +19,32 @@ from ivr_runtime.flowtests.runner import SuiteResult, run_tests
 
 class Command(BaseCommand):
     help = (
-        "Run flow test files (callflow-test/1) on their flows' drafts, or the versions the "
-        "tests name: each test a call through the real engine, at its clock, with its HTTP "
-        "answers; nothing is sent or kept. A directory stands for the test files in it and "
-        "below (other JSON files are left alone). Exits 1 when a test fails, 2 when a file "
-        "cannot be run, before running any."
+        "Run flow test files (callflow-test/1): each test a call through the real engine, at "
+        "its clock, with its HTTP answers; nothing is sent or kept. A test runs on its flow's "
+        "file when one of the PATHs is that flow (callflow/1), else on the flow's draft here "
+        "(or the version it names). A directory stands for the *.json files in it and below; "
+        "those that are neither tests nor flows are left alone. Exits 1 when a test fails, "
+        "2 when a file cannot be used (every one is named), before running any."
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("paths", nargs="+", metavar="PATH", help="a test file or a directory")
+        parser.add_argument(
+            "paths", nargs="+", metavar="PATH", help="a test file, a flow file or a directory"
+        )
         parser.add_argument("--junit", metavar="FILE", help="also write the results as JUnit XML")
 
     def handle(self, *args, paths, junit: str | None, **options):
-        loaded, errors = [], []
-        for name, text in _test_files(paths):
-            try:
-                loaded.append((name, *_load(name, text)))
-            except CommandError as exc:
-                errors.append(str(exc))
-        if errors:  # every file's errors, and no test run
-            raise CommandError("\n".join(errors), returncode=2)
+        files = _Files()
+        for name, text, named in _json_files(paths):
+            files.add(name, text, named=named)
+        runs = files.runs()
+        if files.problems:  # every file's problems, and no test run
+            raise CommandError("\n".join(files.problems), returncode=2)
         results: list[tuple[str, SuiteResult]] = []
-        for name, flow, document in loaded:
-            suite = run_tests(flow, document["tests"])
-            results.append((name, suite))
-            self._print(name, suite)
+        for run in runs:
+            suite = run_tests(run.flow, run.tests, definition=run.definition)
+            results.append((run.name, suite))
+            self._print(run, suite)
         total = sum(len(s.tests) for _, s in results)
         failed = sum(s.failed for _, s in results)
         if junit:
@@ -57,8 +60,8 @@ class Command(BaseCommand):
             raise SystemExit(1)
         self.stdout.write(self.style.SUCCESS(summary))
 
-    def _print(self, name: str, suite: SuiteResult) -> None:
-        self.stdout.write(f"{name} (flow {suite.flow}):")
+    def _print(self, run: _Run, suite: SuiteResult) -> None:
+        self.stdout.write(f"{run.name} (flow {suite.flow}, {run.source}):")
         for test in suite.tests:
             if test.passed:
                 self.stdout.write(f"  {self.style.SUCCESS('PASS')} {test.name}")
@@ -70,23 +73,95 @@ class Command(BaseCommand):
                 self.stdout.write(f"       path: {' > '.join(test.path)}")
 
 
-def _test_files(paths: list[str]) -> list[tuple[str, str]]:
-    files: list[tuple[str, str]] = []
+@dataclass(frozen=True)
+class _Run:
+    name: str
+    flow: Flow
+    tests: list[dict[str, Any]]
+    #: the flow file's definition, or None for the flow's draft here
+    definition: dict[str, Any] | None
+    source: str
+
+
+class _Files:
+    """The test files and flow files given, and the problems that stop them."""
+
+    def __init__(self) -> None:
+        self.tests: list[tuple[str, dict[str, Any]]] = []
+        self.flows: dict[str, tuple[str, dict[str, Any]]] = {}
+        self.problems: list[str] = []
+
+    def add(self, name: str, text: str, *, named: bool) -> None:
+        """`named`: given by name (else found in a directory, and skipped unless it is a
+        test or a flow)."""
+        try:
+            data = parse_definition(text)
+        except DefinitionParseError as exc:
+            if named:
+                self.problems.append(f"{name}: {exc.path}: {exc.message}")
+            return
+        if is_test_file(data):
+            found = check_tests(data)
+            self.problems += [f"{name}: {p.path}: {p.message}" for p in found]
+            if not found:
+                self.tests.append((name, data))
+            return
+        try:
+            definition = migrate(data)
+        except UnknownFormat:
+            if named:
+                self.problems.append(
+                    f"{name}: $.format: neither a flow test file (callflow-test/1) nor a flow "
+                    "(callflow/1)."
+                )
+            return
+        self._add_flow(name, definition)
+
+    def _add_flow(self, name: str, definition: dict[str, Any]) -> None:
+        found = errors(validate(definition))
+        self.problems += [f"{name}: {p.path}: {p.message}" for p in found]
+        slug = definition.get("slug")
+        if found or not isinstance(slug, str):
+            return
+        if slug in self.flows:
+            self.problems.append(f"{name}: $.slug: flow {slug!r} is also {self.flows[slug][0]}.")
+            return
+        self.flows[slug] = (name, definition)
+
+    def runs(self) -> list[_Run]:
+        if not self.tests and not self.problems:
+            self.problems.append("No flow test files (callflow-test/1) among the PATHs.")
+        runs = []
+        here = {f.slug: f for f in Flow.objects.filter(slug__in={d["flow"] for _, d in self.tests})}
+        for name, document in self.tests:
+            slug = document["flow"]
+            if slug in self.flows:
+                file, definition = self.flows[slug]
+                flow = here.get(slug) or Flow(
+                    slug=slug, name=definition["name"], definition=definition
+                )
+                runs.append(_Run(name, flow, document["tests"], definition, f"as in {file}"))
+            elif slug in here:
+                runs.append(_Run(name, here[slug], document["tests"], None, "its draft here"))
+            else:
+                self.problems.append(
+                    f"{name}: $.flow: no flow {slug!r}: give its file too, or import it first."
+                )
+        return runs
+
+
+def _json_files(paths: list[str]) -> list[tuple[str, str, bool]]:
+    """(name, text, given by name) of each file: a directory's *.json files, below too."""
+    files: list[tuple[str, str, bool]] = []
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            found = [
-                (str(p), text)
-                for p in sorted(path.rglob("*.json"))
-                if p.is_file() and _is_test_text(text := _read(p))
-            ]
+            found = [(str(p), _read(p), False) for p in sorted(path.rglob("*.json")) if p.is_file()]
             if not found:
-                raise CommandError(
-                    f"{raw}: no flow test files (callflow-test/1) in it.", returncode=2
-                )
+                raise CommandError(f"{raw}: no *.json files in it.", returncode=2)
             files += found
         elif path.is_file():
-            files.append((raw, _read(path)))
+            files.append((raw, _read(path), True))
         else:
             raise CommandError(f"{raw}: no such file or directory.", returncode=2)
     return files
@@ -97,34 +172,3 @@ def _read(path: Path) -> str:
         return path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         raise CommandError(f"{path}: cannot be read: {exc}.", returncode=2) from exc
-
-
-def _is_test_text(text: str) -> bool:
-    try:
-        return is_test_file(json.loads(text))
-    except ValueError:
-        return False
-
-
-def _load(name: str, text: str) -> tuple[Flow, dict[str, Any]]:
-    try:
-        document = parse_tests(text)
-    except DefinitionParseError as exc:
-        raise CommandError(f"{name}: {exc.path}: {exc.message}", returncode=2) from exc
-    if not is_test_file(document):
-        raise CommandError(
-            f'{name}: $.format: not a flow test file: expected "format": "callflow-test/1".',
-            returncode=2,
-        )
-    problems = check_tests(document)
-    if problems:
-        lines = "\n".join(f"  {name}: {p.path}: {p.message}" for p in problems)
-        raise CommandError(
-            f"{name}: the tests have {len(problems)} error(s); none was run:\n{lines}", returncode=2
-        )
-    flow = Flow.objects.filter(slug=document["flow"]).first()
-    if flow is None:
-        raise CommandError(
-            f"{name}: $.flow: no flow {document['flow']!r} here: import it first.", returncode=2
-        )
-    return flow, document
