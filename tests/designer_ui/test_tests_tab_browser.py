@@ -113,3 +113,40 @@ def test_publishing_is_refused_in_the_editor_while_a_test_fails(
     assert "Test 'lunch goes to staff' fails" in refused
     session.shot("publish-refused")
     assert Flow.objects.get().published_version is None
+
+
+def test_a_simulated_call_is_kept_as_a_test_that_passes(sessions, editor_user, small_flow):
+    session = sessions()
+    session.login(editor_user.username, "/designer/flows/designer-test/")
+    session.open_flow("designer-test")
+    page = session.page
+    page.click("[data-tab=simulator]")
+    page.click("[data-sim-start]")
+    transcript = page.locator("[aria-label=Transcript]")
+    transcript.locator("text=Press 1 for sales").wait_for()
+    page.click("[data-key='2']")
+    transcript.locator("text=Support will call you back.").wait_for()
+    page.click("[data-keep-test] button")
+    assert page.inner_text("[data-keep-test-message]") == "Name the test first."
+    page.fill("[aria-label='Test name']", "support is told they will be called back")
+    page.click("[data-keep-test] button")
+    page.wait_for_selector("text=Kept as the test")
+    (kept,) = Flow.objects.get(slug="designer-test").tests
+    assert kept["caller"] == "+447700900123" and kept["steps"] == [{"press": "2"}]
+    assert kept["expect"] == {
+        "path": ["greeting", "main_menu", "support_bye"],
+        "ends": "hangup",
+        "no_sms": True,
+    }
+    session.shot("kept")
+    page.fill("[aria-label='Test name']", "support is told they will be called back")
+    page.click("[data-keep-test] button")
+    page.wait_for_selector("text=A test is already named")
+    # the Tests tab runs it: it passes
+    page.click("[data-tab=tests]")
+    page.wait_for_function(
+        "document.querySelector('[data-tests-json]').value.includes('called back')"
+    )
+    page.click("[data-tests-run]")
+    page.wait_for_selector("[data-test-result=pass]")
+    assert page.inner_text("[data-tests-message]") == "1 of 1 test(s) passed."

@@ -23,3 +23,41 @@ export function placeOf(path) {
   }
   return parts.join(", ") || "the tests";
 }
+
+/** A simulator event as a test step (callflow-test/1), or null for the call's start. */
+export function stepOf(event) {
+  switch (event.type) {
+    case "digits": return event.digits ? { press: event.digits } : { silence: true };
+    case "speech": return { say: event.speech };
+    case "silence": return { silence: true };
+    case "dial": return { dial: event.status };
+    case "queue": return { queue: event.result };
+    case "record": return { record: event.duration || 0 };
+    case "redirect": return { redirect: event.result };
+    case "hangup": return { hangup: true };
+    default: return null;
+  }
+}
+
+/**
+ * A simulated call as a flow test that expects what the call did: at the time it was
+ * placed, from its caller (or to its callee, for an outbound call), its steps, and the path,
+ * the texts and the ending it came to.
+ * `call`: {name, at (ISO), setup: the simulator's call setup, events, reply: the last
+ * answer, sms: [{to, body}] sent during the call, vars (an outbound call's)}.
+ */
+export function testFromCall({ name, at, setup, events, reply, sms, vars }) {
+  const test = { name, at };
+  if (setup.direction === "outbound") {
+    Object.assign(test, { direction: "outbound", caller: setup.to.trim(), answered_by: setup.answeredBy || "human" });
+    if (vars && Object.keys(vars).length) test.vars = vars;
+  } else {
+    test.caller = setup.from.trim();
+  }
+  test.steps = events.map(stepOf).filter(Boolean);
+  const expect = { path: (reply.path || []).map((p) => p.node), ends: reply.ended ? "hangup" : "waiting" };
+  if (sms.length) expect.sms = sms.map((m) => ({ to: m.to, contains: m.body }));
+  else expect.no_sms = true;
+  test.expect = expect;
+  return test;
+}

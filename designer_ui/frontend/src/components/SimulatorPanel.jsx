@@ -1,5 +1,6 @@
 import { useState } from "react";
 import { api } from "../api.js";
+import { testFromCall } from "../flowtests.js";
 import { ANSWERED_BY, numberProblem, parseVars } from "../simulator.js";
 import { CallSetup, InputAnswers, OtherAnswers } from "./SimulatorControls.jsx";
 
@@ -48,6 +49,8 @@ export default function SimulatorPanel({ slug, dirty, onPath }) {
   const [lines, setLines] = useState([]);
   const [busy, setBusy] = useState(false);
   const [unavailable, setUnavailable] = useState(null);
+  // the call so far, to keep as a flow test: {at, setup, events, sms, vars}
+  const [record, setRecord] = useState(null);
 
   async function send(event) {
     const fresh = event.type === "start";
@@ -63,6 +66,11 @@ export default function SimulatorPanel({ slug, dirty, onPath }) {
       if (r.ended) add.push({ kind: "system", text: "The call ended." });
       setSession(r.ended ? null : r.session);
       setReply(r);
+      setRecord((old) =>
+        fresh
+          ? { at: new Date().toISOString(), setup, events: [], sms: r.sms || [], vars: body.outbound ? body.outbound.vars : {} }
+          : old && { ...old, events: [...old.events, event], sms: [...old.sms, ...(r.sms || [])] },
+      );
       onPath(r.path || [], r.ended ? null : r.current_node);
     } catch (e) {
       if (e.status === 404 || e.status === 405) {
@@ -108,6 +116,52 @@ export default function SimulatorPanel({ slug, dirty, onPath }) {
           <li key={i} className={`cf-line cf-line-${l.kind}`}>{l.text}</li>
         ))}
       </ol>
+      {record && reply && record.setup.source === "draft" && <KeepAsTest slug={slug} record={record} reply={reply} />}
     </div>
+  );
+}
+
+/** This call as a flow test expecting what it did, added to the flow's tests. */
+function KeepAsTest({ slug, record, reply }) {
+  const [name, setName] = useState("");
+  const [message, setMessage] = useState(null);
+  const [busy, setBusy] = useState(false);
+
+  async function keep(e) {
+    e.preventDefault();
+    const wanted = name.trim();
+    if (!wanted) {
+      setMessage({ error: true, text: "Name the test first." });
+      return;
+    }
+    setBusy(true);
+    try {
+      const doc = await api.tests(slug);
+      if (doc.tests.some((t) => t.name === wanted)) {
+        setMessage({ error: true, text: `A test is already named “${wanted}”: choose another name.` });
+        return;
+      }
+      const test = testFromCall({ name: wanted, ...record, reply });
+      await api.saveTests(slug, [...doc.tests, test]);
+      setMessage({ text: `Kept as the test “${wanted}”: the Tests tab runs it, and publishing too.` });
+      setName("");
+    } catch (err) {
+      setMessage({ error: true, text: err.message });
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <form className="cf-keep-test" onSubmit={keep} data-keep-test>
+      <label className="cf-field">
+        <span>Keep this call as a test</span>
+        <input value={name} onChange={(e) => setName(e.target.value)} placeholder="What it checks, e.g. after hours gets the link" aria-label="Test name" />
+      </label>
+      <button type="submit" className="cf-button cf-secondary" disabled={busy} title="Add a test that expects what this call did">
+        Keep as test
+      </button>
+      {message && <p className={message.error ? "cf-error" : "cf-muted"} data-keep-test-message>{message.text}</p>}
+    </form>
   );
 }
