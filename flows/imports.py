@@ -278,8 +278,8 @@ def flows_import(
     if failures:
         raise ImportFailed(failures)
     with transaction.atomic():
-        # the tests of flows already here first: publishing a flow of the batch that
-        # enters one as a sub-flow does not run them, but a report lists them in this order
+        # the tests of flows this import does not hold are kept first; those of its own
+        # flows go in with their flow (_import_one), before it is published
         kept = [_keep_tests(item) for slug, item in tests.items() if slug not in batch]
         report = ImportReport(
             [
