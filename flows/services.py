@@ -223,9 +223,6 @@ def draft_write(flow: Flow, definition: dict[str, Any], user) -> None:
     )
 
 
-# --- versions ---------------------------------------------------------------------------
-
-
 # --- flow tests --------------------------------------------------------------------------------
 
 
@@ -277,6 +274,9 @@ def publish_problems(flow: Flow, definition: dict[str, Any]) -> list[Problem]:
 def _tested(flow: Flow) -> str:
     """What a flow's publish checks depend on: its draft and its tests."""
     return canonical_json({"definition": flow.definition, "tests": flow.tests})
+
+
+# --- versions ---------------------------------------------------------------------------
 
 
 def flow_publish(
