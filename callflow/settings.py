@@ -356,6 +356,10 @@ SMS_SESSION_IDLE_MINUTES = float(os.environ.get("SMS_SESSION_IDLE_MINUTES", "30"
 CALLBACK_MAX_ATTEMPTS = int(os.environ.get("CALLBACK_MAX_ATTEMPTS", "3"))
 CALLBACK_RETRY_MINUTES = float(os.environ.get("CALLBACK_RETRY_MINUTES", "15"))
 CALLBACK_LEASE_SECONDS = float(os.environ.get("CALLBACK_LEASE_SECONDS", "120"))
+#: how long one run of a flow's tests may take when publishing or through the API: tests
+#: not started by then fail as not run, so publishing is refused rather than unchecked;
+#: `manage.py test_flows` has no bound
+FLOW_TESTS_SECONDS = float(os.environ.get("FLOW_TESTS_SECONDS", "30"))
 #: outbound calls (API, `call_out`, callbacks) placed per second at most, across all
 #: processes (Twilio's default limit is 1); calls beyond it wait in a queue
 OUTBOUND_CALLS_PER_SECOND = float(os.environ.get("OUTBOUND_CALLS_PER_SECOND", "1"))

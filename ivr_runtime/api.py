@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
@@ -228,4 +229,4 @@ class FlowTestsRunView(APIView):
             if sent
             else flow.tests
         )
-        return Response(run_tests(flow, tests).as_dict())
+        return Response(run_tests(flow, tests, seconds=settings.FLOW_TESTS_SECONDS).as_dict())

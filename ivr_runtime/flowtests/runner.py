@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -88,13 +89,33 @@ class SuiteResult:
 
 
 def run_tests(
-    flow: Flow, tests: list[dict[str, Any]], *, definition: dict[str, Any] | None = None
+    flow: Flow,
+    tests: list[dict[str, Any]],
+    *,
+    definition: dict[str, Any] | None = None,
+    seconds: float | None = None,
 ) -> SuiteResult:
     """Run `tests` (checked: flows.spec.flowtests) on the flow's draft, or on `definition`
     (the one about to be published, or a flow file's), or on the version a test names. A
     flow not saved (a flow file's that the database does not hold) is saved inside each
-    test's transaction, and rolled back with it."""
-    return SuiteResult(flow.slug, [run_test(flow, test, definition=definition) for test in tests])
+    test's transaction, and rolled back with it. `seconds`: tests not started within it fail
+    as not run."""
+    deadline = None if seconds is None else time.monotonic() + seconds
+    results = []
+    for test in tests:
+        if deadline is not None and time.monotonic() >= deadline:
+            results.append(
+                TestResult(
+                    name=test["name"],
+                    failures=[
+                        f"not run: the run's {seconds:g} s (FLOW_TESTS_SECONDS) were used up; "
+                        "manage.py test_flows runs them all"
+                    ],
+                )
+            )
+        else:
+            results.append(run_test(flow, test, definition=definition))
+    return SuiteResult(flow.slug, results)
 
 
 def run_test(
@@ -331,7 +352,7 @@ def publish_check(flow: Flow, definition: dict[str, Any]) -> list[Problem]:
     each one that fails (flows.services.PUBLISH_CHECKS)."""
     if not flow.tests:
         return []
-    suite = run_tests(flow, flow.tests, definition=definition)
+    suite = run_tests(flow, flow.tests, definition=definition, seconds=settings.FLOW_TESTS_SECONDS)
     problems = []
     for index, test in enumerate(suite.tests):
         if not test.passed:

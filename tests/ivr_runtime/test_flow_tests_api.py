@@ -264,3 +264,23 @@ def test_tests_changed_while_publishing_are_run_again_inside_the_lock(restaurant
         services.PUBLISH_CHECKS.remove(check)
     assert seen == [[AFTER_HOURS["name"]], [AFTER_HOURS["name"], BROKEN["name"]]]
     assert not FlowVersion.objects.exists()
+
+
+def test_a_run_in_a_request_is_bounded_and_publishing_fails_closed(
+    restaurant, editor_api, publisher_api, settings, tmp_path
+):
+    settings.FLOW_TESTS_SECONDS = 0  # used up before the first test
+    restaurant.tests = [AFTER_HOURS, LUNCH]
+    restaurant.save()
+    result = editor_api.post(url_of(run=True), format="json").json()
+    assert (result["total"], result["failed"]) == (2, 2)
+    assert result["tests"][0]["failures"] == [
+        "not run: the run's 0 s (FLOW_TESTS_SECONDS) were used up; "
+        "manage.py test_flows runs them all"
+    ]
+    refused = publisher_api.post("/api/flows/restaurant/publish/", {}, format="json")
+    assert refused.status_code == 400  # not checked is not published
+    assert not FlowVersion.objects.exists()
+    out = io.StringIO()  # the command has no bound
+    call_command("test_flows", str(write(tmp_path, "t.json", document(AFTER_HOURS))), stdout=out)
+    assert "1 passed, 0 failed" in out.getvalue()
