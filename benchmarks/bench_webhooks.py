@@ -383,26 +383,30 @@ def level_figures(base: str, meter: CpuMeter, concurrency: int, keys: list[str])
     """The floor, the write floor and whole calls at one concurrency, taking turns ROUNDS
     times so that the machine's speed drifting during the run (a shared machine's does)
     weighs on all alike; prints them and the verdict against the targets, and returns it."""
-    measured = {kind: (Results(), [0.0]) for kind in ("ping", "write", "calls")}
+
+    def one_round(kind: str) -> tuple[Results, float]:
+        if kind == "calls":
+            return calls_round(base, keys, concurrency)
+        return drive(
+            base,
+            kind,
+            calls=MAX_CALLS * 5 // ROUNDS,
+            seconds=MAX_SECONDS / 2 / ROUNDS,
+            concurrency=concurrency,
+        )
+
+    kinds = ("ping", "write", "calls")
+    totals = {kind: Results() for kind in kinds}
+    elapsed = dict.fromkeys(kinds, 0.0)
     for _ in range(ROUNDS):
-        for kind, (total, elapsed_total) in measured.items():
-            if kind == "calls":
-                run = lambda: calls_round(base, keys, concurrency)  # noqa: E731
-            else:
-                run = lambda kind=kind: drive(  # noqa: E731
-                    base,
-                    kind,
-                    calls=MAX_CALLS * 5 // ROUNDS,
-                    seconds=MAX_SECONDS / 2 / ROUNDS,
-                    concurrency=concurrency,
-                )
-            results, elapsed = meter.measure(run)
-            total.merge(results)
-            elapsed_total[0] += elapsed
+        for kind in kinds:
+            results, seconds = meter.measure(lambda kind=kind: one_round(kind))
+            totals[kind].merge(results)
+            elapsed[kind] += seconds
     print(f"-- {concurrency} concurrent calls")
-    floor = summary("ping", measured["ping"][0], measured["ping"][1][0])
-    write = summary("write", measured["write"][0], measured["write"][1][0])
-    call_results, call_elapsed = measured["calls"][0], measured["calls"][1][0]
+    floor = summary("ping", totals["ping"], elapsed["ping"])
+    write = summary("write", totals["write"], elapsed["write"])
+    call_results, call_elapsed = totals["calls"], elapsed["calls"]
     calls = summary("calls", call_results, call_elapsed)
     ratio = calls.rate / floor.rate if floor.rate else 0.0
     p99, how = calls.p99, "flat out"
@@ -435,10 +439,10 @@ def level_figures(base: str, meter: CpuMeter, concurrency: int, keys: list[str])
             f"{write.rate / floor.rate:.2f} of the floor's rate: the most a runtime that "
             f"writes each webhook to this database could reach here"
         )
-    shares = cpu_shares(measured["ping"][0], call_results)
+    shares = cpu_shares(totals["ping"], call_results)
     if shares:
         print(shares)
-    if call_results.errors or measured["ping"][0].errors or measured["write"][0].errors:
+    if call_results.errors or totals["ping"].errors or totals["write"].errors:
         print("MISS: some webhooks failed")
     return met
 

@@ -158,6 +158,8 @@ class _Call:
         self.answers = [_HttpAnswer.of(a) for a in test.get("http", [])]
         self.session: str | None = None
         self.answer: dict[str, Any] = {}
+        #: what the caller heard since their last step
+        self.heard: list[str] = []
 
     def _definition(self, given: dict[str, Any] | None) -> dict[str, Any]:
         number = self.test.get("version")
@@ -260,7 +262,9 @@ class _Call:
         self.result.steps = list(answer.get("path", []))
         self.result.path = [step["node"] for step in self.result.steps]
         self.result.ends = "hangup" if answer.get("ended") else "waiting"
-        self.result.outcome = self._outcome()
+        row = CallSession.objects.filter(call_sid=self.session).values("outcome", "state").first()
+        self.result.outcome = row["outcome"] if row else ""
+        final_vars = dict(row["state"].get("vars", {})) if row else {}
         if "path" in expect and not _in_order(expect["path"], self.result.path):
             self.result.failures.append(
                 f"expected the path to pass {' > '.join(expect['path'])} in this order; "
@@ -283,18 +287,10 @@ class _Call:
                 f"with outcome {self.result.outcome!r}"
             )
         for name, value in expect.get("vars", {}).items():
-            actual = self._vars().get(name, _MISSING)
+            actual = final_vars.get(name, _MISSING)
             if actual != value:
                 shown = "not set" if actual is _MISSING else repr(actual)
                 self.result.failures.append(f"expected var {name!r} to be {value!r}; it is {shown}")
-
-    def _outcome(self) -> str:
-        row = CallSession.objects.filter(call_sid=self.session).values("outcome").first()
-        return row["outcome"] if row else ""
-
-    def _vars(self) -> dict[str, Any]:
-        row = CallSession.objects.filter(call_sid=self.session).values("state").first()
-        return dict((row or {}).get("state", {}).get("vars", {}))
 
 
 _MISSING = object()
