@@ -1,4 +1,5 @@
-"""Admin for calls (read-only, steps inline), the outbox, callbacks, recordings, directory."""
+"""Admin for calls (read-only, steps inline), the outbox, callbacks, outbound calls,
+recordings, directory."""
 
 from django import forms
 from django.contrib import admin
@@ -11,6 +12,7 @@ from ivr_runtime.models import (
     CallSession,
     CallStep,
     Customer,
+    OutboundCall,
     OutboundMessage,
     Recording,
     RecoveryOffer,
@@ -202,6 +204,16 @@ class CallControlAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_display = ["action", "session", "node_id", "status", "attempts", "due_at", "last_error"]
     list_filter = ["action", "status"]
     raw_id_fields = ["session"]
+
+
+@admin.register(OutboundCall)
+class OutboundCallAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    """Calls placed for the API and `call_out`, with each attempt to place them."""
+
+    list_display = ["to_number", "flow", "status", "attempts", "call_sid", "created_at"]
+    list_filter = ["status"]
+    search_fields = ["to_number", "call_sid"]
+    raw_id_fields = ["flow"]
 
 
 @admin.register(Recording)

@@ -23,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from itertools import takewhile
 from typing import Any, Generic, Protocol, TypeVar
 
 from django.db import models, transaction
@@ -128,7 +129,8 @@ class Attempt(Generic[Row]):
     counted: bool
     #: the previous attempt may have reached the provider: look before doing it again
     reconcile: bool
-    #: when that previous attempt started (where to look from); None without `reconcile`
+    #: since when what earlier attempts did is unknown (where to look from); None without
+    #: `reconcile`
     since: datetime | None
 
 
@@ -185,12 +187,22 @@ def _due(kind: Leased[Any], row: Any, now: datetime) -> bool:
 
 
 def _started(row: Any, entries: list[dict[str, Any]], lease: timedelta) -> datetime:
-    """When the last attempt started: its log entry, else its claim's lease, else the row."""
+    """Since when what earlier attempts may have done is unknown: the start of the first of
+    the last attempts whose outcome is unknown (a lookup that failed leaves the attempt
+    before it as unknown as it was), else the last claim's lease, else the row."""
+    unresolved = list(takewhile(lambda entry: entry.get("outcome") == "unknown", entries[::-1]))
+    if unresolved and unresolved[-1].get("at"):
+        return datetime.fromisoformat(unresolved[-1]["at"])
     if entries and entries[-1].get("at"):
         return datetime.fromisoformat(entries[-1]["at"])
     if row.lease_until is not None:
         return row.lease_until - lease
     return row.created_at
+
+
+def held_sids(entries: list[dict[str, Any]]) -> set[str]:
+    """The provider's SIDs an attempt log records (work this row's attempts did)."""
+    return {sid for entry in entries if (sid := entry.get("sid"))}
 
 
 def _save(

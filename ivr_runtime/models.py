@@ -661,6 +661,9 @@ class OutboundCall(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
     call_sid = models.CharField(max_length=64, blank=True, help_text="Twilio's CallSid once placed")
     last_error = models.TextField(blank=True)
+    attempt_log = models.JSONField(
+        default=list, blank=True, help_text="One entry per attempt to place the call"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     placed_at = models.DateTimeField(null=True, blank=True)
 

@@ -171,8 +171,8 @@ def callback_place(*, callback_id: int, now: datetime | None = None) -> Callback
     try:
         found = None
         if attempt.reconcile:
-            found = twilio_client.call_find(
-                to=callback.number, from_=caller_id, started_after=attempt.since
+            found = dialler.call_placed_before(
+                CALLBACKS, attempt, to=callback.number, from_=caller_id
             )
         placed = found or dialler.call_place(
             to=callback.number,
@@ -186,13 +186,21 @@ def callback_place(*, callback_id: int, now: datetime | None = None) -> Callback
         attempts.attempt_defer(
             CALLBACKS, attempt, until=exc.next_at, entry={"outcome": "deferred", "error": str(exc)}
         )
-    except twilio_client.SendError as exc:
-        _record_failure(attempt, exc, now)
+    except (twilio_client.SendError, dialler.GaveUp) as exc:
+        dialler.attempt_failed(
+            CALLBACKS,
+            attempt,
+            exc,
+            now=now,
+            what=f"callback {callback.pk}",
+            failed=Status.FAILED,
+            next_attempt_at=None,
+        )
     else:
         attempts.attempt_finish(
             CALLBACKS,
             attempt,
-            entry={"outcome": "placed", "sid": placed.sid},
+            entry={"outcome": "found at the provider" if found else "placed", "sid": placed.sid},
             status=Status.PLACED,
             provider_sid=placed.sid[:64],
             last_status=placed.status[:32],
@@ -200,30 +208,6 @@ def callback_place(*, callback_id: int, now: datetime | None = None) -> Callback
             from_number=caller_id[:64],
         )
     return _reload(callback_id)
-
-
-def _record_failure(attempt: Attempt, exc: twilio_client.SendError, now: datetime) -> None:
-    reason = f"{exc.code}: {exc}" if exc.code else str(exc)
-    retry = exc.transient and CALLBACKS.policy().allows(attempt.number)
-    log.warning(
-        "callback %s attempt %d failed (%s)%s",
-        attempt.row.pk,
-        attempt.number,
-        reason,
-        ": will retry" if retry else "",
-    )
-    entry = {"outcome": "unknown" if exc.ambiguous else "failed", "error": reason[:500]}
-    if retry:
-        attempts.attempt_retry(CALLBACKS, attempt, now=now, entry=entry, last_error=reason[:1000])
-    else:
-        attempts.attempt_finish(
-            CALLBACKS,
-            attempt,
-            entry=entry,
-            status=Status.FAILED,
-            last_error=reason[:1000],
-            next_attempt_at=None,
-        )
 
 
 def _reload(callback_id: int) -> CallbackRequest | None:

@@ -15,8 +15,9 @@ Sending at most once (see docs/operations.md), through ivr_runtime/attempts.py (
    errors: exponential backoff, at most SMS_MAX_ATTEMPTS attempts), or `failed` (4xx).
 3. A worker that dies between the claim and the record leaves the row `sending`. When the
    lease has expired, the next claim does not resend blindly: it first asks the provider
-   for a message with the same To, From and body created since the row was (`sms_find`),
-   and records that one if it exists. Errors that leave the outcome unknown (a read timeout,
+   for a message with the same To, From and body created since the row was (allowing for
+   the provider's clock running behind ours, `sms_sent_since`) that no other message row
+   holds, and records that one if it exists. Errors that leave the outcome unknown (a read timeout,
    a dropped connection, an answer that cannot be read) are reconciled the same way
    before the next attempt. An attempt whose outcome is unknown is never failed: it is
    retried (looking first) until the provider says whether it has the message; only a
@@ -155,14 +156,19 @@ def _reconciled(attempt: Attempt, body: str) -> bool:
     attempt is over (found, given up, or the provider could not be asked)."""
     message = attempt.row
     try:
-        found = twilio_client.sms_find(
-            to=message.to, from_=message.from_number, body=body, sent_after=message.created_at
+        candidates = twilio_client.sms_sent_since(
+            to=message.to, from_=message.from_number, body=body, since=message.created_at
         )
     except twilio_client.SendError as exc:
         # Cannot tell whether it went out, whatever the error: try again later, still
         # looking first (a 500 or an unreadable page says nothing about the message).
         _record_failure(attempt, exc, ambiguous=True, lookup=True)
         return True
+    # the same text to the same number may be another message of ours (sent by then)
+    held = OutboundMessage.objects.filter(
+        provider_sid__in=[sent.sid for sent in candidates]
+    ).values_list("provider_sid", flat=True)
+    found = twilio_client.first_not_held(candidates, set(held))
     if found is not None:
         log.info(
             "SMS %s was already taken by the provider as %s: not sent again", message.pk, found.sid

@@ -10,8 +10,9 @@ nothing is sent: every call raises `NotConfigured` before any request is made.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import requests
 from django.conf import settings
@@ -21,6 +22,10 @@ from twilio.rest import Client
 
 #: list lookups used to reconcile: at most this many recent records are read
 LOOKUP_LIMIT = 50
+#: how far the provider's clock may run behind ours: a lookup for what an attempt may have
+#: done starts this much before the attempt did (what it finds that another of our rows
+#: holds is not the attempt's)
+CLOCK_SLACK = timedelta(seconds=60)
 
 
 class SendError(Exception):
@@ -122,26 +127,37 @@ def sms_send(*, to: str, from_: str, body: str, status_callback: str | None = No
     return Sent(sid=message.sid or "", status=message.status or "queued")
 
 
-def sms_find(*, to: str, from_: str, body: str, sent_after: datetime) -> Sent | None:
-    """An outbound message with this body sent to `to` since `sent_after`, if the provider has one.
+def sms_sent_since(*, to: str, from_: str, body: str, since: datetime) -> list[Sent]:
+    """The outbound messages with this body sent to `to` from `from_` since `since` (less
+    CLOCK_SLACK), oldest first: the caller tells its own apart by the SIDs it already holds.
 
     Twilio filters by the day only: the time and the body are compared here.
     """
+    since = _slackened(since)
     try:
         found = client().messages.list(
-            to=to, from_=from_ or None, date_sent_after=sent_after, limit=LOOKUP_LIMIT
+            to=to, from_=from_ or None, date_sent_after=since, limit=LOOKUP_LIMIT
         )
     except _FAILURES as exc:
         raise _error(exc) from exc
-    since = sent_after.replace(microsecond=0)
-    for message in found:
-        if (message.body or "") != body or not str(message.direction or "outbound").startswith(
-            "outbound"
-        ):
-            continue
-        if message.date_created is None or message.date_created >= since:
-            return Sent(sid=message.sid or "", status=str(message.status or ""))
-    return None
+    return [
+        Sent(sid=message.sid or "", status=str(message.status or ""))
+        for message in reversed(found)
+        if (message.body or "") == body
+        and str(message.direction or "outbound").startswith("outbound")
+        and (message.date_created is None or message.date_created >= since)
+    ]
+
+
+def _slackened(since: datetime) -> datetime:
+    """Where a lookup starts: CLOCK_SLACK before `since`, to the second (the provider's
+    times have no fraction)."""
+    return (since - CLOCK_SLACK).replace(microsecond=0)
+
+
+def first_not_held(found: list[Sent], held: Collection[str]) -> Sent | None:
+    """The first record found that no row of ours holds already."""
+    return next((sent for sent in found if sent.sid not in held), None)
 
 
 def call_create(
@@ -173,18 +189,21 @@ def call_create(
     return Sent(sid=call.sid or "", status=str(call.status or "queued"))
 
 
-def call_find(*, to: str, from_: str, started_after: datetime) -> Sent | None:
-    """An outbound call to `to` from `from_` since `started_after`, if the provider has one."""
+def calls_placed_since(*, to: str, from_: str, since: datetime) -> list[Sent]:
+    """The outbound calls to `to` from `from_` started since `since` (less CLOCK_SLACK),
+    oldest first: the caller tells its own apart by the SIDs it already holds."""
+    since = _slackened(since)
     try:
         found = client().calls.list(
-            to=to, from_=from_ or None, start_time_after=started_after, limit=LOOKUP_LIMIT
+            to=to, from_=from_ or None, start_time_after=since, limit=LOOKUP_LIMIT
         )
     except _FAILURES as exc:
         raise _error(exc) from exc
-    for call in found:
-        if call.start_time is None or call.start_time >= started_after.replace(microsecond=0):
-            return Sent(sid=call.sid or "", status=str(call.status or ""))
-    return None
+    return [
+        Sent(sid=call.sid or "", status=str(call.status or ""))
+        for call in reversed(found)
+        if call.start_time is None or call.start_time >= since
+    ]
 
 
 def recording_start(*, call_sid: str, channels: str, status_callback: str | None) -> Sent:

@@ -149,7 +149,8 @@ def dispatch_publish() -> bool:
 
 
 #: how outbound calls are leased and retried (ivr_runtime/attempts.py): a dialling claim
-#: whose worker was lost is looked up at the provider, and taking it over is not an attempt
+#: whose worker was lost, or an attempt whose outcome is unknown, is looked up at the
+#: provider before another call is placed, and taking over a lost claim is not an attempt
 OUTBOUND_CALLS: attempts.Leased[OutboundCall] = attempts.Leased(
     model=OutboundCall,
     ready=Status.QUEUED,
@@ -158,7 +159,7 @@ OUTBOUND_CALLS: attempts.Leased[OutboundCall] = attempts.Leased(
     lease_seconds=lambda: settings.OUTBOUND_LEASE_SECONDS,
     policy=lambda: attempts.Schedule(tuple(settings.OUTBOUND_RETRY_DELAYS)),
     order=("not_before", "pk"),
-    log=None,
+    log="attempt_log",
     count_lost=False,
     related=("flow",),
 )
@@ -193,6 +194,7 @@ def outbound_place(
         failed = attempts.attempt_finish(
             OUTBOUND_CALLS,
             attempt,
+            entry={"outcome": "failed", "error": "the flow is no longer published"},
             status=Status.FAILED,
             last_error="the flow is no longer published",
         )
@@ -201,8 +203,8 @@ def outbound_place(
     try:
         found = None
         if attempt.reconcile:
-            found = twilio_client.call_find(
-                to=call.to_number, from_=call.from_number, started_after=attempt.since
+            found = dialler.call_placed_before(
+                OUTBOUND_CALLS, attempt, to=call.to_number, from_=call.from_number
             )
         placed = found or dialler.call_place(
             to=call.to_number,
@@ -213,33 +215,32 @@ def outbound_place(
             wait=wait,
         )
     except dialler.RateLimited as exc:
-        deferred = attempts.attempt_defer(OUTBOUND_CALLS, attempt, until=exc.next_at)
+        deferred = attempts.attempt_defer(
+            OUTBOUND_CALLS, attempt, until=exc.next_at, entry={"outcome": "deferred"}
+        )
         return deferred or _reload(call_id)
-    except twilio_client.SendError as exc:
-        return _record_failure(attempt, exc, now) or _reload(call_id)
+    except (twilio_client.SendError, dialler.GaveUp) as exc:
+        failed = dialler.attempt_failed(
+            OUTBOUND_CALLS,
+            attempt,
+            exc,
+            now=now,
+            what=f"outbound call {call.pk} to {call.to_number}",
+            failed=Status.FAILED,
+        )
+        return failed or _reload(call_id)
     with transaction.atomic():
         outbound_session(call, call_sid=placed.sid, provider_status=placed.status)
         placed_row = attempts.attempt_finish(
             OUTBOUND_CALLS,
             attempt,
+            entry={"outcome": "found at the provider" if found else "placed", "sid": placed.sid},
             status=Status.PLACED,
             call_sid=placed.sid[:64],
             placed_at=timezone.now(),
             last_error="",
         )
     return placed_row or _reload(call_id)
-
-
-def _record_failure(
-    attempt: attempts.Attempt[OutboundCall], exc: twilio_client.SendError, now: datetime
-) -> OutboundCall | None:
-    call = attempt.row
-    reason = (f"{exc.code}: {exc}" if exc.code else str(exc))[:1000]
-    log.warning("outbound call %s to %s: %s", call.pk, call.to_number, reason)
-    if exc.transient and OUTBOUND_CALLS.policy().allows(attempt.number):
-        attempts.attempt_retry(OUTBOUND_CALLS, attempt, now=now, last_error=reason)
-        return None
-    return attempts.attempt_finish(OUTBOUND_CALLS, attempt, status=Status.FAILED, last_error=reason)
 
 
 def _reload(call_id: int) -> OutboundCall | None:

@@ -15,7 +15,8 @@ Twilio does, by day), records every request, and can be told to misbehave:
   statuses posted by `deliver` do);
 - `fake.fail_list_next(500)` answers the next list (`GET`) with that status;
   `fail_list_next("not-json")` with a 200 whose body is not JSON, `fail_list_next("drop")`
-  closes the connection without an answer (`times=` as above).
+  closes the connection without an answer (`times=` as above);
+- `fake.clock_behind = 3` stamps what it creates three seconds before our clock says.
 
 With `fake.deliver(["sent", "delivered"], token=...)`, each message created with a
 `StatusCallback` gets those statuses posted back to it, signed with `token` as Twilio signs
@@ -39,7 +40,7 @@ import itertools
 import json
 import threading
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
@@ -76,6 +77,8 @@ class FakeTwilio:
     answers: list[str] = field(default_factory=list)
     recordings: list[dict] = field(default_factory=list)
     redirects: list[dict] = field(default_factory=list)
+    #: how many seconds the provider's clock runs behind ours (its records' times)
+    clock_behind: float = 0.0
 
     # --- control -------------------------------------------------------------------------
     def fail_next(
@@ -240,7 +243,7 @@ class FakeTwilio:
     def _create(self, path: str, form: dict[str, str]) -> tuple[int, dict]:
         account = path.split("/Accounts/")[1].split("/")[0] if "/Accounts/" in path else "AC"
         n = next(self._sids)
-        now = datetime.now(UTC)
+        now = datetime.now(UTC) - timedelta(seconds=self.clock_behind)
         stamp = format_datetime(now, usegmt=True)
         if path.endswith("/Messages.json"):
             body = {

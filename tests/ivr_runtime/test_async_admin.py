@@ -1,5 +1,6 @@
 # ruff: noqa: F811 (pytest fixtures imported from tests.worker are parameters here)
-"""The admin of the outbox and of callbacks: status, attempts, errors, filters, actions."""
+"""The admin of the outbox, callbacks and outbound calls: status, attempts, errors,
+filters, actions."""
 
 from datetime import timedelta
 
@@ -7,7 +8,8 @@ import pytest
 from django.contrib.auth.models import User
 from django.utils import timezone
 
-from ivr_runtime.models import CallbackRequest, OutboundMessage
+from flows.models import Flow
+from ivr_runtime.models import CallbackRequest, OutboundCall, OutboundMessage
 from tests.worker import local_broker, published  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.django_db
@@ -92,3 +94,21 @@ def test_callback_list_and_cancel(staff):
 
 def test_sessions_filter_by_channel(staff):
     assert staff.get("/admin/ivr_runtime/callsession/?channel__exact=sms").status_code == 200
+
+
+def test_outbound_calls_are_listed_with_each_attempt_to_place_them(staff):
+    flow = Flow.objects.create(slug="reminders", name="Reminders", definition={})
+    call = OutboundCall.objects.create(
+        flow=flow,
+        to_number="+447700900123",
+        from_number="+442079460102",
+        not_before=timezone.now(),
+        status="failed",
+        attempts=2,
+        last_error="gave up after 2 attempts, none found at the provider",
+        attempt_log=[{"n": 1, "outcome": "unknown", "error": "ReadTimeout"}],
+    )
+    listed = staff.get("/admin/ivr_runtime/outboundcall/?status__exact=failed").content.decode()
+    assert "+447700900123" in listed and "Failed" in listed
+    page = staff.get(f"/admin/ivr_runtime/outboundcall/{call.pk}/change/").content.decode()
+    assert "none found at the provider" in page and "ReadTimeout" in page

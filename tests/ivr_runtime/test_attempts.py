@@ -182,6 +182,20 @@ def test_an_attempt_after_an_unknown_outcome_is_reconciled_first(
     assert attempt.since == (at if reconcile else None)
 
 
+@pytest.mark.parametrize(("kind", "make"), LOGGED)
+def test_after_several_unknown_outcomes_the_provider_is_searched_from_the_first(kind, make):
+    """A lookup that failed leaves the attempt before it as unknown as it was."""
+    now = timezone.now()
+    log = [
+        {"n": 1, "at": (now - timedelta(minutes=30)).isoformat(), "outcome": "failed"},
+        {"n": 2, "at": (now - timedelta(minutes=20)).isoformat(), "outcome": "unknown"},
+        {"n": 3, "at": (now - timedelta(minutes=10)).isoformat(), "outcome": "unknown"},
+    ]
+    row = make(attempts=3, **{kind.log: log})
+    attempt = attempts.attempt_claim(kind, pk=row.pk, now=now)
+    assert attempt.reconcile and attempt.since == now - timedelta(minutes=20)
+
+
 # --- outcomes ---------------------------------------------------------------------------------
 @pytest.mark.parametrize(("kind", "make"), KINDS)
 def test_a_stale_attempts_outcome_is_ignored(kind, make):

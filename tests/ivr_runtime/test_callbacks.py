@@ -178,11 +178,13 @@ def test_without_public_base_url_nothing_is_placed(twilio, settings):
 
 def test_a_stale_dialling_claim_is_reconciled_with_the_provider(twilio):
     callback = flow(with_hours=False)
-    place(callback, MONDAY_10)  # the call is created...
-    CallbackRequest.objects.filter(
-        pk=callback.pk
-    ).update(  # ...but the worker died before recording it
-        status=Status.DIALLING, provider_sid="", lease_until=timezone.now() - timedelta(seconds=1)
+    started = timezone.now()
+    place(callback, started)  # the call is created...
+    CallbackRequest.objects.filter(pk=callback.pk).update(  # ...but the worker died first
+        status=Status.DIALLING,
+        provider_sid="",
+        lease_until=timezone.now() - timedelta(seconds=1),
+        attempt_log=[{"n": 1, "at": started.isoformat(), "outcome": "started"}],
     )
     callback = place(callback, timezone.now())
     assert (

@@ -67,14 +67,18 @@ def read_timeout_after_the_provider_took_it(twilio, settings) -> OutboundMessage
 
 
 def worker_lost_after_the_provider_took_it(twilio, settings) -> OutboundMessage:
-    """The provider has the message; the worker that sent it died before recording it."""
-    twilio_client.sms_send(to=CALLER, from_=NUMBER, body="Hello")
-    return queued(
+    """The provider has the message; the worker that sent it died before recording it.
+
+    The row is written before the send, as the outbox does: the provider's clock (to the
+    second) is then never before the row's, whichever second boundary falls between them."""
+    message = queued(
         status=Status.SENDING,
         attempts=1,
         lease_until=timezone.now() - timedelta(seconds=1),
         attempt_log=[{"n": 1, "at": timezone.now().isoformat(), "outcome": "started"}],
     )
+    twilio_client.sms_send(to=CALLER, from_=NUMBER, body="Hello")
+    return message
 
 
 CAUSES = {
@@ -104,6 +108,33 @@ def test_a_lookup_that_fails_once_is_retried_and_the_message_ends_sent_once(
     assert message.attempt_log[-1]["outcome"] == "found at the provider"
     assert len(twilio.messages()) == 1, "sent again although the provider had it"
     assert len(twilio.lists()) == 2
+
+
+@pytest.mark.parametrize("cause", CAUSES)
+def test_a_provider_clock_behind_ours_does_not_hide_the_message(twilio, settings, cause):
+    twilio.clock_behind = 5
+    message = CAUSES[cause](twilio, settings)
+    [created] = twilio.created_messages()
+    due(message)
+    message = send(message)
+    assert (message.status, message.provider_sid) == (Status.SENT, created["sid"])
+    assert len(twilio.messages()) == 1
+
+
+def test_the_same_text_another_message_sent_is_not_taken_for_this_ones(twilio, settings):
+    """Two calls that each text the caller the same link: the second's worker was lost
+    before it sent anything, the first's was sent meanwhile."""
+    lost = queued(
+        status=Status.SENDING,
+        attempts=1,
+        lease_until=timezone.now() - timedelta(seconds=1),
+        attempt_log=[{"n": 1, "at": timezone.now().isoformat(), "outcome": "started"}],
+    )
+    other = send(queued())
+    assert other.status == Status.SENT
+    lost = send(lost)
+    assert lost.status == Status.SENT and lost.provider_sid != other.provider_sid
+    assert lost.attempt_log[-1]["outcome"] == "sent" and len(twilio.messages()) == 2
 
 
 def test_a_lookup_failing_many_times_never_fails_the_message(twilio, settings, local_broker):
@@ -229,8 +260,8 @@ def test_without_an_account_nothing_reaches_the_provider(twilio, settings, local
     for request in (
         lambda: twilio_client.sms_send(to=CALLER, from_=NUMBER, body="x"),
         lambda: twilio_client.call_create(to=CALLER, from_=NUMBER, url="https://e.com/x"),
-        lambda: twilio_client.sms_find(
-            to=CALLER, from_=NUMBER, body="x", sent_after=timezone.now()
+        lambda: twilio_client.sms_sent_since(
+            to=CALLER, from_=NUMBER, body="x", since=timezone.now()
         ),
     ):
         with pytest.raises(twilio_client.NotConfigured) as raised:
