@@ -1,9 +1,9 @@
-import re
 from typing import Any
 
 from . import register
 from .base import Config, Node, NodeType
 from .common import EXIT_NAME, obj
+from .patterns import UnsafePattern, compile_pattern
 from .runtime import Next, Result, Run
 
 OPS = [
@@ -81,11 +81,11 @@ class Branch(NodeType):
                 )
             if rule.get("op") not in ("empty", "not_empty") and "value" not in rule:
                 problems.append((f"rules[{i}].value", f"operator {rule.get('op')!r} needs a value"))
-            if rule.get("op") == "matches":
+            if rule.get("op") == "matches" and "{{" not in str(rule.get("value", "")):
                 try:
-                    re.compile(str(rule.get("value", "")))
-                except re.error as exc:
-                    problems.append((f"rules[{i}].value", f"not a valid regular expression: {exc}"))
+                    compile_pattern(str(rule.get("value", "")))
+                except UnsafePattern as exc:
+                    problems.append((f"rules[{i}].value", f"This pattern is refused: {exc}."))
         return problems
 
     @classmethod
@@ -94,9 +94,16 @@ class Branch(NodeType):
         for rule in node["config"]["rules"]:
             value = lookup(context, rule["var"])
             expected = rule.get("value")
+            templated = isinstance(expected, str) and "{{" in expected
             if isinstance(expected, str):
                 expected = run.render(expected)
-            if compare(rule["op"], value, expected):
+            try:
+                taken = compare(rule["op"], value, expected)
+            except UnsafePattern:
+                if not templated:
+                    raise  # a refused pattern that slipped through: the fallback
+                taken = False  # one a template made of what a caller said matches nothing
+            if taken:
                 return Next(rule["exit"], input=_show(value))
         return Next("else", input=_show(lookup(context, node["config"]["rules"][0]["var"])))
 
@@ -166,5 +173,5 @@ def compare(op: str, value: Any, expected: Any) -> bool:
         options = expected if isinstance(expected, list) else [o.strip() for o in wanted.split(",")]
         return text.lower() in [str(o).lower() for o in options]
     if op == "matches":
-        return re.search(wanted, text[:500]) is not None
+        return compile_pattern(wanted).search(text[:500]) is not None
     return False

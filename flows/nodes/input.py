@@ -1,18 +1,13 @@
 import re
-from functools import lru_cache
-from typing import Any
-
-import re2
 
 from . import register
 from .base import Config, Node, NodeType
 from .common import LANGUAGE, TEMPLATE, VOICE, obj
+from .patterns import MAX_PATTERN, UnsafePattern, compile_pattern
 from .runtime import Event, Gather, Next, Result, Run, Say, Wait, only_digits, text_digits
 
 #: the longest value the node accepts (and the only values a pattern is ever matched on)
 MAX_VALUE = 200
-#: the longest pattern
-MAX_PATTERN = 200
 
 NOT_VALID = "Sorry, that is not valid."
 SAY_AGAIN = "Sorry, I didn't get that."
@@ -24,48 +19,6 @@ _SPOKEN_KEYS = {"*": "star", "#": "hash"}
 _DIGITS = re.compile(r"[0-9]+")
 _SPOKEN_DIGITS = re.compile(r"^[0-9][0-9 .,-]*$")
 _PUNCTUATION = re.compile(r"[^\w'*#]+", re.UNICODE)
-
-
-class UnsafePattern(ValueError):
-    """A `pattern` that is not a regular expression the node can match."""
-
-
-#: patterns are matched by RE2, in time linear in the value whatever the pattern (Python's
-#: `re` backtracks without a time limit: `(a+)+b` could hold a webhook for minutes)
-_RE2 = re2.Options()
-_RE2.log_errors = False
-#: what RE2 says of what it does not do, in words a supervisor knows
-_UNSUPPORTED = (
-    (re.compile(r"invalid escape sequence: \\[1-9]"), "backreferences (\\1) are not supported"),
-    (
-        re.compile(r"invalid perl operator: \(\?[=!]"),
-        "lookaheads ((?=...), (?!...)) are not supported",
-    ),
-    (
-        re.compile(r"invalid perl operator: \(\?<[=!]"),
-        "lookbehinds ((?<=...), (?<!...)) are not supported",
-    ),
-    (re.compile(r"invalid repetition size"), "a repeat count is at most 1000"),
-)
-
-
-@lru_cache(maxsize=256)
-def compile_pattern(pattern: str) -> Any:
-    """The compiled `pattern` (its `fullmatch` as `re`'s), or UnsafePattern saying why not.
-
-    RE2's syntax is Python's without backreferences and lookarounds, which it refuses.
-    """
-    if len(pattern) > MAX_PATTERN:
-        raise UnsafePattern(f"the pattern is longer than {MAX_PATTERN} characters")
-    try:
-        return re2.compile(pattern, _RE2)
-    except re2.error as exc:
-        said = exc.args[0] if exc.args else exc
-        said = said.decode("utf-8", "replace") if isinstance(said, bytes) else str(said)
-        for says, plain in _UNSUPPORTED:
-            if says.match(said):
-                raise UnsafePattern(plain) from None
-        raise UnsafePattern(f"not a valid regular expression: {said}") from None
 
 
 @register

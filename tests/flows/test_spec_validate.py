@@ -568,3 +568,31 @@ def test_parse_errors(case, text, message, line, column):
 def test_parse_accepts_bytes_with_a_bom_and_keeps_key_order():
     parsed = parse_definition('\ufeff{"slug": "a", "format": "callflow/1"}'.encode())
     assert list(parsed) == ["slug", "format"]
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("(", "This pattern is refused: not a valid regular expression: missing ): (."),
+        ("(?!0)\\d+", "This pattern is refused: lookaheads ((?=...), (?!...)) are not supported."),
+    ],
+)
+def test_a_branch_pattern_the_runtime_cannot_use_is_an_error_on_the_rule(value, message):
+    rule = {"exit": "hit", "var": "caller.number", "op": "matches", "value": value}
+    definition = flow(
+        node("b", "branch", {"rules": [rule]}, hit="bye", **{"else": "bye"}), hangup("bye")
+    )
+    problem = only(errors(validate(definition)))
+    assert (problem.node, problem.path, problem.message) == (
+        "b",
+        "$.nodes[0].config.rules[0].value",
+        message,
+    )
+
+
+def test_a_branch_pattern_made_by_a_template_is_checked_when_the_call_runs():
+    rule = {"exit": "hit", "var": "caller.number", "op": "matches", "value": "{{ vars.p }}"}
+    definition = flow(
+        node("b", "branch", {"rules": [rule]}, hit="bye", **{"else": "bye"}), hangup("bye")
+    )
+    assert errors(validate(definition)) == []

@@ -792,3 +792,50 @@ def test_audio_say():
         hangup("one"),
     ]
     assert drive(definition(nodes), []).commands[0] == Play(url="https://a.example/x.mp3", loop=3)
+
+
+def branch_matching(said: str, pattern: str) -> engine.Definition:
+    """What the caller said (kept in vars.said), tested against `pattern`."""
+    return definition(
+        [
+            {
+                "id": "keep",
+                "type": "set",
+                "config": {"vars": {"said": said}},
+                "exits": {"next": "b"},
+            },
+            {
+                "id": "b",
+                "type": "branch",
+                "config": {
+                    "rules": [
+                        {"exit": "hit", "var": "vars.said", "op": "matches", "value": pattern}
+                    ]
+                },
+                "exits": {"hit": "hit", "else": "miss"},
+            },
+            hangup("hit"),
+            hangup("miss"),
+        ]
+    )
+
+
+@pytest.mark.parametrize(
+    ("said", "pattern", "exit"),
+    [
+        ("order 1234", "\\d{4}", "hit"),
+        ("ORDER", "(?i)^order$", "hit"),
+        # backtracks without end in Python's re; at once here, on a caller's long value
+        ("a" * 300 + "!", "^(a+)+$", "else"),
+        ("word " * 60 + "!", "^(\\w+\\s?)+$", "else"),
+    ],
+)
+def test_a_branch_matches_a_pattern_in_time_linear_in_the_value(said, pattern, exit):
+    result = drive(branch_matching(said, pattern), [])
+    assert result.path[1] == ("b", exit)
+
+
+def test_a_pattern_a_template_makes_that_is_not_one_matches_nothing():
+    flow = branch_matching("(", "{{ vars.said }}")
+    result = drive(flow, [])
+    assert result.path[1] == ("b", "else") and result.said == ["miss"]

@@ -7,7 +7,8 @@ from dataclasses import replace
 
 import pytest
 
-from flows.nodes.input import UnsafePattern, compile_pattern, read_keys
+from flows.nodes.input import read_keys
+from flows.nodes.patterns import UnsafePattern, compile_pattern
 from flows.nodes.runtime import Event, Gather, Say
 from ivr_runtime import engine
 from ivr_runtime.twilio import twiml
