@@ -1181,3 +1181,20 @@ def test_twiml_redirect_becomes_a_redirect_node_back_on_return():
     assert split["type"] == "branch" and split["exits"] == {"timeout": "late", "else": "broken"}
     assert split["config"]["rules"][0]["var"] == "nodes.tw.outcome"
     assert "ReturnUrl" in "\n".join(result.notes)
+
+
+def test_a_regex_the_runtime_cannot_match_is_noted_not_converted():
+    split = widget(
+        "by_code",
+        "split-based-on",
+        {"input": "{{flow.variables.code}}"},
+        noMatch="bye",
+        m=[match("bye", "regex", "(?!0)\\d+", "Code"), match("bye", "equal_to", "7", "Seven")],
+    )
+    result = convert(split)
+    notes = "\n".join(result.notes)
+    assert "its regex '(?!0)\\\\d+' (to 'bye') is not one callflow reads" in notes
+    assert "lookaheads" in notes
+    rules = node_of(result, "by_code")["config"]["rules"]
+    assert [rule["op"] for rule in rules] == ["eq"]
+    assert errors(validate(result.definition)) == []

@@ -16,6 +16,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from flows.nodes.patterns import UnsafePattern, compile_pattern
+
 from .converter import _Converter, _exit_name, _node_id, _To, _Widget
 from .gathers import split_input
 
@@ -170,8 +172,8 @@ def _condition(
         value = [v.strip() for v in value.split(",") if v.strip()]
     if op == "matches":
         try:
-            re.compile(value)
-        except re.error as exc:
+            compile_pattern(value)
+        except UnsafePattern as exc:
             c.note(
                 w,
                 f"its regex {value!r} (to {target!r}) is not one callflow reads ({exc}) and was not converted.",
