@@ -9,7 +9,6 @@ which rings out past any timeout (as in the simulator) and moves the clock on as
 from __future__ import annotations
 
 import logging
-import re
 import time
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
@@ -21,6 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from flows.models import Flow, FlowVersion
+from flows.nodes.patterns import wildcard
 from flows.nodes.runtime import HttpRequest, HttpResult
 from flows.spec import Problem
 from flows.spec.flowtests import parse_at
@@ -302,19 +302,18 @@ class _Refused(Exception):
 
 @dataclass(frozen=True)
 class _HttpAnswer:
-    pattern: re.Pattern[str]
+    pattern: Any  # an RE2 pattern (flows.nodes.patterns.wildcard)
     method: str | None
     answer: dict[str, Any]
 
     @classmethod
     def of(cls, answer: dict[str, Any]) -> _HttpAnswer:
-        parts = (re.escape(part) for part in answer["url"].split("*"))
-        return cls(re.compile(".*".join(parts) + r"\Z"), answer.get("method"), answer)
+        return cls(wildcard(answer["url"]), answer.get("method"), answer)
 
     def matches(self, request: HttpRequest) -> bool:
         if self.method is not None and self.method != request.method.upper():
             return False
-        return self.pattern.match(request.url) is not None
+        return self.pattern.fullmatch(request.url) is not None
 
     def result(self) -> HttpResult:
         if "error" in self.answer:

@@ -212,6 +212,22 @@ def test_http_answers_are_the_declared_ones_and_nothing_else_is_reached():
     assert "no answer declared" in one(flow, other_method)["failures"][0]
 
 
+def test_an_http_answer_with_many_wildcards_is_matched_at_once():
+    """Each `*` is any run of characters, matched in linear time: a URL pattern with many
+    of them cannot hold the worker that runs the tests (publishing, the API)."""
+    flow = crm_flow()
+    flow.definition["nodes"][0]["config"]["url"] = "https://crm.example.com/" + "a" * 300
+    flow.save()
+    many = "*a" * 40
+    tests = [
+        {"name": "no match", "http": [{"url": many + "*Z", "json": {}}]},
+        {"name": "a match", "http": [{"url": "https://crm.example.com/" + many, "json": {}}]},
+    ]
+    missed, matched = (test.as_dict() for test in run_tests(flow, tests).tests)
+    assert "no answer declared" in missed["failures"][0]
+    assert matched["failures"] == [] and matched["http"][0]["status"] == 200
+
+
 def test_a_test_runs_the_version_it_names_and_the_vars_it_gives():
     flow = crm_flow()
     first = FlowVersion.objects.create(flow=flow, number=1, definition=flow.definition)
