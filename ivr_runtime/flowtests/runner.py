@@ -282,9 +282,11 @@ class _Call:
             )
         ends = expect.get("ends")
         if ends and ends not in (self.result.ends, self.result.outcome):
+            now = "hung up" if self.result.ends == "hangup" else "is still waiting for the caller"
             self.result.failures.append(
-                f"expected the call to end {ends!r}; it is {self.result.ends!r} "
-                f"with outcome {self.result.outcome!r}"
+                f"expected the call to end {ends!r} ({_ENDINGS.get(ends, ends)}); it {now}, "
+                f"with outcome {self.result.outcome!r} "
+                f"({_ENDINGS.get(self.result.outcome, self.result.outcome)})"
             )
         for name, value in expect.get("vars", {}).items():
             actual = final_vars.get(name, _MISSING)
@@ -294,6 +296,15 @@ class _Call:
 
 
 _MISSING = object()
+#: what a test's `ends` and a call's outcome mean, in a supervisor's words
+_ENDINGS = {
+    "hangup": "hung up",
+    "waiting": "waiting for the caller",
+    **{
+        value: str(label)[:1].lower() + str(label)[1:]
+        for value, label in CallSession.Outcome.choices
+    },
+}
 
 
 class _Refused(Exception):

@@ -124,7 +124,7 @@ def test_each_unmet_expectation_is_named(restaurant):
     assert "greeting > main_menu" in failures[0]
     assert "greeting > hours > after_hours_sms > closed_goodbye" in failures[0]
     assert "containing 'refund'" in failures[1] and "Book a table" in failures[1]
-    assert "'routed'" in failures[2] and "'hangup'" in failures[2]
+    assert "'routed' (routed to a person); it hung up" in failures[2]
     assert "var 'choice'" in failures[3] and "not set" in failures[3]
 
 

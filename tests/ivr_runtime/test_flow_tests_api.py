@@ -88,7 +88,8 @@ def test_the_api_runs_the_stored_tests_or_those_sent(restaurant, editor_api):
     assert (result["total"], result["failed"], result["passed"]) == (2, 1, False)
     assert result["tests"][0]["passed"] is True
     assert result["tests"][1]["failures"] == [
-        "expected the call to end 'routed'; it is 'hangup' with outcome 'self_served'"
+        "expected the call to end 'routed' (routed to a person); it hung up, "
+        "with outcome 'self_served' (self-served)"
     ]
     sent = editor_api.post(url_of(run=True), {"tests": [LUNCH]}, format="json").json()
     assert (sent["total"], sent["passed"]) == (1, True)
