@@ -34,12 +34,14 @@ def restaurant(publisher_user) -> Flow:
     return flow_create(definition=definition, user=publisher_user)
 
 
-def open_tests(sessions, user, slug="restaurant"):
+def open_tests(sessions, user, slug="restaurant", *, as_json=True):
     session = sessions()
     session.login(user.username, f"/designer/flows/{slug}/")
     session.open_flow(slug)
     session.page.click("[data-tab=tests]")
     session.page.wait_for_selector("[data-panel=tests]")
+    if as_json:
+        session.page.click("[data-tests-view=json]")
     return session
 
 
@@ -85,8 +87,12 @@ def test_bad_tests_are_named_where_they_are_wrong(sessions, editor_user, restaur
 def test_a_viewer_reads_the_tests_but_cannot_change_or_run_them(sessions, viewer_user, restaurant):
     restaurant.tests = [PASSING]
     restaurant.save()
-    session = open_tests(sessions, viewer_user)
+    session = open_tests(sessions, viewer_user, as_json=False)
     page = session.page
+    page.wait_for_selector(f"[data-test-card='{PASSING['name']}']")
+    for control in ("[data-test-edit]", "[data-test-delete]", "[data-tests-add]"):
+        assert page.query_selector(control) is None
+    page.click("[data-tests-view=json]")
     page.wait_for_function(
         "document.querySelector('[data-tests-json]').value.includes('after hours')"
     )
@@ -142,11 +148,72 @@ def test_a_simulated_call_is_kept_as_a_test_that_passes(sessions, editor_user, s
     page.fill("[aria-label='Test name']", "support is told they will be called back")
     page.click("[data-keep-test] button")
     page.wait_for_selector("text=A test is already named")
-    # the Tests tab runs it: it passes
+    # the Tests tab shows it in words and runs it: it passes
     page.click("[data-tab=tests]")
-    page.wait_for_function(
-        "document.querySelector('[data-tests-json]').value.includes('called back')"
-    )
+    card = page.wait_for_selector("[data-test-card='support is told they will be called back']")
+    assert "presses 2" in card.inner_text()
+    assert "passes greeting › main_menu › support_bye" in card.inner_text()
     page.click("[data-tests-run]")
     page.wait_for_selector("[data-test-result=pass]")
     assert page.inner_text("[data-tests-message]") == "1 of 1 test(s) passed."
+
+
+def test_a_supervisor_writes_a_test_in_the_form_and_reads_it_in_words(
+    sessions, editor_user, restaurant
+):
+    session = open_tests(sessions, editor_user, as_json=False)
+    page = session.page
+    page.wait_for_selector("text=No tests yet.")
+    page.click("[data-tests-add]")
+    page.fill("[data-test-name]", "lunch: staff are rung")
+    page.fill("[data-test-at]", "2026-12-01T13:00")
+    page.fill("[data-test-caller]", "+447700900555")
+    page.click("[data-test-add-step]")
+    page.fill("[aria-label='Step 1: e.g. 1 or 1234#']", "3")
+    page.click("[data-test-add-step]")
+    page.select_option("[aria-label='Step 2: what the caller does']", "dial")
+    page.select_option("[aria-label='Step 2: how']", "no-answer")
+    page.fill("[data-test-path]", "greeting, nowhere")
+    page.select_option("[data-test-ends]", "hangup")
+    page.click("[data-test-done]")
+    assert page.inner_text("[role=alert]") == (
+        "The path names “nowhere”, which the flow does not have."
+    )
+    page.fill("[data-test-path]", "greeting, hours")
+    session.shot("form")
+    page.click("[data-test-done]")
+    card = page.wait_for_selector("[data-test-card='lunch: staff are rung']").inner_text()
+    assert "Tue 1 Dec 2026, 13:00: +447700900555 calls" in card
+    assert "presses 3" in card and "the call put through: not answered" in card
+    assert "Expects: passes greeting › hours; ends: the call is over." in card
+    page.click("[data-tests-run]")
+    page.wait_for_selector("[data-test-card][data-test-result]")
+    session.shot("cards")
+    assert page.inner_text("[data-tests-message]") == "1 of 1 test(s) passed."
+    page.click("[data-tests-save]")
+    page.wait_for_selector("text=1 test(s) saved")
+    assert Flow.objects.get().tests == [
+        {
+            "name": "lunch: staff are rung",
+            "at": "2026-12-01T13:00:00",
+            "caller": "+447700900555",
+            "steps": [{"press": "3"}, {"dial": "no-answer"}],
+            "expect": {"path": ["greeting", "hours"], "ends": "hangup"},
+        }
+    ]
+    # what the form does not show is kept when a test is edited
+    page.click("[data-tests-view=json]")
+    document = json.loads(page.input_value("[data-tests-json]"))
+    document[0]["http"] = [{"url": "https://crm.example.com/*", "json": {}}]
+    page.fill("[data-tests-json]", json.dumps(document))
+    page.click("[data-tests-view=cards]")
+    page.click("[data-test-edit]")
+    assert "This test also has HTTP answers" in page.inner_text("[data-test-form]")
+    page.fill("[data-test-name]", "lunch: staff are rung, unanswered")
+    page.click("[data-test-done]")
+    page.click("[data-tests-view=json]")
+    (edited,) = json.loads(page.input_value("[data-tests-json]"))
+    assert edited["name"] == "lunch: staff are rung, unanswered" and edited["http"]
+    page.click("[data-tests-view=cards]")
+    page.click("[data-test-delete]")
+    page.wait_for_selector("text=No tests yet.")

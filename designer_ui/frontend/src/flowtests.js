@@ -61,3 +61,113 @@ export function testFromCall({ name, at, setup, events, reply, sms, vars }) {
   test.expect = expect;
   return test;
 }
+
+// what a step answers Twilio's Dial, Enqueue and a hand-over with: [value, words]
+const DIAL_RESULTS = [
+  ["completed", "answered, then over"],
+  ["answered", "answered"],
+  ["busy", "busy"],
+  ["no-answer", "not answered"],
+  ["failed", "failed"],
+  ["canceled", "cancelled"],
+];
+const QUEUE_RESULTS = [
+  ["bridged", "put through to someone"],
+  ["hangup", "the caller hangs up"],
+  ["redirected", "moved on"],
+  ["queue-full", "the queue is full"],
+  ["system-error", "a system error"],
+  ["error", "an error"],
+];
+const REDIRECT_RESULTS = [
+  ["return", "comes back"],
+  ["timeout", "does not come back in time"],
+  ["unreachable", "cannot be reached"],
+];
+const wordsOf = (choices, value) => (choices.find(([key]) => key === value) || [, value])[1];
+
+/**
+ * The steps a test can take, in the form's words: `value` is what the step holds (text,
+ * keys, seconds, one of `choices`, or nothing), `says` how a step reads in a test's summary.
+ */
+export const STEP_KINDS = [
+  { kind: "expect_say", label: "Hears", value: "text", hint: "words the caller hears", says: (v) => `hears “${v}”` },
+  { kind: "press", label: "Presses keys", value: "keys", hint: "e.g. 1 or 1234#", says: (v) => `presses ${v}` },
+  { kind: "say", label: "Says", value: "text", hint: "what the caller says", says: (v) => `says “${v}”` },
+  { kind: "silence", label: "Stays silent", value: null, says: () => "stays silent" },
+  { kind: "dial", label: "The call put through", value: "choice", choices: DIAL_RESULTS, says: (v) => `the call put through: ${wordsOf(DIAL_RESULTS, v)}` },
+  { kind: "queue", label: "Waits in the queue", value: "choice", choices: QUEUE_RESULTS, says: (v) => `the queue: ${wordsOf(QUEUE_RESULTS, v)}` },
+  { kind: "record", label: "Records a message", value: "seconds", hint: "seconds", says: (v) => `records ${v} s` },
+  { kind: "redirect", label: "The hand-over", value: "choice", choices: REDIRECT_RESULTS, says: (v) => `the hand-over: ${wordsOf(REDIRECT_RESULTS, v)}` },
+  { kind: "hangup", label: "Hangs up", value: null, says: () => "hangs up" },
+];
+const KIND = Object.fromEntries(STEP_KINDS.map((k) => [k.kind, k]));
+
+/** How a call may end (`expect.ends`), in words; "" expects nothing of it. */
+export const ENDINGS = [
+  ["", "anything"],
+  ["hangup", "the call is over"],
+  ["waiting", "still waiting for the caller"],
+  ["routed", "routed to a person"],
+  ["self_served", "self-served"],
+  ["sms_fallback", "sent an SMS instead"],
+  ["voicemail", "left a voicemail"],
+  ["callback", "callback scheduled"],
+  ["abandoned", "abandoned"],
+  ["failed", "failed"],
+];
+
+/** A test step as a form row: {kind, value} with the value as text. */
+export function rowOfStep(step) {
+  const [kind, value] = Object.entries(step)[0] || ["press", ""];
+  return { kind, value: KIND[kind] && KIND[kind].value === null ? "" : String(value) };
+}
+
+/** A form row as a test step (callflow-test/1). */
+export function stepOfRow({ kind, value }) {
+  const k = KIND[kind];
+  if (!k || k.value === null) return { [kind]: true };
+  if (k.value === "seconds") return { [kind]: value.trim() === "" ? 0 : Number(value) };
+  if (k.value === "keys") return { [kind]: value.replace(/\s+/g, "") };
+  return { [kind]: value };
+}
+
+const DAYS = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
+const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+
+/** A test's `at` as a supervisor reads it: "Tue 1 Dec 2026, 23:00" (as written when it has an offset). */
+export function whenOf(at) {
+  if (!at) return "now";
+  const m = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2}))?(?::\d{2}(?:\.\d+)?)?$/.exec(at);
+  if (!m) return at;
+  const [, y, mo, d, h = "00", mi = "00"] = m;
+  const day = new Date(Date.UTC(Number(y), Number(mo) - 1, Number(d))).getUTCDay();
+  return `${DAYS[day]} ${Number(d)} ${MONTHS[Number(mo) - 1]} ${y}, ${h}:${mi}`;
+}
+
+/** A test in words: who calls when, each step, and what is expected. */
+export function describeTest(test) {
+  const who = test.caller || "a test number";
+  const call =
+    test.direction === "outbound"
+      ? `${whenOf(test.at)}: the flow calls ${who}, answered by ${test.answered_by || "a person"}`
+      : `${whenOf(test.at)}: ${who} calls`;
+  const steps = (test.steps || []).map((step) => {
+    const { kind, value } = rowOfStep(step);
+    return KIND[kind] ? KIND[kind].says(value) : kind;
+  });
+  const expect = test.expect || {};
+  const expects = [];
+  if (expect.path && expect.path.length) expects.push(`passes ${expect.path.join(" › ")}`);
+  for (const sms of expect.sms || []) {
+    expects.push(`a text${sms.to ? ` to ${sms.to}` : ""}${sms.contains ? ` containing “${sms.contains}”` : ""}`);
+  }
+  if (expect.no_sms) expects.push("no text");
+  if (expect.ends) expects.push(`ends: ${(ENDINGS.find(([key]) => key === expect.ends) || [, expect.ends])[1]}`);
+  if (expect.vars) expects.push(`vars: ${Object.keys(expect.vars).join(", ")}`);
+  const also = [];
+  if (test.http && test.http.length) also.push(`${test.http.length} HTTP answer(s)`);
+  if (test.vars && Object.keys(test.vars).length) also.push(`starts with vars ${Object.keys(test.vars).join(", ")}`);
+  if (test.version) also.push(`on version ${test.version}`);
+  return { call, steps, expects, also };
+}

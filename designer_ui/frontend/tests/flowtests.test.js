@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseTests, placeOf, testFromCall } from "../src/flowtests.js";
+import { describeTest, parseTests, placeOf, rowOfStep, stepOfRow, testFromCall, whenOf } from "../src/flowtests.js";
 
 describe("parseTests", () => {
   it("reads a list of tests", () => {
@@ -63,5 +63,61 @@ describe("testFromCall", () => {
       vars: { name: "Ada" },
       expect: { path: [], ends: "waiting", no_sms: true },
     });
+  });
+});
+
+describe("form rows", () => {
+  it("turn each kind of step into a row and back", () => {
+    const steps = [
+      { expect_say: "closed" },
+      { press: "1234#" },
+      { say: "sales please" },
+      { silence: true },
+      { dial: "no-answer" },
+      { queue: "bridged" },
+      { record: 12 },
+      { redirect: "return" },
+      { hangup: true },
+    ];
+    for (const step of steps) expect(stepOfRow(rowOfStep(step))).toEqual(step);
+  });
+  it("read what a supervisor typed as the format wants it", () => {
+    expect(stepOfRow({ kind: "press", value: " 1 2 # " })).toEqual({ press: "12#" });
+    expect(stepOfRow({ kind: "record", value: "" })).toEqual({ record: 0 });
+    expect(stepOfRow({ kind: "silence", value: "ignored" })).toEqual({ silence: true });
+    expect(rowOfStep({ silence: true })).toEqual({ kind: "silence", value: "" });
+  });
+});
+
+describe("whenOf", () => {
+  it("reads a test's time with its weekday", () => {
+    expect(whenOf("2026-12-24T22:00:00")).toBe("Thu 24 Dec 2026, 22:00");
+    expect(whenOf("2026-12-01")).toBe("Tue 1 Dec 2026, 00:00");
+    expect(whenOf("2026-12-01T09:30:00+01:00")).toBe("2026-12-01T09:30:00+01:00");
+    expect(whenOf(undefined)).toBe("now");
+  });
+});
+
+describe("describeTest", () => {
+  it("says who calls when, each step and what is expected", () => {
+    const words = describeTest({
+      name: "after hours",
+      at: "2026-12-24T22:00:00",
+      caller: "+447700900123",
+      steps: [{ expect_say: "closed" }, { press: "1" }, { silence: true }, { dial: "no-answer" }, { redirect: "timeout" }],
+      expect: { path: ["greeting", "hours"], sms: [{ contains: "book" }], ends: "hangup" },
+      http: [{ url: "*" }],
+    });
+    expect(words).toEqual({
+      call: "Thu 24 Dec 2026, 22:00: +447700900123 calls",
+      steps: ["hears “closed”", "presses 1", "stays silent", "the call put through: not answered", "the hand-over: does not come back in time"],
+      expects: ["passes greeting › hours", "a text containing “book”", "ends: the call is over"],
+      also: ["1 HTTP answer(s)"],
+    });
+  });
+  it("says an outbound call is the flow calling", () => {
+    const words = describeTest({ name: "reminder", direction: "outbound", caller: "+447700900123", answered_by: "machine_start", expect: { no_sms: true, ends: "routed" } });
+    expect(words.call).toBe("now: the flow calls +447700900123, answered by machine_start");
+    expect(words.expects).toEqual(["no text", "ends: routed to a person"]);
   });
 });

@@ -79,7 +79,7 @@ export default function Sidebar(props) {
           />
         )}
         {tab === "simulator" && <SimulatorPanel slug={slug} dirty={dirty} onPath={props.onPath} />}
-        {tab === "tests" && <TestsPanel slug={slug} dirty={dirty} canEdit={perms.can_edit} onPath={props.onPath} />}
+        {tab === "tests" && <TestsPanel slug={slug} dirty={dirty} canEdit={perms.can_edit} onPath={props.onPath} nodeIds={nodeIds} />}
       </div>
     </aside>
   );
