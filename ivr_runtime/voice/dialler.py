@@ -125,7 +125,7 @@ def call_placed_before(
     except twilio_client.SendError as exc:
         raise LookupFailed(exc) from exc
     sids = [sent.sid for sent in found]
-    held = attempts.held_sids(getattr(attempt.row, kind.log or "", None) or [])
+    held = attempts.held_sids(getattr(attempt.row, kind.log) if kind.log else [])
     held.update(CallSession.objects.filter(call_sid__in=sids).values_list("call_sid", flat=True))
     held.update(
         CallbackRequest.objects.filter(provider_sid__in=sids).values_list("provider_sid", flat=True)
