@@ -19,6 +19,9 @@ class UnsafePattern(ValueError):
 
 _RE2 = re2.Options()
 _RE2.log_errors = False
+#: the memory one compiled pattern may use (its program and its matching cache): what the
+#: cache of compiled patterns below can hold is bounded, whatever patterns templates make
+_RE2.max_mem = 1 << 20
 #: what RE2 says of what it does not do, in words a supervisor knows
 _UNSUPPORTED = (
     (re.compile(r"invalid escape sequence: \\[1-9]"), "backreferences (\\1) are not supported"),
