@@ -205,15 +205,19 @@ def test_a_supervisor_writes_a_test_in_the_form_and_reads_it_in_words(
     page.click("[data-tests-view=json]")
     document = json.loads(page.input_value("[data-tests-json]"))
     document[0]["http"] = [{"url": "https://crm.example.com/*", "json": {}}]
+    document[0]["at"] = "2026-12-01T13:00:00+00:00"  # an offset: no datetime-local shows it
     page.fill("[data-tests-json]", json.dumps(document))
     page.click("[data-tests-view=cards]")
     page.click("[data-test-edit]")
-    assert "This test also has HTTP answers" in page.inner_text("[data-test-form]")
+    form = page.inner_text("[data-test-form]")
+    assert "This test also has HTTP answers" in form
+    assert "Kept as written: 2026-12-01T13:00:00+00:00" in form
     page.fill("[data-test-name]", "lunch: staff are rung, unanswered")
     page.click("[data-test-done]")
     page.click("[data-tests-view=json]")
     (edited,) = json.loads(page.input_value("[data-tests-json]"))
     assert edited["name"] == "lunch: staff are rung, unanswered" and edited["http"]
+    assert edited["at"] == "2026-12-01T13:00:00+00:00"
     page.click("[data-tests-view=cards]")
     page.click("[data-test-delete]")
     page.wait_for_selector("text=No tests yet.")

@@ -61,6 +61,7 @@ function StepRow({ row, index, onChange, onRemove }) {
 export default function TestForm({ test, nodeIds, onDone, onCancel }) {
   const [name, setName] = useState(test.name || "");
   const [at, setAt] = useState(toLocal(test.at));
+  const [atEdited, setAtEdited] = useState(false);
   const [direction, setDirection] = useState(test.direction || "inbound");
   const [caller, setCaller] = useState(test.caller || "");
   const [answeredBy, setAnsweredBy] = useState(test.answered_by || "human");
@@ -91,7 +92,8 @@ export default function TestForm({ test, nodeIds, onDone, onCancel }) {
     }
     const next = without(test, "name", "at", "direction", "caller", "answered_by", "steps", "expect");
     next.name = name.trim();
-    if (fromLocal(at)) next.at = fromLocal(at);
+    const when = atEdited ? fromLocal(at) : test.at; // as written unless changed (an offset, seconds)
+    if (when) next.at = when;
     if (direction === "outbound") Object.assign(next, { direction, answered_by: answeredBy });
     if (caller.trim()) next.caller = caller.trim();
     if (rows.length) next.steps = rows.map(stepOfRow);
@@ -122,7 +124,16 @@ export default function TestForm({ test, nodeIds, onDone, onCancel }) {
       </label>
       <label className="cf-field">
         <span>When (the flow’s time zone)</span>
-        <input type="datetime-local" value={at} onChange={(e) => setAt(e.target.value)} data-test-at />
+        <input
+          type="datetime-local"
+          value={at}
+          onChange={(e) => {
+            setAt(e.target.value);
+            setAtEdited(true);
+          }}
+          data-test-at
+        />
+        {test.at && !atEdited && toLocal(test.at) !== test.at.slice(0, 16) && <span className="cf-muted">Kept as written: {test.at}</span>}
       </label>
       <label className="cf-field">
         <span>Call</span>
@@ -141,6 +152,7 @@ export default function TestForm({ test, nodeIds, onDone, onCancel }) {
           <select value={answeredBy} onChange={(e) => setAnsweredBy(e.target.value)}>
             <option value="human">a person</option>
             <option value="machine_start">an answering machine</option>
+            {!["human", "machine_start"].includes(answeredBy) && <option value={answeredBy}>{answeredBy}</option>}
           </select>
         </label>
       )}
