@@ -17,9 +17,9 @@ Sending at most once (see docs/operations.md), through ivr_runtime/attempts.py (
    lease has expired, the next claim does not resend blindly: it first asks the provider
    for a message with the same To, From and body created since the row was (allowing for
    the provider's clock running behind ours, `sms_sent_since`) that no other message row
-   holds, and records that one if it exists. Errors that leave the outcome unknown (a read timeout,
-   a dropped connection, an answer that cannot be read) are reconciled the same way
-   before the next attempt. An attempt whose outcome is unknown is never failed: it is
+   holds, and records that one if it exists. Errors that leave the outcome unknown (a read
+   timeout, a dropped connection, an answer that cannot be read) are reconciled the same
+   way before the next attempt. An attempt whose outcome is unknown is never failed: it is
    retried (looking first) until the provider says whether it has the message; only a
    lookup that finds nothing lets the attempt count towards SMS_MAX_ATTEMPTS.
 4. Without a Twilio account (`TWILIO_REST_ENABLED` False) nothing is sent: the message is
