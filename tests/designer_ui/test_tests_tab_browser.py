@@ -201,23 +201,41 @@ def test_a_supervisor_writes_a_test_in_the_form_and_reads_it_in_words(
             "expect": {"path": ["greeting", "hours"], "ends": "hangup"},
         }
     ]
-    # what the form does not show is kept when a test is edited
+    # HTTP answers and vars are in the form too
+    page.click("[data-test-edit]")
+    page.click("[data-test-add-answer]")
+    page.fill("[aria-label='HTTP answer 1: URL']", "https://crm.example.com/*")
+    page.fill("[aria-label='HTTP answer 1: JSON body']", "{tier")
+    page.click("[data-test-add-var=Var]")
+    page.fill("[aria-label='Var 1: name']", "name")
+    page.fill("[aria-label='Var 1: value']", "Ann")
+    page.click("[data-test-add-var='Expected var']")
+    page.fill("[aria-label='Expected var 1: name']", "visits")
+    page.fill("[aria-label='Expected var 1: value']", "2")
+    page.click("[data-test-done]")
+    assert page.inner_text("[role=alert]").startswith("HTTP answer 1: its body is not JSON")
+    page.fill("[aria-label='HTTP answer 1: JSON body']", '{"tier": "gold"}')
+    assert page.query_selector("[role=alert]") is None  # a change clears what was wrong
+    session.shot("form-answers")
+    page.click("[data-test-done]")
+    card = page.wait_for_selector("[data-test-card='lunch: staff are rung']").inner_text()
+    assert "Also: 1 HTTP answer(s); starts with vars name." in card
+    assert "vars: visits" in card
     page.click("[data-tests-view=json]")
-    document = json.loads(page.input_value("[data-tests-json]"))
-    document[0]["http"] = [{"url": "https://crm.example.com/*", "json": {}}]
-    document[0]["at"] = "2026-12-01T13:00:00+00:00"  # an offset: no datetime-local shows it
-    page.fill("[data-tests-json]", json.dumps(document))
+    (document,) = json.loads(page.input_value("[data-tests-json]"))
+    assert document["http"] == [{"url": "https://crm.example.com/*", "json": {"tier": "gold"}}]
+    assert document["vars"] == {"name": "Ann"} and document["expect"]["vars"] == {"visits": 2}
+    # a time the form cannot show is kept as written when the test is edited
+    document["at"] = "2026-12-01T13:00:00+00:00"
+    page.fill("[data-tests-json]", json.dumps([document]))
     page.click("[data-tests-view=cards]")
     page.click("[data-test-edit]")
-    form = page.inner_text("[data-test-form]")
-    assert "This test also has HTTP answers" in form
-    assert "Kept as written: 2026-12-01T13:00:00+00:00" in form
+    assert "Kept as written: 2026-12-01T13:00:00+00:00" in page.inner_text("[data-test-form]")
     page.fill("[data-test-name]", "lunch: staff are rung, unanswered")
     page.click("[data-test-done]")
     page.click("[data-tests-view=json]")
     (edited,) = json.loads(page.input_value("[data-tests-json]"))
-    assert edited["name"] == "lunch: staff are rung, unanswered" and edited["http"]
-    assert edited["at"] == "2026-12-01T13:00:00+00:00"
+    assert edited == {**document, "name": "lunch: staff are rung, unanswered"}
     page.click("[data-tests-view=cards]")
     page.click("[data-test-delete]")
     page.wait_for_selector("text=No tests yet.")

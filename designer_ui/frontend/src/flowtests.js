@@ -171,3 +171,54 @@ export function describeTest(test) {
   if (test.version) also.push(`on version ${test.version}`);
   return { call, steps, expects, also };
 }
+
+/**
+ * A var's value as the form shows it: text as typed, anything else (a number, true, a list)
+ * as JSON; text that would read as something else is quoted, so that `varValue` gives back
+ * exactly what `varText` was given.
+ */
+export function varText(value) {
+  if (typeof value !== "string") return JSON.stringify(value);
+  return varValue(value) === value ? value : JSON.stringify(value);
+}
+
+/** What the supervisor typed as a var's value: JSON when it reads as JSON, else the text. */
+export function varValue(text) {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+/** An HTTP answer (callflow-test/1) as a form row, and back; `body` is the JSON as text. */
+export function rowOfAnswer(answer) {
+  return {
+    url: answer.url || "",
+    method: answer.method || "",
+    fails: "error" in answer,
+    error: answer.error || "",
+    status: answer.status === undefined ? "" : String(answer.status),
+    body: answer.json === undefined ? "" : JSON.stringify(answer.json, null, 1),
+  };
+}
+
+/** A form row as an HTTP answer, or {error} saying what in it cannot be read. */
+export function answerOfRow(row) {
+  const answer = { url: row.url.trim() };
+  if (!answer.url) return { error: "needs the URL it answers (* stands for anything)" };
+  if (row.method) answer.method = row.method;
+  if (row.fails) {
+    answer.error = row.error.trim() || "timed out";
+    return { answer };
+  }
+  if (row.status.trim()) answer.status = Number(row.status);
+  if (row.body.trim()) {
+    try {
+      answer.json = JSON.parse(row.body);
+    } catch (e) {
+      return { error: `its body is not JSON (${e.message})` };
+    }
+  }
+  return { answer };
+}

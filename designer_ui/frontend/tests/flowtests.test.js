@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { describeTest, parseTests, placeOf, rowOfStep, stepOfRow, testFromCall, whenOf } from "../src/flowtests.js";
+import { answerOfRow, describeTest, parseTests, placeOf, rowOfAnswer, rowOfStep, stepOfRow, testFromCall, varText, varValue, whenOf } from "../src/flowtests.js";
 
 describe("parseTests", () => {
   it("reads a list of tests", () => {
@@ -119,5 +119,37 @@ describe("describeTest", () => {
     const words = describeTest({ name: "reminder", direction: "outbound", caller: "+447700900123", answered_by: "machine_start", expect: { no_sms: true, ends: "routed" } });
     expect(words.call).toBe("now: the flow calls +447700900123, answered by machine_start");
     expect(words.expects).toEqual(["no text", "ends: routed to a person"]);
+  });
+});
+
+describe("vars in the form", () => {
+  it("give back exactly the value they show", () => {
+    for (const value of ["Ann", "42", "true", 42, true, null, ["a"], { tier: "gold" }, "", " x "]) {
+      expect(varValue(varText(value))).toEqual(value);
+    }
+  });
+  it("show text as typed and the rest as JSON", () => {
+    expect(varText("Ann")).toBe("Ann");
+    expect(varText("42")).toBe('"42"');
+    expect(varText(42)).toBe("42");
+    expect(varValue("gold")).toBe("gold");
+    expect(varValue("7")).toBe(7);
+  });
+});
+
+describe("HTTP answers in the form", () => {
+  it("turn an answer into a row and back", () => {
+    const answers = [
+      { url: "https://crm.example.com/*", json: { tier: "gold" } },
+      { url: "*", method: "POST", status: 503 },
+      { url: "https://crm.example.com/*", error: "timed out" },
+    ];
+    for (const answer of answers) expect(answerOfRow(rowOfAnswer(answer))).toEqual({ answer });
+  });
+  it("say what in a row cannot be read", () => {
+    const row = rowOfAnswer({ url: "*" });
+    expect(answerOfRow({ ...row, url: " " }).error).toMatch(/needs the URL/);
+    expect(answerOfRow({ ...row, body: "{tier" }).error).toMatch(/^its body is not JSON/);
+    expect(answerOfRow({ ...row, fails: true }).answer).toEqual({ url: "*", error: "timed out" });
   });
 });

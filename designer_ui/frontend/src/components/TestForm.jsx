@@ -1,5 +1,5 @@
 import { useState } from "react";
-import { ENDINGS, STEP_KINDS, rowOfStep, stepOfRow } from "../flowtests.js";
+import { ENDINGS, STEP_KINDS, answerOfRow, rowOfAnswer, rowOfStep, stepOfRow, varText, varValue } from "../flowtests.js";
 
 const KIND = Object.fromEntries(STEP_KINDS.map((k) => [k.kind, k]));
 
@@ -54,6 +54,78 @@ function StepRow({ row, index, onChange, onRemove }) {
   );
 }
 
+const METHODS = ["", "GET", "POST", "PUT", "PATCH", "DELETE"];
+const varRows = (vars) => Object.entries(vars || {}).map(([name, value]) => ({ name, value: varText(value) }));
+const varsOf = (rows) => Object.fromEntries(rows.filter((r) => r.name.trim()).map((r) => [r.name.trim(), varValue(r.value)]));
+
+/** Name = value rows (the vars a call starts with, or those expected at its end). */
+function VarRows({ what, rows, onChange }) {
+  const set = (i, key, value) => onChange(rows.map((r, j) => (j === i ? { ...r, [key]: value } : r)));
+  return (
+    <>
+      <ul className="cf-test-texts">
+        {rows.map((row, i) => (
+          <li key={i} className="cf-test-step">
+            <input aria-label={`${what} ${i + 1}: name`} placeholder="name" value={row.name} onChange={(e) => set(i, "name", e.target.value)} />
+            <input aria-label={`${what} ${i + 1}: value`} placeholder="value" value={row.value} onChange={(e) => set(i, "value", e.target.value)} />
+            <button type="button" className="cf-test-remove" aria-label={`Remove ${what.toLowerCase()} ${i + 1}`} title={`Remove ${what.toLowerCase()} ${i + 1}`} onClick={() => onChange(rows.filter((_, j) => j !== i))}>
+              ×
+            </button>
+          </li>
+        ))}
+      </ul>
+      <button type="button" className="cf-button cf-secondary" onClick={() => onChange([...rows, { name: "", value: "" }])} data-test-add-var={what}>
+        Add {what.toLowerCase()}
+      </button>
+    </>
+  );
+}
+
+/** One answer to the flow's HTTP requests: the URL it answers, then a status and JSON, or an error. */
+function AnswerRow({ row, index, onChange, onRemove }) {
+  const label = `HTTP answer ${index + 1}`;
+  const set = (key, value) => onChange({ ...row, [key]: value });
+  return (
+    <li className="cf-test-answer" data-test-answer={index}>
+      <div className="cf-test-step">
+        <select aria-label={`${label}: method`} value={row.method} onChange={(e) => set("method", e.target.value)}>
+          {METHODS.map((m) => (
+            <option key={m} value={m}>
+              {m || "any method"}
+            </option>
+          ))}
+        </select>
+        <input aria-label={`${label}: URL`} placeholder="https://crm.example.com/*" value={row.url} onChange={(e) => set("url", e.target.value)} />
+        <button type="button" className="cf-test-remove" aria-label={`Remove ${label}`} title={`Remove ${label}`} onClick={onRemove}>
+          ×
+        </button>
+      </div>
+      <div className="cf-test-step">
+        <select aria-label={`${label}: how`} value={row.fails ? "fails" : "answers"} onChange={(e) => set("fails", e.target.value === "fails")}>
+          <option value="answers">answers</option>
+          <option value="fails">fails</option>
+        </select>
+        {row.fails ? (
+          <input aria-label={`${label}: error`} placeholder="timed out" value={row.error} onChange={(e) => set("error", e.target.value)} />
+        ) : (
+          <input aria-label={`${label}: status`} placeholder="200" inputMode="numeric" value={row.status} onChange={(e) => set("status", e.target.value)} />
+        )}
+      </div>
+      {!row.fails && (
+        <textarea
+          className="cf-test-body"
+          aria-label={`${label}: JSON body`}
+          placeholder='{"tier": "gold"}'
+          rows={2}
+          spellCheck={false}
+          value={row.body}
+          onChange={(e) => set("body", e.target.value)}
+        />
+      )}
+    </li>
+  );
+}
+
 /**
  * One test as a form: the call (name, time, caller, direction), the caller's steps, and
  * what is expected. What the form does not show (HTTP answers, vars, a version) is kept.
@@ -71,13 +143,10 @@ export default function TestForm({ test, nodeIds, onDone, onCancel }) {
   const [texts, setTexts] = useState(expect.sms || []);
   const [noSms, setNoSms] = useState(Boolean(expect.no_sms));
   const [ends, setEnds] = useState(expect.ends || "");
+  const [answers, setAnswers] = useState((test.http || []).map(rowOfAnswer));
+  const [vars, setVars] = useState(varRows(test.vars));
+  const [endVars, setEndVars] = useState(varRows(expect.vars));
   const [error, setError] = useState(null);
-  const kept = [
-    test.http && test.http.length ? "HTTP answers" : null,
-    test.vars ? "vars" : null,
-    test.version ? "a version" : null,
-    expect.vars ? "expected vars" : null,
-  ].filter(Boolean);
 
   function done() {
     if (!name.trim()) {
@@ -90,19 +159,31 @@ export default function TestForm({ test, nodeIds, onDone, onCancel }) {
       setError(`The path names ${unknown.map((id) => `“${id}”`).join(", ")}, which the flow does not have.`);
       return;
     }
-    const next = without(test, "name", "at", "direction", "caller", "answered_by", "steps", "expect");
+    const http = [];
+    for (const [i, row] of answers.entries()) {
+      const read = answerOfRow(row);
+      if (read.error) {
+        setError(`HTTP answer ${i + 1}: ${read.error}.`);
+        return;
+      }
+      http.push(read.answer);
+    }
+    const next = without(test, "name", "at", "direction", "caller", "answered_by", "vars", "http", "steps", "expect");
     next.name = name.trim();
     const when = atEdited ? fromLocal(at) : test.at; // as written unless changed (an offset, seconds)
     if (when) next.at = when;
     if (direction === "outbound") Object.assign(next, { direction, answered_by: answeredBy });
     if (caller.trim()) next.caller = caller.trim();
+    if (vars.some((r) => r.name.trim())) next.vars = varsOf(vars);
+    if (http.length) next.http = http;
     if (rows.length) next.steps = rows.map(stepOfRow);
-    const expected = without(expect, "path", "sms", "no_sms", "ends");
+    const expected = without(expect, "path", "sms", "no_sms", "ends", "vars");
     if (wanted.length) expected.path = wanted;
     const sms = texts.map((t) => Object.fromEntries(Object.entries(t).filter(([, v]) => v))).filter((t) => Object.keys(t).length);
     if (sms.length) expected.sms = sms;
     if (noSms) expected.no_sms = true;
     if (ends) expected.ends = ends;
+    if (endVars.some((r) => r.name.trim())) expected.vars = varsOf(endVars);
     if (Object.keys(expected).length) next.expect = expected;
     onDone(next);
   }
@@ -113,6 +194,7 @@ export default function TestForm({ test, nodeIds, onDone, onCancel }) {
     <form
       className="cf-test-form"
       data-test-form
+      onChange={() => setError(null)}
       onSubmit={(e) => {
         e.preventDefault();
         done();
@@ -157,6 +239,33 @@ export default function TestForm({ test, nodeIds, onDone, onCancel }) {
         </label>
       )}
       <fieldset className="cf-test-fieldset">
+        <legend>Vars the call starts with</legend>
+        <VarRows what="Var" rows={vars} onChange={setVars} />
+      </fieldset>
+      <fieldset className="cf-test-fieldset">
+        <legend>Answers to the flow’s HTTP requests</legend>
+        {answers.length === 0 && <p className="cf-muted">None: a request the flow makes fails the test.</p>}
+        <ol className="cf-test-steps">
+          {answers.map((row, i) => (
+            <AnswerRow
+              key={i}
+              row={row}
+              index={i}
+              onChange={(r) => setAnswers(answers.map((a, j) => (j === i ? r : a)))}
+              onRemove={() => setAnswers(answers.filter((_, j) => j !== i))}
+            />
+          ))}
+        </ol>
+        <button
+          type="button"
+          className="cf-button cf-secondary"
+          onClick={() => setAnswers([...answers, rowOfAnswer({ url: "" })])}
+          data-test-add-answer
+        >
+          Add an HTTP answer
+        </button>
+      </fieldset>
+      <fieldset className="cf-test-fieldset">
         <legend>The caller’s steps, in order</legend>
         {rows.length === 0 && <p className="cf-muted">No steps: the call only starts.</p>}
         <ol className="cf-test-steps">
@@ -176,10 +285,7 @@ export default function TestForm({ test, nodeIds, onDone, onCancel }) {
             value={path}
             list="cf-test-node-ids"
             placeholder="greeting, hours, menu"
-            onChange={(e) => {
-              setPath(e.target.value);
-              setError(null);
-            }}
+            onChange={(e) => setPath(e.target.value)}
             data-test-path
           />
           <datalist id="cf-test-node-ids">
@@ -218,8 +324,10 @@ export default function TestForm({ test, nodeIds, onDone, onCancel }) {
             No text is sent
           </label>
         </div>
+        <p className="cf-test-subhead">Vars at the end</p>
+        <VarRows what="Expected var" rows={endVars} onChange={setEndVars} />
       </fieldset>
-      {kept.length > 0 && <p className="cf-muted">This test also has {kept.join(", ")}: they are kept; edit them as JSON.</p>}
+      {test.version && <p className="cf-muted">This test runs on version {test.version}: edit that as JSON.</p>}
       {error && (
         <p className="cf-error" role="alert">
           {error}
