@@ -127,8 +127,9 @@ function AnswerRow({ row, index, onChange, onRemove }) {
 }
 
 /**
- * One test as a form: the call (name, time, caller, direction), the caller's steps, and
- * what is expected. What the form does not show (HTTP answers, vars, a version) is kept.
+ * One test as a form: the call (name, time, caller, direction, vars, answers to its HTTP
+ * requests), the caller's steps, and what is expected. What the form does not show (a
+ * version) is kept, and so is a time it cannot show unless it is changed.
  */
 export default function TestForm({ test, nodeIds, onDone, onCancel }) {
   const [name, setName] = useState(test.name || "");
