@@ -16,7 +16,8 @@ runs in, nor hold a caller past the webhook's deadline:
   nothing of what a refused address would have answered.
 
 Inside `answered_by(answer)` nothing goes to the network: `answer(request)` is the result
-(a flow test's declared answers, ivr_runtime.flowtests).
+(a flow test's declared answers, ivr_runtime.flowtests). Inside `recorded()` each request
+and its result are listed (a simulated call's, which may be kept as a flow test).
 """
 
 from __future__ import annotations
@@ -104,13 +105,36 @@ def answered_by(answer: Callable[[HttpRequest], HttpResult]) -> Iterator[None]:
         _ANSWER.reset(token)
 
 
+_MADE: ContextVar[list[tuple[HttpRequest, HttpResult]] | None] = ContextVar(
+    "outbound_http_made", default=None
+)
+
+
+@contextmanager
+def recorded() -> Iterator[list[tuple[HttpRequest, HttpResult]]]:
+    """Within this, each request `fetch` makes is listed with its result (what a simulated
+    call's turn asked, kept as a flow test's answers)."""
+    made: list[tuple[HttpRequest, HttpResult]] = []
+    token = _MADE.set(made)
+    try:
+        yield made
+    finally:
+        _MADE.reset(token)
+
+
 # --- the public entry ------------------------------------------------------------------------
 def fetch(request: HttpRequest, *, deadline: Deadline) -> HttpResult:
     """Make a node's request within its timeout and `deadline` (the webhook's); the JSON
     answer, or what went wrong. Never raises."""
     answer = _ANSWER.get()
-    if answer is not None:
-        return answer(request)
+    result = answer(request) if answer is not None else _fetched(request, deadline)
+    made = _MADE.get()
+    if made is not None:
+        made.append((request, result))
+    return result
+
+
+def _fetched(request: HttpRequest, deadline: Deadline) -> HttpResult:
     clock = _Clock.of(min(request.timeout, TIMEOUT_CAP), deadline)
     try:
         answer = _follow(request, clock)

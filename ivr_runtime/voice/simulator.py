@@ -22,8 +22,18 @@ from typing import Any, Literal
 from django.utils import timezone
 
 from flows.models import Flow
-from flows.nodes.runtime import Command, Dial, Enqueue, Gather, Handover, Record, Say
-from ivr_runtime import engine
+from flows.nodes.runtime import (
+    Command,
+    Dial,
+    Enqueue,
+    Gather,
+    Handover,
+    HttpRequest,
+    HttpResult,
+    Record,
+    Say,
+)
+from ivr_runtime import engine, outbound_http
 from ivr_runtime.models import CallSession, CallStep
 from ivr_runtime.turns import sessions
 from ivr_runtime.twilio import twiml
@@ -103,6 +113,25 @@ def simulate(
     this definition (a version's) instead of the draft or the published version."""
     if outbound_call is not None and event.type != "start":
         raise SimulationError("outbound: an outbound call is chosen when it starts ('start')")
+    with outbound_http.recorded() as made:
+        turn = _turn(
+            flow, session_id, source, caller, event, outbound_call, variables, now, definition
+        )
+    session = CallSession.objects.get(pk=turn.session.pk) if turn.session else None
+    return {**_answer(session, turn), "http": [_made(request, result) for request, result in made]}
+
+
+def _turn(
+    flow: Flow,
+    session_id: str | None,
+    source: str,
+    caller: str | None,
+    event: SimEvent,
+    outbound_call: SimOutbound | None,
+    variables: dict[str, Any] | None,
+    now: datetime | None,
+    definition: dict[str, Any] | None,
+) -> services.Turn:
     if event.type == "start" or not session_id:
         if event.type != "start":
             raise SimulationError("start a simulated call first (event type 'start')")
@@ -123,8 +152,20 @@ def simulate(
                 f"no simulated call {session_id!r} of flow {flow.slug!r}", status=404
             )
         turn = _resume(session, event, now)
-    session = CallSession.objects.get(pk=turn.session.pk) if turn.session else None
-    return _answer(session, turn)
+    return turn
+
+
+def _made(request: HttpRequest, result: HttpResult) -> dict[str, Any]:
+    """A request the turn made and what came of it: its JSON, a status that is not 2xx, or
+    its error (a 2xx that is not JSON included)."""
+    refused = result.status is not None and not 200 <= result.status < 300
+    return {
+        "method": request.method,
+        "url": request.url,
+        "status": result.status,
+        "json": result.data if result.ok else None,
+        "error": None if result.ok or refused else result.error,
+    }
 
 
 def _definition(flow: Flow, source: str) -> dict[str, Any] | None:

@@ -239,3 +239,59 @@ def test_a_supervisor_writes_a_test_in_the_form_and_reads_it_in_words(
     page.click("[data-tests-view=cards]")
     page.click("[data-test-delete]")
     page.wait_for_selector("text=No tests yet.")
+
+
+def test_a_call_whose_flow_asks_a_system_is_kept_with_its_answers(sessions, editor_user, settings):
+    """The kept test answers the flow's requests as the system did in the call: it passes
+    without reaching the system again."""
+    from tests.ivr_runtime.http_server import RecordServer
+
+    settings.HTTP_NODE_ALLOWED_NETWORKS = ["127.0.0.1/32"]
+    server = RecordServer()
+    customer = server.url + "/customer"
+    try:
+        definition = json.loads((FIXTURES / "restaurant.json").read_text())
+        definition.update(
+            slug="crm-check",
+            name="CRM check",
+            start="lookup",
+            nodes=[
+                {
+                    "id": "lookup",
+                    "type": "http",
+                    "config": {"url": customer},
+                    "exits": {"success": "tier", "failure": "sorry"},
+                },
+                {
+                    "id": "tier",
+                    "type": "hangup",
+                    "config": {"text": "Hello {{ nodes.lookup.response.tier }} member."},
+                    "exits": {},
+                },
+                {"id": "sorry", "type": "hangup", "config": {"text": "Sorry."}, "exits": {}},
+            ],
+        )
+        for key in ("layout", "fallback"):
+            definition.pop(key, None)
+        flow_create(definition=definition, user=editor_user)
+        session = sessions()
+        session.login(editor_user.username, "/designer/flows/crm-check/")
+        session.open_flow("crm-check")
+        page = session.page
+        page.click("[data-tab=simulator]")
+        page.click("[data-sim-start]")
+        page.locator("[aria-label=Transcript]").locator("text=Hello gold member.").wait_for()
+        page.fill("[aria-label='Test name']", "a gold member is greeted as one")
+        page.click("[data-keep-test] button")
+        page.wait_for_selector("text=Kept as the test")
+        assert len(server.requests) == 1
+    finally:
+        server.stop()
+    (kept,) = Flow.objects.get(slug="crm-check").tests
+    assert kept["http"] == [{"url": customer, "json": {"tier": "gold", "name": "Ada"}}]
+    page.click("[data-tab=tests]")
+    card = page.wait_for_selector("[data-test-card='a gold member is greeted as one']")
+    assert "1 HTTP answer(s)" in card.inner_text()
+    page.click("[data-tests-run]")
+    page.wait_for_selector("[data-test-card][data-test-result=pass]")
+    assert page.inner_text("[data-tests-message]") == "1 of 1 test(s) passed."

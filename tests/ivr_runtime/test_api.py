@@ -89,6 +89,7 @@ def test_simulator_contract_with_sms_shown_not_sent(editor_api):
         "path",
         "current_node",
         "sms",
+        "http",
         "ended",
     }
     assert answer["twiml"].startswith("<Response>") and answer["twiml"].endswith("</Response>")
@@ -216,8 +217,32 @@ def test_simulated_http_is_real(editor_api, record_server):
         ],
     )
     publish(definition)
-    assert simulate(editor_api, {"event": {"type": "start"}})["prompts"] == ["Tier gold."]
+    answer = simulate(editor_api, {"event": {"type": "start"}})
+    assert answer["prompts"] == ["Tier gold."]
     assert len(record_server.requests) == 1
+    # what the request answered, so that the call can be kept as a flow test
+    [made] = answer["http"]
+    assert made == {**made, "method": "GET", "url": record_server.url + "/customer"}
+    assert (made["status"], made["json"]["tier"], made["error"]) == (200, "gold", None)
+
+
+def test_a_simulated_request_that_fails_says_how(editor_api, settings):
+    settings.HTTP_NODE_ALLOWED_NETWORKS = []
+    definition = flow_definition(
+        "sim",
+        [
+            {
+                "id": "h",
+                "type": "http",
+                "config": {"url": "http://127.0.0.1:9/customer"},
+                "exits": {"success": "bye", "failure": "bye"},
+            },
+            {"id": "bye", "type": "hangup", "config": {"text": "Bye."}, "exits": {}},
+        ],
+    )
+    publish(definition)
+    [made] = simulate(editor_api, {"event": {"type": "start"}})["http"]
+    assert (made["status"], made["json"], made["error"]) == (None, None, "blocked address")
 
 
 def test_calls_list_detail_and_stats(place_call, viewer_api, editor_api):

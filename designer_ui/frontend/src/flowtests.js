@@ -39,14 +39,37 @@ export function stepOf(event) {
   }
 }
 
+/** The requests a simulated call made, as a flow test's declared answers (one per request). */
+export function answersOf(made) {
+  const answers = [];
+  const seen = new Set();
+  for (const { method, url, status, json, error } of made) {
+    const key = `${method} ${url}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    // `*` stands for anything in an answer's URL: a URL holding one answers a little more
+    const answer = { url };
+    if (method && method !== "GET") answer.method = method;
+    if (error) answer.error = error;
+    else {
+      if (status && status !== 200) answer.status = status;
+      if (json !== null && json !== undefined) answer.json = json;
+    }
+    answers.push(answer);
+  }
+  return answers;
+}
+
 /**
  * A simulated call as a flow test that expects what the call did: at the time it was
  * placed, from its caller (or to its callee, for an outbound call), its steps, and the path,
  * the texts and the ending it came to.
  * `call`: {name, at (ISO), setup: the simulator's call setup, events, reply: the last
- * answer, sms: [{to, body}] sent during the call, vars (an outbound call's)}.
+ * answer, sms: [{to, body}] sent during the call, http: the requests its nodes made
+ * [{method, url, status, json, error}], vars (an outbound call's)}. Each request is answered
+ * in the test as it was answered in the call (the first answer, for a URL asked twice).
  */
-export function testFromCall({ name, at, setup, events, reply, sms, vars }) {
+export function testFromCall({ name, at, setup, events, reply, sms, http = [], vars }) {
   const test = { name, at };
   if (setup.direction === "outbound") {
     Object.assign(test, { direction: "outbound", caller: setup.to.trim(), answered_by: setup.answeredBy || "human" });
@@ -54,6 +77,8 @@ export function testFromCall({ name, at, setup, events, reply, sms, vars }) {
   } else {
     test.caller = setup.from.trim();
   }
+  const answers = answersOf(http);
+  if (answers.length) test.http = answers;
   test.steps = events.map(stepOf).filter(Boolean);
   const expect = { path: (reply.path || []).map((p) => p.node), ends: reply.ended ? "hangup" : "waiting" };
   if (sms.length) expect.sms = sms.map((m) => ({ to: m.to, contains: m.body }));

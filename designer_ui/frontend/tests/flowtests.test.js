@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { answerOfRow, describeTest, parseTests, placeOf, rowOfAnswer, rowOfStep, stepOfRow, testFromCall, varText, varValue, whenOf } from "../src/flowtests.js";
+import { answerOfRow, answersOf, describeTest, parseTests, placeOf, rowOfAnswer, rowOfStep, stepOfRow, testFromCall, varText, varValue, whenOf } from "../src/flowtests.js";
 
 describe("parseTests", () => {
   it("reads a list of tests", () => {
@@ -151,5 +151,35 @@ describe("HTTP answers in the form", () => {
     expect(answerOfRow({ ...row, url: " " }).error).toMatch(/needs the URL/);
     expect(answerOfRow({ ...row, body: "{tier" }).error).toMatch(/^its body is not JSON/);
     expect(answerOfRow({ ...row, fails: true }).answer).toEqual({ url: "*", error: "timed out" });
+  });
+});
+
+describe("answersOf", () => {
+  it("answers each request a simulated call made as it was answered, once per URL", () => {
+    const made = [
+      { method: "GET", url: "https://crm.example.com/c?p=1", status: 200, json: { tier: "gold" }, error: null },
+      { method: "GET", url: "https://crm.example.com/c?p=1", status: 200, json: { tier: "other" }, error: null },
+      { method: "POST", url: "https://crm.example.com/notes", status: 503, json: null, error: null },
+      { method: "GET", url: "https://slow.example.com/", status: null, json: null, error: "deadline exceeded" },
+      { method: "GET", url: "https://crm.example.com/empty", status: 204, json: null, error: null },
+    ];
+    expect(answersOf(made)).toEqual([
+      { url: "https://crm.example.com/c?p=1", json: { tier: "gold" } },
+      { url: "https://crm.example.com/notes", method: "POST", status: 503 },
+      { url: "https://slow.example.com/", error: "deadline exceeded" },
+      { url: "https://crm.example.com/empty", status: 204 },
+    ]);
+  });
+  it("go into the test kept from the call", () => {
+    const test = testFromCall({
+      name: "gold",
+      at: "2026-12-01T13:00:00.000Z",
+      setup: { direction: "inbound", from: "+447700900123" },
+      events: [],
+      reply: { path: [{ node: "h", exit: "success" }], ended: true },
+      sms: [],
+      http: [{ method: "GET", url: "https://crm.example.com/c", status: 200, json: { tier: "gold" }, error: null }],
+    });
+    expect(test.http).toEqual([{ url: "https://crm.example.com/c", json: { tier: "gold" } }]);
   });
 });

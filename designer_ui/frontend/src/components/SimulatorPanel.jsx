@@ -49,7 +49,7 @@ export default function SimulatorPanel({ slug, dirty, onPath }) {
   const [lines, setLines] = useState([]);
   const [busy, setBusy] = useState(false);
   const [unavailable, setUnavailable] = useState(null);
-  // the call so far, to keep as a flow test: {at, setup, events, sms, vars}
+  // the call so far, to keep as a flow test: {at, setup, events, sms, http, vars}
   const [record, setRecord] = useState(null);
 
   async function send(event) {
@@ -68,8 +68,8 @@ export default function SimulatorPanel({ slug, dirty, onPath }) {
       setReply(r);
       setRecord((old) =>
         fresh
-          ? { at: new Date().toISOString(), setup, events: [], sms: r.sms || [], vars: body.outbound ? body.outbound.vars : {} }
-          : old && { ...old, events: [...old.events, event], sms: [...old.sms, ...(r.sms || [])] },
+          ? { at: new Date().toISOString(), setup, events: [], sms: r.sms || [], http: r.http || [], vars: body.outbound ? body.outbound.vars : {} }
+          : old && { ...old, events: [...old.events, event], sms: [...old.sms, ...(r.sms || [])], http: [...old.http, ...(r.http || [])] },
       );
       onPath(r.path || [], r.ended ? null : r.current_node);
     } catch (e) {
