@@ -121,13 +121,19 @@ def test_publishing_is_refused_in_the_editor_while_a_test_fails(
     assert Flow.objects.get().published_version is None
 
 
-def test_a_simulated_call_is_kept_as_a_test_that_passes(sessions, editor_user, small_flow):
+def call_in_the_simulator(sessions, user, slug):
+    """A supervisor places a test call on a flow in its Simulate tab."""
     session = sessions()
-    session.login(editor_user.username, "/designer/flows/designer-test/")
-    session.open_flow("designer-test")
+    session.login(user.username, f"/designer/flows/{slug}/")
+    session.open_flow(slug)
+    session.page.click("[data-tab=simulator]")
+    session.page.click("[data-sim-start]")
+    return session
+
+
+def test_a_simulated_call_is_kept_as_a_test_that_passes(sessions, editor_user, small_flow):
+    session = call_in_the_simulator(sessions, editor_user, "designer-test")
     page = session.page
-    page.click("[data-tab=simulator]")
-    page.click("[data-sim-start]")
     transcript = page.locator("[aria-label=Transcript]")
     transcript.locator("text=Press 1 for sales").wait_for()
     page.click("[data-key='2']")
@@ -274,12 +280,7 @@ def test_a_call_whose_flow_asks_a_system_is_kept_with_its_answers(sessions, edit
         for key in ("layout", "fallback"):
             definition.pop(key, None)
         flow_create(definition=definition, user=editor_user)
-        session = sessions()
-        session.login(editor_user.username, "/designer/flows/crm-check/")
-        session.open_flow("crm-check")
-        page = session.page
-        page.click("[data-tab=simulator]")
-        page.click("[data-sim-start]")
+        page = call_in_the_simulator(sessions, editor_user, "crm-check").page
         page.locator("[aria-label=Transcript]").locator("text=Hello gold member.").wait_for()
         page.fill("[aria-label='Test name']", "a gold member is greeted as one")
         page.click("[data-keep-test] button")
