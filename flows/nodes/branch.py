@@ -81,9 +81,10 @@ class Branch(NodeType):
                 )
             if rule.get("op") not in ("empty", "not_empty") and "value" not in rule:
                 problems.append((f"rules[{i}].value", f"operator {rule.get('op')!r} needs a value"))
-            if rule.get("op") == "matches" and "{{" not in str(rule.get("value", "")):
+            written = str(rule.get("value", ""))
+            if rule.get("op") == "matches" and "{{" not in written and "{%" not in written:
                 try:
-                    compile_pattern(str(rule.get("value", "")))
+                    compile_pattern(written)
                 except UnsafePattern as exc:
                     problems.append((f"rules[{i}].value", f"This pattern is refused: {exc}."))
         return problems
@@ -93,14 +94,12 @@ class Branch(NodeType):
         context = run.context()
         for rule in node["config"]["rules"]:
             value = lookup(context, rule["var"])
-            expected = rule.get("value")
-            templated = isinstance(expected, str) and "{{" in expected
-            if isinstance(expected, str):
-                expected = run.render(expected)
+            written = rule.get("value")
+            expected = run.render(written) if isinstance(written, str) else written
             try:
                 taken = compare(rule["op"], value, expected)
             except UnsafePattern:
-                if not templated:
+                if expected == written:
                     raise  # a refused pattern that slipped through: the fallback
                 taken = False  # one a template made of what a caller said matches nothing
             if taken:

@@ -596,3 +596,16 @@ def test_a_branch_pattern_made_by_a_template_is_checked_when_the_call_runs():
         node("b", "branch", {"rules": [rule]}, hit="bye", **{"else": "bye"}), hangup("bye")
     )
     assert errors(validate(definition)) == []
+
+
+def test_a_branch_pattern_made_by_a_template_statement_is_checked_when_the_call_runs():
+    rule = {
+        "exit": "hit",
+        "var": "caller.number",
+        "op": "matches",
+        "value": "{% if 1 %}({% endif %}",
+    }
+    definition = flow(
+        node("b", "branch", {"rules": [rule]}, hit="bye", **{"else": "bye"}), hangup("bye")
+    )
+    assert errors(validate(definition)) == []

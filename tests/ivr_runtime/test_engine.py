@@ -839,3 +839,9 @@ def test_a_pattern_a_template_makes_that_is_not_one_matches_nothing():
     flow = branch_matching("(", "{{ vars.said }}")
     result = drive(flow, [])
     assert result.path[1] == ("b", "else") and result.said == ["miss"]
+
+
+def test_a_pattern_a_template_statement_makes_that_is_not_one_matches_nothing():
+    flow = branch_matching("x", "{% if vars.said %}({% endif %}")
+    result = drive(flow, [])
+    assert result.path[1] == ("b", "else") and result.said == ["miss"]
